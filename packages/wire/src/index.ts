@@ -1,0 +1,174 @@
+/**
+ * @bond/wire: every datagram bond speaks, byte-exact.
+ *
+ * Codecs for SRT's header and the SRT control packets SRTLA reads (ACK, NAK, handshake, shutdown),
+ * every SRTLA v2 packet (registration, ACK, keepalive in all forms) and bond's protobuf telemetry
+ * trailer; wrap-aware 31-bit sequence arithmetic; classification of any datagram. Everything takes
+ * and returns `Uint8Array`. Decoders throw only {@link WireDecodeError} and never read out of
+ * bounds; encoders are total. No sockets, no clock, no state.
+ *
+ * ```ts
+ * import { classifyDatagram, DatagramKind, decodeSrtNak, expandLossList, seqLessThan } from '@bond/wire';
+ *
+ * if (classifyDatagram(bytes) === DatagramKind.SrtControl) {
+ *   const nak = decodeSrtNak(bytes);          // throws WireDecodeError on a malformed list
+ *   for (const seq of expandLossList(nak.ranges)) markLost(seq);
+ * }
+ * seqLessThan(0x7fffffff, 0);                 // true: 0 follows 0x7fffffff
+ * ```
+ *
+ * @packageDocumentation
+ */
+
+export { BondError, WireDecodeError } from './errors.js';
+
+export {
+  SEQ_HALF,
+  SEQ_MAX,
+  SEQ_MODULUS,
+  isSeq,
+  seqAdd,
+  seqCompare,
+  seqDistance,
+  seqLessOrEqual,
+  seqLessThan,
+  seqMax,
+  seqMin,
+} from './seq.js';
+
+export { DATAGRAM_KIND_NAMES, DatagramKind, classifyDatagram } from './classify.js';
+
+export {
+  SRT_CONTROL,
+  SRT_HEADER_LENGTH,
+  SRT_OFFSET,
+  decodeSrtControl,
+  decodeSrtControlOf,
+  decodeSrtDataHeader,
+  encodeSrtControl,
+  encodeSrtData,
+  isSrtControl,
+  isSrtData,
+  peekSrtControlType,
+  peekSrtDataSeq,
+  peekSrtRetransmitted,
+  peekSrtTimestamp,
+  type SrtControlPacket,
+  type SrtDataHeader,
+} from './srt-packet.js';
+
+export {
+  SRT_ACK_SEQ_OFFSET,
+  SRT_FULL_ACK_LENGTH,
+  SRT_LIGHT_ACK_LENGTH,
+  decodeSrtAck,
+  encodeSrtAck,
+  peekSrtAckSeq,
+  type SrtAck,
+} from './srt-ack.js';
+
+export {
+  NAK_EXPANSION_LIMIT,
+  SRT_NAK_LIST_OFFSET,
+  decodeSrtNak,
+  encodeSrtNak,
+  expandLossList,
+  forEachLostSeq,
+  type SeqRange,
+  type SrtNak,
+} from './srt-nak.js';
+
+export {
+  SRT_HANDSHAKE_LENGTH,
+  SRT_HANDSHAKE_OFFSET,
+  SRT_HANDSHAKE_TYPE,
+  decodeSrtHandshake,
+  encodeSrtHandshake,
+  encodeSrtInductionProbe,
+  isHandshakeRejection,
+  type SrtHandshake,
+} from './srt-handshake.js';
+
+export {
+  SRT_SHUTDOWN_LENGTH,
+  decodeSrtShutdown,
+  encodeSrtShutdown,
+  type SrtShutdown,
+} from './srt-shutdown.js';
+
+export {
+  SRTLA_ACK_LENGTH,
+  SRTLA_ACK_SEQS_PER_ACK,
+  SRTLA_ID_HALF_LENGTH,
+  SRTLA_ID_LENGTH,
+  SRTLA_PADDED_REPLY_LENGTH,
+  SRTLA_REG_LENGTH,
+  SRTLA_TYPE,
+  SRTLA_TYPE_MAX,
+  SRTLA_TYPE_MIN,
+  isSrtlaType,
+} from './srtla-types.js';
+
+export {
+  constantTimeEqual,
+  decodeReg1,
+  decodeReg2,
+  decodeRegNak,
+  encodeReg1,
+  encodeReg2,
+  encodeReg3,
+  encodeRegErr,
+  encodeRegNak,
+  encodeRegNgp,
+  encodeTypeOnly,
+  groupIdMatchesSender,
+  type PadOptions,
+} from './srtla-registration.js';
+
+export {
+  decodeSrtlaAck,
+  encodeSrtlaAck,
+  isSrtlaAck,
+  peekSrtlaAckSeq,
+  srtlaAckCount,
+  writeSrtlaAck,
+} from './srtla-ack.js';
+
+export {
+  KEEPALIVE_BARE_LENGTH,
+  KEEPALIVE_EXTENDED_LENGTH,
+  KEEPALIVE_EXTENDED_MAGIC,
+  KEEPALIVE_EXTENDED_VERSION,
+  KEEPALIVE_MAX_RTT_MS,
+  KEEPALIVE_OFFSET,
+  KEEPALIVE_TIMESTAMPED_LENGTH,
+  decodeKeepalive,
+  encodeKeepalive,
+  encodeKeepaliveEcho,
+  isExtendedKeepalive,
+  peekKeepaliveTimestamp,
+  type KeepaliveConnectionInfo,
+  type SrtlaKeepalive,
+} from './srtla-keepalive.js';
+
+export {
+  BOND_LINK_NAME_MAX_BYTES,
+  BOND_TRAILER_HEADER_LENGTH,
+  BOND_TRAILER_MAGIC,
+  BOND_TRAILER_MAX_LENGTH,
+  BOND_TRAILER_OFFSET,
+  BOND_TRAILER_VERSION,
+  RECEIVER_CAPABILITY,
+  SENDER_CAPABILITY,
+  decodeBondTrailerAt,
+  decodeBondTrailerMessage,
+  encodeBondTrailer,
+  encodeBondTrailerMessage,
+  truncateLinkName,
+  type BondTrailer,
+  type InterfaceKind,
+  type ReceiverReport,
+  type SenderTelemetry,
+} from './bond-trailer.js';
+
+export { decodeSrtla, encodeSrtla, type SrtlaPacket } from './srtla-packet.js';

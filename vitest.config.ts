@@ -1,0 +1,32 @@
+// One vitest run covers the whole monorepo: a project per package and app, plus tooling's own
+// checks. Workspace packages resolve to their sources through the `bond-source` export condition,
+// so tests never run against a stale build.
+import { readdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { defineConfig } from 'vitest/config';
+
+const root = import.meta.dirname;
+const conditions = ['bond-source', 'node', 'import', 'module', 'default'];
+
+const projectDirs = ['packages', 'apps']
+  .flatMap((group) => readdirSync(join(root, group)).map((name) => `${group}/${name}`))
+  .concat('tooling')
+  .filter((dir) => existsSync(join(root, dir, 'package.json')));
+
+export default defineConfig({
+  test: {
+    projects: projectDirs.map((dir) => ({
+      extends: true,
+      test: {
+        name: dir,
+        root: join(root, dir),
+        include: ['test/**/*.test.ts'],
+        // Slow, timing-dependent suites live under test/slow, outside the default run.
+        exclude: ['test/slow/**', '**/node_modules/**'],
+      },
+    })),
+    passWithNoTests: false,
+  },
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: ['bond-source'] } },
+});
