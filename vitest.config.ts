@@ -4,6 +4,7 @@
 import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
+import { SummaryReporter } from './tooling/vitest/summary-reporter.js';
 
 const root = import.meta.dirname;
 const conditions = ['bond-source', 'node', 'import', 'module', 'default'];
@@ -26,6 +27,7 @@ export default defineConfig({
       },
     })),
     passWithNoTests: false,
+    reporters: ['default', new SummaryReporter()],
   },
   resolve: { conditions },
   ssr: { resolve: { conditions, externalConditions: ['bond-source'] } },
