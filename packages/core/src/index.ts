@@ -1,18 +1,66 @@
 /**
- * @bond/core
+ * @bond/core: the SRTLA v2 sender and receiver as deterministic, sans-IO state machines.
  *
- * The SRTLA v2 protocol engines as deterministic, sans-IO state machines.
+ * Every input carries the time; outputs are pulled; randomness is injected. Core does no IO and
+ * reads no clock, so every behaviour can be driven in virtual time (see `test/sim`).
  *
- * Every input carries the time (`handleDatagram(now, from, bytes)`, `handleTimeout(now)`); outputs are
- * pulled (`pollTransmit(now)`, `pollEvent()`, `pollTimeout()`); randomness is injected. Core does no IO
- * and reads no clock, so every behaviour can be driven in virtual time by the simulator.
+ * ```ts
+ * import { SenderEngine, createSeededRandom } from '@bond/core';
  *
- * Status: the package builds and is wired into the workspace; the sender and receiver engines, the
- * schedulers, the evaluator, the reorder engine and the simulator arrive with their issues.
+ * const sender = new SenderEngine({ random: createSeededRandom(1) });
+ * sender.addLink(now, { id: 1, name: 'wwan0', kind: 'cellular' });
+ * sender.handleTimeout(now);                       // sends the REG2 probes
+ * for (let t = sender.pollTransmit(); t; t = sender.pollTransmit()) {
+ *   sockets.get(t.linkId)?.send(t.bytes);          // ENCODER (-1) means "back to the encoder"
+ * }
+ * armTimer(sender.pollTimeout());
+ * ```
  *
- * Depends on `@bond/wire`. Must not hold sockets, timers, `Date.now`, `Math.random`, `process` or `Buffer`-only APIs (lint enforces the first four).
+ * After every input: drain `pollTransmit()` and `pollEvent()` until undefined, then arm one timer
+ * at `pollTimeout()`. Datagram bytes are referenced, not copied, until drained.
  *
  * @packageDocumentation
  */
 
-export {};
+export { InvalidConfigError } from './errors.js';
+export { silentLogger, type CoreLogger } from './logger.js';
+export { createSeededRandom, type RandomSource } from './random.js';
+export {
+  formatPeerAddress,
+  parsePeerAddress,
+  samePeerAddress,
+  type PeerAddress,
+} from './peer-address.js';
+export { RttEstimator } from './rtt-estimator.js';
+export { DELAY_BASE_WINDOW_MS, DelayEstimator, DelayReference } from './delay-estimator.js';
+export { SentPacketLog, type SentPacketLogOwner } from './sent-packet-log.js';
+export type { Scheduler, SchedulerLink } from './scheduler.js';
+export { CLASSIC_WINDOW, ClassicScheduler } from './classic-scheduler.js';
+export { SenderEngine } from './sender-engine.js';
+export {
+  ENCODER,
+  type ReceiverKind,
+  type SenderEvent,
+  type SenderLinkConfig,
+  type SenderLinkState,
+  type SenderLinkStats,
+  type SenderOptions,
+  type SenderPhase,
+  type SenderStats,
+  type SenderTransmit,
+} from './sender-types.js';
+export {
+  createPassThroughForwardPath,
+  type ForwardPath,
+  type ForwardPathFactory,
+} from './forward-path.js';
+export { ReceiverEngine } from './receiver-engine.js';
+export {
+  ReceiverTarget,
+  type ReceiverEvent,
+  type ReceiverGroupStats,
+  type ReceiverLinkStats,
+  type ReceiverOptions,
+  type ReceiverStats,
+  type ReceiverTransmit,
+} from './receiver-types.js';

@@ -1,0 +1,37 @@
+/**
+ * The receiver's forward path: between a group's links and its upstream socket. The reorder engine
+ * (issue 4) plugs in here; until then {@link createPassThroughForwardPath} sends everything on at
+ * once.
+ *
+ * A forward path that holds a datagram past the call that pushed it must copy it: the bytes belong
+ * to the runtime's receive buffer.
+ */
+export interface ForwardPath {
+  /** A datagram for upstream; `seq` is its SRT sequence number, undefined for control packets. */
+  push(now: number, bytes: Uint8Array, seq: number | undefined): void;
+  /** Releases whatever is due at `now`. */
+  handleTimeout(now: number): void;
+  /** When `handleTimeout` must next run, or undefined. */
+  pollTimeout(): number | undefined;
+  /** Plain-data state for stats. */
+  toJSON(): unknown;
+}
+
+/** Builds a group's forward path; `emit` sends one datagram upstream. */
+export type ForwardPathFactory = (emit: (bytes: Uint8Array) => void) => ForwardPath;
+
+/** Sends every datagram upstream immediately, in arrival order. */
+export const createPassThroughForwardPath: ForwardPathFactory = (emit) => ({
+  push(_now, bytes) {
+    emit(bytes);
+  },
+  handleTimeout() {
+    // Nothing is ever held.
+  },
+  pollTimeout() {
+    return undefined;
+  },
+  toJSON() {
+    return { mode: 'off' };
+  },
+});

@@ -1,0 +1,527 @@
+/**
+ * The SRTLA receiver as a sans-IO state machine (protocol.md 4.2, 5, 6.4, 6.5).
+ *
+ * Inputs carry the time: {@link ReceiverEngine.handleDatagram} (from senders, on the listening
+ * socket), {@link ReceiverEngine.handleUpstreamDatagram} (from the SRT listener, on a group's
+ * socket), {@link ReceiverEngine.handleTimeout}. Outputs are pulled: after any input, drain
+ * {@link ReceiverEngine.pollTransmit} and {@link ReceiverEngine.pollEvent} until undefined, then arm
+ * one timer at {@link ReceiverEngine.pollTimeout}. Calling `handleTimeout` early or twice is
+ * harmless. On `group-created` the runtime opens that group's upstream socket (connected to the
+ * SRT listener); on `group-removed` it closes it.
+ *
+ * Byte arrays passed in are forwarded without copying until `pollTransmit` has drained them.
+ */
+import {
+  DatagramKind,
+  SRTLA_ID_HALF_LENGTH,
+  SRTLA_ID_LENGTH,
+  SRT_CONTROL,
+  WireDecodeError,
+  classifyDatagram,
+  constantTimeEqual,
+  decodeKeepalive,
+  encodeKeepaliveEcho,
+  encodeReg2,
+  encodeReg3,
+  encodeRegErr,
+  encodeRegNgp,
+  peekSrtControlType,
+  peekSrtDataSeq,
+  peekSrtRetransmitted,
+  peekSrtTimestamp,
+  writeSrtlaAck,
+  SRTLA_ACK_LENGTH,
+  SRTLA_ACK_SEQS_PER_ACK,
+} from '@bond/wire';
+import { InvalidConfigError } from './errors.js';
+import { createPassThroughForwardPath, type ForwardPathFactory } from './forward-path.js';
+import { silentLogger, type CoreLogger } from './logger.js';
+import { formatPeerAddress, samePeerAddress, type PeerAddress } from './peer-address.js';
+import type { RandomSource } from './random.js';
+import { ReceiverGroup, ReceiverLink } from './receiver-group.js';
+import {
+  ReceiverTarget,
+  type ReceiverEvent,
+  type ReceiverOptions,
+  type ReceiverStats,
+  type ReceiverTransmit,
+} from './receiver-types.js';
+import { SlotQueue } from './slot-queue.js';
+
+const DEFAULTS = {
+  // protocol.md 4.3: bond's defaults.
+  maxLinksPerGroup: 16,
+  maxGroups: 200,
+  linkTimeoutMs: 15_000,
+  groupTimeoutMs: 30_000,
+  pendingGroupTimeoutMs: 5000,
+  // 32: receivers pad short replies because some carrier NATs drop tiny datagrams.
+  padRepliesTo: 32,
+  housekeepingIntervalMs: 1000,
+} as const;
+
+/** How many times a group id is redrawn before giving up (a collision is already ~2^-1024). */
+const GROUP_ID_DRAWS = 8;
+
+export class ReceiverEngine {
+  private readonly random: RandomSource;
+  private readonly logger: CoreLogger;
+  private readonly forwardPathFactory: ForwardPathFactory;
+  private readonly config: {
+    maxLinksPerGroup: number;
+    maxGroups: number;
+    linkTimeoutMs: number;
+    groupTimeoutMs: number;
+    pendingGroupTimeoutMs: number;
+    padRepliesTo: number;
+    housekeepingIntervalMs: number;
+  };
+
+  /** Groups by numeric handle, in creation order (oldest first). */
+  private readonly groups = new Map<number, ReceiverGroup>();
+  /** Groups by a key from the receiver's half of their id (candidates; confirm the whole id). */
+  private readonly groupsByIdKey = new Map<number, ReceiverGroup[]>();
+  /** Links by numeric address key (a chain for IPv6 hash collisions). */
+  private readonly links = new Map<number, ReceiverLink>();
+  private nextGroupHandle = 1;
+  private readonly transmits = new SlotQueue<ReceiverTransmit>(() => ({
+    target: ReceiverTarget.Link,
+    address: undefined,
+    groupId: -1,
+    bytes: new Uint8Array(0),
+  }));
+  private readonly events: ReceiverEvent[] = [];
+  private nextHousekeepingAt: number | undefined;
+
+  private reg1Received = 0;
+  private reg2Received = 0;
+  private regErrSent = 0;
+  private regNgpSent = 0;
+  private groupsCreated = 0;
+  private groupsEvicted = 0;
+  private droppedUnregistered = 0;
+  private droppedShort = 0;
+  private droppedSrtla = 0;
+  private droppedUpstream = 0;
+
+  constructor(options: ReceiverOptions) {
+    this.random = options.random;
+    this.logger = options.logger ?? silentLogger;
+    this.forwardPathFactory = options.forwardPath ?? createPassThroughForwardPath;
+    this.config = {
+      maxLinksPerGroup: count(
+        'maxLinksPerGroup',
+        options.maxLinksPerGroup,
+        DEFAULTS.maxLinksPerGroup,
+      ),
+      maxGroups: count('maxGroups', options.maxGroups, DEFAULTS.maxGroups),
+      linkTimeoutMs: duration('linkTimeoutMs', options.linkTimeoutMs, DEFAULTS.linkTimeoutMs),
+      groupTimeoutMs: duration('groupTimeoutMs', options.groupTimeoutMs, DEFAULTS.groupTimeoutMs),
+      pendingGroupTimeoutMs: duration(
+        'pendingGroupTimeoutMs',
+        options.pendingGroupTimeoutMs,
+        DEFAULTS.pendingGroupTimeoutMs,
+      ),
+      padRepliesTo: options.padRepliesTo ?? DEFAULTS.padRepliesTo,
+      housekeepingIntervalMs: duration(
+        'housekeepingIntervalMs',
+        options.housekeepingIntervalMs,
+        DEFAULTS.housekeepingIntervalMs,
+      ),
+    };
+  }
+
+  // ---------------------------------------------------------------- from senders
+
+  /** A datagram that arrived on the listening socket from `from`. */
+  handleDatagram(now: number, from: PeerAddress, bytes: Uint8Array): void {
+    this.armHousekeeping(now);
+    const kind = classifyDatagram(bytes);
+    if (kind === DatagramKind.SrtlaReg1) {
+      this.onReg1(now, from, bytes);
+      return;
+    }
+    if (kind === DatagramKind.SrtlaReg2) {
+      this.onReg2(now, from, bytes);
+      return;
+    }
+    const link = this.findLink(from);
+    if (link === undefined) {
+      this.droppedUnregistered++;
+      return;
+    }
+    const group = link.group;
+    link.lastActivity = now;
+    group.lastActivity = now;
+    link.packetsReceived++;
+    link.bytesReceived += bytes.length;
+    switch (kind) {
+      case DatagramKind.SrtlaKeepalive:
+        this.onKeepalive(link, bytes);
+        return;
+      case DatagramKind.SrtData:
+        this.onData(now, link, bytes);
+        return;
+      case DatagramKind.SrtControl:
+        group.lastAddress = link;
+        group.packetsForwarded++;
+        group.bytesForwarded += bytes.length;
+        group.forwardPath.push(now, bytes, undefined);
+        return;
+      case DatagramKind.Unknown:
+        this.droppedShort++;
+        return;
+      default:
+        // Unknown 0x9xxx types and sender-bound SRTLA types never reach the SRT listener.
+        this.droppedSrtla++;
+    }
+  }
+
+  private onData(now: number, link: ReceiverLink, bytes: Uint8Array): void {
+    const group = link.group;
+    group.lastAddress = link;
+    if (group.pending) {
+      group.pending = false;
+      this.logger.info('group active', { groupId: group.id });
+    }
+    link.dataPackets++;
+    const seq = peekSrtDataSeq(bytes);
+    const retransmitted = peekSrtRetransmitted(bytes);
+    // Every data packet is acknowledged, duplicates and retransmissions included (protocol.md 6.4).
+    link.pendingAcks[link.pendingAckCount++] = seq;
+    if (link.pendingAckCount === SRTLA_ACK_SEQS_PER_ACK) {
+      const ack = new Uint8Array(SRTLA_ACK_LENGTH);
+      writeSrtlaAck(ack, link.pendingAcks, SRTLA_ACK_SEQS_PER_ACK);
+      link.pendingAckCount = 0;
+      link.srtlaAcksSent++;
+      this.queue(ReceiverTarget.Link, link.address, group.id, ack);
+    }
+    if (!retransmitted) {
+      link.delay.addSample(now, group.delayReference.relativeDelayUs(now, peekSrtTimestamp(bytes)));
+    }
+    group.trackSeq(link, seq, retransmitted);
+    group.packetsForwarded++;
+    group.bytesForwarded += bytes.length;
+    group.forwardPath.push(now, bytes, seq);
+  }
+
+  private onKeepalive(link: ReceiverLink, bytes: Uint8Array): void {
+    link.keepalives++;
+    let bondSender = false;
+    try {
+      const keepalive = decodeKeepalive(bytes);
+      if (keepalive.info !== undefined) link.senderInfo = keepalive.info;
+      if (keepalive.trailer?.body === 'sender') {
+        link.senderTelemetry = keepalive.trailer.sender;
+        bondSender = true;
+      }
+    } catch (error) {
+      if (!(error instanceof WireDecodeError)) throw error;
+      // A broken trailer loses its telemetry; the keepalive is still echoed.
+    }
+    const echo = encodeKeepaliveEcho(
+      bytes,
+      bondSender ? { body: 'receiver', receiver: link.report() } : undefined,
+      { padTo: this.config.padRepliesTo },
+    );
+    this.queue(ReceiverTarget.Link, link.address, link.group.id, echo);
+  }
+
+  // ---------------------------------------------------------------- registration
+
+  private onReg1(now: number, from: PeerAddress, bytes: Uint8Array): void {
+    this.reg1Received++;
+    if (this.groups.size >= this.config.maxGroups && !this.evictOldestPendingGroup()) {
+      this.refuse(from, 'group table full (no pending group to evict)');
+      return;
+    }
+    if (this.findLink(from) !== undefined) {
+      this.refuse(from, 'REG1 from an address that is already a link');
+      return;
+    }
+    const groupId = new Uint8Array(SRTLA_ID_LENGTH);
+    groupId.set(bytes.subarray(2, 2 + SRTLA_ID_HALF_LENGTH));
+    const receiverHalf = groupId.subarray(SRTLA_ID_HALF_LENGTH);
+    let idKey = 0;
+    let unique = false;
+    for (let draw = 0; draw < GROUP_ID_DRAWS && !unique; draw++) {
+      this.random.fillBytes(receiverHalf);
+      idKey = groupIdKey(groupId);
+      unique = this.findGroupById(groupId, idKey) === undefined;
+    }
+    if (!unique) {
+      this.refuse(from, 'could not draw a unique group id');
+      return;
+    }
+    const group = new ReceiverGroup(this.nextGroupHandle++, groupId, idKey, now, (owner) =>
+      this.forwardPathFactory((datagram) => {
+        this.queue(ReceiverTarget.Upstream, undefined, owner.id, datagram);
+      }),
+    );
+    this.groups.set(group.id, group);
+    const bucket = this.groupsByIdKey.get(idKey);
+    if (bucket === undefined) this.groupsByIdKey.set(idKey, [group]);
+    else bucket.push(group);
+    this.groupsCreated++;
+    this.events.push({ type: 'group-created', groupId: group.id, address: from });
+    this.logger.info('group created', { groupId: group.id, from: formatPeerAddress(from) });
+    this.queue(ReceiverTarget.Link, from, group.id, encodeReg2(groupId));
+  }
+
+  private onReg2(now: number, from: PeerAddress, bytes: Uint8Array): void {
+    this.reg2Received++;
+    const id = bytes.subarray(2);
+    const group = this.findGroupById(id, groupIdKey(id));
+    if (group === undefined) {
+      this.regNgpSent++;
+      this.queue(ReceiverTarget.Link, from, -1, encodeRegNgp({ padTo: this.config.padRepliesTo }));
+      return;
+    }
+    const existing = this.findLink(from);
+    if (existing !== undefined && existing.group !== group) {
+      this.refuse(from, 'address is a link of another group');
+      return;
+    }
+    if (existing === undefined) {
+      if (group.links.length >= this.config.maxLinksPerGroup) {
+        this.refuse(from, `group has its maximum of ${this.config.maxLinksPerGroup} links`);
+        return;
+      }
+      if (this.links.has(from.key)) {
+        // An IPv6 address whose hash key is taken by another address: cannot be told apart.
+        this.refuse(from, 'address key collision');
+        return;
+      }
+      const link = new ReceiverLink(from, group, now);
+      group.links.push(link);
+      this.links.set(from.key, link);
+      this.events.push({ type: 'link-added', groupId: group.id, address: from });
+      this.logger.info('link added', { groupId: group.id, address: formatPeerAddress(from) });
+    } else {
+      existing.lastActivity = now;
+    }
+    group.lastActivity = now;
+    this.queue(
+      ReceiverTarget.Link,
+      from,
+      group.id,
+      encodeReg3({ padTo: this.config.padRepliesTo }),
+    );
+  }
+
+  private refuse(from: PeerAddress, reason: string): void {
+    this.regErrSent++;
+    this.events.push({ type: 'registration-refused', address: from, reason });
+    this.logger.warn('registration refused', { from: formatPeerAddress(from), reason });
+    this.queue(ReceiverTarget.Link, from, -1, encodeRegErr({ padTo: this.config.padRepliesTo }));
+  }
+
+  private evictOldestPendingGroup(): boolean {
+    for (const group of this.groups.values()) {
+      if (group.pending) {
+        this.groupsEvicted++;
+        this.removeGroup(group, 'evicted: group table full and this group never carried data');
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // ---------------------------------------------------------------- from the SRT listener
+
+  /** A datagram from the SRT listener on group `groupId`'s upstream socket. */
+  handleUpstreamDatagram(now: number, groupId: number, bytes: Uint8Array): void {
+    this.armHousekeeping(now);
+    const group = this.groups.get(groupId);
+    const kind = classifyDatagram(bytes);
+    if (
+      group === undefined ||
+      (kind !== DatagramKind.SrtControl && kind !== DatagramKind.SrtData)
+    ) {
+      this.droppedUpstream++;
+      return;
+    }
+    group.packetsFromUpstream++;
+    const type = kind === DatagramKind.SrtControl ? peekSrtControlType(bytes) : -1;
+    if (type === SRT_CONTROL.ACK || type === SRT_CONTROL.NAK) {
+      // Every link: whichever still works carries the ACK or NAK back (protocol.md 6.5).
+      for (const link of group.links) {
+        group.packetsToSenders++;
+        this.queue(ReceiverTarget.Link, link.address, group.id, bytes);
+      }
+      return;
+    }
+    // Handshakes, keepalives, shutdown: the last address only (broadcasting them broke Moblin).
+    const last = group.lastAddress;
+    if (last === undefined) {
+      this.droppedUpstream++;
+      return;
+    }
+    group.packetsToSenders++;
+    this.queue(ReceiverTarget.Link, last.address, group.id, bytes);
+  }
+
+  /**
+   * The group's upstream socket failed (for example the SRT listener is down). The group is
+   * removed; its senders re-register when they notice, and get a fresh upstream socket.
+   */
+  upstreamFailed(_now: number, groupId: number, reason: string): void {
+    const group = this.groups.get(groupId);
+    if (group !== undefined) this.removeGroup(group, `upstream failed: ${reason}`);
+  }
+
+  // ---------------------------------------------------------------- time
+
+  /** Expires links and groups and releases held datagrams due at `now`. */
+  handleTimeout(now: number): void {
+    for (const group of this.groups.values()) group.forwardPath.handleTimeout(now);
+    if (this.nextHousekeepingAt === undefined || now < this.nextHousekeepingAt) return;
+    this.nextHousekeepingAt =
+      this.groups.size > 0 ? now + this.config.housekeepingIntervalMs : undefined;
+    for (const group of [...this.groups.values()]) {
+      for (const link of [...group.links]) {
+        if (now - link.lastActivity >= this.config.linkTimeoutMs) {
+          this.removeLink(link, 'timed out');
+        } else {
+          link.sampleRate(now);
+        }
+      }
+      const idle = now - group.lastActivity;
+      if (group.pending && idle >= this.config.pendingGroupTimeoutMs) {
+        this.removeGroup(group, 'pending group timed out (no data)');
+      } else if (idle >= this.config.groupTimeoutMs) {
+        this.removeGroup(group, 'timed out');
+      }
+    }
+  }
+
+  /** The next instant `handleTimeout` must run, or undefined. */
+  pollTimeout(): number | undefined {
+    let next = this.nextHousekeepingAt;
+    for (const group of this.groups.values()) {
+      const due = group.forwardPath.pollTimeout();
+      if (due !== undefined && (next === undefined || due < next)) next = due;
+    }
+    return next;
+  }
+
+  private armHousekeeping(now: number): void {
+    this.nextHousekeepingAt ??= now + this.config.housekeepingIntervalMs;
+  }
+
+  // ---------------------------------------------------------------- outputs
+
+  /** The next datagram to send, or undefined. The returned object is reused: read it now. */
+  pollTransmit(): ReceiverTransmit | undefined {
+    return this.transmits.shift();
+  }
+
+  pollEvent(): ReceiverEvent | undefined {
+    return this.events.shift();
+  }
+
+  /** Plain-data statistics for the runtime. */
+  stats(now: number): ReceiverStats {
+    return {
+      groups: [...this.groups.values()].map((group) => group.stats(now)),
+      reg1Received: this.reg1Received,
+      reg2Received: this.reg2Received,
+      regErrSent: this.regErrSent,
+      regNgpSent: this.regNgpSent,
+      groupsCreated: this.groupsCreated,
+      groupsEvicted: this.groupsEvicted,
+      droppedUnregistered: this.droppedUnregistered,
+      droppedShort: this.droppedShort,
+      droppedSrtla: this.droppedSrtla,
+      droppedUpstream: this.droppedUpstream,
+    };
+  }
+
+  /** How many groups and links are held (for tests and limits). */
+  get size(): { groups: number; links: number } {
+    return { groups: this.groups.size, links: this.links.size };
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private findLink(from: PeerAddress): ReceiverLink | undefined {
+    const link = this.links.get(from.key);
+    return link !== undefined && samePeerAddress(link.address, from) ? link : undefined;
+  }
+
+  private findGroupById(id: Uint8Array, idKey: number): ReceiverGroup | undefined {
+    const bucket = this.groupsByIdKey.get(idKey);
+    if (bucket === undefined) return undefined;
+    for (const group of bucket) if (constantTimeEqual(group.groupId, id)) return group;
+    return undefined;
+  }
+
+  private removeLink(link: ReceiverLink, reason: string): void {
+    const group = link.group;
+    const index = group.links.indexOf(link);
+    if (index >= 0) group.links.splice(index, 1);
+    if (this.links.get(link.address.key) === link) this.links.delete(link.address.key);
+    if (group.lastAddress === link) group.lastAddress = group.links[group.links.length - 1];
+    this.events.push({ type: 'link-removed', groupId: group.id, address: link.address, reason });
+    this.logger.info('link removed', {
+      groupId: group.id,
+      address: formatPeerAddress(link.address),
+      reason,
+    });
+  }
+
+  private removeGroup(group: ReceiverGroup, reason: string): void {
+    for (const link of [...group.links]) this.removeLink(link, `group removed: ${reason}`);
+    this.groups.delete(group.id);
+    const bucket = this.groupsByIdKey.get(group.idKey);
+    if (bucket !== undefined) {
+      const remaining = bucket.filter((each) => each !== group);
+      if (remaining.length === 0) this.groupsByIdKey.delete(group.idKey);
+      else this.groupsByIdKey.set(group.idKey, remaining);
+    }
+    this.events.push({ type: 'group-removed', groupId: group.id, reason });
+    this.logger.info('group removed', { groupId: group.id, reason });
+  }
+
+  private queue(
+    target: ReceiverTarget,
+    address: PeerAddress | undefined,
+    groupId: number,
+    bytes: Uint8Array,
+  ): void {
+    const slot = this.transmits.push();
+    slot.target = target;
+    slot.address = address;
+    slot.groupId = groupId;
+    slot.bytes = bytes;
+  }
+}
+
+/** A numeric key from 6 bytes of the receiver's random half of a group id. */
+function groupIdKey(id: Uint8Array): number {
+  const o = SRTLA_ID_HALF_LENGTH;
+  return (
+    (id[o] ?? 0) * 2 ** 40 +
+    (id[o + 1] ?? 0) * 2 ** 32 +
+    (((id[o + 2] ?? 0) << 24) >>> 0) +
+    ((id[o + 3] ?? 0) << 16) +
+    ((id[o + 4] ?? 0) << 8) +
+    (id[o + 5] ?? 0)
+  );
+}
+
+function count(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!(Number.isInteger(value) && value >= 1)) {
+    throw new InvalidConfigError(`${name} must be a whole number of at least 1, got ${value}`);
+  }
+  return value;
+}
+
+function duration(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!(Number.isFinite(value) && value > 0)) {
+    throw new InvalidConfigError(`${name} must be a positive number of milliseconds, got ${value}`);
+  }
+  return value;
+}

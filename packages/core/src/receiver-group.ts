@@ -1,0 +1,217 @@
+/**
+ * A group and its links as the receiver engine keeps them, with the per-link and per-group receive
+ * statistics (protocol.md 4.2, 5.1, 6.4).
+ */
+import {
+  SRTLA_ACK_SEQS_PER_ACK,
+  SRTLA_ID_HALF_LENGTH,
+  seqAdd,
+  seqDistance,
+  type KeepaliveConnectionInfo,
+  type ReceiverReport,
+  type SenderTelemetry,
+} from '@bond/wire';
+import { DelayEstimator, DelayReference } from './delay-estimator.js';
+import type { ForwardPath } from './forward-path.js';
+import { formatPeerAddress, type PeerAddress } from './peer-address.js';
+import type { ReceiverGroupStats, ReceiverLinkStats } from './receiver-types.js';
+
+/** 8192: how many recent sequence numbers a group remembers to tell duplicates from late packets. */
+const SEEN_WINDOW = 8192;
+
+export class ReceiverLink {
+  /** The sequence numbers awaiting the next SRTLA ACK. */
+  readonly pendingAcks = new Uint32Array(SRTLA_ACK_SEQS_PER_ACK);
+  pendingAckCount = 0;
+  lastActivity: number;
+  packetsReceived = 0;
+  bytesReceived = 0;
+  dataPackets = 0;
+  srtlaAcksSent = 0;
+  keepalives = 0;
+  gaps = 0;
+  duplicates = 0;
+  reordered = 0;
+  maxReorderDistance = 0;
+  retransmitted = 0;
+  deliveryRate = 0;
+  private rateSampleAt: number;
+  private rateSampleBytes = 0;
+  readonly delay = new DelayEstimator();
+  senderInfo: KeepaliveConnectionInfo | undefined;
+  senderTelemetry: SenderTelemetry | undefined;
+  /** Another link with the same address key (IPv6 hash collision chain). */
+  nextWithSameKey: ReceiverLink | undefined;
+
+  constructor(
+    readonly address: PeerAddress,
+    readonly group: ReceiverGroup,
+    readonly createdAt: number,
+  ) {
+    this.lastActivity = createdAt;
+    this.rateSampleAt = createdAt;
+  }
+
+  /** Updates the delivery rate; called once per housekeeping tick. */
+  sampleRate(now: number): void {
+    const elapsed = now - this.rateSampleAt;
+    if (elapsed <= 0) return;
+    this.deliveryRate = ((this.bytesReceived - this.rateSampleBytes) * 1000) / elapsed;
+    this.rateSampleAt = now;
+    this.rateSampleBytes = this.bytesReceived;
+  }
+
+  /** The report bond's receiver puts in this link's keepalive echo. */
+  report(): ReceiverReport {
+    return {
+      linkId: this.senderInfo?.connId ?? 0,
+      packetsReceived: this.packetsReceived,
+      bytesReceived: this.bytesReceived,
+      deliveryRateBytesPerSec: Math.round(this.deliveryRate),
+      queueingDelayUs: Math.max(0, Math.round(this.delay.queueingDelayUs)),
+      delayOffsetUs: Math.max(0, Math.round(this.group.delayOffsetUs(this) ?? 0)),
+      gaps: this.gaps,
+      duplicates: this.duplicates,
+      reordered: this.reordered,
+      maxReorderDistance: this.maxReorderDistance,
+      // 500: "unknown" until the evaluator scores links (issue 4).
+      scorePermille: 500,
+      advisoryWeightPermille: 0,
+      capabilities: 0,
+    };
+  }
+
+  stats(now: number): ReceiverLinkStats {
+    return {
+      address: formatPeerAddress(this.address),
+      ageMs: now - this.createdAt,
+      lastActivityAgoMs: now - this.lastActivity,
+      packetsReceived: this.packetsReceived,
+      bytesReceived: this.bytesReceived,
+      dataPackets: this.dataPackets,
+      deliveryRateBytesPerSec: this.deliveryRate,
+      srtlaAcksSent: this.srtlaAcksSent,
+      keepalives: this.keepalives,
+      queueingDelayUs: this.delay.queueingDelayUs,
+      delayOffsetUs: this.group.delayOffsetUs(this),
+      gaps: this.gaps,
+      duplicates: this.duplicates,
+      reordered: this.reordered,
+      maxReorderDistance: this.maxReorderDistance,
+      retransmitted: this.retransmitted,
+      senderInfo: this.senderInfo,
+      senderTelemetry: this.senderTelemetry,
+    };
+  }
+}
+
+export class ReceiverGroup {
+  readonly links: ReceiverLink[] = [];
+  /** Pending until the first SRT data packet. */
+  pending = true;
+  lastActivity: number;
+  /** Where non-ACK/NAK upstream packets go: the link that last sent SRT. */
+  lastAddress: ReceiverLink | undefined;
+  readonly forwardPath: ForwardPath;
+  readonly delayReference = new DelayReference();
+  highestSeq: number | undefined;
+  private readonly seen = new Uint8Array(SEEN_WINDOW / 8);
+  packetsForwarded = 0;
+  bytesForwarded = 0;
+  packetsFromUpstream = 0;
+  packetsToSenders = 0;
+
+  constructor(
+    /** Numeric handle the runtime uses for this group (its upstream socket). */
+    readonly id: number,
+    /** The full 256-byte group id. */
+    readonly groupId: Uint8Array,
+    /** Lookup key derived from the receiver's half of the id. */
+    readonly idKey: number,
+    readonly createdAt: number,
+    makeForwardPath: (group: ReceiverGroup) => ForwardPath,
+  ) {
+    this.lastActivity = createdAt;
+    this.forwardPath = makeForwardPath(this);
+  }
+
+  /**
+   * Records a data packet's sequence number for the group's gap, duplicate and reorder counts,
+   * attributing them to `link`. Returns false for a duplicate.
+   */
+  trackSeq(link: ReceiverLink, seq: number, retransmitted: boolean): boolean {
+    if (this.highestSeq === undefined) {
+      this.highestSeq = seq;
+      this.mark(seq);
+      return true;
+    }
+    const ahead = seqDistance(this.highestSeq, seq);
+    if (ahead > 0) {
+      const clear = Math.min(ahead, SEEN_WINDOW);
+      for (let step = 1; step <= clear; step++) this.unmark(seqAdd(this.highestSeq, step));
+      if (ahead > 1) link.gaps += ahead - 1;
+      this.highestSeq = seq;
+      this.mark(seq);
+      return true;
+    }
+    const behind = -ahead;
+    if (behind < SEEN_WINDOW && this.isMarked(seq)) {
+      link.duplicates++;
+      return false;
+    }
+    if (behind < SEEN_WINDOW) this.mark(seq);
+    if (retransmitted) link.retransmitted++;
+    else {
+      link.reordered++;
+      if (behind > link.maxReorderDistance) link.maxReorderDistance = behind;
+    }
+    return true;
+  }
+
+  /** `link`'s base delay minus the smallest base among the group's links, us. */
+  delayOffsetUs(link: ReceiverLink): number | undefined {
+    const base = link.delay.base;
+    if (!Number.isFinite(base)) return undefined;
+    let fastest = base;
+    for (const other of this.links) fastest = Math.min(fastest, other.delay.base);
+    return base - fastest;
+  }
+
+  stats(now: number): ReceiverGroupStats {
+    const tag = Array.from(
+      this.groupId.subarray(SRTLA_ID_HALF_LENGTH, SRTLA_ID_HALF_LENGTH + 4),
+      (b) => b.toString(16).padStart(2, '0'),
+    ).join('');
+    return {
+      id: this.id,
+      tag,
+      state: this.pending ? 'pending' : 'active',
+      ageMs: now - this.createdAt,
+      lastActivityAgoMs: now - this.lastActivity,
+      lastAddress:
+        this.lastAddress === undefined ? undefined : formatPeerAddress(this.lastAddress.address),
+      packetsForwarded: this.packetsForwarded,
+      bytesForwarded: this.bytesForwarded,
+      packetsFromUpstream: this.packetsFromUpstream,
+      packetsToSenders: this.packetsToSenders,
+      highestSeq: this.highestSeq,
+      forwardPath: this.forwardPath.toJSON(),
+      links: this.links.map((link) => link.stats(now)),
+    };
+  }
+
+  private mark(seq: number): void {
+    const bit = seq % SEEN_WINDOW;
+    this.seen[bit >>> 3] = (this.seen[bit >>> 3] ?? 0) | (1 << (bit & 7));
+  }
+
+  private unmark(seq: number): void {
+    const bit = seq % SEEN_WINDOW;
+    this.seen[bit >>> 3] = (this.seen[bit >>> 3] ?? 0) & ~(1 << (bit & 7));
+  }
+
+  private isMarked(seq: number): boolean {
+    const bit = seq % SEEN_WINDOW;
+    return ((this.seen[bit >>> 3] ?? 0) & (1 << (bit & 7))) !== 0;
+  }
+}

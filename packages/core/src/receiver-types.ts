@@ -1,0 +1,125 @@
+/**
+ * The receiver engine's options, outputs, events and stats: plain data for the runtime.
+ */
+import type { KeepaliveConnectionInfo, SenderTelemetry } from '@bond/wire';
+import type { ForwardPathFactory } from './forward-path.js';
+import type { CoreLogger } from './logger.js';
+import type { PeerAddress } from './peer-address.js';
+import type { RandomSource } from './random.js';
+
+export interface ReceiverOptions {
+  /** Randomness for group ids (cryptographic in production, seeded in tests). */
+  readonly random: RandomSource;
+  readonly logger?: CoreLogger;
+  /** Links per group. Default 16. */
+  readonly maxLinksPerGroup?: number;
+  /** Groups in the table (pending ones included). Default 200. */
+  readonly maxGroups?: number;
+  /** A link silent this long is removed. Default 15000. */
+  readonly linkTimeoutMs?: number;
+  /** A group with no activity on any link this long is removed. Default 30000. */
+  readonly groupTimeoutMs?: number;
+  /** A group that never carried data is removed after this long without activity. Default 5000. */
+  readonly pendingGroupTimeoutMs?: number;
+  /** Short replies (REG3, NGP, ERR, keepalive echoes) are zero-padded to this. Default 32. */
+  readonly padRepliesTo?: number;
+  /** The forward path per group (the reorder engine). Default: pass-through. */
+  readonly forwardPath?: ForwardPathFactory;
+  /** How often timeouts are checked. Default 1000. */
+  readonly housekeepingIntervalMs?: number;
+}
+
+/** Where a receiver transmit goes. */
+export const ReceiverTarget = {
+  /** To a sender's link, from the listening socket. */
+  Link: 0,
+  /** To the SRT listener, from the group's upstream socket. */
+  Upstream: 1,
+} as const;
+export type ReceiverTarget = (typeof ReceiverTarget)[keyof typeof ReceiverTarget];
+
+/** A datagram to send. Valid until the next call into the engine. */
+export interface ReceiverTransmit {
+  target: ReceiverTarget;
+  /** For {@link ReceiverTarget.Link}: the link's address. */
+  address: PeerAddress | undefined;
+  /** The group this datagram belongs to (for Upstream: whose socket sends it); -1 for none. */
+  groupId: number;
+  bytes: Uint8Array;
+}
+
+export type ReceiverEvent =
+  | { readonly type: 'group-created'; readonly groupId: number; readonly address: PeerAddress }
+  | { readonly type: 'group-removed'; readonly groupId: number; readonly reason: string }
+  | { readonly type: 'link-added'; readonly groupId: number; readonly address: PeerAddress }
+  | {
+      readonly type: 'link-removed';
+      readonly groupId: number;
+      readonly address: PeerAddress;
+      readonly reason: string;
+    }
+  | {
+      readonly type: 'registration-refused';
+      readonly address: PeerAddress;
+      readonly reason: string;
+    };
+
+export interface ReceiverLinkStats {
+  readonly address: string;
+  readonly ageMs: number;
+  readonly lastActivityAgoMs: number;
+  readonly packetsReceived: number;
+  readonly bytesReceived: number;
+  readonly dataPackets: number;
+  readonly deliveryRateBytesPerSec: number;
+  readonly srtlaAcksSent: number;
+  readonly keepalives: number;
+  /** Smoothed queueing delay from SRT timestamps, us. */
+  readonly queueingDelayUs: number;
+  /** This link's base delay minus the group's fastest link's, us; undefined before data. */
+  readonly delayOffsetUs: number | undefined;
+  readonly gaps: number;
+  readonly duplicates: number;
+  readonly reordered: number;
+  readonly maxReorderDistance: number;
+  readonly retransmitted: number;
+  /** The sender's view from its extended keepalives, when it sends them. */
+  readonly senderInfo: KeepaliveConnectionInfo | undefined;
+  /** bond sender telemetry, when the sender is bond. */
+  readonly senderTelemetry: SenderTelemetry | undefined;
+}
+
+export interface ReceiverGroupStats {
+  readonly id: number;
+  /** First 8 hex digits of the receiver's half of the group id (for logs; not a secret). */
+  readonly tag: string;
+  readonly state: 'pending' | 'active';
+  readonly ageMs: number;
+  readonly lastActivityAgoMs: number;
+  readonly lastAddress: string | undefined;
+  readonly packetsForwarded: number;
+  readonly bytesForwarded: number;
+  readonly packetsFromUpstream: number;
+  readonly packetsToSenders: number;
+  readonly highestSeq: number | undefined;
+  readonly forwardPath: unknown;
+  readonly links: readonly ReceiverLinkStats[];
+}
+
+export interface ReceiverStats {
+  readonly groups: readonly ReceiverGroupStats[];
+  readonly reg1Received: number;
+  readonly reg2Received: number;
+  readonly regErrSent: number;
+  readonly regNgpSent: number;
+  readonly groupsCreated: number;
+  readonly groupsEvicted: number;
+  /** Datagrams from addresses that are no link (and not REG1/REG2): dropped silently. */
+  readonly droppedUnregistered: number;
+  /** Datagrams shorter than an SRT header from registered links. */
+  readonly droppedShort: number;
+  /** SRTLA types the receiver does not forward (unknown 0x9xxx, or sender-bound types). */
+  readonly droppedSrtla: number;
+  /** Upstream datagrams for groups that no longer exist, or not SRT. */
+  readonly droppedUpstream: number;
+}

@@ -1,0 +1,64 @@
+/**
+ * The balancer's interface: which link each encoder datagram goes to (architecture.md, "The three
+ * algorithms"). The sender engine owns links, in-flight counts and the sent-packet log; a scheduler
+ * owns only its own per-link state and is told what happened through the `on*` hooks.
+ *
+ * Every hook is called on the hot path: no allocation, no closures per call.
+ */
+
+/** What a scheduler may read about a link. The engine keeps these fields current. */
+export interface SchedulerLink {
+  /** Dense index, stable for the link's lifetime; use it to index per-link arrays. */
+  readonly index: number;
+  /** The runtime's link id. */
+  readonly id: number;
+  /** Registered (REG3 received) and not timed out: may carry data. */
+  readonly up: boolean;
+  /** User priority in percent: 100 normal, 0 disables the link. */
+  readonly priority: number;
+  /** Data packets sent on this link and not yet acknowledged (SRTLA ACK or SRT ACK). */
+  readonly inFlight: number;
+  /** Smoothed RTT in ms, undefined before the first keepalive echo. */
+  readonly srttMs: number | undefined;
+}
+
+export interface Scheduler {
+  /** `classic` or `adaptive`; shown in stats. */
+  readonly name: string;
+  /** A link was added (starts down). */
+  addLink(link: SchedulerLink): void;
+  /** A link was removed; forget its state. */
+  removeLink(link: SchedulerLink): void;
+  /** The link came up: after its first REG3, or again after timing out (`afterTimeout`). */
+  linkUp(link: SchedulerLink, afterTimeout: boolean): void;
+  /** The link stopped earning proof of life and was taken down. */
+  linkDown(link: SchedulerLink): void;
+  /**
+   * Picks the link for the next datagram of `bytes` bytes from `links` (all links, up or not), or
+   * undefined when none may carry it.
+   */
+  select(now: number, links: readonly SchedulerLink[], bytes: number): SchedulerLink | undefined;
+  /** A data packet was sent on `link`. */
+  onSent(now: number, link: SchedulerLink, seq: number, bytes: number): void;
+  /**
+   * The receiver acknowledged `seq` on `link` (an SRTLA ACK); `carried` is true when the sent log
+   * shows this link carried it (in-flight was decremented), `sentAt` its send time if known.
+   */
+  onSrtlaAck(
+    now: number,
+    link: SchedulerLink,
+    seq: number,
+    carried: boolean,
+    sentAt: number | undefined,
+    links: readonly SchedulerLink[],
+  ): void;
+  /**
+   * The SRT listener reported `seq` lost and `link` carried it. Called for every copy of a NAK
+   * (the receiver sends one per link); `firstCopy` is false for the repeats.
+   */
+  onSrtNak(now: number, link: SchedulerLink, seq: number, firstCopy: boolean): void;
+  /** The link's window for telemetry, in x1000 packet units (as the extended keepalive carries). */
+  window(link: SchedulerLink): number;
+  /** Plain-data state for stats. */
+  toJSON(): unknown;
+}

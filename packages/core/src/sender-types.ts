@@ -1,0 +1,107 @@
+/**
+ * The sender engine's options, outputs, events and stats: plain data for the runtime.
+ */
+import type { InterfaceKind, ReceiverReport } from '@bond/wire';
+import type { CoreLogger } from './logger.js';
+import type { RandomSource } from './random.js';
+import type { Scheduler } from './scheduler.js';
+
+export interface SenderOptions {
+  /** Randomness for the sender id (cryptographic in production, seeded in tests). */
+  readonly random: RandomSource;
+  /** The balancer. Default: `classic` (issue 4 adds `adaptive`). */
+  readonly scheduler?: Scheduler;
+  readonly logger?: CoreLogger;
+  /** A link with no proof of life (REG3, SRTLA ACK, keepalive echo) for this long re-registers. Default 15000. */
+  readonly linkTimeoutMs?: number;
+  /** Keepalive period per up link. Default 1000. */
+  readonly keepaliveIntervalMs?: number;
+  /** How long to wait for the first probe answer before sending REG1 on the first link anyway. Default 500. */
+  readonly probeWaitMs?: number;
+  /** How long to wait for REG2 after REG1 before bootstrapping again. Default 2000. */
+  readonly reg1TimeoutMs?: number;
+  /** Period of REG2 retries for a link waiting for REG3. Default 1000 (doubling to 8000). */
+  readonly reg2RetryMs?: number;
+  /** After REG2 arrives, NGPs are ignored this long (they race with the REG3s). Default 4000. */
+  readonly ngpIgnoreMs?: number;
+  /** First back-off after REG_ERR (doubling to 16000). Default 1000. */
+  readonly regErrBackoffMs?: number;
+  /** Capacity of the sent-packet log (rounded up to a power of two). Default 65536. */
+  readonly sentLogCapacity?: number;
+  /** Send bond's telemetry trailer in keepalives. Default true. */
+  readonly telemetry?: boolean;
+}
+
+export interface SenderLinkConfig {
+  /** The runtime's id for the link (also the keepalive's conn_id). */
+  readonly id: number;
+  readonly name?: string;
+  /** Percent: 100 normal (default), 0 disables. */
+  readonly priority?: number;
+  readonly kind?: InterfaceKind;
+}
+
+/** Where a transmit goes: a link's socket, or back to the encoder. */
+export const ENCODER = -1;
+
+/** A datagram to send. Valid until the next call into the engine. */
+export interface SenderTransmit {
+  /** The link id whose socket sends it, or {@link ENCODER}. */
+  linkId: number;
+  bytes: Uint8Array;
+}
+
+export type SenderLinkState = 'idle' | 'probing' | 'registering' | 'up';
+export type SenderPhase = 'bootstrap' | 'registered' | 'refused';
+/** What the link's keepalive echoes say about the receiver. */
+export type ReceiverKind = 'unknown' | 'bond' | 'legacy';
+
+export type SenderEvent =
+  | { readonly type: 'registered'; readonly linkId: number }
+  | { readonly type: 'link-up'; readonly linkId: number }
+  | { readonly type: 'link-down'; readonly linkId: number; readonly reason: string }
+  | { readonly type: 'bootstrap'; readonly reason: string }
+  | { readonly type: 'refused'; readonly reason: string }
+  | { readonly type: 'registration-error'; readonly linkId: number; readonly retryInMs: number }
+  | { readonly type: 'receiver-kind'; readonly linkId: number; readonly kind: ReceiverKind };
+
+export interface SenderLinkStats {
+  readonly id: number;
+  readonly name: string;
+  readonly kind: InterfaceKind;
+  readonly priority: number;
+  readonly state: SenderLinkState;
+  readonly receiver: ReceiverKind;
+  readonly srttMs: number | undefined;
+  readonly rttVarMs: number;
+  readonly window: number;
+  readonly inFlight: number;
+  readonly packetsSent: number;
+  readonly bytesSent: number;
+  /** Sequence numbers the receiver acknowledged on this link (SRTLA ACKs). */
+  readonly packetsAcked: number;
+  readonly packetsNaked: number;
+  readonly packetsRetransmitted: number;
+  readonly sendRateBytesPerSec: number;
+  readonly lastProofOfLifeAgoMs: number | undefined;
+  readonly report: ReceiverReport | undefined;
+}
+
+export interface SenderStats {
+  readonly phase: SenderPhase;
+  readonly refusedReason: string | undefined;
+  readonly scheduler: string;
+  readonly linksUp: number;
+  readonly packetsFromEncoder: number;
+  readonly bytesFromEncoder: number;
+  /** Encoder datagrams dropped because no link was up. */
+  readonly droppedNoLink: number;
+  /** Encoder datagrams dropped because they were not SRT. */
+  readonly droppedNotSrt: number;
+  readonly packetsToEncoder: number;
+  /** Datagrams from the receiver that were malformed or of unknown type. */
+  readonly droppedFromReceiver: number;
+  readonly bootstraps: number;
+  readonly sentLogEvicted: number;
+  readonly links: readonly SenderLinkStats[];
+}
