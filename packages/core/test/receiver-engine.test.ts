@@ -1,0 +1,303 @@
+// The receiver engine driven directly: what it answers, forwards and refuses (protocol.md 4.2, 5, 6.4, 6.5).
+import {
+  SRT_CONTROL,
+  classifyDatagram,
+  DatagramKind,
+  decodeKeepalive,
+  decodeReg2,
+  decodeSrtlaAck,
+  encodeKeepalive,
+  encodeReg1,
+  encodeReg2,
+  encodeSrtAck,
+  encodeSrtControl,
+  encodeSrtData,
+  encodeSrtNak,
+} from '@bond/wire';
+import { describe, expect, it } from 'vitest';
+import {
+  ReceiverEngine,
+  ReceiverTarget,
+  createSeededRandom,
+  parsePeerAddress,
+  type PeerAddress,
+  type ReceiverEngine as Receiver,
+  type ReceiverOptions,
+} from '../src/index.js';
+
+interface Sent {
+  target: number;
+  address: string | undefined;
+  groupId: number;
+  kind: DatagramKind;
+  bytes: Uint8Array;
+}
+
+function address(ip: string, port: number): PeerAddress {
+  const parsed = parsePeerAddress(ip, port);
+  if (parsed === undefined) throw new Error(`bad address ${ip}`);
+  return parsed;
+}
+
+function drain(receiver: Receiver): Sent[] {
+  const out: Sent[] = [];
+  for (let t = receiver.pollTransmit(); t !== undefined; t = receiver.pollTransmit()) {
+    out.push({
+      target: t.target,
+      address: t.address === undefined ? undefined : `${t.address.ip}:${t.address.port}`,
+      groupId: t.groupId,
+      kind: classifyDatagram(t.bytes),
+      bytes: t.bytes.slice(),
+    });
+  }
+  return out;
+}
+
+function data(seq: number, timestampUs = 0, retransmitted = false): Uint8Array {
+  return encodeSrtData(
+    {
+      seq,
+      packetPosition: 3,
+      inOrder: false,
+      encryptionKey: 0,
+      retransmitted,
+      messageNumber: 1,
+      timestamp: timestampUs,
+      destinationSocketId: 1,
+    },
+    new Uint8Array(1316),
+  );
+}
+
+/** A receiver with one group of `links` registered links. */
+function registered(links: PeerAddress[], options: Partial<ReceiverOptions> = {}) {
+  const receiver = new ReceiverEngine({ random: createSeededRandom(5), ...options });
+  const first = links[0];
+  if (first === undefined) throw new Error('need a link');
+  receiver.handleDatagram(0, first, encodeReg1(new Uint8Array(256).fill(7)));
+  const reply = drain(receiver)[0];
+  if (reply?.kind !== DatagramKind.SrtlaReg2) throw new Error('no REG2 reply');
+  const groupId = decodeReg2(reply.bytes);
+  for (const link of links) receiver.handleDatagram(0, link, encodeReg2(groupId));
+  const replies = drain(receiver);
+  expect(replies.map((r) => r.kind)).toEqual(links.map(() => DatagramKind.SrtlaReg3));
+  return { receiver, groupId, group: reply.groupId };
+}
+
+const A = address('127.0.0.2', 5001);
+const B = address('127.0.0.3', 5002);
+
+describe('receiver engine', () => {
+  it('builds the group id from the sender half plus 128 random bytes of its own', () => {
+    const { groupId } = registered([A]);
+    expect(groupId.subarray(0, 128).every((byte) => byte === 7)).toBe(true);
+    expect(groupId.subarray(128).some((byte) => byte !== 7)).toBe(true);
+  });
+
+  it('answers an unknown group id with a padded NGP and keeps no state', () => {
+    const receiver = new ReceiverEngine({ random: createSeededRandom(1) });
+    receiver.handleDatagram(0, A, encodeReg2(new Uint8Array(256).fill(1)));
+    const [reply] = drain(receiver);
+    expect(reply?.kind).toBe(DatagramKind.SrtlaRegNgp);
+    expect(reply?.bytes).toHaveLength(32);
+    expect(receiver.size).toEqual({ groups: 0, links: 0 });
+  });
+
+  it('treats a repeated REG2 from a registered link as idempotent', () => {
+    const { receiver, groupId } = registered([A]);
+    receiver.handleDatagram(1, A, encodeReg2(groupId));
+    expect(drain(receiver).map((r) => r.kind)).toEqual([DatagramKind.SrtlaReg3]);
+    expect(receiver.size).toEqual({ groups: 1, links: 1 });
+  });
+
+  it('refuses REG1 from an address that is already a link, and REG2 into a second group', () => {
+    const { receiver } = registered([A]);
+    receiver.handleDatagram(1, A, encodeReg1(new Uint8Array(256).fill(9)));
+    expect(drain(receiver).map((r) => r.kind)).toEqual([DatagramKind.SrtlaRegErr]);
+    receiver.handleDatagram(1, B, encodeReg1(new Uint8Array(256).fill(9)));
+    const other = decodeReg2(drain(receiver)[0]?.bytes ?? new Uint8Array(258));
+    receiver.handleDatagram(1, A, encodeReg2(other));
+    expect(drain(receiver).map((r) => r.kind)).toEqual([DatagramKind.SrtlaRegErr]);
+    expect(receiver.size).toEqual({ groups: 2, links: 1 });
+  });
+
+  it('treats IPv4 and IPv4-mapped IPv6 as the same link', () => {
+    const { receiver } = registered([A]);
+    receiver.handleDatagram(1, address('::ffff:127.0.0.2', 5001), data(10));
+    const out = drain(receiver);
+    expect(out.map((r) => r.target)).toEqual([ReceiverTarget.Upstream]);
+  });
+
+  it('sends a 44-byte SRTLA ACK with the 10 seqs after every 10 data packets, to the arrival link', () => {
+    const { receiver } = registered([A, B]);
+    const acks: Sent[] = [];
+    for (let seq = 100; seq < 125; seq++) {
+      receiver.handleDatagram(1, seq % 2 === 0 ? A : B, data(seq));
+      acks.push(...drain(receiver).filter((r) => r.kind === DatagramKind.SrtlaAck));
+    }
+    expect(acks).toHaveLength(2);
+    expect(acks[0]?.address).toBe('127.0.0.2:5001');
+    expect(acks[0]?.bytes).toHaveLength(44);
+    expect(decodeSrtlaAck(acks[0]?.bytes ?? new Uint8Array())).toEqual([
+      100, 102, 104, 106, 108, 110, 112, 114, 116, 118,
+    ]);
+    expect(acks[1]?.address).toBe('127.0.0.3:5002');
+  });
+
+  it('acknowledges duplicates and retransmissions again', () => {
+    const { receiver } = registered([A]);
+    for (let index = 0; index < 10; index++) receiver.handleDatagram(1, A, data(5, 0, index > 0));
+    const acks = drain(receiver).filter((r) => r.kind === DatagramKind.SrtlaAck);
+    expect(decodeSrtlaAck(acks[0]?.bytes ?? new Uint8Array())).toEqual(new Array(10).fill(5));
+  });
+
+  it('forwards SRT upstream unchanged and never forwards unknown SRTLA types', () => {
+    const { receiver, group } = registered([A]);
+    const packet = data(1);
+    receiver.handleDatagram(1, A, packet);
+    const unknown = new Uint8Array(64);
+    unknown.set([0x93, 0x00]);
+    receiver.handleDatagram(1, A, unknown);
+    receiver.handleDatagram(1, A, new Uint8Array([0x00, 0x00, 0x00, 0x01]));
+    const out = drain(receiver);
+    expect(out).toHaveLength(1);
+    expect(out[0]?.target).toBe(ReceiverTarget.Upstream);
+    expect(out[0]?.groupId).toBe(group);
+    expect(out[0]?.bytes).toEqual(packet);
+    const stats = receiver.stats(1);
+    expect(stats.droppedSrtla).toBe(1);
+    expect(stats.droppedShort).toBe(1);
+  });
+
+  it('sends SRT ACK and NAK to every link, everything else to the last address only', () => {
+    const { receiver, group } = registered([A, B]);
+    receiver.handleDatagram(1, A, data(1));
+    receiver.handleDatagram(1, B, data(2));
+    drain(receiver);
+    receiver.handleUpstreamDatagram(
+      2,
+      group,
+      encodeSrtAck({ ackNumber: 1, timestamp: 0, destinationSocketId: 0, ackSeq: 3 }),
+    );
+    expect(drain(receiver).map((r) => r.address)).toEqual(['127.0.0.2:5001', '127.0.0.3:5002']);
+    receiver.handleUpstreamDatagram(
+      2,
+      group,
+      encodeSrtNak({
+        typeSpecific: 0,
+        timestamp: 0,
+        destinationSocketId: 0,
+        ranges: [{ first: 1, last: 1 }],
+      }),
+    );
+    expect(drain(receiver)).toHaveLength(2);
+    const handshake = encodeSrtControl({
+      controlType: SRT_CONTROL.KEEPALIVE,
+      subtype: 0,
+      typeSpecific: 0,
+      timestamp: 0,
+      destinationSocketId: 0,
+      body: new Uint8Array(4),
+    });
+    receiver.handleUpstreamDatagram(2, group, handshake);
+    expect(drain(receiver).map((r) => r.address)).toEqual(['127.0.0.3:5002']);
+  });
+
+  it("echoes keepalives padded to 32, and answers bond's trailer with a ReceiverReport", () => {
+    const { receiver } = registered([A]);
+    receiver.handleDatagram(1, A, new Uint8Array([0x90, 0x00]));
+    const [bare] = drain(receiver);
+    expect(bare?.bytes).toEqual(Uint8Array.from([0x90, 0x00, ...new Array<number>(30).fill(0)]));
+    const info = {
+      connId: 4,
+      window: 20_000,
+      inFlight: 3,
+      rttMs: 50,
+      nakCount: 0,
+      bitrateBytesPerSec: 1000,
+    };
+    const bond = encodeKeepalive({
+      timestampMs: 777,
+      info,
+      trailer: {
+        body: 'sender',
+        sender: {
+          linkId: 4,
+          linkName: 'wwan0',
+          interfaceKind: 'cellular',
+          priority: 100,
+          srttUs: 0,
+          rttvarUs: 0,
+          window: 20_000,
+          inFlight: 3,
+          packetsSent: 0,
+          bytesSent: 0,
+          packetsNaked: 0,
+          packetsRetransmitted: 0,
+          sendRateBytesPerSec: 0,
+          sharePermille: 1000,
+          capabilities: 0,
+        },
+      },
+    });
+    receiver.handleDatagram(2, A, bond);
+    const [echo] = drain(receiver);
+    const decoded = decodeKeepalive(echo?.bytes ?? new Uint8Array());
+    expect(echo?.bytes.subarray(0, 38)).toEqual(bond.subarray(0, 38));
+    expect(decoded.timestampMs).toBe(777);
+    expect(decoded.trailer?.body).toBe('receiver');
+    if (decoded.trailer?.body === 'receiver') expect(decoded.trailer.receiver.linkId).toBe(4);
+    // An extended keepalive from a non-bond sender is echoed unchanged (padded), no report added.
+    const plain = encodeKeepalive({ timestampMs: 5, info });
+    receiver.handleDatagram(3, A, plain);
+    expect(drain(receiver)[0]?.bytes).toEqual(plain);
+    expect(receiver.stats(3).groups[0]?.links[0]?.senderInfo).toEqual(info);
+  });
+
+  it('expires links after 15 s and groups after 30 s of silence, pending groups after 5 s', () => {
+    const { receiver } = registered([A, B]);
+    receiver.handleDatagram(1000, A, data(1));
+    for (let now = 1000; now <= 20_000; now += 1000) {
+      receiver.handleDatagram(now, A, new Uint8Array([0x90, 0x00]));
+      receiver.handleTimeout(now);
+    }
+    // B was silent since registration (t=0): gone after 15 s; A keeps the group alive.
+    expect(receiver.size).toEqual({ groups: 1, links: 1 });
+    for (let now = 21_000; now <= 36_000; now += 1000) receiver.handleTimeout(now);
+    expect(receiver.size).toEqual({ groups: 1, links: 0 });
+    for (let now = 37_000; now <= 51_000; now += 1000) receiver.handleTimeout(now);
+    expect(receiver.size).toEqual({ groups: 0, links: 0 });
+
+    const pending = new ReceiverEngine({ random: createSeededRandom(2) });
+    pending.handleDatagram(0, A, encodeReg1(new Uint8Array(256)));
+    for (let now = 1000; now <= 4000; now += 1000) pending.handleTimeout(now);
+    expect(pending.size.groups).toBe(1);
+    for (let now = 5000; now <= 6000; now += 1000) pending.handleTimeout(now);
+    expect(pending.size.groups).toBe(0);
+  });
+
+  it('estimates queueing delay and delay offset from SRT timestamps', () => {
+    const { receiver } = registered([A, B]);
+    // A: 20 ms one way, B: 70 ms; from t=5 s, A queues up to 100 ms more.
+    for (let index = 0; index < 1000; index++) {
+      const sentMs = index * 10;
+      const queued = sentMs >= 5000 ? Math.min(100, (sentMs - 5000) / 10) : 0;
+      receiver.handleDatagram(sentMs + 20 + queued, A, data(2 * index, sentMs * 1000));
+      receiver.handleDatagram(sentMs + 70, B, data(2 * index + 1, sentMs * 1000));
+    }
+    const [a, b] = receiver.stats(10_000).groups[0]?.links ?? [];
+    expect(a?.queueingDelayUs).toBeGreaterThan(80_000);
+    expect(b?.queueingDelayUs).toBeLessThan(1000);
+    expect(a?.delayOffsetUs).toBe(0);
+    expect(b?.delayOffsetUs).toBe(50_000);
+  });
+
+  it('rejects invalid configuration with a message that names the option', () => {
+    expect(() => new ReceiverEngine({ random: createSeededRandom(1), maxGroups: 0 })).toThrow(
+      /maxGroups must be a whole number of at least 1, got 0/,
+    );
+    expect(() => new ReceiverEngine({ random: createSeededRandom(1), linkTimeoutMs: -1 })).toThrow(
+      /linkTimeoutMs/,
+    );
+  });
+});
