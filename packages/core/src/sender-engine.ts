@@ -455,11 +455,13 @@ export class SenderEngine implements SentPacketLogOwner {
     if (this.phase === 'refused' || this.links.length === 0) return undefined;
     let next = Infinity;
     if (this.phase === 'bootstrap') {
-      if (this.bootstrapPending) next = Math.min(next, this.bootstrapRetryAt ?? this.lastNow);
-      if (this.probeDeadline !== undefined && this.reg1Link === undefined) {
-        next = Math.min(next, this.probeDeadline);
+      if (this.bootstrapPending) {
+        next = Math.min(next, this.bootstrapRetryAt ?? this.lastNow);
+      } else if (this.reg1Link === undefined) {
+        next = Math.min(next, this.probeDeadline ?? this.lastNow);
+      } else if (this.reg1Deadline !== undefined) {
+        next = Math.min(next, this.reg1Deadline);
       }
-      if (this.reg1Deadline !== undefined) next = Math.min(next, this.reg1Deadline);
     }
     for (const link of this.links) {
       if (link.state === 'up') {

@@ -1,0 +1,196 @@
+// The sender engine's registration rules, keepalives and telemetry, driven directly or through the
+// simulator (protocol.md 4.1, 5, 6.2, 6.3).
+import {
+  DatagramKind,
+  classifyDatagram,
+  decodeKeepalive,
+  encodeKeepalive,
+  encodeRegErr,
+  encodeRegNak,
+  encodeRegNgp,
+} from '@bond/wire';
+import { describe, expect, it } from 'vitest';
+import { SenderEngine, createSeededRandom, type SenderEngine as Sender } from '../src/index.js';
+import { cleanLink, linksUp, senderEventsOf } from './sim/scenario.js';
+import { Simulation } from './sim/simulation.js';
+
+function drainKinds(sender: Sender): { linkId: number; kind: DatagramKind; bytes: Uint8Array }[] {
+  const out = [];
+  for (let t = sender.pollTransmit(); t !== undefined; t = sender.pollTransmit()) {
+    out.push({ linkId: t.linkId, kind: classifyDatagram(t.bytes), bytes: t.bytes.slice() });
+  }
+  return out;
+}
+
+describe('sender engine', () => {
+  it('probes every link with REG2 first, then sends REG1 on the first to answer', () => {
+    const sender = new SenderEngine({ random: createSeededRandom(1) });
+    sender.addLink(0, { id: 1 });
+    sender.addLink(0, { id: 2 });
+    sender.handleTimeout(0);
+    expect(drainKinds(sender).map((t) => [t.linkId, t.kind])).toEqual([
+      [1, DatagramKind.SrtlaReg2],
+      [2, DatagramKind.SrtlaReg2],
+    ]);
+    sender.handleLinkDatagram(30, 2, encodeRegNgp({ padTo: 32 }));
+    sender.handleLinkDatagram(40, 1, encodeRegNgp());
+    expect(drainKinds(sender).map((t) => [t.linkId, t.kind])).toEqual([
+      [2, DatagramKind.SrtlaReg1],
+    ]);
+    expect(sender.stats(40).links.find((l) => l.id === 2)?.srttMs).toBe(30);
+  });
+
+  it('ignores NGPs that race with the REG3s after REG2 arrives', () => {
+    const sim = new Simulation({
+      seed: 41,
+      links: [cleanLink(1, 20), cleanLink(2, 30)],
+    });
+    sim.runUntilTrue(() => senderEventsOf(sim, 'registered').length === 1, 5000);
+    // A late NGP (from a probe) arrives after REG2, before any REG3: must not re-bootstrap.
+    sim.injectToSender(2, encodeRegNgp());
+    sim.runUntilTrue(() => linksUp(sim).length === 2, 5000);
+    expect(senderEventsOf(sim, 'bootstrap')).toHaveLength(0);
+    expect(sim.receiver.size.groups).toBe(1);
+  });
+
+  it('stops on REG_NAK and reports the reason', () => {
+    const sim = new Simulation({ seed: 42, links: [cleanLink(1, 20)] });
+    sim.runUntilTrue(() => linksUp(sim).length === 1, 5000);
+    sim.injectToSender(1, encodeRegNak('stream key revoked', { padTo: 32 }));
+    const stats = sim.sender.stats(sim.now);
+    expect(stats.phase).toBe('refused');
+    expect(stats.refusedReason).toBe('stream key revoked');
+    expect(senderEventsOf(sim, 'refused').map((e) => e.event)).toEqual([
+      { type: 'refused', reason: 'stream key revoked' },
+    ]);
+    expect(sim.sender.pollTimeout()).toBeUndefined();
+    sim.stream(sim.now + 1000);
+    sim.runUntil(sim.now + 2000);
+    expect(sim.listener.delivered).toBe(0);
+  });
+
+  it('backs off after REG_ERR on REG1, doubling, and retries', () => {
+    const sender = new SenderEngine({ random: createSeededRandom(2), regErrBackoffMs: 1000 });
+    sender.addLink(0, { id: 1 });
+    sender.handleTimeout(0);
+    drainKinds(sender);
+    sender.handleLinkDatagram(10, 1, encodeRegNgp());
+    expect(drainKinds(sender).map((t) => t.kind)).toEqual([DatagramKind.SrtlaReg1]);
+    sender.handleLinkDatagram(20, 1, encodeRegErr());
+    expect(sender.pollTimeout()).toBe(1020);
+    sender.handleTimeout(500);
+    expect(drainKinds(sender)).toEqual([]);
+    sender.handleTimeout(1020);
+    expect(drainKinds(sender).map((t) => t.kind)).toEqual([DatagramKind.SrtlaReg2]);
+    sender.handleLinkDatagram(1030, 1, encodeRegNgp());
+    drainKinds(sender);
+    sender.handleLinkDatagram(1040, 1, encodeRegErr());
+    expect(sender.pollTimeout()).toBe(3040);
+  });
+
+  it('sends an extended keepalive with telemetry every second on every up link', () => {
+    const sim = new Simulation({ seed: 43, links: [cleanLink(1, 20), cleanLink(2, 30)] });
+    sim.recordLinkLog = true;
+    sim.runUntilTrue(() => linksUp(sim).length === 2, 5000);
+    const start = sim.now;
+    sim.runUntil(start + 10_000);
+    for (const id of [1, 2]) {
+      const keepalives = sim.linkLog.filter(
+        (e) => e.linkId === id && e.kind === DatagramKind.SrtlaKeepalive && e.time > start,
+      );
+      expect(keepalives.length).toBeGreaterThanOrEqual(9);
+      expect(keepalives.length).toBeLessThanOrEqual(11);
+    }
+    const stats = sim.sender.stats(sim.now);
+    for (const link of stats.links) {
+      expect(link.receiver).toBe('bond');
+      expect(link.report?.linkId).toBe(link.id);
+    }
+    // RTT from keepalive echoes: 2 x one-way delay.
+    // (Keepalive timestamps are whole milliseconds, so a sample may read up to 1 ms long.)
+    expect(stats.links[0]?.srttMs).toBeGreaterThanOrEqual(40);
+    expect(stats.links[0]?.srttMs).toBeLessThan(41);
+    expect(stats.links[1]?.srttMs).toBeGreaterThanOrEqual(60);
+    expect(stats.links[1]?.srttMs).toBeLessThan(61);
+  });
+
+  it('tells a legacy receiver apart: it echoes our own trailer back', () => {
+    const sender = new SenderEngine({ random: createSeededRandom(3) });
+    sender.addLink(0, { id: 1, name: 'wwan0', kind: 'cellular' });
+    sender.handleTimeout(0);
+    drainKinds(sender);
+    // Pretend registration completed through the real path: NGP, REG1, REG2, REG3.
+    sender.handleLinkDatagram(5, 1, encodeRegNgp());
+    const reg1 = drainKinds(sender)[0]?.bytes ?? new Uint8Array();
+    const groupId = new Uint8Array(256);
+    groupId.set(reg1.subarray(2, 130));
+    sender.handleLinkDatagram(10, 1, Uint8Array.from([0x92, 0x01, ...groupId]));
+    sender.handleLinkDatagram(15, 1, Uint8Array.from([0x92, 0x02]));
+    sender.handleTimeout(15);
+    const keepalive = drainKinds(sender).find((t) => t.kind === DatagramKind.SrtlaKeepalive);
+    if (keepalive === undefined) throw new Error('no keepalive');
+    const decoded = decodeKeepalive(keepalive.bytes);
+    expect(decoded.info?.connId).toBe(1);
+    expect(decoded.trailer?.body).toBe('sender');
+    if (decoded.trailer?.body === 'sender') {
+      expect(decoded.trailer.sender.linkName).toBe('wwan0');
+      expect(decoded.trailer.sender.interfaceKind).toBe('cellular');
+    }
+    // The legacy receiver echoes it byte for byte.
+    sender.handleLinkDatagram(55, 1, keepalive.bytes);
+    const events = [];
+    for (let e = sender.pollEvent(); e !== undefined; e = sender.pollEvent()) events.push(e);
+    expect(events).toContainEqual({ type: 'receiver-kind', linkId: 1, kind: 'legacy' });
+    // Smoothed RTT: the probe's 5 ms, then the echo's 40 ms at gain 1/8.
+    expect(sender.stats(55).links[0]?.srttMs).toBe(5 * 0.875 + 40 * 0.125);
+    // A timestamped keepalive echo also gives an RTT sample but says nothing about the receiver.
+    sender.handleLinkDatagram(60, 1, encodeKeepalive({ timestampMs: 30 }));
+    expect(sender.stats(60).links[0]?.receiver).toBe('legacy');
+  });
+
+  it('takes a silent link out after the link timeout and re-registers it when it is back', () => {
+    const sim = new Simulation({
+      seed: 44,
+      links: [
+        cleanLink(1, 20),
+        {
+          id: 2,
+          up: { delayMs: 30, rateBps: 10e6 },
+          down: { delayMs: 30, outages: [[5000, 25_000]] },
+        },
+      ],
+    });
+    sim.runUntilTrue(() => linksUp(sim).length === 2, 5000);
+    sim.stream(40_000);
+    sim.runUntil(21_000);
+    expect(linksUp(sim)).toEqual([1]);
+    const down = senderEventsOf(sim, 'link-down')[0];
+    expect(down?.time).toBeGreaterThanOrEqual(5000 + 15_000 - 1000);
+    expect(down?.time).toBeLessThan(5000 + 15_000 + 1000);
+    expect(sim.runUntilTrue(() => linksUp(sim).length === 2, 30_000)).toBe(true);
+  });
+
+  it('disables a link with priority 0', () => {
+    const sim = new Simulation({
+      seed: 45,
+      links: [cleanLink(1, 20), { ...cleanLink(2, 20), priority: 0 }],
+    });
+    sim.runUntilTrue(() => linksUp(sim).length === 2, 5000);
+    sim.stream(5000);
+    sim.runUntil(6000);
+    const links = sim.sender.stats(sim.now).links;
+    expect(links.find((l) => l.id === 2)?.packetsSent).toBe(0);
+    expect(links.find((l) => l.id === 1)?.packetsSent).toBe(sim.encoder.sent);
+  });
+
+  it('rejects invalid configuration and duplicate link ids with clear messages', () => {
+    expect(() => new SenderEngine({ random: createSeededRandom(1), linkTimeoutMs: 0 })).toThrow(
+      /linkTimeoutMs must be a positive number of milliseconds, got 0/,
+    );
+    const sender = new SenderEngine({ random: createSeededRandom(1) });
+    sender.addLink(0, { id: 7 });
+    expect(() => {
+      sender.addLink(0, { id: 7 });
+    }).toThrow(/link id 7 is already in use/);
+  });
+});
