@@ -27,7 +27,8 @@ export function isSeq(value: number): boolean {
 /** `seq + delta` modulo 2^31. `delta` may be negative; both must be integers. */
 export function seqAdd(seq: number, delta: number): number {
   const sum = (seq + delta) % SEQ_MODULUS;
-  return sum < 0 ? sum + SEQ_MODULUS : sum;
+  // `+ 0`: `%` of a negative multiple of 2^31 is -0, which must come out as 0.
+  return sum < 0 ? sum + SEQ_MODULUS : sum + 0;
 }
 
 /**
