@@ -93,7 +93,7 @@ export class ClassicScheduler implements Scheduler {
     }
   }
 
-  onSrtNak(_now: number, link: SchedulerLink): void {
+  onSrtNak(_now: number, link: SchedulerLink, _seq: number, _firstCopy: boolean): void {
     const window = this.windows[link.index] ?? CLASSIC_WINDOW.DEFAULT;
     this.windows[link.index] = Math.max(CLASSIC_WINDOW.MIN, window - CLASSIC_WINDOW.NAK_DECREASE);
   }
