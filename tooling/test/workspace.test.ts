@@ -2,7 +2,7 @@
 // `exports` lists `types` first, the built entry points load in both module systems, publishable
 // packages share one changesets `fixed` group, and the apps stay private.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -67,8 +67,16 @@ describe('workspace packages', () => {
         const esmPath = main.import?.default ?? '';
         const cjsPath = main.require?.default ?? '';
         const esm = (await import(pathToFileURL(join(dir, esmPath)).href)) as object;
-        const cjs = createRequire(import.meta.url)(join(dir, cjsPath)) as object;
-        expect(Object.keys(esm).sort()).toEqual(Object.keys(cjs).sort());
+        // A plain Node process: vitest's workers resolve the `bond-source` condition, which would
+        // send a CJS require of a workspace dependency to its TypeScript source.
+        const cjsKeys = JSON.parse(
+          execFileSync(process.execPath, [
+            '-p',
+            'JSON.stringify(Object.keys(require(process.argv[1])))',
+            join(dir, cjsPath),
+          ]).toString(),
+        ) as string[];
+        expect(Object.keys(esm).sort()).toEqual(cjsKeys.sort());
       });
     });
   }
