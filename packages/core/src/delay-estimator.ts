@@ -39,6 +39,12 @@ export class DelayEstimator {
   /** Latest sample's queueing delay, us. */
   latestQueueingDelayUs = 0;
   samples = 0;
+  /** When the latest sample was taken (ms), or -Infinity. */
+  lastSampleAt = -Infinity;
+  /** Smoothed relative delay (base plus queueing), us: comparable across a group's links. */
+  currentRelativeUs = 0;
+  /** Smoothed absolute deviation of the samples from `currentRelativeUs`, us (jitter). */
+  deviationUs = 0;
 
   /** Adds one sample (from {@link DelayReference.relativeDelayUs}) taken at `now`. */
   addSample(now: number, relativeUs: number): void {
@@ -54,6 +60,14 @@ export class DelayEstimator {
       this.samples === 0
         ? queueing
         : this.queueingDelayUs + SMOOTHING * (queueing - this.queueingDelayUs);
+    if (this.samples === 0) {
+      this.currentRelativeUs = relativeUs;
+    } else {
+      const error = relativeUs - this.currentRelativeUs;
+      this.deviationUs += SMOOTHING * (Math.abs(error) - this.deviationUs);
+      this.currentRelativeUs += SMOOTHING * error;
+    }
+    this.lastSampleAt = now;
     this.samples++;
   }
 

@@ -1,7 +1,7 @@
 /**
  * The receiver's forward path: between a group's links and its upstream socket. The reorder engine
- * (issue 4) plugs in here; until then {@link createPassThroughForwardPath} sends everything on at
- * once.
+ * (`createReorderForwardPath`) plugs in here; {@link createPassThroughForwardPath} sends everything
+ * on at once (reorder `off`).
  *
  * A forward path that holds a datagram past the call that pushed it must copy it: the bytes belong
  * to the runtime's receive buffer.
@@ -17,8 +17,17 @@ export interface ForwardPath {
   toJSON(): unknown;
 }
 
+/** What a forward path may read about its group. */
+export interface ForwardPathGroup {
+  /** Slowest minus fastest link's current one-way delay, ms; undefined before any measurement. */
+  delaySkewMs(): number | undefined;
+}
+
 /** Builds a group's forward path; `emit` sends one datagram upstream. */
-export type ForwardPathFactory = (emit: (bytes: Uint8Array) => void) => ForwardPath;
+export type ForwardPathFactory = (
+  emit: (bytes: Uint8Array) => void,
+  group: ForwardPathGroup,
+) => ForwardPath;
 
 /** Sends every datagram upstream immediately, in arrival order. */
 export const createPassThroughForwardPath: ForwardPathFactory = (emit) => ({

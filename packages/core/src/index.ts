@@ -53,7 +53,18 @@ export {
   createPassThroughForwardPath,
   type ForwardPath,
   type ForwardPathFactory,
+  type ForwardPathGroup,
 } from './forward-path.js';
+export {
+  MIN_HOLD_MS,
+  REORDER_JUMP,
+  ReorderEngine,
+  createReorderForwardPath,
+  type ReorderMode,
+  type ReorderOptions,
+  type ReorderStats,
+  type SkewSource,
+} from './reorder-engine.js';
 export { ReceiverEngine } from './receiver-engine.js';
 export {
   ReceiverTarget,

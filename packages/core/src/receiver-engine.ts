@@ -256,7 +256,7 @@ export class ReceiverEngine {
     const group = new ReceiverGroup(this.nextGroupHandle++, groupId, idKey, now, (owner) =>
       this.forwardPathFactory((datagram) => {
         this.queue(ReceiverTarget.Upstream, undefined, owner.id, datagram);
-      }),
+      }, owner),
     );
     this.groups.set(group.id, group);
     const bucket = this.groupsByIdKey.get(idKey);

@@ -12,9 +12,12 @@ import {
   type SenderTelemetry,
 } from '@bond/wire';
 import { DelayEstimator, DelayReference } from './delay-estimator.js';
-import type { ForwardPath } from './forward-path.js';
+import type { ForwardPath, ForwardPathGroup } from './forward-path.js';
 import { formatPeerAddress, type PeerAddress } from './peer-address.js';
 import type { ReceiverGroupStats, ReceiverLinkStats } from './receiver-types.js';
+
+/** 2 s: links that carried no data for this long do not count toward the delay skew. */
+const SKEW_RECENT_MS = 2000;
 
 /** 8192: how many recent sequence numbers a group remembers to tell duplicates from late packets. */
 const SEEN_WINDOW = 8192;
@@ -105,7 +108,7 @@ export class ReceiverLink {
   }
 }
 
-export class ReceiverGroup {
+export class ReceiverGroup implements ForwardPathGroup {
   readonly links: ReceiverLink[] = [];
   /** Pending until the first SRT data packet. */
   pending = true;
@@ -166,6 +169,25 @@ export class ReceiverGroup {
       if (behind > link.maxReorderDistance) link.maxReorderDistance = behind;
     }
     return true;
+  }
+
+  /**
+   * How much later than a packet on the fastest link an earlier packet on another link may arrive,
+   * ms: the spread of the links' current one-way delays widened by twice each link's jitter.
+   * Undefined unless every link carried data in the last {@link SKEW_RECENT_MS}: a link with no
+   * recent measurement may be the slowest (the reorder engine then holds its initial, safe value).
+   */
+  delaySkewMs(now?: number): number | undefined {
+    let slowest = -Infinity;
+    let fastest = Infinity;
+    const since = (now ?? this.lastActivity) - SKEW_RECENT_MS;
+    for (const link of this.links) {
+      if (link.delay.samples === 0 || link.delay.lastSampleAt < since) return undefined;
+      const jitter = 2 * link.delay.deviationUs;
+      slowest = Math.max(slowest, link.delay.currentRelativeUs + jitter);
+      fastest = Math.min(fastest, link.delay.currentRelativeUs - jitter);
+    }
+    return Number.isFinite(slowest) ? (slowest - fastest) / 1000 : undefined;
   }
 
   /** `link`'s base delay minus the smallest base among the group's links, us. */

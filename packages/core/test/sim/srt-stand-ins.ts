@@ -118,6 +118,8 @@ export class ListenerStandIn {
   delivered = 0;
   duplicates = 0;
   received = 0;
+  /** Data packets that arrived after a higher sequence number (what SRT sees as reordering). */
+  outOfOrder = 0;
   /** Packets given up on (missing for longer than the latency), as SRT's too-late drop does. */
   tooLate = 0;
   /** Every unique sequence number received (tests compare with what was sent). */
@@ -152,6 +154,7 @@ export class ListenerStandIn {
     this.missing.delete(seq);
     this.delivered++;
     this.nextExpected ??= seq;
+    if (this.highest !== undefined && seqDistance(this.highest, seq) < 0) this.outOfOrder++;
     if (this.highest === undefined || seqDistance(this.highest, seq) > 0) this.highest = seq;
     this.advance();
   }

@@ -1,0 +1,216 @@
+// The reorder engine: in order out, holds only while an earlier packet may still arrive, never
+// stalls, never loses, bounded.
+import fc from 'fast-check';
+import { SEQ_MAX, encodeSrtData, peekSrtDataSeq, seqAdd, seqDistance } from '@bond/wire';
+import { describe, expect, it } from 'vitest';
+import { MIN_HOLD_MS, ReorderEngine, type ReorderOptions } from '../src/index.js';
+
+function packet(seq: number): Uint8Array {
+  return encodeSrtData(
+    {
+      seq,
+      packetPosition: 3,
+      inOrder: false,
+      encryptionKey: 0,
+      retransmitted: false,
+      messageNumber: 1,
+      timestamp: 0,
+      destinationSocketId: 1,
+    },
+    new Uint8Array(100),
+  );
+}
+
+/** Tests start their stream at 0 and act from here, after the start-up hold. */
+const T = 10_000;
+
+function engine(options: ReorderOptions, skewMs?: number) {
+  const out: number[] = [];
+  const skew = { value: skewMs };
+  const reorder = new ReorderEngine(options, (bytes) => out.push(peekSrtDataSeq(bytes)), {
+    delaySkewMs: () => skew.value,
+  });
+  const push = (now: number, seq: number) => {
+    reorder.push(now, packet(seq), seq);
+  };
+  /** Starts the stream at `seq` at time 0 and lets the start-up hold pass (until `T`). */
+  const begin = (seq: number) => {
+    push(0, seq);
+    reorder.handleTimeout(T);
+  };
+  return { reorder, out, push, skew, begin };
+}
+
+describe('reorder engine', () => {
+  it('passes in-order packets straight through, holding nothing', () => {
+    const { reorder, out, push, begin } = engine({ mode: { fixedMs: 100 } });
+    begin(10);
+    for (let seq = 11; seq < 20; seq++) push(T + seq, seq);
+    expect(out).toEqual([10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
+    expect(reorder.pollTimeout()).toBeUndefined();
+  });
+
+  it('holds a packet that arrives ahead of a gap and releases both in order when the gap fills', () => {
+    const { reorder, out, push, begin } = engine({ mode: { fixedMs: 100 } });
+    begin(1);
+    push(T + 1, 3);
+    expect(out).toEqual([1]);
+    expect(reorder.pollTimeout()).toBe(T + 101);
+    push(T + 30, 2);
+    expect(out).toEqual([1, 2, 3]);
+    expect(reorder.pollTimeout()).toBeUndefined();
+    // Held and released in order: the first packet (start-up hold) and packet 3.
+    expect(reorder.toJSON().reordered).toBe(2);
+  });
+
+  it('gives up on a gap when the hold runs out and releases what it held', () => {
+    const { reorder, out, push, begin } = engine({ mode: { fixedMs: 100 } });
+    begin(1);
+    push(T + 10, 4);
+    push(T + 20, 5);
+    reorder.handleTimeout(T + 109);
+    expect(out).toEqual([1]);
+    reorder.handleTimeout(T + 110);
+    expect(out).toEqual([1, 4, 5]);
+    expect(reorder.toJSON().skipped).toBe(2);
+    // The missing ones arrive late: passed through at once, not held.
+    push(T + 200, 2);
+    expect(out).toEqual([1, 4, 5, 2]);
+    expect(reorder.toJSON().late).toBe(1);
+  });
+
+  it('derives the auto hold from the skew plus margin, capped, and never below 1 ms from a skew of 0', () => {
+    const { reorder, skew } = engine({
+      mode: 'auto',
+      marginMs: 0,
+      maxHoldMs: 300,
+      initialHoldMs: 40,
+    });
+    expect(reorder.holdMs()).toBe(40);
+    skew.value = 0;
+    expect(reorder.holdMs()).toBe(MIN_HOLD_MS);
+    skew.value = 120;
+    expect(reorder.holdMs()).toBe(120);
+    skew.value = 5000;
+    expect(reorder.holdMs()).toBe(300);
+    skew.value = Number.NaN;
+    expect(reorder.holdMs()).toBe(300);
+  });
+
+  it('drains with a zero-skew hold: the deadline is after the arrival, and nothing stalls', () => {
+    const { reorder, out, push, begin } = engine({ mode: 'auto', marginMs: 0 }, 0);
+    begin(1);
+    push(T + 5, 3);
+    const deadline = reorder.pollTimeout();
+    expect(deadline).toBeGreaterThan(T + 5);
+    reorder.handleTimeout(deadline ?? Infinity);
+    expect(out).toEqual([1, 3]);
+    expect(reorder.pollTimeout()).toBeUndefined();
+  });
+
+  it('reorders across the sequence wrap without loss or stall', () => {
+    const { reorder, out, push, begin } = engine({ mode: { fixedMs: 50 } });
+    const start = SEQ_MAX - 5;
+    begin(start);
+    const order = [2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 11].map((offset) => seqAdd(start, offset));
+    order.forEach((seq, index) => {
+      push(T + index, seq);
+    });
+    expect(out).toEqual(
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11].map((offset) => seqAdd(start, offset)),
+    );
+    expect(reorder.pollTimeout()).toBeUndefined();
+  });
+
+  it('drops duplicates, held or already released', () => {
+    const { reorder, out, push, begin } = engine({ mode: { fixedMs: 50 } });
+    begin(1);
+    push(T + 1, 1);
+    push(T + 2, 3);
+    push(T + 3, 3);
+    push(T + 4, 2);
+    expect(out).toEqual([1, 2, 3]);
+    expect(reorder.toJSON().duplicates).toBe(2);
+  });
+
+  it('holds the first packet briefly so an earlier one still in flight is not "late"', () => {
+    const { reorder, out, push } = engine({ mode: { fixedMs: 100 } });
+    push(0, 11);
+    push(30, 10);
+    push(40, 12);
+    expect(out).toEqual([]);
+    expect(reorder.pollTimeout()).toBe(100);
+    reorder.handleTimeout(100);
+    expect(out).toEqual([10, 11, 12]);
+    expect(reorder.toJSON().late).toBe(0);
+  });
+
+  it('bounds memory: a full buffer releases early instead of growing', () => {
+    const { reorder, out, push } = engine({ mode: { fixedMs: 1000 }, maxPackets: 8 });
+    push(0, 0);
+    for (let seq = 2; seq < 40; seq++) push(seq, seq);
+    expect(reorder.toJSON().held).toBeLessThanOrEqual(8);
+    expect(reorder.toJSON().overflows).toBeGreaterThan(0);
+    reorder.handleTimeout(5000);
+    expect(out).toEqual([0, ...Array.from({ length: 38 }, (_, index) => index + 2)]);
+  });
+
+  it('treats a sequence jump as a new stream: releases what it held in order and carries on', () => {
+    const { reorder, out, push } = engine({ mode: { fixedMs: 100 } });
+    push(0, 100);
+    push(1, 102);
+    push(2, 5_000_000);
+    push(3, 5_000_001);
+    expect(out).toEqual([100, 102, 5_000_000, 5_000_001]);
+    // And back down (another restart) does not stall either.
+    push(4, 7);
+    push(5, 8);
+    expect(out.slice(-2)).toEqual([7, 8]);
+    expect(reorder.toJSON().jumps).toBe(2);
+    expect(reorder.pollTimeout()).toBeUndefined();
+  });
+
+  it('off passes everything through unchanged, in arrival order', () => {
+    const { out, push } = engine({ mode: 'off' });
+    for (const seq of [3, 1, 2, 2]) push(0, seq);
+    expect(out).toEqual([3, 1, 2, 2]);
+  });
+
+  it('property: any bounded reordering with drops and duplicates comes out in order, each seq once', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: SEQ_MAX }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 20 }), fc.boolean(), fc.boolean()), {
+          minLength: 1,
+          maxLength: 300,
+        }),
+        (start, shape) => {
+          // Packet i is sent at time i, delayed by up to 20 ms, sometimes dropped or duplicated.
+          // The first packet arrives first (it sets the release point; nothing precedes a stream).
+          const arrivals: { time: number; seq: number }[] = [];
+          shape.forEach(([delay, drop, duplicate], index) => {
+            if (drop && index > 0) return;
+            const seq = seqAdd(start, index);
+            arrivals.push({ time: index === 0 ? -1 : index + delay, seq });
+            if (duplicate) arrivals.push({ time: index + delay + 1, seq });
+          });
+          arrivals.sort((a, b) => a.time - b.time);
+          const { reorder, out, push } = engine({ mode: { fixedMs: 25 } });
+          for (const { time, seq } of arrivals) {
+            reorder.handleTimeout(time);
+            push(time, seq);
+          }
+          reorder.handleTimeout(1e9);
+          const unique = new Set(arrivals.map((a) => a.seq));
+          expect(new Set(out).size).toBe(out.length);
+          expect(out.length).toBe(unique.size);
+          for (let index = 1; index < out.length; index++) {
+            expect(seqDistance(out[index - 1] ?? 0, out[index] ?? 0)).toBeGreaterThan(0);
+          }
+          expect(reorder.toJSON().held).toBe(0);
+        },
+      ),
+      { numRuns: 300, seed: 4 },
+    );
+  });
+});
