@@ -1,14 +1,36 @@
 /**
- * @bond/io-linux
+ * @bond/io-linux: the Linux backend for `@bond/io` (`linux-mmsg`).
  *
- * The Linux backend for `@bond/io`: `recvmmsg`/`sendmmsg`, UDP GSO and socket buffer sizing through
- * an N-API addon built with node-gyp. A failed native load falls back to the portable backend.
+ * An N-API addon (C, built by node-gyp as the `build:native` turbo task) that receives with
+ * `recvmmsg` straight into the caller's slab, with the socket watched on Node's own event loop (one
+ * call per readiness; a full slab leaves the rest in the kernel queue, never a busy loop), sends
+ * each flushed queue with one `sendmmsg`, turns runs of equal-size datagrams to one destination into
+ * UDP GSO messages (`UDP_SEGMENT`, probed per socket, dropped on EINVAL/EIO), and sizes
+ * `SO_RCVBUF`/`SO_SNDBUF`. If the addon cannot load (no compiler at install, another OS), the
+ * backend reports why and `@bond/io`'s `openSocket` falls back to `dgram`, keeping the error.
  *
- * Status: the package builds and is wired into the workspace; the addon arrives with its issue.
+ * ```ts
+ * import { createReceiveBatch, openSocket } from '@bond/io';
+ * import { loadNativeBackend } from '@bond/io-linux';
+ *
+ * const socket = await openSocket({
+ *   address: '0.0.0.0',
+ *   batch: createReceiveBatch({ maxBatch: 64 }),
+ *   onBatch: (batch, count) => handle(batch, count),
+ *   loadNative: async () => loadNativeBackend(), // pnpm: tell @bond/io where the addon lives
+ * });
+ * socket.backend; // 'linux-mmsg', or 'dgram' with the reason in selectBackend().loadError
+ * ```
  *
  * Holds no protocol logic.
  *
  * @packageDocumentation
  */
 
-export {};
+export {
+  defaultAddonPath,
+  loadLinuxBackend,
+  loadNativeBackend,
+  type LinuxBackendStatus,
+  type LinuxBinding,
+} from './load-backend.js';

@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "bond_io_linux",
+      "sources": ["bond_io_linux.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11"],
+      "defines": ["NAPI_VERSION=8"]
+    }
+  ]
+}

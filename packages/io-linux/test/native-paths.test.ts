@@ -1,0 +1,63 @@
+// What the contract cannot see from outside: batching into few system calls, and UDP GSO.
+import { existsSync } from 'node:fs';
+import { Counter, createReceiveBatch, type BatchSocket, type ReceiveBatch } from '@bond/io';
+import { waitFor } from '@bond/io/testing';
+import { defaultAddonPath, loadLinuxBackend } from '@bond/io-linux';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const status = loadLinuxBackend();
+const built = process.platform === 'linux' && existsSync(defaultAddonPath());
+const open: BatchSocket[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((socket) => socket.close()));
+});
+
+async function openSocket(
+  onBatch: (batch: ReceiveBatch, count: number) => void = () => undefined,
+  receiveBufferSize = 1 << 20,
+) {
+  const backend = status.backend;
+  if (backend === undefined) throw status.loadError ?? new Error('no backend');
+  const socket = await backend.open({
+    address: '127.0.0.1',
+    batch: createReceiveBatch({ maxBatch: 256, slotSize: 2048 }),
+    onBatch,
+    receiveBufferSize,
+  });
+  open.push(socket);
+  return socket;
+}
+
+const title = 'linux-mmsg system-call batching and GSO';
+describe.skipIf(!built)(built ? title : `${title} (skipped: addon not built)`, () => {
+  it('sends 200 mixed-size datagrams in one sendmmsg and receives them in few recvmmsg calls', async () => {
+    const lengths: number[] = [];
+    const receiver = await openSocket((batch, count) => {
+      for (let i = 0; i < count; i++) lengths.push(batch.length(i));
+    });
+    const sender = await openSocket();
+    for (let i = 0; i < 200; i++) sender.send(new Uint8Array(100 + (i % 7)), receiver.local);
+    sender.flush();
+    expect(sender.counters[Counter.sendCalls]).toBe(1);
+    expect(sender.counters[Counter.datagramsSent]).toBe(200);
+    await waitFor(() => lengths.length === 200, '200 datagrams');
+    expect(receiver.counters[Counter.receiveCalls]).toBeLessThan(20);
+    expect(lengths).toEqual(Array.from({ length: 200 }, (_, i) => 100 + (i % 7)));
+  });
+
+  it('sends a run of equal-size datagrams to one destination as GSO, received as separate datagrams', async () => {
+    const received: number[] = [];
+    const receiver = await openSocket((batch, count) => {
+      for (let i = 0; i < count; i++) received.push(batch.slab[batch.offset(i)] ?? -1);
+    });
+    const sender = await openSocket();
+    for (let i = 0; i < 100; i++) sender.send(new Uint8Array(1332).fill(i), receiver.local);
+    sender.flush();
+    await waitFor(() => received.length === 100, `100 datagrams (got ${received.length})`);
+    expect(received).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect(receiver.counters[Counter.bytesReceived]).toBe(133200);
+    // Loopback supports UDP_SEGMENT on every kernel bond supports (>= 4.18).
+    expect(sender.counters[Counter.gsoDatagrams]).toBe(100);
+    expect(sender.counters[Counter.sendCalls]).toBe(1);
+  });
+});

@@ -1,0 +1,275 @@
+/**
+ * The bindings interface native backends implement (`@bond/io-linux`, `@bond/io-apple`), and the
+ * one JavaScript socket built on it.
+ *
+ * A binding owns no memory the caller reads: JavaScript allocates the receive slab and metadata
+ * table (the caller's {@link ReceiveBatch}), a send slab and table, and the counters, and hands them
+ * to `open` once. The binding watches the descriptor on Node's own event loop, fills the receive
+ * rows and calls `onReceive(count)`; `send(handle, count)` sends the queued rows in as few system
+ * calls as it can. Counters are written in place, so reading them costs no native call.
+ *
+ * Send rows use the receive layout (`META_*`); family 0 means "the connected peer".
+ */
+import type { BondError } from '@bond/wire';
+import { addCounter, Counter, COUNTER_COUNT } from './counters.js';
+import { createEndpoint, type Endpoint } from './endpoint.js';
+import { errnoName, systemErrorParts } from './errno.js';
+import {
+  BindError,
+  ReceiveError,
+  SendError,
+  SocketClosedError,
+  SocketOptionError,
+} from './errors.js';
+import {
+  attempt,
+  checkSend,
+  resolveOpenOptions,
+  type ResolvedOpenOptions,
+} from './open-options.js';
+import {
+  META_ADDRESS,
+  META_FAMILY,
+  META_LENGTH,
+  META_OFFSET,
+  META_PORT,
+  META_STRIDE,
+} from './receive-batch.js';
+import type { BackendName, BatchSocket, BufferSizes, IoBackend, OpenOptions } from './socket.js';
+
+/** What a binding's `open` returns: opaque to JavaScript. */
+export type NativeHandle = object;
+
+/**
+ * The functions a native addon exports. Errors thrown carry `errno` (a number) and `syscall`.
+ */
+export interface NativeBinding {
+  /** Creates, sizes and binds a socket, and starts watching it. */
+  open(
+    family: 4 | 6,
+    address: string,
+    port: number,
+    ipv6Only: boolean,
+    receiveBufferSize: number,
+    sendBufferSize: number,
+    receiveSlab: Uint8Array,
+    receiveMeta: Uint32Array,
+    maxBatch: number,
+    slotSize: number,
+    sendSlab: Uint8Array,
+    sendMeta: Uint32Array,
+    counters: Float64Array,
+    onReceive: (count: number) => void,
+  ): NativeHandle;
+  /** Connects to `address` (in the socket's own family: IPv4 peers of IPv6 sockets mapped). */
+  connect(handle: NativeHandle, address: string, port: number): void;
+  /** `[address, port]` the socket is bound to. */
+  localAddress(handle: NativeHandle): [string, number];
+  /** `[SO_RCVBUF, SO_SNDBUF]` as the kernel reports them. */
+  bufferSizes(handle: NativeHandle): [number, number];
+  /** Starts or stops watching the descriptor for datagrams. */
+  setWatching(handle: NativeHandle, on: boolean): void;
+  /** Sends send rows `0..count-1`; returns how many datagrams the kernel took. */
+  send(handle: NativeHandle, count: number): number;
+  /** Stops watching and closes the descriptor now. Idempotent. */
+  close(handle: NativeHandle): void;
+}
+
+/** 256 KiB: room for a full batch of MTU-sized datagrams and several 64 KiB GSO runs. */
+const SEND_SLAB_BYTES = 256 * 1024;
+
+/**
+ * Builds an {@link IoBackend} on a native binding. `batchLimit` is the most datagrams the binding
+ * takes per call.
+ */
+export function createBindingBackend(
+  name: BackendName,
+  binding: NativeBinding,
+  batchLimit: number,
+): IoBackend {
+  return {
+    name,
+    open: (options: OpenOptions) =>
+      attempt(() => NativeBatchSocket.open(name, binding, resolveOpenOptions(options, batchLimit))),
+  };
+}
+
+class NativeBatchSocket implements BatchSocket {
+  readonly backend: BackendName;
+  readonly maxBatch: number;
+  readonly counters = new Float64Array(COUNTER_COUNT);
+  readonly remote: Endpoint | undefined;
+  local: Endpoint;
+
+  private readonly binding: NativeBinding;
+  private handle: NativeHandle | undefined;
+  private readonly options: ResolvedOpenOptions;
+  private readonly dualStack: boolean;
+  private readonly sendSlab: Uint8Array;
+  private readonly sendMeta: Uint32Array;
+  private sendCount = 0;
+  private sendBytes = 0;
+  private flushScheduled = false;
+  private paused = false;
+
+  private constructor(name: BackendName, binding: NativeBinding, options: ResolvedOpenOptions) {
+    this.backend = name;
+    this.binding = binding;
+    this.options = options;
+    this.maxBatch = options.batch.maxBatch;
+    this.remote = options.connect;
+    this.sendSlab = new Uint8Array(Math.max(SEND_SLAB_BYTES, this.maxBatch * 2048));
+    this.sendMeta = new Uint32Array(this.maxBatch * META_STRIDE);
+    this.local = createEndpoint(options.family === 4 ? '0.0.0.0' : '::', 0);
+    this.dualStack = options.family === 6 && !options.ipv6Only && options.address === '::';
+  }
+
+  static open(
+    name: BackendName,
+    binding: NativeBinding,
+    options: ResolvedOpenOptions,
+  ): BatchSocket {
+    const socket = new NativeBatchSocket(name, binding, options);
+    const batch = options.batch;
+    let handle: NativeHandle;
+    try {
+      handle = binding.open(
+        options.family,
+        options.address,
+        options.port,
+        options.ipv6Only,
+        options.receiveBufferSize ?? 0,
+        options.sendBufferSize ?? 0,
+        batch.slab,
+        batch.meta,
+        batch.maxBatch,
+        batch.slotSize,
+        socket.sendSlab,
+        socket.sendMeta,
+        socket.counters,
+        socket.onReceive,
+      );
+    } catch (error) {
+      const { errno, syscall } = systemErrorParts(error, 'bind');
+      if (syscall === 'setsockopt')
+        throw new SocketOptionError(errno, 'socket buffer size', { cause: error });
+      throw new BindError(errno, syscall, options.address, options.port, { cause: error });
+    }
+    socket.handle = handle;
+    const remote = options.connect;
+    try {
+      if (remote !== undefined) {
+        const address =
+          remote.family === 4 && options.family === 6 ? `::ffff:${remote.address}` : remote.address;
+        binding.connect(handle, address, remote.port);
+      }
+      const [address, port] = binding.localAddress(handle);
+      socket.local = createEndpoint(address, port);
+    } catch (error) {
+      binding.close(handle);
+      const { errno, syscall } = systemErrorParts(error, 'connect');
+      throw new BindError(
+        errno,
+        syscall,
+        remote?.address ?? options.address,
+        remote?.port ?? options.port,
+        { cause: error },
+      );
+    }
+    return socket;
+  }
+
+  private readonly onReceive = (count: number): void => {
+    if (this.handle === undefined) return;
+    if (count < 0) {
+      addCounter(this.counters, Counter.receiveErrors);
+      this.options.onError(new ReceiveError(errnoName(-count)));
+      return;
+    }
+    this.options.onBatch(this.options.batch, count);
+  };
+
+  send(data: Uint8Array, to?: Endpoint): void {
+    if (this.handle === undefined) throw new SocketClosedError('send');
+    const target = checkSend(
+      data,
+      to,
+      this.options.family,
+      this.dualStack,
+      this.remote !== undefined,
+    );
+    const length = data.length;
+    if (this.sendCount >= this.maxBatch || this.sendBytes + length > this.sendSlab.length)
+      this.flush();
+    const offset = this.sendBytes;
+    this.sendSlab.set(data, offset);
+    const meta = this.sendMeta;
+    const row = this.sendCount * META_STRIDE;
+    meta[row + META_OFFSET] = offset;
+    meta[row + META_LENGTH] = length;
+    if (target === undefined) {
+      meta[row + META_FAMILY] = 0;
+    } else {
+      meta[row + META_FAMILY] = target.family;
+      meta[row + META_PORT] = target.port;
+      meta[row + META_ADDRESS] = target.words[0];
+      meta[row + META_ADDRESS + 1] = target.words[1];
+      meta[row + META_ADDRESS + 2] = target.words[2];
+      meta[row + META_ADDRESS + 3] = target.words[3];
+    }
+    this.sendCount++;
+    this.sendBytes = offset + length;
+    if (this.sendCount >= this.maxBatch) {
+      this.flush();
+    } else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(this.flushLater);
+    }
+  }
+
+  private readonly flushLater = (): void => {
+    this.flushScheduled = false;
+    this.flush();
+  };
+
+  flush(): void {
+    const count = this.sendCount;
+    if (count === 0 || this.handle === undefined) return;
+    this.sendCount = 0;
+    this.sendBytes = 0;
+    const errorsBefore = this.counters[Counter.sendErrors] ?? 0;
+    this.binding.send(this.handle, count);
+    if ((this.counters[Counter.sendErrors] ?? 0) > errorsBefore) {
+      const error: BondError = new SendError(errnoName(this.counters[Counter.lastSendErrno] ?? 0));
+      this.options.onError(error);
+    }
+  }
+
+  pause(): void {
+    if (this.handle === undefined || this.paused) return;
+    this.paused = true;
+    this.binding.setWatching(this.handle, false);
+  }
+
+  resume(): void {
+    if (this.handle === undefined || !this.paused) return;
+    this.paused = false;
+    this.binding.setWatching(this.handle, true);
+  }
+
+  bufferSizes(): BufferSizes {
+    if (this.handle === undefined) throw new SocketClosedError('read buffer sizes');
+    const [receive, send] = this.binding.bufferSizes(this.handle);
+    return { receive, send };
+  }
+
+  close(): Promise<void> {
+    const handle = this.handle;
+    if (handle !== undefined) {
+      this.flush();
+      this.handle = undefined;
+      this.binding.close(handle);
+    }
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * Validation shared by every backend, so each rejects bad arguments the same way.
+ */
+import type { BondError } from '@bond/wire';
+import { parseAddress, type Endpoint, type Family } from './endpoint.js';
+import { IoArgumentError } from './errors.js';
+import { MAX_BATCH_LIMIT, ReceiveBatch } from './receive-batch.js';
+import type { BatchHandler, OpenOptions } from './socket.js';
+
+/** Open options after validation and defaults. */
+export interface ResolvedOpenOptions {
+  family: Family;
+  address: string;
+  port: number;
+  ipv6Only: boolean;
+  connect: Endpoint | undefined;
+  batch: ReceiveBatch;
+  onBatch: BatchHandler;
+  onError: (error: BondError) => void;
+  receiveBufferSize: number | undefined;
+  sendBufferSize: number | undefined;
+}
+
+/** 65507: the largest IPv4 UDP payload (65535 - 20 IP - 8 UDP); IPv6 allows 65527. */
+export const MAX_DATAGRAM_IPV4 = 65507;
+export const MAX_DATAGRAM_IPV6 = 65527;
+
+/** Validates `options`; throws `IoArgumentError` naming the first bad field. */
+export function resolveOpenOptions(
+  options: OpenOptions,
+  batchLimit = MAX_BATCH_LIMIT,
+): ResolvedOpenOptions {
+  if (typeof options !== 'object') throw new IoArgumentError('open options must be an object');
+  const address = options.address ?? '0.0.0.0';
+  const parsed = typeof address === 'string' ? parseAddress(address) : undefined;
+  if (parsed === undefined) {
+    throw new IoArgumentError(`address must be an IPv4 or IPv6 literal, got "${address}"`);
+  }
+  // A literal IPv4-mapped address still binds an IPv6 socket.
+  const family: Family = address.includes(':') ? 6 : 4;
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new IoArgumentError(`port must be an integer 0..65535, got ${String(port)}`);
+  }
+  if (!(options.batch instanceof ReceiveBatch)) {
+    throw new IoArgumentError('batch must be a ReceiveBatch from createReceiveBatch()');
+  }
+  if (options.batch.maxBatch > batchLimit) {
+    throw new IoArgumentError(`batch.maxBatch must be at most ${batchLimit} for this backend`);
+  }
+  if (typeof options.onBatch !== 'function')
+    throw new IoArgumentError('onBatch must be a function');
+  const connect = options.connect;
+  if (connect !== undefined) {
+    checkEndpoint(connect, 'connect');
+    if (connect.family === 6 && family === 4) {
+      throw new IoArgumentError(`cannot connect an IPv4 socket to IPv6 ${connect.address}`);
+    }
+    if (connect.port === 0) throw new IoArgumentError('connect endpoint needs a port other than 0');
+  }
+  for (const [name, value] of [
+    ['receiveBufferSize', options.receiveBufferSize],
+    ['sendBufferSize', options.sendBufferSize],
+  ] as const) {
+    if (value !== undefined && (!Number.isInteger(value) || value < 1 || value > 2 ** 31 - 1)) {
+      throw new IoArgumentError(`${name} must be a positive integer, got ${String(value)}`);
+    }
+  }
+  return {
+    family,
+    address,
+    port,
+    ipv6Only: options.ipv6Only ?? false,
+    connect,
+    batch: options.batch,
+    onBatch: options.onBatch,
+    onError: options.onError ?? ignoreError,
+    receiveBufferSize: options.receiveBufferSize,
+    sendBufferSize: options.sendBufferSize,
+  };
+}
+
+function ignoreError(): void {
+  // Errors are counted; a caller that wants them passes onError.
+}
+
+function checkEndpoint(endpoint: Endpoint, what: string): void {
+  // Callers outside TypeScript can pass anything: check the shape at run time.
+  const shape = endpoint as unknown as { family?: unknown; words?: unknown } | null;
+  if (
+    typeof shape !== 'object' ||
+    shape === null ||
+    (shape.family !== 4 && shape.family !== 6) ||
+    !Array.isArray(shape.words)
+  ) {
+    throw new IoArgumentError(`${what} must be an Endpoint from createEndpoint()`);
+  }
+}
+
+/**
+ * Checks one `send` call and returns the destination (`undefined` on a connected socket).
+ * `family` is the socket's; `dualStack` whether an IPv6 socket also reaches IPv4.
+ */
+export function checkSend(
+  data: Uint8Array,
+  to: Endpoint | undefined,
+  family: Family,
+  dualStack: boolean,
+  connected: boolean,
+): Endpoint | undefined {
+  if (!(data instanceof Uint8Array)) throw new IoArgumentError('send data must be a Uint8Array');
+  if (connected) {
+    if (to !== undefined)
+      throw new IoArgumentError('a connected socket sends without a destination');
+  } else {
+    if (to === undefined)
+      throw new IoArgumentError('send needs a destination on an unconnected socket');
+    checkEndpoint(to, 'send destination');
+    if (to.port === 0) throw new IoArgumentError('cannot send to port 0');
+    if (to.family === 6 && family === 4) {
+      throw new IoArgumentError(`an IPv4 socket cannot send to IPv6 ${to.address}`);
+    }
+    if (to.family === 4 && family === 6 && !dualStack) {
+      throw new IoArgumentError(`an IPv6-only socket cannot send to IPv4 ${to.address}`);
+    }
+  }
+  const limit = family === 6 && to?.family !== 4 ? MAX_DATAGRAM_IPV6 : MAX_DATAGRAM_IPV4;
+  if (data.length > limit) {
+    throw new IoArgumentError(`datagram of ${data.length} bytes exceeds the UDP limit of ${limit}`);
+  }
+  return to;
+}
+
+/** Runs `open`, turning a synchronous throw into a rejected promise. */
+export function attempt<T>(open: () => T | Promise<T>): Promise<T> {
+  try {
+    return Promise.resolve(open());
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+}
