@@ -93,6 +93,14 @@ export class ClassicScheduler implements Scheduler {
     }
   }
 
+  onSrtlaAckDone(): void {
+    // The reference acts per seq only.
+  }
+
+  onKeepaliveEcho(): void {
+    // The reference uses keepalives for liveness only.
+  }
+
   onSrtNak(_now: number, link: SchedulerLink, _seq: number, _firstCopy: boolean): void {
     const window = this.windows[link.index] ?? CLASSIC_WINDOW.DEFAULT;
     this.windows[link.index] = Math.max(CLASSIC_WINDOW.MIN, window - CLASSIC_WINDOW.NAK_DECREASE);

@@ -34,8 +34,9 @@ export {
 export { RttEstimator } from './rtt-estimator.js';
 export { DELAY_BASE_WINDOW_MS, DelayEstimator, DelayReference } from './delay-estimator.js';
 export { SentPacketLog, type SentPacketLogOwner } from './sent-packet-log.js';
-export type { Scheduler, SchedulerLink } from './scheduler.js';
+export type { PacketHint, Scheduler, SchedulerLink } from './scheduler.js';
 export { CLASSIC_WINDOW, ClassicScheduler } from './classic-scheduler.js';
+export { AdaptiveScheduler, type AdaptiveOptions } from './adaptive-scheduler.js';
 export { SenderEngine } from './sender-engine.js';
 export {
   ENCODER,

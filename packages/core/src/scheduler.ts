@@ -22,6 +22,16 @@ export interface SchedulerLink {
   readonly srttMs: number | undefined;
 }
 
+/** What the engine knows about the datagram being scheduled. */
+export interface PacketHint {
+  /** An SRT data packet (false for SRT control). */
+  isData: boolean;
+  /** The R flag is set, or this seq was sent before. */
+  retransmit: boolean;
+  /** Index of the link that carried this seq before, or -1. */
+  previousLink: number;
+}
+
 export interface Scheduler {
   /** `classic` or `adaptive`; shown in stats. */
   readonly name: string;
@@ -35,9 +45,15 @@ export interface Scheduler {
   linkDown(link: SchedulerLink): void;
   /**
    * Picks the link for the next datagram of `bytes` bytes from `links` (all links, up or not), or
-   * undefined when none may carry it.
+   * undefined when none may carry it. `packet` says whether it is an SRT retransmission and which
+   * link carried the original (the object is reused: read it during the call only).
    */
-  select(now: number, links: readonly SchedulerLink[], bytes: number): SchedulerLink | undefined;
+  select(
+    now: number,
+    links: readonly SchedulerLink[],
+    bytes: number,
+    packet: PacketHint,
+  ): SchedulerLink | undefined;
   /** A data packet was sent on `link`. */
   onSent(now: number, link: SchedulerLink, seq: number, bytes: number): void;
   /**
@@ -53,10 +69,22 @@ export interface Scheduler {
     links: readonly SchedulerLink[],
   ): void;
   /**
+   * After all the seqs of one SRTLA ACK were passed to `onSrtlaAck`: `sentByLink` of them were sent
+   * on `link` (whatever the SRT ACKs cleared since), the newest of those at `newestSentAt`.
+   */
+  onSrtlaAckDone(
+    now: number,
+    link: SchedulerLink,
+    sentByLink: number,
+    newestSentAt: number | undefined,
+  ): void;
+  /**
    * The SRT listener reported `seq` lost and `link` carried it. Called for every copy of a NAK
    * (the receiver sends one per link); `firstCopy` is false for the repeats.
    */
   onSrtNak(now: number, link: SchedulerLink, seq: number, firstCopy: boolean): void;
+  /** A keepalive echo came back on `link`: the uplink delivered something `rttMs` ago. */
+  onKeepaliveEcho(now: number, link: SchedulerLink, rttMs: number): void;
   /** The link's window for telemetry, in x1000 packet units (as the extended keepalive carries). */
   window(link: SchedulerLink): number;
   /** Plain-data state for stats. */

@@ -35,10 +35,10 @@ import {
   srtlaAckCount,
   type BondTrailer,
 } from '@bond/wire';
-import { ClassicScheduler } from './classic-scheduler.js';
+import { AdaptiveScheduler } from './adaptive-scheduler.js';
 import { silentLogger, type CoreLogger } from './logger.js';
 import type { RandomSource } from './random.js';
-import type { Scheduler } from './scheduler.js';
+import type { PacketHint, Scheduler } from './scheduler.js';
 import { SenderLink } from './sender-link.js';
 import {
   ENCODER,
@@ -113,6 +113,7 @@ export class SenderEngine implements SentPacketLogOwner {
   /** The latest `now` any input carried. */
   private lastNow = 0;
 
+  private readonly hint: PacketHint = { isData: false, retransmit: false, previousLink: -1 };
   private readonly nakSignatures = new Float64Array(NAK_SIGNATURES);
   private nakSignatureNext = 0;
 
@@ -126,7 +127,7 @@ export class SenderEngine implements SentPacketLogOwner {
 
   constructor(options: SenderOptions) {
     this.random = options.random;
-    this.scheduler = options.scheduler ?? new ClassicScheduler();
+    this.scheduler = options.scheduler ?? new AdaptiveScheduler();
     this.logger = options.logger ?? silentLogger;
     this.config = {
       linkTimeoutMs: positive('linkTimeoutMs', options.linkTimeoutMs, DEFAULTS.linkTimeoutMs),
@@ -208,7 +209,17 @@ export class SenderEngine implements SentPacketLogOwner {
     }
     this.packetsFromEncoder++;
     this.bytesFromEncoder += bytes.length;
-    const chosen = this.scheduler.select(now, this.links, bytes.length);
+    const hint = this.hint;
+    hint.isData = kind === DatagramKind.SrtData;
+    if (hint.isData) {
+      const seq = peekSrtDataSeq(bytes);
+      hint.previousLink = this.log.carrierOf(seq);
+      hint.retransmit = hint.previousLink >= 0 || peekSrtRetransmitted(bytes);
+    } else {
+      hint.previousLink = -1;
+      hint.retransmit = false;
+    }
+    const chosen = this.scheduler.select(now, this.links, bytes.length, hint);
     const link = chosen === undefined ? undefined : this.byIndex[chosen.index];
     if (link?.state !== 'up') {
       this.droppedNoLink++;
@@ -378,13 +389,20 @@ export class SenderEngine implements SentPacketLogOwner {
     link.lastHeardAt = now;
     link.lastProofAt = now;
     const count = srtlaAckCount(bytes);
+    let sentByLink = 0;
+    let newestSentAt: number | undefined;
     for (let index = 0; index < count; index++) {
       const seq = peekSrtlaAckSeq(bytes, index);
       const sentAt = this.log.sentTimeOf(seq);
+      if (sentAt !== undefined && this.log.carrierOf(seq) === link.index) {
+        sentByLink++;
+        if (newestSentAt === undefined || sentAt > newestSentAt) newestSentAt = sentAt;
+      }
       const carried = this.log.acknowledge(seq, link.index, this);
       link.packetsAcked++;
       this.scheduler.onSrtlaAck(now, link, seq, carried, sentAt, this.links);
     }
+    this.scheduler.onSrtlaAckDone(now, link, sentByLink, newestSentAt);
   }
 
   private onKeepaliveEcho(now: number, link: SenderLink, bytes: Uint8Array): void {
@@ -394,6 +412,7 @@ export class SenderEngine implements SentPacketLogOwner {
     const rtt = now - keepalive.timestampMs;
     if (!link.rtt.addSample(rtt, KEEPALIVE_MAX_RTT_MS)) return;
     link.lastProofAt = now;
+    if (link.state === 'up') this.scheduler.onKeepaliveEcho(now, link, rtt);
     if (keepalive.info === undefined) return;
     const trailer: BondTrailer | undefined = keepalive.trailer;
     let kind = link.receiver;

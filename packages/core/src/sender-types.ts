@@ -9,7 +9,7 @@ import type { Scheduler } from './scheduler.js';
 export interface SenderOptions {
   /** Randomness for the sender id (cryptographic in production, seeded in tests). */
   readonly random: RandomSource;
-  /** The balancer. Default: `classic` (issue 4 adds `adaptive`). */
+  /** The balancer. Default: a new `AdaptiveScheduler`; `ClassicScheduler` is the reference. */
   readonly scheduler?: Scheduler;
   readonly logger?: CoreLogger;
   /** A link with no proof of life (REG3, SRTLA ACK, keepalive echo) for this long re-registers. Default 15000. */

@@ -22,6 +22,9 @@ export class SentPacketLog {
   private readonly seqs: Int32Array;
   private readonly links: Int32Array;
   private readonly sentAt: Float64Array;
+  /** The seq each slot's `sentAt`/`stampLinks` describe: kept after acknowledgement. */
+  private readonly stampSeqs: Int32Array;
+  private readonly stampLinks: Int32Array;
   /** The oldest seq that may still be in the log; SRT ACKs clear from here. */
   private cursor: number | undefined;
   evicted = 0;
@@ -35,6 +38,8 @@ export class SentPacketLog {
     this.seqs = new Int32Array(size).fill(EMPTY);
     this.links = new Int32Array(size);
     this.sentAt = new Float64Array(size);
+    this.stampSeqs = new Int32Array(size).fill(EMPTY);
+    this.stampLinks = new Int32Array(size);
   }
 
   /**
@@ -54,6 +59,8 @@ export class SentPacketLog {
     this.seqs[slot] = seq;
     this.links[slot] = linkIndex;
     this.sentAt[slot] = now;
+    this.stampSeqs[slot] = seq;
+    this.stampLinks[slot] = linkIndex;
     if (this.cursor === undefined || seqDistance(this.cursor, seq) < 0) {
       // First packet, a retransmission of a seq before the cursor, or a new stream: start here.
       this.cursor = seq;
@@ -70,10 +77,19 @@ export class SentPacketLog {
     return this.seqs[slot] === seq ? (this.links[slot] ?? -1) : -1;
   }
 
-  /** When `seq` was sent, or undefined. */
+  /**
+   * When `seq` was last sent, or undefined: known even after it was acknowledged, until its slot is
+   * reused a ring later.
+   */
   sentTimeOf(seq: number): number | undefined {
     const slot = seq & this.mask;
-    return this.seqs[slot] === seq ? this.sentAt[slot] : undefined;
+    return this.stampSeqs[slot] === seq ? this.sentAt[slot] : undefined;
+  }
+
+  /** The link that last sent `seq` (even if acknowledged since), or -1. */
+  carrierOf(seq: number): number {
+    const slot = seq & this.mask;
+    return this.stampSeqs[slot] === seq ? (this.stampLinks[slot] ?? -1) : -1;
   }
 
   /** Removes `seq` if `linkIndex` carried it; returns whether it did. */

@@ -1,0 +1,388 @@
+/**
+ * `adaptive`: bond's default balancer (architecture.md, "The three algorithms").
+ *
+ * Each link gets a send rate it can deliver without building a queue, and packets are spread by
+ * those rates:
+ * * **Rate per link.** From SRTLA ACK timing the scheduler measures each link's delivery rate
+ *   (bytes acknowledged per RTT; its 5-second maximum is the link's capacity estimate) and its
+ *   queueing delay (ACK delay over its 10-second minimum). The send rate is capacity times a gain:
+ *   below the delay target the gain climbs (x1.5 per RTT to 1.5 in slow start, then x1.05 per RTT
+ *   to 1.15), which probes for more; above it the gain falls (x0.9, or x0.7 above twice the
+ *   target), which drains the queue; a NAKed
+ *   packet costs 10% of the gain, once per RTT. Rates are anchored to what links really deliver,
+ *   so the split between links follows their capacities. A floor keeps every healthy link
+ *   carrying a little traffic, so its recovery is seen.
+ * * **Placement.** A virtual clock per link advances by `bytes / rate` for each packet; a packet
+ *   goes to the link where it would arrive soonest (virtual send time plus one-way delay), so load
+ *   follows capacity, fast links are preferred while they have room, and user priority scales the
+ *   rate (0 disables the link). Retransmissions go to the fastest healthy link other than the one
+ *   that lost them.
+ * * **Failure.** A link that has had ten packets in flight for max(3 RTT, 800 ms) without an SRTLA
+ *   ACK is stalled and carries nothing; a keepalive echo sent after the stall began brings it back
+ *   at a quarter of its old rate, in slow start.
+ *
+ * Pure and time-injected; per packet it allocates nothing.
+ */
+import type { PacketHint, Scheduler, SchedulerLink } from './scheduler.js';
+
+export interface AdaptiveOptions {
+  /** Rate a new link starts at, bytes/s. Default 250 000 (2 Mbit/s). */
+  readonly initialRateBytesPerSec?: number;
+  /** Floor of a healthy link's rate, bytes/s. Default 20 000. */
+  readonly minRateBytesPerSec?: number;
+  /** Queueing delay the controller aims below, ms: max(this, base RTT / 2), capped at 100. Default 20. */
+  readonly targetQueueingMs?: number;
+  /** A link is stalled after this long without ACKs while loaded (or 3 RTT if longer), ms. Default 800. */
+  readonly stallMs?: number;
+}
+
+/** Packets that must be in flight since the last ACK before a link can be declared stalled. */
+const STALL_PACKETS = 10;
+/** 10 s: window of the ACK-delay minimum (the link's base). */
+const BASE_WINDOW_MS = 10_000;
+/** 5 s: window of the delivery-rate maximum. */
+const DELIVERY_WINDOW_MS = 5000;
+const SMOOTHING = 1 / 4;
+
+/** Gain bounds: the send rate is capacity x gain. */
+const GAIN_MIN = 0.25;
+/** In slow start (until the first sign of a queue) the gain may reach this... */
+const GAIN_MAX_START = 1.5;
+/** ...afterwards only this: a gentle probe above the measured capacity. */
+const GAIN_MAX = 1.15;
+
+interface LinkState {
+  rate: number;
+  gain: number;
+  /** Capacity estimate, bytes/s: the delivery-rate maximum (or the initial rate before samples). */
+  capacity: number;
+  slowStart: boolean;
+  /** Virtual time at which the link's next byte may leave. */
+  virtualTime: number;
+  lastAdjustAt: number;
+  lastNakCutAt: number;
+  /** ACK-delay minimum over two buckets. */
+  baseBucketStart: number;
+  baseCurrent: number;
+  basePrevious: number;
+  queueingMs: number;
+  ackDelayMs: number | undefined;
+  /** Delivery rate: bytes acked since `deliveryMark`, sampled once per RTT. */
+  deliveredBytes: number;
+  deliveryMarkBytes: number;
+  deliveryMarkAt: number;
+  deliveryRate: number;
+  deliveryMaxCurrent: number;
+  deliveryMaxPrevious: number;
+  deliveryBucketStart: number;
+  /** Bytes sent since the last adjustment (to tell a rate-limited link from an idle one). */
+  sentSinceAdjust: number;
+  /** The link used at least half its allowance in the last adjustment period. */
+  limited: boolean;
+  averagePacketBytes: number;
+  /** Sends since the last ACK: count and the time of the STALL_PACKETS-th one. */
+  sentSinceAck: number;
+  stallClockAt: number;
+  stalled: boolean;
+  stalledAt: number;
+  stalls: number;
+}
+
+function newState(rate: number, now: number): LinkState {
+  return {
+    rate,
+    gain: 1,
+    capacity: rate,
+    slowStart: true,
+    virtualTime: now,
+    lastAdjustAt: now,
+    lastNakCutAt: -Infinity,
+    baseBucketStart: now,
+    baseCurrent: Infinity,
+    basePrevious: Infinity,
+    queueingMs: 0,
+    ackDelayMs: undefined,
+    deliveredBytes: 0,
+    deliveryMarkBytes: 0,
+    deliveryMarkAt: now,
+    deliveryRate: 0,
+    deliveryMaxCurrent: 0,
+    deliveryMaxPrevious: 0,
+    deliveryBucketStart: now,
+    sentSinceAdjust: 0,
+    limited: true,
+    averagePacketBytes: 1332,
+    sentSinceAck: 0,
+    stallClockAt: 0,
+    stalled: false,
+    stalledAt: 0,
+    stalls: 0,
+  };
+}
+
+export class AdaptiveScheduler implements Scheduler {
+  readonly name = 'adaptive';
+  private readonly states: (LinkState | undefined)[] = [];
+  private readonly initialRate: number;
+  private readonly minRate: number;
+  private readonly targetQueueingMs: number;
+  private readonly stallMs: number;
+  private lastNow = 0;
+
+  constructor(options: AdaptiveOptions = {}) {
+    this.initialRate = options.initialRateBytesPerSec ?? 250_000;
+    this.minRate = options.minRateBytesPerSec ?? 20_000;
+    this.targetQueueingMs = options.targetQueueingMs ?? 20;
+    this.stallMs = options.stallMs ?? 800;
+  }
+
+  addLink(link: SchedulerLink): void {
+    this.states[link.index] = newState(this.initialRate, this.lastNow);
+  }
+
+  removeLink(link: SchedulerLink): void {
+    this.states[link.index] = undefined;
+  }
+
+  linkUp(link: SchedulerLink): void {
+    this.states[link.index] = newState(this.initialRate, this.lastNow);
+  }
+
+  linkDown(link: SchedulerLink): void {
+    const state = this.states[link.index];
+    if (state !== undefined) state.virtualTime = this.lastNow;
+  }
+
+  select(
+    now: number,
+    links: readonly SchedulerLink[],
+    bytes: number,
+    packet: PacketHint,
+  ): SchedulerLink | undefined {
+    this.lastNow = now;
+    let best: SchedulerLink | undefined;
+    let bestArrival = Infinity;
+    let fallback: SchedulerLink | undefined;
+    let fallbackArrival = Infinity;
+    let probe: SchedulerLink | undefined;
+    let probeIdleSince = Infinity;
+    for (const link of links) {
+      const state = this.states[link.index];
+      if (state === undefined || !link.up || link.priority <= 0) continue;
+      this.checkStall(now, link, state);
+      if (state.stalled) continue;
+      const oneWayMs = this.oneWayMs(link, state);
+      if (packet.retransmit) {
+        // Retransmissions: fastest healthy link, preferably not the one that lost the original.
+        const arrival = oneWayMs + state.queueingMs;
+        if (link.index === packet.previousLink) {
+          if (arrival < fallbackArrival) {
+            fallback = link;
+            fallbackArrival = arrival;
+          }
+        } else if (arrival < bestArrival) {
+          best = link;
+          bestArrival = arrival;
+        }
+        continue;
+      }
+      const rate = (state.rate * link.priority) / 100;
+      const start = state.virtualTime > now ? state.virtualTime : now;
+      const arrival = start + (bytes * 1000) / rate + oneWayMs;
+      if (arrival < bestArrival) {
+        best = link;
+        bestArrival = arrival;
+      }
+      // A link left idle for one packet's time at the floor rate is owed a probe packet.
+      const probeGapMs = (state.averagePacketBytes * 1000) / this.minRate;
+      if (
+        packet.isData &&
+        now - state.virtualTime >= probeGapMs &&
+        state.virtualTime < probeIdleSince
+      ) {
+        probe = link;
+        probeIdleSince = state.virtualTime;
+      }
+    }
+    if (packet.retransmit) return best ?? fallback;
+    return probe ?? best;
+  }
+
+  onSent(now: number, link: SchedulerLink, _seq: number, bytes: number): void {
+    const state = this.states[link.index];
+    if (state === undefined) return;
+    const rate = (state.rate * Math.max(link.priority, 1)) / 100;
+    if (state.virtualTime < now) {
+      // Idle until now: the packet opens a new busy period, and an idle probe cannot be repeated
+      // before another floor-rate packet time has passed.
+      state.virtualTime = now + Math.max((bytes * 1000) / rate, 0);
+    } else {
+      state.virtualTime += (bytes * 1000) / rate;
+    }
+    state.sentSinceAdjust += bytes;
+    state.averagePacketBytes += (bytes - state.averagePacketBytes) / 16;
+    state.sentSinceAck++;
+    if (state.sentSinceAck === STALL_PACKETS) state.stallClockAt = now;
+  }
+
+  onSrtlaAck(): void {
+    // Acted on per ACK in onSrtlaAckDone.
+  }
+
+  onSrtlaAckDone(
+    now: number,
+    link: SchedulerLink,
+    sentByLink: number,
+    newestSentAt: number | undefined,
+  ): void {
+    const state = this.states[link.index];
+    if (state === undefined) return;
+    state.sentSinceAck = 0;
+    if (state.stalled) this.recover(state, now);
+    state.deliveredBytes += sentByLink * state.averagePacketBytes;
+    if (newestSentAt !== undefined) this.addDelaySample(state, now, now - newestSentAt);
+    this.sampleDelivery(link, state, now);
+    this.adjust(link, state, now);
+  }
+
+  onSrtNak(now: number, link: SchedulerLink, _seq: number, firstCopy: boolean): void {
+    const state = this.states[link.index];
+    if (state === undefined || !firstCopy) return;
+    if (now - state.lastNakCutAt < this.rttMs(link, state)) return;
+    state.lastNakCutAt = now;
+    state.gain = Math.max(GAIN_MIN, state.gain * 0.9);
+    this.applyRate(state);
+  }
+
+  onKeepaliveEcho(now: number, link: SchedulerLink, rttMs: number): void {
+    const state = this.states[link.index];
+    // The echo left after the stall began: the uplink delivers again.
+    if (state?.stalled === true && now - rttMs >= state.stalledAt) this.recover(state, now);
+  }
+
+  window(link: SchedulerLink): number {
+    const state = this.states[link.index];
+    if (state === undefined) return 0;
+    // The packets the rate allows per RTT, in the keepalive's x1000 units.
+    const packets = (state.rate * this.rttMs(link, state)) / 1000 / state.averagePacketBytes;
+    return Math.round(Math.min(60_000_000, packets * 1000));
+  }
+
+  /** Per-link state for stats, by link index. */
+  toJSON(): unknown {
+    return {
+      name: this.name,
+      links: this.states.map((state) =>
+        state === undefined
+          ? null
+          : {
+              rateBytesPerSec: Math.round(state.rate),
+              capacityBytesPerSec: Math.round(state.capacity),
+              gain: Math.round(state.gain * 100) / 100,
+              deliveryRateBytesPerSec: Math.round(state.deliveryRate),
+              queueingMs: Math.round(state.queueingMs * 10) / 10,
+              slowStart: state.slowStart,
+              stalled: state.stalled,
+              stalls: state.stalls,
+            },
+      ),
+    };
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private rttMs(link: SchedulerLink, state: LinkState): number {
+    const base = Math.min(state.baseCurrent, state.basePrevious);
+    return link.srttMs ?? (Number.isFinite(base) ? base : 100);
+  }
+
+  private oneWayMs(link: SchedulerLink, state: LinkState): number {
+    return this.rttMs(link, state) / 2;
+  }
+
+  private checkStall(now: number, link: SchedulerLink, state: LinkState): void {
+    if (state.stalled || state.sentSinceAck < STALL_PACKETS) return;
+    const limit = Math.max(this.stallMs, 3 * this.rttMs(link, state));
+    if (now - state.stallClockAt < limit) return;
+    state.stalled = true;
+    state.stalledAt = now;
+    state.stalls++;
+  }
+
+  private recover(state: LinkState, now: number): void {
+    state.stalled = false;
+    state.sentSinceAck = 0;
+    state.slowStart = true;
+    state.capacity = Math.max(this.minRate, state.capacity / 4);
+    state.deliveryMaxCurrent = 0;
+    state.deliveryMaxPrevious = 0;
+    state.gain = 1;
+    this.applyRate(state);
+    state.virtualTime = now;
+    state.lastAdjustAt = now;
+  }
+
+  private addDelaySample(state: LinkState, now: number, delayMs: number): void {
+    if (!(delayMs >= 0)) return;
+    if (now - state.baseBucketStart >= BASE_WINDOW_MS / 2) {
+      state.basePrevious = state.baseCurrent;
+      state.baseCurrent = Infinity;
+      state.baseBucketStart = now;
+    }
+    if (delayMs < state.baseCurrent) state.baseCurrent = delayMs;
+    const base = Math.min(state.baseCurrent, state.basePrevious);
+    state.ackDelayMs = delayMs;
+    state.queueingMs += SMOOTHING * (delayMs - base - state.queueingMs);
+  }
+
+  private sampleDelivery(link: SchedulerLink, state: LinkState, now: number): void {
+    const interval = now - state.deliveryMarkAt;
+    if (interval < Math.max(50, this.rttMs(link, state))) return;
+    state.deliveryRate = ((state.deliveredBytes - state.deliveryMarkBytes) * 1000) / interval;
+    state.deliveryMarkBytes = state.deliveredBytes;
+    state.deliveryMarkAt = now;
+    if (now - state.deliveryBucketStart >= DELIVERY_WINDOW_MS / 2) {
+      state.deliveryMaxPrevious = state.deliveryMaxCurrent;
+      state.deliveryMaxCurrent = 0;
+      state.deliveryBucketStart = now;
+    }
+    // An idle link's low delivery says nothing about its capacity: only a link that used its
+    // allowance (or delivered more than estimated) updates the estimate, so idleness never
+    // lowers it (the idle-link lock-out).
+    if (!state.limited && state.deliveryRate <= state.capacity) return;
+    if (state.deliveryRate > state.deliveryMaxCurrent)
+      state.deliveryMaxCurrent = state.deliveryRate;
+    const measured = Math.max(state.deliveryMaxCurrent, state.deliveryMaxPrevious);
+    if (measured > 0) state.capacity = Math.max(this.minRate, measured);
+  }
+
+  private applyRate(state: LinkState): void {
+    state.rate = Math.max(this.minRate, state.capacity * state.gain);
+  }
+
+  private adjust(link: SchedulerLink, state: LinkState, now: number): void {
+    const rtt = this.rttMs(link, state);
+    const elapsed = now - state.lastAdjustAt;
+    if (elapsed < Math.max(20, rtt)) return;
+    state.limited = state.sentSinceAdjust >= 0.5 * ((state.rate * elapsed) / 1000);
+    const base = Math.min(state.baseCurrent, state.basePrevious);
+    const target = Math.min(
+      100,
+      Math.max(this.targetQueueingMs, Number.isFinite(base) ? base / 2 : 0),
+    );
+    if (state.queueingMs > 2 * target) {
+      state.slowStart = false;
+      state.gain = Math.max(GAIN_MIN, state.gain * 0.7);
+    } else if (state.queueingMs > target) {
+      state.slowStart = false;
+      state.gain = Math.max(GAIN_MIN, state.gain * 0.9);
+    } else {
+      // Recovering (gain below 1) climbs faster than probing above capacity.
+      const step = state.slowStart ? 1.5 : state.gain < 1 ? 1.15 : 1.05;
+      state.gain = Math.min(state.slowStart ? GAIN_MAX_START : GAIN_MAX, state.gain * step);
+    }
+    this.applyRate(state);
+    state.lastAdjustAt = now;
+    state.sentSinceAdjust = 0;
+  }
+}
