@@ -32,7 +32,7 @@ export interface AdaptiveOptions {
   readonly minRateBytesPerSec?: number;
   /** Queueing delay the controller aims below, ms: max(this, base RTT / 2), capped at 100. Default 20. */
   readonly targetQueueingMs?: number;
-  /** A link is stalled after this long without ACKs while loaded (or 3 RTT if longer), ms. Default 800. */
+  /** A link is stalled after this long without ACKs while loaded (or 3 RTT if longer), ms. Default 700. */
   readonly stallMs?: number;
 }
 
@@ -46,14 +46,16 @@ const SMOOTHING = 1 / 4;
 
 /** Gain bounds: the send rate is capacity x gain. */
 const GAIN_MIN = 0.25;
-/** In slow start (until the first sign of a queue) the gain may reach this... */
-const GAIN_MAX_START = 1.5;
-/** ...afterwards only this: a gentle probe above the measured capacity. */
-const GAIN_MAX = 1.15;
+/** In slow start (until the first sign of a queue) links are offered this times their estimate... */
+const GAIN_MAX_START = 2;
+/** ...afterwards, with no queue, only this: a gentle probe above the measured capacity. */
+const GAIN_MAX = 1.1;
 
 interface LinkState {
   rate: number;
   gain: number;
+  /** Multiplier from recent NAKs on this link, in [GAIN_MIN, 1]. */
+  lossFactor: number;
   /** Capacity estimate, bytes/s: the delivery-rate maximum (or the initial rate before samples). */
   capacity: number;
   slowStart: boolean;
@@ -92,6 +94,7 @@ function newState(rate: number, now: number): LinkState {
   return {
     rate,
     gain: 1,
+    lossFactor: 1,
     capacity: rate,
     slowStart: true,
     virtualTime: now,
@@ -133,7 +136,7 @@ export class AdaptiveScheduler implements Scheduler {
     this.initialRate = options.initialRateBytesPerSec ?? 250_000;
     this.minRate = options.minRateBytesPerSec ?? 20_000;
     this.targetQueueingMs = options.targetQueueingMs ?? 20;
-    this.stallMs = options.stallMs ?? 800;
+    this.stallMs = options.stallMs ?? 700;
   }
 
   addLink(link: SchedulerLink): void {
@@ -250,7 +253,8 @@ export class AdaptiveScheduler implements Scheduler {
     if (state === undefined || !firstCopy) return;
     if (now - state.lastNakCutAt < this.rttMs(link, state)) return;
     state.lastNakCutAt = now;
-    state.gain = Math.max(GAIN_MIN, state.gain * 0.9);
+    state.lossFactor = Math.max(GAIN_MIN, state.lossFactor * 0.9);
+    state.gain *= 0.9;
     this.applyRate(state);
   }
 
@@ -313,10 +317,11 @@ export class AdaptiveScheduler implements Scheduler {
     state.stalled = false;
     state.sentSinceAck = 0;
     state.slowStart = true;
+    // Back at a quarter of what it delivered before, in slow start: the estimate from before the
+    // stall is kept (idle time says nothing about capacity) and the link must show it again.
     state.capacity = Math.max(this.minRate, state.capacity / 4);
-    state.deliveryMaxCurrent = 0;
-    state.deliveryMaxPrevious = 0;
-    state.gain = 1;
+    state.gain = GAIN_MAX_START;
+    state.limited = true;
     this.applyRate(state);
     state.virtualTime = now;
     state.lastAdjustAt = now;
@@ -370,17 +375,18 @@ export class AdaptiveScheduler implements Scheduler {
       100,
       Math.max(this.targetQueueingMs, Number.isFinite(base) ? base / 2 : 0),
     );
-    if (state.queueingMs > 2 * target) {
-      state.slowStart = false;
-      state.gain = Math.max(GAIN_MIN, state.gain * 0.7);
-    } else if (state.queueingMs > target) {
-      state.slowStart = false;
-      state.gain = Math.max(GAIN_MIN, state.gain * 0.9);
-    } else {
-      // Recovering (gain below 1) climbs faster than probing above capacity.
-      const step = state.slowStart ? 1.5 : state.gain < 1 ? 1.15 : 1.05;
-      state.gain = Math.min(state.slowStart ? GAIN_MAX_START : GAIN_MAX, state.gain * step);
-    }
+    const q = state.queueingMs;
+    if (q > target) state.slowStart = false;
+    // The gain is a function of the link's current queueing delay, not an integrator: a link with
+    // a queue is offered less until it drains, whatever the other links do, so the split settles.
+    let gain: number;
+    if (state.slowStart) gain = GAIN_MAX_START;
+    else if (q <= target / 2) gain = GAIN_MAX;
+    else if (q <= target) gain = 1;
+    else gain = Math.max(GAIN_MIN, 1 - (0.75 * (q - target)) / (3 * target));
+    // Loss evidence (NAKs) decays back toward none at 5% per RTT.
+    state.lossFactor = Math.min(1, state.lossFactor * 1.05);
+    state.gain = gain * state.lossFactor;
     this.applyRate(state);
     state.lastAdjustAt = now;
     state.sentSinceAdjust = 0;

@@ -1,7 +1,7 @@
 // The reorder engine in the receiver's forward path, in virtual time, with links that reorder.
 import { SEQ_MAX } from '@bond/wire';
 import { describe, expect, it } from 'vitest';
-import { createReorderForwardPath, type ReorderMode } from '../src/index.js';
+import { ClassicScheduler, createReorderForwardPath, type ReorderMode } from '../src/index.js';
 import { linksUp } from './sim/scenario.js';
 import { Simulation } from './sim/simulation.js';
 
@@ -15,6 +15,8 @@ function skewed(mode: ReorderMode, seed: number) {
     encoder: { packetsPerSecond: 800 },
     listener: { lossMaxTtl: 10 },
     receiver: { forwardPath: createReorderForwardPath({ mode }) },
+    // The reference scheduler spreads evenly, so both links carry data the whole time.
+    sender: { scheduler: new ClassicScheduler() },
   });
   sim.runUntilTrue(() => linksUp(sim).length === 2, 5000);
   sim.stream(20_000);
@@ -49,6 +51,7 @@ describe('reorder engine in the receiver', () => {
       ],
       encoder: { packetsPerSecond: 1000, startSeq: SEQ_MAX - 3000, retransmit: false },
       receiver: { forwardPath: createReorderForwardPath({ mode: 'auto', marginMs: 0 }) },
+      sender: { scheduler: new ClassicScheduler() },
     });
     sim.runUntilTrue(() => linksUp(sim).length === 2, 5000);
     sim.stream(10_000);
@@ -76,6 +79,7 @@ describe('reorder engine in the receiver', () => {
       ],
       encoder: { packetsPerSecond: 1000, retransmit: false },
       receiver: { forwardPath: createReorderForwardPath({ mode: 'auto' }) },
+      sender: { scheduler: new ClassicScheduler() },
     });
     sim.runUntilTrue(() => linksUp(sim).length === 2, 5000);
     sim.stream(10_000);

@@ -29,7 +29,12 @@ export interface EncoderConfig {
   readonly startSeq?: number;
   /** Retransmit NAKed packets (R flag set). Default true. */
   readonly retransmit?: boolean;
+  /** SRT latency: packets older than this are not retransmitted (too late to play). Default 1000. */
+  readonly latencyMs?: number;
 }
+
+/** A packet is retransmitted at most once per this many ms, however often it is NAKed. */
+const RETRANSMIT_HOLDOFF_MS = 250;
 
 export class EncoderStandIn {
   nextSeq: number;
@@ -40,6 +45,7 @@ export class EncoderStandIn {
   naksReceived = 0;
   lastAckSeq: number | undefined;
   private readonly payload = new Uint8Array(PAYLOAD_BYTES);
+  private readonly lastRetransmitAt = new Map<number, number>();
   private messageNumber = 1;
 
   constructor(readonly config: EncoderConfig) {
@@ -85,13 +91,19 @@ export class EncoderStandIn {
     this.naksReceived++;
     if (this.config.retransmit === false) return [];
     const out: Uint8Array[] = [];
+    const latencyMs = this.config.latencyMs ?? 1000;
     for (const seq of expandLossList(decodeSrtNak(bytes).ranges, 1000)) {
-      // Only packets that were sent and not yet acknowledged are retransmitted.
-      if (seqDistance(seq, this.nextSeq) <= 0) continue;
+      // Only packets that were sent, not yet acknowledged, and not too old to play.
+      const age = seqDistance(seq, this.nextSeq);
+      if (age <= 0 || (age * 1000) / this.config.packetsPerSecond > latencyMs) continue;
       if (this.lastAckSeq !== undefined && seqDistance(this.lastAckSeq, seq) < 0) continue;
+      const last = this.lastRetransmitAt.get(seq);
+      if (last !== undefined && now - last < RETRANSMIT_HOLDOFF_MS) continue;
+      this.lastRetransmitAt.set(seq, now);
       this.retransmitted++;
       out.push(this.packet(now, seq, true));
     }
+    if (this.lastRetransmitAt.size > 20_000) this.lastRetransmitAt.clear();
     return out;
   }
 }
