@@ -4,7 +4,8 @@
  * Each link gets a send rate it can deliver without building a queue, and packets are spread by
  * those rates:
  * * **Rate per link.** From SRTLA ACK timing the scheduler measures each link's delivery rate
- *   (bytes acknowledged per RTT; its 5-second maximum is the link's capacity estimate) and its
+ *   (bytes acknowledged per RTT: while the link holds a queue, or when it beats the estimate, this
+ *   updates the link's capacity estimate; idle time never lowers it) and its
  *   queueing delay (ACK delay over its 10-second minimum). The send rate is capacity times a gain:
  *   below the delay target the gain climbs (x1.5 per RTT to 1.5 in slow start, then x1.05 per RTT
  *   to 1.15), which probes for more; above it the gain falls (x0.9, or x0.7 above twice the
@@ -19,7 +20,7 @@
  *   that lost them.
  * * **Failure.** A link that has had ten packets in flight for max(3 RTT, 800 ms) without an SRTLA
  *   ACK is stalled and carries nothing; a keepalive echo sent after the stall began brings it back
- *   at a quarter of its old rate, in slow start.
+ *   at its old capacity estimate.
  *
  * Pure and time-injected; per packet it allocates nothing.
  */
@@ -40,8 +41,6 @@ export interface AdaptiveOptions {
 const STALL_PACKETS = 10;
 /** 10 s: window of the ACK-delay minimum (the link's base). */
 const BASE_WINDOW_MS = 10_000;
-/** 5 s: window of the delivery-rate maximum. */
-const DELIVERY_WINDOW_MS = 5000;
 const SMOOTHING = 1 / 4;
 
 /** Gain bounds: the send rate is capacity x gain. */
@@ -74,9 +73,6 @@ interface LinkState {
   deliveryMarkBytes: number;
   deliveryMarkAt: number;
   deliveryRate: number;
-  deliveryMaxCurrent: number;
-  deliveryMaxPrevious: number;
-  deliveryBucketStart: number;
   /** Bytes sent since the last adjustment (to tell a rate-limited link from an idle one). */
   sentSinceAdjust: number;
   /** The link used at least half its allowance in the last adjustment period. */
@@ -109,9 +105,6 @@ function newState(rate: number, now: number): LinkState {
     deliveryMarkBytes: 0,
     deliveryMarkAt: now,
     deliveryRate: 0,
-    deliveryMaxCurrent: 0,
-    deliveryMaxPrevious: 0,
-    deliveryBucketStart: now,
     sentSinceAdjust: 0,
     limited: true,
     averagePacketBytes: 1332,
@@ -316,12 +309,11 @@ export class AdaptiveScheduler implements Scheduler {
   private recover(state: LinkState, now: number): void {
     state.stalled = false;
     state.sentSinceAck = 0;
-    state.slowStart = true;
-    // Back at a quarter of what it delivered before, in slow start: the estimate from before the
-    // stall is kept (idle time says nothing about capacity) and the link must show it again.
-    state.capacity = Math.max(this.minRate, state.capacity / 4);
-    state.gain = GAIN_MAX_START;
-    state.limited = true;
+    // Back at its old estimate (a stall says the path was cut, not that it got slower); the
+    // queueing-delay gain corrects it within a few RTTs if it did.
+    state.slowStart = false;
+    state.gain = 1;
+    state.queueingMs = 0;
     this.applyRate(state);
     state.virtualTime = now;
     state.lastAdjustAt = now;
@@ -346,19 +338,20 @@ export class AdaptiveScheduler implements Scheduler {
     state.deliveryRate = ((state.deliveredBytes - state.deliveryMarkBytes) * 1000) / interval;
     state.deliveryMarkBytes = state.deliveredBytes;
     state.deliveryMarkAt = now;
-    if (now - state.deliveryBucketStart >= DELIVERY_WINDOW_MS / 2) {
-      state.deliveryMaxPrevious = state.deliveryMaxCurrent;
-      state.deliveryMaxCurrent = 0;
-      state.deliveryBucketStart = now;
+    // What a link delivers is min(what it was sent, what it can carry): a sample says something
+    // about capacity only when the link had a queue (it was sent more than it could carry), or
+    // when it beats the estimate. Idle or lightly used links keep their estimate (no lock-out).
+    const base = Math.min(state.baseCurrent, state.basePrevious);
+    const saturated =
+      state.queueingMs > Math.max(this.targetQueueingMs, Number.isFinite(base) ? base / 2 : 0) / 2;
+    if (state.deliveryRate > state.capacity) {
+      state.capacity = state.deliveryRate;
+    } else if (saturated && state.limited) {
+      state.capacity = Math.max(
+        this.minRate,
+        state.capacity + SMOOTHING * (state.deliveryRate - state.capacity),
+      );
     }
-    // An idle link's low delivery says nothing about its capacity: only a link that used its
-    // allowance (or delivered more than estimated) updates the estimate, so idleness never
-    // lowers it (the idle-link lock-out).
-    if (!state.limited && state.deliveryRate <= state.capacity) return;
-    if (state.deliveryRate > state.deliveryMaxCurrent)
-      state.deliveryMaxCurrent = state.deliveryRate;
-    const measured = Math.max(state.deliveryMaxCurrent, state.deliveryMaxPrevious);
-    if (measured > 0) state.capacity = Math.max(this.minRate, measured);
   }
 
   private applyRate(state: LinkState): void {
@@ -380,9 +373,10 @@ export class AdaptiveScheduler implements Scheduler {
     // The gain is a function of the link's current queueing delay, not an integrator: a link with
     // a queue is offered less until it drains, whatever the other links do, so the split settles.
     let gain: number;
+    // Continuous in q (no steps, so no flapping): GAIN_MAX with no queue, 1 at the target, then
+    // down to GAIN_MIN at four times the target.
     if (state.slowStart) gain = GAIN_MAX_START;
-    else if (q <= target / 2) gain = GAIN_MAX;
-    else if (q <= target) gain = 1;
+    else if (q <= target) gain = GAIN_MAX - ((GAIN_MAX - 1) * q) / target;
     else gain = Math.max(GAIN_MIN, 1 - (0.75 * (q - target)) / (3 * target));
     // Loss evidence (NAKs) decays back toward none at 5% per RTT.
     state.lossFactor = Math.min(1, state.lossFactor * 1.05);

@@ -122,8 +122,8 @@ describe('adaptive balancer', () => {
     });
     sim.recordLinkLog = true;
     sim.runUntilTrue(() => linksUp(sim).length === 2, 5000);
-    sim.stream(20_000);
-    sim.runUntil(22_000);
+    sim.stream(40_000);
+    sim.runUntil(42_000);
     const retransmitted = sim.sender.stats(sim.now).links;
     const onLossy = retransmitted.find((l) => l.id === 1)?.packetsRetransmitted ?? 0;
     const onClean = retransmitted.find((l) => l.id === 2)?.packetsRetransmitted ?? 0;

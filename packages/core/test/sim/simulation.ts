@@ -284,7 +284,7 @@ export class Simulation {
         this.listenerGroup = t.groupId;
         if (classifyDatagram(bytes) === DatagramKind.SrtData) this.receiverDataOut++;
         this.queue.at(now + (this.config.upstreamDelayMs ?? 0.1), () => {
-          this.listener.receive(bytes);
+          this.listener.receive(bytes, this.now);
         });
         continue;
       }

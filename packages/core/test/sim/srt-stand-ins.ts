@@ -14,6 +14,7 @@ import {
   peekSrtAckSeq,
   peekSrtControlType,
   peekSrtDataSeq,
+  peekSrtTimestamp,
   seqAdd,
   seqDistance,
   type SeqRange,
@@ -153,14 +154,24 @@ export class ListenerStandIn {
     this.renakMs = config.renakMs ?? 100;
   }
 
-  /** A datagram forwarded by the receiver. */
-  receive(bytes: Uint8Array): void {
+  /** One-way delays (ms) of unique data packets, encoder to listener, when recording. */
+  readonly delays: number[] = [];
+  recordDelays = false;
+
+  /** A datagram forwarded by the receiver, arriving at `now`. */
+  receive(bytes: Uint8Array, now = 0): void {
     if (bytes.length < 16 || (bytes[0] ?? 0) & 0x80) return;
     const seq = peekSrtDataSeq(bytes);
     this.received++;
     if (this.seen.has(seq)) {
       this.duplicates++;
       return;
+    }
+    if (this.recordDelays) {
+      // The encoder stamps its send time in the SRT timestamp (us).
+      const sentUs = peekSrtTimestamp(bytes);
+      const nowUs = Math.round(now * 1000) >>> 0;
+      this.delays.push(((nowUs - sentUs) >>> 0) / 1000);
     }
     this.seen.add(seq);
     this.missing.delete(seq);
