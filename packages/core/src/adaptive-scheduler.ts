@@ -16,7 +16,10 @@
  * * **Placement.** A virtual clock per link advances by `bytes / rate` for each packet; a packet
  *   goes to the link where it would arrive soonest (virtual send time plus one-way delay), so load
  *   follows capacity, fast links are preferred while they have room, and user priority scales the
- *   rate (0 disables the link). Retransmissions go to the fastest healthy link other than the one
+ *   rate (0 disables the link). Each link's packets in flight are capped at what its rate
+ *   delivers in one RTT plus the delay target; when every link is at its cap, the packet goes to
+ *   the least loaded one relative to its cap (ACK clocking), which follows sudden capacity drops
+ *   within an RTT. Retransmissions go to the fastest healthy link other than the one
  *   that lost them.
  * * **Failure.** A link that has had ten packets in flight for max(3 RTT, 800 ms) without an SRTLA
  *   ACK is stalled and carries nothing; a keepalive echo sent after the stall began brings it back
@@ -162,6 +165,10 @@ export class AdaptiveScheduler implements Scheduler {
     let fallbackArrival = Infinity;
     let probe: SchedulerLink | undefined;
     let probeIdleSince = Infinity;
+    // When every link is at its in-flight cap (overload), the packet goes where the fewest packets
+    // wait per allowed packet: ACK clocking spreads the excess by what each link really delivers.
+    let clocked: SchedulerLink | undefined;
+    let clockedLoad = Infinity;
     for (const link of links) {
       const state = this.states[link.index];
       if (state === undefined || !link.up || link.priority <= 0) continue;
@@ -183,6 +190,13 @@ export class AdaptiveScheduler implements Scheduler {
         continue;
       }
       const rate = (state.rate * link.priority) / 100;
+      const cap = this.inFlightCap(link, state, rate);
+      const load = link.inFlight / cap;
+      if (load < clockedLoad) {
+        clocked = link;
+        clockedLoad = load;
+      }
+      if (link.inFlight >= cap) continue;
       const start = state.virtualTime > now ? state.virtualTime : now;
       const arrival = start + (bytes * 1000) / rate + oneWayMs;
       if (arrival < bestArrival) {
@@ -201,7 +215,7 @@ export class AdaptiveScheduler implements Scheduler {
       }
     }
     if (packet.retransmit) return best ?? fallback;
-    return probe ?? best;
+    return probe ?? best ?? clocked;
   }
 
   onSent(now: number, link: SchedulerLink, _seq: number, bytes: number): void {
@@ -295,6 +309,17 @@ export class AdaptiveScheduler implements Scheduler {
 
   private oneWayMs(link: SchedulerLink, state: LinkState): number {
     return this.rttMs(link, state) / 2;
+  }
+
+  /**
+   * Packets the link may have in flight: what its rate delivers in one base RTT plus the delay
+   * target, plus the 10 packets an SRTLA ACK waits for.
+   */
+  private inFlightCap(link: SchedulerLink, state: LinkState, rate: number): number {
+    const base = Math.min(state.baseCurrent, state.basePrevious);
+    const rttMs = Number.isFinite(base) ? base : this.rttMs(link, state);
+    const windowMs = rttMs + Math.max(this.targetQueueingMs, rttMs / 2);
+    return (rate * windowMs) / 1000 / state.averagePacketBytes + STALL_PACKETS;
   }
 
   private checkStall(now: number, link: SchedulerLink, state: LinkState): void {

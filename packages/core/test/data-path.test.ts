@@ -90,7 +90,11 @@ describe('data path', () => {
     expect(byCause.outage).toBeGreaterThan(0);
     expect(sim.listener.duplicates).toBe(0);
     expect(sim.encoder.sent).toBe(
-      sim.listener.delivered + stats.droppedNoLink + linkDrops + receiverDropped,
+      sim.listener.delivered +
+        sim.listener.arrivedTooLate +
+        stats.droppedNoLink +
+        linkDrops +
+        receiverDropped,
     );
   });
 

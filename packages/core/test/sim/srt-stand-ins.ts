@@ -133,6 +133,8 @@ export class ListenerStandIn {
   received = 0;
   /** Data packets that arrived after a higher sequence number (what SRT sees as reordering). */
   outOfOrder = 0;
+  /** Packets that arrived after they had been given up on: dropped, as SRT does. */
+  arrivedTooLate = 0;
   /** Packets given up on (missing for longer than the latency), as SRT's too-late drop does. */
   tooLate = 0;
   /** Every unique sequence number received (tests compare with what was sent). */
@@ -165,6 +167,11 @@ export class ListenerStandIn {
     this.received++;
     if (this.seen.has(seq)) {
       this.duplicates++;
+      return;
+    }
+    if (this.nextExpected !== undefined && seqDistance(this.nextExpected, seq) < 0) {
+      // Already given up on (too late to play): SRT drops it.
+      this.arrivedTooLate++;
       return;
     }
     if (this.recordDelays) {
