@@ -50,8 +50,9 @@ const SMOOTHING = 1 / 4;
 const GAIN_MIN = 0.25;
 /** In slow start (until the first sign of a queue) links are offered this times their estimate... */
 const GAIN_MAX_START = 2;
-/** ...afterwards, with no queue, only this: a gentle probe above the measured capacity. */
-const GAIN_MAX = 1.1;
+/** ...afterwards, for one RTT every PROBE_PERIOD_MS when there is no queue, this. */
+const GAIN_PROBE = 1.25;
+const PROBE_PERIOD_MS = 2000;
 
 interface LinkState {
   rate: number;
@@ -65,6 +66,7 @@ interface LinkState {
   virtualTime: number;
   lastAdjustAt: number;
   lastNakCutAt: number;
+  lastProbeAt: number;
   /** ACK-delay minimum over two buckets. */
   baseBucketStart: number;
   baseCurrent: number;
@@ -99,6 +101,7 @@ function newState(rate: number, now: number): LinkState {
     virtualTime: now,
     lastAdjustAt: now,
     lastNakCutAt: -Infinity,
+    lastProbeAt: now,
     baseBucketStart: now,
     baseCurrent: Infinity,
     basePrevious: Infinity,
@@ -401,8 +404,13 @@ export class AdaptiveScheduler implements Scheduler {
     // Continuous in q (no steps, so no flapping): GAIN_MAX with no queue, 1 at the target, then
     // down to GAIN_MIN at four times the target.
     if (state.slowStart) gain = GAIN_MAX_START;
-    else if (q <= target) gain = GAIN_MAX - ((GAIN_MAX - 1) * q) / target;
-    else gain = Math.max(GAIN_MIN, 1 - (0.75 * (q - target)) / (3 * target));
+    else if (q <= target) {
+      // At capacity, with a one-RTT probe above it every PROBE_PERIOD_MS when there is no queue:
+      // enough to discover more capacity, too short to build a standing queue.
+      const probing = q <= target / 2 && now - state.lastProbeAt >= PROBE_PERIOD_MS;
+      if (probing) state.lastProbeAt = now;
+      gain = probing ? GAIN_PROBE : 1;
+    } else gain = Math.max(GAIN_MIN, 1 - (0.75 * (q - target)) / (3 * target));
     // Loss evidence (NAKs) decays back toward none at 5% per RTT.
     state.lossFactor = Math.min(1, state.lossFactor * 1.05);
     state.gain = gain * state.lossFactor;

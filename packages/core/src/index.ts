@@ -68,6 +68,16 @@ export {
 } from './reorder-engine.js';
 export { ReceiverEngine } from './receiver-engine.js';
 export {
+  COMPAT_ACK_THROTTLE_INTERVAL_MS,
+  Evaluator,
+  LEVEL_HYSTERESIS,
+  SCORE_TIME_CONSTANT_MS,
+  type EvaluatorMode,
+  type LinkObservation,
+  type LinkScore,
+  type QualityLevel,
+} from './evaluator.js';
+export {
   ReceiverTarget,
   type ReceiverEvent,
   type ReceiverGroupStats,

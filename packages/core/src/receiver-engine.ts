@@ -32,8 +32,10 @@ import {
   writeSrtlaAck,
   SRTLA_ACK_LENGTH,
   SRTLA_ACK_SEQS_PER_ACK,
+  RECEIVER_CAPABILITY,
 } from '@bond/wire';
 import { InvalidConfigError } from './errors.js';
+import { COMPAT_ACK_THROTTLE_INTERVAL_MS, type EvaluatorMode } from './evaluator.js';
 import { createPassThroughForwardPath, type ForwardPathFactory } from './forward-path.js';
 import { silentLogger, type CoreLogger } from './logger.js';
 import { formatPeerAddress, samePeerAddress, type PeerAddress } from './peer-address.js';
@@ -75,6 +77,9 @@ export class ReceiverEngine {
     pendingGroupTimeoutMs: number;
     padRepliesTo: number;
     housekeepingIntervalMs: number;
+    evaluator: EvaluatorMode;
+    ackThrottling: boolean;
+    capabilities: number;
   };
 
   /** Groups by numeric handle, in creation order (oldest first). */
@@ -128,6 +133,13 @@ export class ReceiverEngine {
         options.housekeepingIntervalMs,
         DEFAULTS.housekeepingIntervalMs,
       ),
+      evaluator: evaluatorMode(options.evaluator),
+      ackThrottling: options.ackThrottling ?? false,
+      capabilities:
+        RECEIVER_CAPABILITY.EVALUATOR |
+        (options.forwardPath !== undefined && options.forwardPath !== createPassThroughForwardPath
+          ? RECEIVER_CAPABILITY.REORDER
+          : 0),
     };
   }
 
@@ -190,11 +202,16 @@ export class ReceiverEngine {
     // Every data packet is acknowledged, duplicates and retransmissions included (protocol.md 6.4).
     link.pendingAcks[link.pendingAckCount++] = seq;
     if (link.pendingAckCount === SRTLA_ACK_SEQS_PER_ACK) {
-      const ack = new Uint8Array(SRTLA_ACK_LENGTH);
-      writeSrtlaAck(ack, link.pendingAcks, SRTLA_ACK_SEQS_PER_ACK);
       link.pendingAckCount = 0;
-      link.srtlaAcksSent++;
-      this.queue(ReceiverTarget.Link, link.address, group.id, ack);
+      if (this.ackWithheld(now, link)) {
+        link.acksThrottled++;
+      } else {
+        const ack = new Uint8Array(SRTLA_ACK_LENGTH);
+        writeSrtlaAck(ack, link.pendingAcks, SRTLA_ACK_SEQS_PER_ACK);
+        link.srtlaAcksSent++;
+        link.lastAckSentAt = now;
+        this.queue(ReceiverTarget.Link, link.address, group.id, ack);
+      }
     }
     if (!retransmitted) {
       link.delay.addSample(now, group.delayReference.relativeDelayUs(now, peekSrtTimestamp(bytes)));
@@ -203,6 +220,14 @@ export class ReceiverEngine {
     group.packetsForwarded++;
     group.bytesForwarded += bytes.length;
     group.forwardPath.push(now, bytes, seq);
+  }
+
+  /** With ACK throttling on, an ACK is dropped if it comes sooner than 100 ms / factor. */
+  private ackWithheld(now: number, link: ReceiverLink): boolean {
+    if (!this.config.ackThrottling) return false;
+    const factor = link.group.evaluator.score(link.address.key).ackThrottle;
+    if (factor >= 1) return false;
+    return now < link.lastAckSentAt + COMPAT_ACK_THROTTLE_INTERVAL_MS / factor;
   }
 
   private onKeepalive(link: ReceiverLink, bytes: Uint8Array): void {
@@ -253,10 +278,17 @@ export class ReceiverEngine {
       this.refuse(from, 'could not draw a unique group id');
       return;
     }
-    const group = new ReceiverGroup(this.nextGroupHandle++, groupId, idKey, now, (owner) =>
-      this.forwardPathFactory((datagram) => {
-        this.queue(ReceiverTarget.Upstream, undefined, owner.id, datagram);
-      }, owner),
+    const group = new ReceiverGroup(
+      this.nextGroupHandle++,
+      groupId,
+      idKey,
+      now,
+      (owner) =>
+        this.forwardPathFactory((datagram) => {
+          this.queue(ReceiverTarget.Upstream, undefined, owner.id, datagram);
+        }, owner),
+      this.config.evaluator,
+      this.config.capabilities,
     );
     this.groups.set(group.id, group);
     const bucket = this.groupsByIdKey.get(idKey);
@@ -386,6 +418,7 @@ export class ReceiverEngine {
           link.sampleRate(now);
         }
       }
+      group.evaluate(now);
       const idle = now - group.lastActivity;
       if (group.pending && idle >= this.config.pendingGroupTimeoutMs) {
         this.removeGroup(group, 'pending group timed out (no data)');
@@ -460,6 +493,7 @@ export class ReceiverEngine {
     const group = link.group;
     const index = group.links.indexOf(link);
     if (index >= 0) group.links.splice(index, 1);
+    group.evaluator.remove(link.address.key);
     if (this.links.get(link.address.key) === link) this.links.delete(link.address.key);
     if (group.lastAddress === link) group.lastAddress = group.links[group.links.length - 1];
     this.events.push({ type: 'link-removed', groupId: group.id, address: link.address, reason });
@@ -507,6 +541,17 @@ function groupIdKey(id: Uint8Array): number {
     ((id[o + 3] ?? 0) << 16) +
     ((id[o + 4] ?? 0) << 8) +
     (id[o + 5] ?? 0)
+  );
+}
+
+const EVALUATOR_MODES: readonly string[] = ['bond', 'compat-legacy', 'compat-telemetry'];
+
+function evaluatorMode(mode: EvaluatorMode | undefined): EvaluatorMode {
+  if (mode === undefined) return 'bond';
+  // Checked at run time too: JavaScript callers and config files can pass anything.
+  if (EVALUATOR_MODES.includes(mode)) return mode;
+  throw new InvalidConfigError(
+    `evaluator must be 'bond', 'compat-legacy' or 'compat-telemetry', got ${mode}`,
   );
 }
 

@@ -12,6 +12,7 @@ import {
   type SenderTelemetry,
 } from '@bond/wire';
 import { DelayEstimator, DelayReference } from './delay-estimator.js';
+import { Evaluator, type EvaluatorMode, type LinkObservation } from './evaluator.js';
 import type { ForwardPath, ForwardPathGroup } from './forward-path.js';
 import { formatPeerAddress, type PeerAddress } from './peer-address.js';
 import type { ReceiverGroupStats, ReceiverLinkStats } from './receiver-types.js';
@@ -43,6 +44,9 @@ export class ReceiverLink {
   readonly delay = new DelayEstimator();
   senderInfo: KeepaliveConnectionInfo | undefined;
   senderTelemetry: SenderTelemetry | undefined;
+  /** When the last SRTLA ACK left (for ACK throttling). */
+  lastAckSentAt = -Infinity;
+  acksThrottled = 0;
   /** Another link with the same address key (IPv6 hash collision chain). */
   nextWithSameKey: ReceiverLink | undefined;
 
@@ -77,10 +81,9 @@ export class ReceiverLink {
       duplicates: this.duplicates,
       reordered: this.reordered,
       maxReorderDistance: this.maxReorderDistance,
-      // 500: "unknown" until the evaluator scores links (issue 4).
-      scorePermille: 500,
-      advisoryWeightPermille: 0,
-      capabilities: 0,
+      scorePermille: this.group.evaluator.score(this.address.key).score,
+      advisoryWeightPermille: this.group.evaluator.score(this.address.key).weightPermille,
+      capabilities: this.group.capabilities,
     };
   }
 
@@ -104,6 +107,34 @@ export class ReceiverLink {
       retransmitted: this.retransmitted,
       senderInfo: this.senderInfo,
       senderTelemetry: this.senderTelemetry,
+      ...this.scoreFields(),
+      acksThrottled: this.acksThrottled,
+    };
+  }
+
+  private scoreFields() {
+    const score = this.group.evaluator.score(this.address.key);
+    return {
+      score: score.score,
+      level: score.level,
+      reason: score.reason,
+      weightPermille: score.weightPermille,
+    };
+  }
+
+  /** What the evaluator reads about this link, cumulatively. */
+  observation(now: number): LinkObservation {
+    return {
+      packetsReceived: this.dataPackets,
+      bytesReceived: this.bytesReceived,
+      queueingDelayUs: this.delay.queueingDelayUs,
+      senderPacketsSent: this.senderTelemetry?.packetsSent,
+      senderPacketsNaked: this.senderTelemetry?.packetsNaked,
+      senderNakCount: this.senderInfo?.nakCount,
+      senderRttMs: this.senderInfo?.rttMs,
+      senderWindow: this.senderInfo?.window,
+      senderInFlight: this.senderInfo?.inFlight,
+      ageMs: now - this.createdAt,
     };
   }
 }
@@ -123,6 +154,7 @@ export class ReceiverGroup implements ForwardPathGroup {
   bytesForwarded = 0;
   packetsFromUpstream = 0;
   packetsToSenders = 0;
+  readonly evaluator: Evaluator;
 
   constructor(
     /** Numeric handle the runtime uses for this group (its upstream socket). */
@@ -133,9 +165,20 @@ export class ReceiverGroup implements ForwardPathGroup {
     readonly idKey: number,
     readonly createdAt: number,
     makeForwardPath: (group: ReceiverGroup) => ForwardPath,
+    evaluatorMode: EvaluatorMode = 'bond',
+    /** ReceiverReport capability bits this receiver offers. */
+    readonly capabilities = 0,
   ) {
     this.lastActivity = createdAt;
     this.forwardPath = makeForwardPath(this);
+    this.evaluator = new Evaluator(evaluatorMode);
+  }
+
+  /** Scores the group's links (once per housekeeping tick). */
+  evaluate(now: number): void {
+    const observations = new Map<number, LinkObservation>();
+    for (const link of this.links) observations.set(link.address.key, link.observation(now));
+    this.evaluator.evaluate(now, observations);
   }
 
   /**

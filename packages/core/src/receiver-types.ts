@@ -2,6 +2,7 @@
  * The receiver engine's options, outputs, events and stats: plain data for the runtime.
  */
 import type { KeepaliveConnectionInfo, SenderTelemetry } from '@bond/wire';
+import type { EvaluatorMode, QualityLevel } from './evaluator.js';
 import type { ForwardPathFactory } from './forward-path.js';
 import type { CoreLogger } from './logger.js';
 import type { PeerAddress } from './peer-address.js';
@@ -25,8 +26,15 @@ export interface ReceiverOptions {
   readonly padRepliesTo?: number;
   /** The forward path per group (the reorder engine). Default: pass-through. */
   readonly forwardPath?: ForwardPathFactory;
-  /** How often timeouts are checked. Default 1000. */
+  /** How often timeouts are checked and links evaluated. Default 1000. */
   readonly housekeepingIntervalMs?: number;
+  /** Link scoring: bond's evaluator (default) or a compatibility table for comparison. */
+  readonly evaluator?: EvaluatorMode;
+  /**
+   * Gate each link's SRTLA ACKs by its evaluator throttle factor (at most one per 100 ms / factor),
+   * as a public receiver once did. Off by default: it starves senders that grow windows from ACKs.
+   */
+  readonly ackThrottling?: boolean;
 }
 
 /** Where a receiver transmit goes. */
@@ -87,6 +95,13 @@ export interface ReceiverLinkStats {
   readonly senderInfo: KeepaliveConnectionInfo | undefined;
   /** bond sender telemetry, when the sender is bond. */
   readonly senderTelemetry: SenderTelemetry | undefined;
+  /** The evaluator's view. */
+  readonly score: number;
+  readonly level: QualityLevel;
+  readonly reason: string;
+  readonly weightPermille: number;
+  /** SRTLA ACKs withheld by ACK throttling (only when enabled). */
+  readonly acksThrottled: number;
 }
 
 export interface ReceiverGroupStats {

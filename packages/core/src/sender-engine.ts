@@ -83,6 +83,7 @@ export class SenderEngine implements SentPacketLogOwner {
     ngpIgnoreMs: number;
     regErrBackoffMs: number;
     telemetry: boolean;
+    srtAckClearsInFlight: boolean;
   };
 
   private readonly links: SenderLink[] = [];
@@ -146,6 +147,7 @@ export class SenderEngine implements SentPacketLogOwner {
         DEFAULTS.regErrBackoffMs,
       ),
       telemetry: options.telemetry ?? true,
+      srtAckClearsInFlight: options.srtAckClearsInFlight ?? true,
     };
     this.bootstrapBackoffMs = this.config.regErrBackoffMs;
     this.log = new SentPacketLog(
@@ -281,7 +283,8 @@ export class SenderEngine implements SentPacketLogOwner {
       case DatagramKind.SrtControl: {
         const type = peekSrtControlType(bytes);
         if (type === SRT_CONTROL.ACK && bytes.length >= 20) {
-          this.log.acknowledgeBefore(peekSrtAckSeq(bytes), this);
+          if (this.config.srtAckClearsInFlight)
+            this.log.acknowledgeBefore(peekSrtAckSeq(bytes), this);
         } else if (type === SRT_CONTROL.NAK) {
           this.onSrtNak(now, bytes);
         }

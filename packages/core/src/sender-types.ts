@@ -30,6 +30,12 @@ export interface SenderOptions {
   readonly sentLogCapacity?: number;
   /** Send bond's telemetry trailer in keepalives. Default true. */
   readonly telemetry?: boolean;
+  /**
+   * Whether an SRT ACK clears the packets it covers from every link's in-flight count
+   * (protocol.md 6.3). Default true. `false` counts in-flight from SRTLA ACKs alone, as senders
+   * that ignore SRT ACKs for bookkeeping do; it exists to reproduce the ACK-throttling lock-out.
+   */
+  readonly srtAckClearsInFlight?: boolean;
 }
 
 export interface SenderLinkConfig {

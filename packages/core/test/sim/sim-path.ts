@@ -45,6 +45,8 @@ export interface PathConfig {
   readonly burst?: { readonly enter: number; readonly leave: number };
   /** Black-hole intervals [start, end) in ms. */
   readonly outages?: readonly (readonly [number, number])[];
+  /** Extra independent loss [start, end, probability] during intervals (a link degrading for a while). */
+  readonly lossWindows?: readonly (readonly [number, number, number])[];
 }
 
 export interface PathCounters {
@@ -116,6 +118,12 @@ export class SimPath {
       const roll = this.random.nextFloat();
       this.bad = this.bad ? roll >= this.config.burst.leave : roll < this.config.burst.enter;
       if (this.bad) {
+        drop('droppedLoss');
+        return undefined;
+      }
+    }
+    for (const [start, end, probability] of this.config.lossWindows ?? []) {
+      if (now >= start && now < end && this.random.nextFloat() < probability) {
         drop('droppedLoss');
         return undefined;
       }
