@@ -5,11 +5,40 @@
  * forwards each group's stream to an SRT listener. srtla_rec-compatible arguments, Prometheus
  * `/metrics`, a JSON stats API and a live dashboard.
  *
- * Status: the app builds and is wired into the workspace; the CLI arrives with its issue.
+ * ```ts
+ * import { parseCommandLine, run } from '@bond/receiver';
+ *
+ * const command = parseCommandLine(['5000', '127.0.0.1', '4001', '--http', '127.0.0.1:8080']);
+ * if (command.kind === 'run') {
+ *   const running = await run(command, { logOutput: process.stderr });
+ *   console.log(running.stats().groups.length);
+ *   await running.close();
+ * }
+ * ```
  *
  * Holds no protocol logic; `src/bin.ts` parses, `src/run.ts` runs.
  *
  * @packageDocumentation
  */
 
-export {};
+export { UsageError, helpText, parseCommandLine, type Command } from './command-line.js';
+export { ConfigFileError, loadConfigFile, parseConfigText } from './config-file.js';
+export { formatDoctor, runDoctor, type DoctorLine } from './doctor.js';
+export { createLogger, type AppLogger, type LogOutput } from './logger.js';
+export {
+  VERSION,
+  run,
+  type ReloadOutcome,
+  type RunDeps,
+  type RunOptions,
+  type RunningReceiver,
+} from './run.js';
+export {
+  DEFAULT_SETTINGS,
+  SettingError,
+  parseHttpAddress,
+  parseReorder,
+  resolveSettings,
+  type ReceiverSettings,
+} from './settings.js';
+export type { GroupView, LinkView, StatsView } from './stats-view.js';

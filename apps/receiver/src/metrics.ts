@@ -1,0 +1,288 @@
+/**
+ * Prometheus exposition (`/metrics`) with `prom-client`: every scrape takes one stats snapshot and
+ * sets every metric from it, so all values in one scrape agree with each other and with
+ * `/api/v1/stats` taken at the same moment. Per-group and per-link series disappear with their group
+ * or link. Also the process metrics of `collectDefaultMetrics`.
+ */
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { StatsView } from './stats-view.js';
+
+export interface ReceiverMetrics {
+  readonly contentType: string;
+  /** The exposition text for `view`. */
+  render(view: StatsView): Promise<string>;
+}
+
+const PREFIX = 'bond_receiver_';
+
+/** Counter-shaped totals we set from snapshots (prom-client counters only go up: reset, then inc). */
+class TotalSetter<L extends string> {
+  constructor(private readonly counter: Counter<L>) {}
+  set(labels: Partial<Record<L, string>>, value: number): void {
+    this.counter.inc(labels, Math.max(0, value));
+  }
+  reset(): void {
+    this.counter.reset();
+  }
+}
+
+export function createReceiverMetrics(version: string): ReceiverMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
+    new Gauge<L>({ name: PREFIX + name, help, labelNames, registers });
+  const total = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
+    new TotalSetter<L>(new Counter<L>({ name: PREFIX + name, help, labelNames, registers }));
+
+  const info = gauge('info', 'Constant 1; labels say how this receiver runs.', [
+    'version',
+    'backend',
+    'listen',
+    'upstream',
+    'reorder',
+  ]);
+  const uptime = gauge('uptime_seconds', 'Seconds since the receiver started.');
+  const listenerUp = gauge(
+    'srt_listener_answered',
+    '1 when the SRT listener answered the last induction handshake probe, else 0.',
+  );
+  const groups = gauge('groups', 'Groups (senders) held, by state.', ['state']);
+  const links = gauge('links', 'Links held across all groups.');
+  const received = total('datagrams_received_total', 'Datagrams received from senders.');
+  const receivedBytes = total('received_bytes_total', 'Bytes received from senders.');
+  const forwarded = total('forwarded_packets_total', 'Datagrams sent to the SRT listener.');
+  const forwardedBytes = total('forwarded_bytes_total', 'Bytes sent to the SRT listener.');
+  const fromListener = total('listener_packets_total', 'Datagrams received from the SRT listener.');
+  const toSenders = total(
+    'sender_packets_total',
+    'Datagrams sent to senders (replies, ACKs, SRT).',
+  );
+  const registrations = total('registrations_total', 'Registration requests, by type.', ['type']);
+  const refusals = total('registration_replies_total', 'REG_ERR and REG_NGP replies, by type.', [
+    'type',
+  ]);
+  const groupEvents = total('group_events_total', 'Groups created, evicted and removed.', [
+    'event',
+  ]);
+  const dropped = total('dropped_total', 'Datagrams dropped, by cause.', ['cause']);
+
+  const groupLabels = ['group', 'tag'] as const;
+  const groupForwarded = total(
+    'group_forwarded_packets_total',
+    'Datagrams the group forwarded toward its SRT listener (data and control).',
+    groupLabels,
+  );
+  const groupForwardedBytes = total(
+    'group_forwarded_bytes_total',
+    'Bytes the group forwarded toward its SRT listener.',
+    groupLabels,
+  );
+  const groupFromListener = total(
+    'group_listener_packets_total',
+    'Datagrams from the SRT listener for the group.',
+    groupLabels,
+  );
+  const groupLinks = gauge('group_links', 'Links of the group.', groupLabels);
+  const groupActive = gauge(
+    'group_active',
+    '1 once the group carried SRT data, else 0.',
+    groupLabels,
+  );
+
+  const linkLabels = ['group', 'link'] as const;
+  const linkPackets = total('link_packets_total', 'Datagrams received on the link.', linkLabels);
+  const linkBytes = total('link_bytes_total', 'Bytes received on the link.', linkLabels);
+  const linkData = total('link_data_packets_total', 'SRT data packets on the link.', linkLabels);
+  const linkRate = gauge('link_bitrate_bits_per_second', 'Delivery rate of the link.', linkLabels);
+  const linkRtt = gauge(
+    'link_rtt_seconds',
+    "The sender's smoothed RTT of the link (from its extended keepalives; absent when it sends none).",
+    linkLabels,
+  );
+  const linkQueue = gauge(
+    'link_queueing_delay_seconds',
+    "Queueing delay on the link from SRT timestamps (excess over the link's base delay).",
+    linkLabels,
+  );
+  const linkOffset = gauge(
+    'link_delay_offset_seconds',
+    "The link's base delay above the group's fastest link.",
+    linkLabels,
+  );
+  const linkScore = gauge(
+    'link_score',
+    "The evaluator's score of the link, 0 (unusable) to 1000 (perfect); 500 before any evidence.",
+    linkLabels,
+  );
+  const linkEvents = total(
+    'link_sequence_events_total',
+    'Sequence observations on the link: gaps, duplicates, reordered, retransmitted.',
+    ['group', 'link', 'event'],
+  );
+  const linkAcks = total('link_srtla_acks_total', 'SRTLA ACKs sent on the link.', linkLabels);
+  const linkKeepalives = total(
+    'link_keepalives_total',
+    'Keepalives echoed on the link.',
+    linkLabels,
+  );
+
+  const reorderHold = gauge(
+    'reorder_hold_seconds',
+    "The group's current reorder hold (0 with reorder off).",
+    groupLabels,
+  );
+  const reorderHeld = gauge(
+    'reorder_held_packets',
+    'Packets the reorder engine holds now.',
+    groupLabels,
+  );
+  const reorderPackets = total(
+    'reorder_packets_total',
+    'Reorder engine outcomes: released, reordered, skipped, duplicates, late, jumps, overflows.',
+    ['group', 'tag', 'outcome'],
+  );
+
+  const resettable = [
+    received,
+    receivedBytes,
+    forwarded,
+    forwardedBytes,
+    fromListener,
+    toSenders,
+    registrations,
+    refusals,
+    groupEvents,
+    dropped,
+    groupForwarded,
+    groupForwardedBytes,
+    groupFromListener,
+    linkPackets,
+    linkBytes,
+    linkData,
+    linkEvents,
+    linkAcks,
+    linkKeepalives,
+    reorderPackets,
+  ];
+  const gauges = [
+    info,
+    groups,
+    groupLinks,
+    groupActive,
+    linkRate,
+    linkRtt,
+    linkQueue,
+    linkOffset,
+    reorderHold,
+    reorderHeld,
+  ];
+
+  const fill = (view: StatsView) => {
+    for (const metric of resettable) metric.reset();
+    for (const metric of gauges) metric.reset();
+    info.set(
+      {
+        version,
+        backend: view.backend,
+        listen: view.listen,
+        upstream: view.upstream,
+        reorder: view.reorder,
+      },
+      1,
+    );
+    uptime.set(view.uptimeSeconds);
+    listenerUp.set(view.srtListener.answered === true ? 1 : 0);
+    const pending = view.groups.filter((group) => group.state === 'pending').length;
+    groups.set({ state: 'pending' }, pending);
+    groups.set({ state: 'active' }, view.groups.length - pending);
+    links.set(view.groups.reduce((sum, group) => sum + group.links.length, 0));
+    received.set({}, view.totals.datagramsReceived);
+    receivedBytes.set({}, view.totals.bytesReceived);
+    forwarded.set({}, view.totals.forwardedToListener);
+    forwardedBytes.set({}, view.totals.forwardedBytesToListener);
+    fromListener.set({}, view.totals.fromListener);
+    toSenders.set({}, view.totals.sentToSenders);
+    registrations.set({ type: 'reg1' }, view.registration.reg1Received);
+    registrations.set({ type: 'reg2' }, view.registration.reg2Received);
+    refusals.set({ type: 'err' }, view.registration.regErrSent);
+    refusals.set({ type: 'ngp' }, view.registration.regNgpSent);
+    groupEvents.set({ event: 'created' }, view.registration.groupsCreated);
+    groupEvents.set({ event: 'evicted' }, view.registration.groupsEvicted);
+    groupEvents.set({ event: 'removed' }, view.registration.groupsRemoved);
+    for (const [cause, value] of Object.entries(view.dropped)) {
+      dropped.set({ cause: snakeCase(cause) }, value);
+    }
+    for (const group of view.groups) {
+      const g = { group: String(group.id), tag: group.tag };
+      groupForwarded.set(g, group.packetsForwarded);
+      groupForwardedBytes.set(g, group.bytesForwarded);
+      groupFromListener.set(g, group.packetsFromListener);
+      groupLinks.set(g, group.links.length);
+      groupActive.set(g, group.state === 'active' ? 1 : 0);
+      const reorder = reorderStats(group.forwardPath);
+      reorderHold.set(g, reorder.holdMs / 1000);
+      reorderHeld.set(g, reorder.held);
+      for (const [outcome, value] of Object.entries(reorder.outcomes)) {
+        reorderPackets.set({ ...g, outcome }, value);
+      }
+      for (const link of group.links) {
+        const l = { group: String(group.id), link: link.address };
+        linkPackets.set(l, link.packetsReceived);
+        linkBytes.set(l, link.bytesReceived);
+        linkData.set(l, link.dataPackets);
+        linkRate.set(l, link.bitrateBitsPerSecond);
+        if (link.senderRttMs !== null) linkRtt.set(l, link.senderRttMs / 1000);
+        linkQueue.set(l, link.queueingDelayMs / 1000);
+        if (link.delayOffsetMs !== null) linkOffset.set(l, link.delayOffsetMs / 1000);
+        linkScore.set(l, link.score);
+        linkEvents.set({ ...l, event: 'gaps' }, link.gaps);
+        linkEvents.set({ ...l, event: 'duplicates' }, link.duplicates);
+        linkEvents.set({ ...l, event: 'reordered' }, link.reordered);
+        linkEvents.set({ ...l, event: 'retransmitted' }, link.retransmitted);
+        linkAcks.set(l, link.srtlaAcksSent);
+        linkKeepalives.set(l, link.keepalives);
+      }
+    }
+  };
+
+  return {
+    contentType: registry.contentType,
+    async render(view) {
+      fill(view);
+      return registry.metrics();
+    },
+  };
+}
+
+const REORDER_OUTCOMES = [
+  'released',
+  'reordered',
+  'skipped',
+  'duplicates',
+  'late',
+  'jumps',
+  'overflows',
+];
+
+/** Reads the reorder engine's plain-data stats; pass-through (`off`) has none of them. */
+function reorderStats(forwardPath: unknown): {
+  holdMs: number;
+  held: number;
+  outcomes: Record<string, number>;
+} {
+  const record = (
+    typeof forwardPath === 'object' && forwardPath !== null ? forwardPath : {}
+  ) as Record<string, unknown>;
+  const number = (key: string) => {
+    const value = record[key];
+    return typeof value === 'number' && Number.isFinite(value) ? value : 0;
+  };
+  const outcomes: Record<string, number> = {};
+  for (const outcome of REORDER_OUTCOMES) outcomes[outcome] = number(outcome);
+  return { holdMs: number('holdMs'), held: number('held'), outcomes };
+}
+
+function snakeCase(name: string): string {
+  return name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+}

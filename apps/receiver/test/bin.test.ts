@@ -1,0 +1,71 @@
+// The bond-receiver executable as users run it: the built `dist/bin.js` in its own process
+// (`pnpm build` first; CI builds before testing). Exit codes, --help, start-up, SIGHUP with an
+// invalid config file, and a clean SIGTERM.
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { freeUdpPort, startProcess, waitFor, type TestProcess } from './helpers.js';
+
+const BIN = join(import.meta.dirname, '..', 'dist', 'bin.js');
+const built = existsSync(BIN);
+
+// Real processes and sockets on a shared 2-core machine: generous bounds, never timing asserts.
+vi.setConfig({ testTimeout: 20_000 });
+
+const stops: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const stop of stops.splice(0).reverse()) await stop();
+});
+
+function start(args: readonly string[]): TestProcess {
+  const child = startProcess(process.execPath, [BIN, ...args], {
+    env: { ...process.env, BOND_IO_BACKEND: '' },
+  });
+  stops.push(() => child.stop());
+  return child;
+}
+
+describe.skipIf(!built)('bond-receiver process (needs `pnpm build` for dist/bin.js)', () => {
+  it('prints help and exits 0; exits 2 with a message for bad arguments', async () => {
+    const help = start(['--help']);
+    expect(await help.exited).toBe(0);
+    expect(help.output()).toContain('bond-receiver SRTLA_LISTEN_PORT SRT_HOST SRT_PORT');
+    const bad = start(['5000', 'host']);
+    expect(await bad.exited).toBe(2);
+    expect(bad.output()).toMatch(/BOND_ERR_USAGE: expected SRTLA_LISTEN_PORT SRT_HOST SRT_PORT/);
+  });
+
+  it('runs, refuses an invalid config on SIGHUP and keeps running, and closes on SIGTERM', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bond-receiver-bin-'));
+    stops.push(() => rm(dir, { recursive: true, force: true }));
+    const config = join(dir, 'receiver.json');
+    const srtlaPort = await freeUdpPort();
+    await writeFile(
+      config,
+      JSON.stringify({
+        srtla_port: srtlaPort,
+        srt_hostname: '127.0.0.1',
+        srt_port: await freeUdpPort(),
+      }),
+    );
+    const receiver = start(['--config', config, '--listen', '127.0.0.1', '--log-format', 'json']);
+    await waitFor(
+      () => receiver.output().includes('"msg":"receiver listening"'),
+      'start-up log',
+      10_000,
+    );
+    expect(receiver.output()).toContain(`"listen":"127.0.0.1:${srtlaPort}"`);
+
+    await writeFile(config, '{ "srt_port": 0 }');
+    receiver.child.kill('SIGHUP');
+    await waitFor(() => receiver.output().includes('config reload refused'), 'the refusal', 10_000);
+    expect(receiver.output()).toMatch(/srt_port must be a UDP port number/);
+    expect(receiver.child.exitCode).toBeNull();
+
+    receiver.child.kill('SIGTERM');
+    expect(await receiver.exited).toBe(0);
+    expect(receiver.output()).toContain('"msg":"receiver closed"');
+  }, 20_000);
+});

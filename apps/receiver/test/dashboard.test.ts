@@ -1,0 +1,106 @@
+// The dashboard in a real browser: Debian's headless Chromium (driven by playwright-core, never a
+// downloaded browser) loads `/` from a running receiver with a live group, shows the group and
+// its links, keeps updating from the event stream, and a screenshot is taken.
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { run } from '../src/index.js';
+import { freeUdpPort, memoryLog, waitFor } from './helpers.js';
+import { createEndpoint, startSenderStandIn } from './sender-stand-in.js';
+
+const CHROMIUM = process.env.BOND_CHROMIUM ?? '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+
+const stops: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const stop of stops.splice(0).reverse()) await stop();
+});
+
+describe('dashboard', () => {
+  it.skipIf(!hasChromium)(
+    `shows the running group and its links and updates live (needs ${CHROMIUM})`,
+    async () => {
+      const running = await run(
+        {
+          settings: {
+            srtlaPort: 0,
+            listen: '127.0.0.1',
+            srtHost: '127.0.0.1',
+            srtPort: await freeUdpPort(),
+            http: { host: '127.0.0.1', port: 0 },
+            probeIntervalMs: 60_000,
+          },
+          configFile: undefined,
+        },
+        { logOutput: memoryLog() },
+      );
+      stops.push(() => running.close());
+      const sender = await startSenderStandIn({
+        receiver: createEndpoint('127.0.0.1', running.receiver.local.port),
+        linkAddresses: ['127.0.0.2', '127.0.0.3'],
+      });
+      stops.push(() => sender.close());
+      await waitFor(() => sender.linksUp() === 2, 'two links up');
+
+      const profile = await mkdtemp(join(tmpdir(), 'bond-dashboard-chromium-'));
+      stops.push(() => rm(profile, { recursive: true, force: true }));
+      const browser = await chromium.launchPersistentContext(profile, {
+        executablePath: CHROMIUM,
+        headless: true,
+        args: [
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
+        viewport: { width: 1100, height: 700 },
+        timeout: 20_000,
+      });
+      stops.push(() => browser.close());
+      const page = browser.pages()[0] ?? (await browser.newPage());
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      const external: string[] = [];
+      page.on('request', (request) => {
+        if (!request.url().startsWith(`http://${running.http?.address ?? ''}/`)) {
+          external.push(request.url());
+        }
+      });
+
+      await page.goto(`http://${running.http?.address ?? ''}/`, { timeout: 10_000 });
+      const group = page.locator('section.group[data-group-id="1"]');
+      await group.waitFor({ timeout: 10_000 });
+      const addresses = await group
+        .locator('tr[data-link-address]')
+        .evaluateAll((rows) => rows.map((row) => (row as HTMLElement).dataset.linkAddress ?? ''));
+      const expected = running
+        .stats()
+        .groups[0]?.links.map((link) => link.address)
+        .sort();
+      expect(addresses.sort()).toEqual(expected);
+      expect(await group.locator('svg.chart polyline').count()).toBe(2);
+      expect(await page.locator('#status').textContent()).toBe('live');
+
+      // Updates keep coming: the counter moves past its first value.
+      const first = Number(await page.locator('#updated').textContent());
+      await page.waitForFunction(
+        (seen) => Number(document.getElementById('updated')?.textContent ?? '0') > seen,
+        first,
+        { timeout: 5000 },
+      );
+
+      const screenshot = join(tmpdir(), 'bond-receiver-dashboard.png');
+      await page.screenshot({ path: screenshot, fullPage: true });
+      expect((await stat(screenshot)).size).toBeGreaterThan(1000);
+      expect(errors).toEqual([]);
+      expect(external).toEqual([]);
+    },
+    30_000,
+  );
+});

@@ -1,0 +1,111 @@
+// A minimal bond sender for tests: core's SenderEngine driven by loopback sockets (one per link,
+// bound to 127.0.0.x) and a local UDP port the SRT caller sends to. It counts what it sent over
+// the links so tests can compare with the receiver's stats. Every socket closes in `close()`.
+import { ENCODER, SenderEngine, createSeededRandom } from '@bond/core';
+import {
+  createEndpoint,
+  createReceiveBatch,
+  dgramBackend,
+  type BatchSocket,
+  type Endpoint,
+} from '@bond/io';
+import { DatagramKind, classifyDatagram } from '@bond/wire';
+
+export interface SenderStandIn {
+  /** The port the SRT caller sends to. */
+  readonly encoderPort: number;
+  readonly engine: SenderEngine;
+  /** SRT datagrams (data and control) sent over the links, and data packets among them. */
+  readonly sent: { srt: number; data: number };
+  linksUp(): number;
+  close(): Promise<void>;
+}
+
+export async function startSenderStandIn(options: {
+  receiver: Endpoint;
+  linkAddresses: readonly string[];
+  linkTimeoutMs?: number;
+}): Promise<SenderStandIn> {
+  const engine = new SenderEngine({
+    random: createSeededRandom(42),
+    ...(options.linkTimeoutMs === undefined ? {} : { linkTimeoutMs: options.linkTimeoutMs }),
+  });
+  const batch = createReceiveBatch({ maxBatch: 64 });
+  const sockets = new Map<number, BatchSocket>();
+  const sent = { srt: 0, data: 0 };
+  let encoderPeer: Endpoint | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+  const now = () => performance.now();
+
+  const drain = () => {
+    if (closed) return;
+    for (let t = engine.pollTransmit(); t !== undefined; t = engine.pollTransmit()) {
+      if (t.linkId === ENCODER) {
+        if (encoderPeer !== undefined) encoder.send(t.bytes, encoderPeer);
+        continue;
+      }
+      const kind = classifyDatagram(t.bytes);
+      if (kind === DatagramKind.SrtData || kind === DatagramKind.SrtControl) sent.srt++;
+      if (kind === DatagramKind.SrtData) sent.data++;
+      sockets.get(t.linkId)?.send(t.bytes, options.receiver);
+    }
+    while (engine.pollEvent() !== undefined) {
+      // Events are not needed here: tests read the engine's stats.
+    }
+    if (timer !== undefined) clearTimeout(timer);
+    const due = engine.pollTimeout();
+    timer =
+      due === undefined
+        ? undefined
+        : setTimeout(
+            () => {
+              engine.handleTimeout(now());
+              drain();
+            },
+            Math.max(0, Math.ceil(due - now())),
+          );
+  };
+
+  const encoder = await dgramBackend.open({
+    address: '127.0.0.1',
+    batch,
+    onBatch: (received, count) => {
+      for (let i = 0; i < count; i++) {
+        encoderPeer ??= received.source(i);
+        engine.handleEncoderDatagram(now(), received.datagram(i));
+      }
+      drain();
+    },
+  });
+  for (const [index, address] of options.linkAddresses.entries()) {
+    const id = index + 1;
+    const socket = await dgramBackend.open({
+      address,
+      batch,
+      onBatch: (received, count) => {
+        for (let i = 0; i < count; i++) engine.handleLinkDatagram(now(), id, received.datagram(i));
+        drain();
+      },
+    });
+    sockets.set(id, socket);
+    engine.addLink(now(), { id, name: `link${id}` });
+  }
+  engine.handleTimeout(now());
+  drain();
+
+  return {
+    encoderPort: encoder.local.port,
+    engine,
+    sent,
+    linksUp: () => engine.stats(now()).linksUp,
+    async close() {
+      closed = true;
+      if (timer !== undefined) clearTimeout(timer);
+      await encoder.close();
+      for (const socket of sockets.values()) await socket.close();
+    },
+  };
+}
+
+export { createEndpoint };

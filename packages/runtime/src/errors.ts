@@ -1,0 +1,28 @@
+/**
+ * Errors the runtime throws on purpose, one class per condition, each with a stable `code`.
+ * Socket errors keep their `@bond/io` classes (`BindError`, `SendError`, ...).
+ */
+import { BondError } from '@bond/wire';
+
+/** A `createReceiver` option is invalid; the message names it and what is allowed. */
+export class RuntimeOptionError extends BondError {
+  static readonly code = 'BOND_ERR_RUNTIME_OPTION';
+  constructor(message: string) {
+    super(RuntimeOptionError.code, message);
+  }
+}
+
+/** The SRT listener's host name did not resolve to an address. */
+export class UpstreamResolveError extends BondError {
+  static readonly code = 'BOND_ERR_UPSTREAM_RESOLVE';
+  readonly host: string;
+  constructor(host: string, options?: ErrorOptions) {
+    const reason = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
+    super(
+      UpstreamResolveError.code,
+      `cannot resolve SRT listener host "${host}"${reason} (check the name, or pass an IPv4/IPv6 address)`,
+      options,
+    );
+    this.host = host;
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * `createReceiver` options, their defaults and validation.
+ */
+import type { RandomSource } from '@bond/core';
+import type { BackendChoice, IoBackend } from '@bond/io';
+import type { Clock } from './clock.js';
+import { RuntimeOptionError } from './errors.js';
+import type { RuntimeLogger } from './logger.js';
+
+/**
+ * The group's forward path: `off` passes SRT through in arrival order; `auto` holds packets for
+ * the measured delay skew between the group's links plus a margin (core's reorder engine);
+ * `{ fixedMs }` holds for a fixed time.
+ */
+export type ReorderSetting = 'off' | 'auto' | { readonly fixedMs: number };
+
+/** 10000 ms: the longest fixed reorder hold accepted (SRT latencies are 1-3 s). */
+export const MAX_REORDER_HOLD_MS = 10_000;
+
+export interface CreateReceiverOptions {
+  /** UDP port senders register on (srtla_rec's SRTLA_LISTEN_PORT); 0 lets the system choose. */
+  readonly port: number;
+  /** Local address to listen on. Default `::` (dual-stack: IPv4 and IPv6 senders). */
+  readonly address?: string;
+  /** With an IPv6 `address`: accept IPv6 only. Default false. */
+  readonly ipv6Only?: boolean;
+  /** The SRT listener every group forwards to: host name or IP literal, and port. */
+  readonly upstream: { readonly host: string; readonly port: number };
+  /** Groups held at once, pending ones included. Default 200. */
+  readonly maxGroups?: number;
+  /** Links per group. Default 16. */
+  readonly maxLinksPerGroup?: number;
+  /** A link silent this long is removed. Default 15000 ms. */
+  readonly linkTimeoutMs?: number;
+  /** A group with no activity this long is removed. Default 30000 ms. */
+  readonly groupTimeoutMs?: number;
+  /** A group that never carried data is removed after this long. Default 5000 ms. */
+  readonly pendingGroupTimeoutMs?: number;
+  /** How often link and group timeouts are checked. Default 1000 ms. */
+  readonly housekeepingIntervalMs?: number;
+  /** The groups' forward path. Default `off`. */
+  readonly reorder?: ReorderSetting;
+  /** IO backend choice (`BOND_IO_BACKEND` overrides it). Default `auto`: native when it loads. */
+  readonly backend?: BackendChoice;
+  /** Open every socket on this backend instead (tests pass a memory network's backend). */
+  readonly io?: IoBackend;
+  /** Where state changes are logged. Default: silent. */
+  readonly logger?: RuntimeLogger;
+  /** Monotonic milliseconds. Default `performance.now`. */
+  readonly clock?: Clock;
+  /** Randomness for group ids. Default: the system CSPRNG. */
+  readonly random?: RandomSource;
+  /** Datagrams per receive batch. Default 64. */
+  readonly maxBatch?: number;
+  /** `SO_RCVBUF` request for the listening socket, bytes. Default 4 MiB (the kernel may cap it). */
+  readonly receiveBufferSize?: number;
+  /** `SO_SNDBUF` request for every socket, bytes. Default: the system's. */
+  readonly sendBufferSize?: number;
+  /** Datagrams kept per group while its upstream socket is still opening. Default 1024. */
+  readonly upstreamQueueLimit?: number;
+}
+
+/** 4 MiB: room for bursts from many links at once (the kernel caps it at net.core.rmem_max). */
+export const DEFAULT_RECEIVE_BUFFER = 4 * 1024 * 1024;
+
+/** Validates what the engine does not validate itself; returns the reorder setting. */
+export function checkReceiverOptions(options: CreateReceiverOptions): ReorderSetting {
+  if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) {
+    throw new RuntimeOptionError(`port must be 0..65535, got ${String(options.port)}`);
+  }
+  const limit = options.upstreamQueueLimit;
+  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) {
+    throw new RuntimeOptionError(`upstreamQueueLimit must be a whole number, got ${String(limit)}`);
+  }
+  return checkReorder(options.reorder ?? 'off');
+}
+
+/** Validates a reorder setting (also for callers that parse one from text). */
+export function checkReorder(reorder: ReorderSetting): ReorderSetting {
+  if (reorder === 'off' || reorder === 'auto') return reorder;
+  const fixed = (reorder as { fixedMs?: unknown } | null)?.fixedMs;
+  if (typeof fixed !== 'number' || !(fixed > 0 && fixed <= MAX_REORDER_HOLD_MS)) {
+    throw new RuntimeOptionError(
+      `reorder must be "off", "auto" or { fixedMs } with 0 < fixedMs <= ${MAX_REORDER_HOLD_MS}, got ${JSON.stringify(reorder)}`,
+    );
+  }
+  return { fixedMs: fixed };
+}
+
+/** `off`, `auto` or `250 ms`, for logs and stats. */
+export function formatReorder(reorder: ReorderSetting): string {
+  return typeof reorder === 'string' ? reorder : `${reorder.fixedMs} ms`;
+}

@@ -1,0 +1,625 @@
+/**
+ * `createReceiver`: core's {@link ReceiverEngine} driven by real sockets, one timer and the clock.
+ *
+ * One listening socket (dual-stack by default) receives batches from every sender; each batch goes
+ * into the engine with one `now`, then the engine's transmits are drained (replies to senders on
+ * the listening socket, SRT to each group's upstream socket) and one timer is armed at
+ * `pollTimeout()`. A group gets its own `connect()`-ed upstream socket when it is created and loses
+ * it when it is removed. An upstream socket the SRT listener refuses (ECONNREFUSED: nothing
+ * listens) fails its group, which the engine removes; its senders re-register when they notice.
+ */
+import {
+  ReceiverEngine,
+  ReceiverTarget,
+  createReorderForwardPath,
+  formatPeerAddress,
+  type ForwardPathFactory,
+  type ReceiverEvent,
+  type ReceiverGroupStats,
+} from '@bond/core';
+import {
+  BindError,
+  COUNTER_COUNT,
+  createReceiveBatch,
+  readCounters,
+  type BackendName,
+  type BatchSocket,
+  type CounterName,
+  type Endpoint,
+  type IoBackend,
+  type ReceiveBatch,
+} from '@bond/io';
+import type { BondError } from '@bond/wire';
+import { cryptoRandom, monotonicClock } from './clock.js';
+import { publish, receiverChannels } from './diagnostics.js';
+import { formatEndpoint } from './format-endpoint.js';
+import { selectIoBackend } from './io-selection.js';
+import { silentRuntimeLogger, type RuntimeLogger } from './logger.js';
+import { PeerTable } from './peer-table.js';
+import {
+  DEFAULT_RECEIVE_BUFFER,
+  checkReceiverOptions,
+  formatReorder,
+  type CreateReceiverOptions,
+  type ReorderSetting,
+} from './receiver-options.js';
+import { UpstreamSocket, type UpstreamSocketStats } from './upstream-socket.js';
+import { resolveUpstream } from './upstream-address.js';
+
+/** A group as stats show it: core's view plus its upstream socket. */
+export interface ReceiverGroupSnapshot extends ReceiverGroupStats {
+  readonly upstream: UpstreamSocketStats;
+}
+
+/** Everything the receiver knows, as plain data (safe to serialise). */
+export interface ReceiverSnapshot {
+  readonly uptimeMs: number;
+  /** The listening socket's address (`[::]:5000`). */
+  readonly listen: string;
+  readonly backend: BackendName;
+  /** Where new groups forward to. */
+  readonly upstream: string;
+  readonly reorder: string;
+  readonly limits: {
+    readonly maxGroups: number;
+    readonly maxLinksPerGroup: number;
+    readonly linkTimeoutMs: number;
+    readonly groupTimeoutMs: number;
+    readonly pendingGroupTimeoutMs: number;
+  };
+  readonly groups: readonly ReceiverGroupSnapshot[];
+  readonly registration: {
+    readonly reg1Received: number;
+    readonly reg2Received: number;
+    readonly regErrSent: number;
+    readonly regNgpSent: number;
+    readonly groupsCreated: number;
+    readonly groupsEvicted: number;
+    readonly groupsRemoved: number;
+  };
+  /** Datagrams dropped, by cause. */
+  readonly dropped: {
+    /** From addresses that are no link (and not REG1/REG2). */
+    readonly unregistered: number;
+    /** Shorter than an SRT header. */
+    readonly short: number;
+    /** SRTLA types never forwarded to the SRT listener. */
+    readonly srtla: number;
+    /** From the SRT listener for groups that are gone, or not SRT. */
+    readonly upstream: number;
+    /** For a group whose upstream socket was not open (still opening past its queue, or failed). */
+    readonly upstreamNotReady: number;
+    /** Upstream sends that failed (refused, unreachable). */
+    readonly upstreamSendErrors: number;
+    /** Dropped by the kernel: a send queue was full. */
+    readonly sendQueueFull: number;
+    /** Larger than a receive slot. */
+    readonly truncated: number;
+  };
+  /** Totals since start, closed groups included. */
+  readonly totals: {
+    readonly datagramsReceived: number;
+    readonly bytesReceived: number;
+    readonly forwardedToListener: number;
+    readonly forwardedBytesToListener: number;
+    readonly fromListener: number;
+    readonly sentToSenders: number;
+  };
+  /** The listening socket's counters. */
+  readonly listenSocket: Readonly<Record<CounterName, number>>;
+}
+
+/** A running receiver. */
+export interface Receiver {
+  /** The bound listening endpoint (with the port the system chose for port 0). */
+  readonly local: Endpoint;
+  /** The IO backend in use, and why it was chosen. */
+  readonly backend: BackendName;
+  readonly backendReason: string;
+  /** The SRT listener new groups connect to. */
+  upstream(): Endpoint;
+  /**
+   * Points groups created from now on at another SRT listener (resolving `host`); existing groups
+   * keep theirs. Rejects with `UpstreamResolveError` and changes nothing when `host` does not
+   * resolve.
+   */
+  setUpstream(host: string, port: number): Promise<Endpoint>;
+  /** A snapshot of every group, link and counter. */
+  stats(): ReceiverSnapshot;
+  /** Closes every socket and the timer. Idempotent; nothing runs after it resolves. */
+  close(): Promise<void>;
+}
+
+/** 10 refusals logged per 10 s at most, then one line saying how many were not. */
+const REFUSAL_LOG_BURST = 10;
+const REFUSAL_LOG_WINDOW_MS = 10_000;
+
+const DEFAULT_LIMITS = {
+  // protocol.md 4.3: bond's receiver defaults (core applies the same).
+  maxGroups: 200,
+  maxLinksPerGroup: 16,
+  linkTimeoutMs: 15_000,
+  groupTimeoutMs: 30_000,
+  pendingGroupTimeoutMs: 5000,
+} as const;
+
+/** Starts a receiver: resolves the SRT listener, binds the listening socket, and runs. */
+export async function createReceiver(options: CreateReceiverOptions): Promise<Receiver> {
+  const reorder = checkReceiverOptions(options);
+  const logger = options.logger ?? silentRuntimeLogger;
+  let upstreamTarget = await resolveUpstream(options.upstream.host, options.upstream.port);
+  const selection =
+    options.io === undefined
+      ? await selectIoBackend(options.backend)
+      : { backend: options.io, reason: `${options.io.name}: given by the caller` };
+  const io = selection.backend;
+  const engine = new ReceiverEngine({
+    random: options.random ?? cryptoRandom,
+    ...defined('maxGroups', options.maxGroups),
+    ...defined('maxLinksPerGroup', options.maxLinksPerGroup),
+    ...defined('linkTimeoutMs', options.linkTimeoutMs),
+    ...defined('groupTimeoutMs', options.groupTimeoutMs),
+    ...defined('pendingGroupTimeoutMs', options.pendingGroupTimeoutMs),
+    ...defined('housekeepingIntervalMs', options.housekeepingIntervalMs),
+    ...defined('forwardPath', forwardPathFor(reorder)),
+  });
+  const runtime = new ReceiverRuntime(engine, io, options, logger, reorder, () => upstreamTarget);
+  await runtime.listen();
+  logger.info('receiver listening', {
+    listen: formatEndpoint(runtime.local),
+    backend: io.name,
+    backendReason: selection.reason,
+    upstream: formatEndpoint(upstreamTarget),
+    reorder: formatReorder(reorder),
+  });
+  return {
+    local: runtime.local,
+    backend: io.name,
+    backendReason: selection.reason,
+    upstream: () => upstreamTarget,
+    async setUpstream(host, port) {
+      const next = await resolveUpstream(host, port);
+      if (formatEndpoint(next) !== formatEndpoint(upstreamTarget)) {
+        logger.info('SRT listener changed for new groups', {
+          from: formatEndpoint(upstreamTarget),
+          to: formatEndpoint(next),
+        });
+      }
+      upstreamTarget = next;
+      return next;
+    },
+    stats: () => runtime.stats(),
+    close: () => runtime.close(),
+  };
+}
+
+function forwardPathFor(reorder: ReorderSetting): ForwardPathFactory | undefined {
+  if (reorder === 'off') return undefined; // core's pass-through
+  if (reorder === 'auto') return createReorderForwardPath({ mode: 'auto' });
+  // A fixed hold longer than the engine's default cap (500 ms) raises the cap to match.
+  return createReorderForwardPath({
+    mode: reorder,
+    maxHoldMs: Math.max(500, reorder.fixedMs),
+  });
+}
+
+/** `{ [name]: value }` when value is defined, else `{}` (for exactOptionalPropertyTypes). */
+function defined<K extends string, V>(name: K, value: V | undefined): Partial<Record<K, V>> {
+  return value === undefined ? {} : ({ [name]: value } as Record<K, V>);
+}
+
+interface ClosedTotals {
+  forwarded: number;
+  forwardedBytes: number;
+  fromListener: number;
+  sendErrors: number;
+  sendDropped: number;
+  notReady: number;
+}
+
+class ReceiverRuntime {
+  private readonly clock: () => number;
+  private readonly startedAt: number;
+  private readonly batch: ReceiveBatch;
+  private readonly peers = new PeerTable();
+  private readonly upstreams = new Map<number, UpstreamSocket>();
+  private readonly closing = new Set<Promise<void>>();
+  private readonly closedTotals: ClosedTotals = {
+    forwarded: 0,
+    forwardedBytes: 0,
+    fromListener: 0,
+    sendErrors: 0,
+    sendDropped: 0,
+    notReady: 0,
+  };
+  private socket: BatchSocket | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private armedAt: number | undefined;
+  private closed: Promise<void> | undefined;
+  private groupsRemoved = 0;
+  private sentToSenders = 0;
+  private refusalWindowStart = -Infinity;
+  private refusalsLogged = 0;
+  private refusalsSuppressed = 0;
+  private listenName = '';
+
+  constructor(
+    private readonly engine: ReceiverEngine,
+    private readonly io: IoBackend,
+    private readonly options: CreateReceiverOptions,
+    private readonly logger: RuntimeLogger,
+    private readonly reorder: ReorderSetting,
+    private readonly upstreamTarget: () => Endpoint,
+  ) {
+    this.clock = options.clock ?? monotonicClock;
+    this.startedAt = this.clock();
+    this.batch = createReceiveBatch({ maxBatch: options.maxBatch ?? 64, slotSize: 2048 });
+  }
+
+  get local(): Endpoint {
+    if (this.socket === undefined) throw new Error('receiver is not listening');
+    return this.socket.local;
+  }
+
+  async listen(): Promise<void> {
+    const address = this.options.address ?? '::';
+    const open = (bindAddress: string) =>
+      this.io.open({
+        address: bindAddress,
+        port: this.options.port,
+        ...(this.options.ipv6Only === undefined ? {} : { ipv6Only: this.options.ipv6Only }),
+        batch: this.batch,
+        onBatch: this.onListenBatch,
+        onError: this.onListenError,
+        receiveBufferSize: this.options.receiveBufferSize ?? DEFAULT_RECEIVE_BUFFER,
+        ...(this.options.sendBufferSize === undefined
+          ? {}
+          : { sendBufferSize: this.options.sendBufferSize }),
+      });
+    try {
+      this.socket = await open(address);
+    } catch (error) {
+      // A host without IPv6 cannot bind the default `::`: listen on IPv4 only, and say so.
+      const noIpv6 =
+        error instanceof BindError &&
+        (error.errno === 'EAFNOSUPPORT' || error.errno === 'EADDRNOTAVAIL');
+      if (this.options.address !== undefined || !noIpv6) throw error;
+      this.logger.warn('IPv6 unavailable: listening on IPv4 only', { error: error.message });
+      this.socket = await open('0.0.0.0');
+    }
+    this.listenName = formatEndpoint(this.socket.local);
+  }
+
+  // ---------------------------------------------------------------- inputs
+
+  private readonly onListenBatch = (batch: ReceiveBatch, count: number): void => {
+    if (this.closed !== undefined) return;
+    const now = this.clock();
+    const slab = batch.slab;
+    for (let i = 0; i < count; i++) {
+      const offset = batch.offset(i);
+      this.engine.handleDatagram(
+        now,
+        this.peers.fromRow(batch, i),
+        slab.subarray(offset, offset + batch.length(i)),
+      );
+    }
+    this.drain(now);
+  };
+
+  private upstreamBatchHandler(groupId: number) {
+    return (batch: ReceiveBatch, count: number): void => {
+      if (this.closed !== undefined) return;
+      const now = this.clock();
+      const slab = batch.slab;
+      for (let i = 0; i < count; i++) {
+        const offset = batch.offset(i);
+        this.engine.handleUpstreamDatagram(
+          now,
+          groupId,
+          slab.subarray(offset, offset + batch.length(i)),
+        );
+      }
+      this.drain(now);
+    };
+  }
+
+  private readonly onListenError = (error: BondError): void => {
+    // The listening socket stays open; a failed reply is the sender's loss, not ours to act on.
+    this.logger.debug('listening socket error', { code: error.code, error: error.message });
+  };
+
+  private upstreamErrorHandler(groupId: number) {
+    return (error: BondError): void => {
+      if (this.closed !== undefined) return;
+      const errno = (error as { errno?: unknown }).errno;
+      const listener = formatEndpoint(this.upstreams.get(groupId)?.remote ?? this.upstreamTarget());
+      publish(receiverChannels.upstreamError, () => ({
+        receiver: this.listenName,
+        groupId,
+        address: listener,
+        reason: error.message,
+      }));
+      if (errno !== 'ECONNREFUSED') {
+        this.logger.debug('upstream socket error', { groupId, error: error.message });
+        return;
+      }
+      this.logger.warn("SRT listener refused a group's datagrams: removing the group", {
+        groupId,
+        listener,
+        hint: 'is the SRT listener running? senders re-register once it is back',
+      });
+      const now = this.clock();
+      this.engine.upstreamFailed(
+        now,
+        groupId,
+        `SRT listener at ${listener} refused (ECONNREFUSED)`,
+      );
+      this.drain(now);
+    };
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = undefined;
+    this.armedAt = undefined;
+    if (this.closed !== undefined) return;
+    const now = this.clock();
+    this.engine.handleTimeout(now);
+    this.drain(now);
+  };
+
+  // ---------------------------------------------------------------- outputs
+
+  /** Events first (they open and close upstream sockets), then transmits, then the timer. */
+  private drain(now: number): void {
+    for (let event = this.engine.pollEvent(); event; event = this.engine.pollEvent()) {
+      this.onEvent(now, event);
+    }
+    const socket = this.socket;
+    for (let t = this.engine.pollTransmit(); t; t = this.engine.pollTransmit()) {
+      if (t.target === ReceiverTarget.Link) {
+        if (t.address !== undefined && socket !== undefined) {
+          socket.send(t.bytes, this.peers.endpointOf(t.address));
+          this.sentToSenders++;
+        }
+      } else {
+        const upstream = this.upstreams.get(t.groupId);
+        if (upstream === undefined) this.closedTotals.notReady++;
+        else upstream.send(t.bytes);
+      }
+    }
+    this.armTimer();
+  }
+
+  private armTimer(): void {
+    const due = this.engine.pollTimeout();
+    if (due === this.armedAt) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.armedAt = due;
+    if (due === undefined) {
+      this.timer = undefined;
+      return;
+    }
+    this.timer = setTimeout(this.onTimer, Math.max(0, Math.ceil(due - this.clock())));
+    this.timer.unref();
+  }
+
+  private onEvent(now: number, event: ReceiverEvent): void {
+    const receiver = this.listenName;
+    switch (event.type) {
+      case 'group-created': {
+        const remote = this.upstreamTarget();
+        const upstream = new UpstreamSocket({
+          io: this.io,
+          remote,
+          batch: this.batch,
+          onBatch: this.upstreamBatchHandler(event.groupId),
+          onError: this.upstreamErrorHandler(event.groupId),
+          queueLimit: this.options.upstreamQueueLimit ?? 1024,
+          sendBufferSize: this.options.sendBufferSize,
+        });
+        this.upstreams.set(event.groupId, upstream);
+        void upstream.opened.then(() => {
+          this.onUpstreamOpened(event.groupId, upstream);
+        });
+        const address = formatPeerAddress(event.address);
+        this.logger.info('group created', { groupId: event.groupId, from: address });
+        publish(receiverChannels.groupCreated, () => ({
+          receiver,
+          groupId: event.groupId,
+          address,
+        }));
+        return;
+      }
+      case 'group-removed': {
+        this.groupsRemoved++;
+        const upstream = this.upstreams.get(event.groupId);
+        if (upstream !== undefined) {
+          this.upstreams.delete(event.groupId);
+          this.retire(upstream);
+        }
+        this.logger.info('group removed', { groupId: event.groupId, reason: event.reason });
+        publish(receiverChannels.groupRemoved, () => ({
+          receiver,
+          groupId: event.groupId,
+          reason: event.reason,
+        }));
+        return;
+      }
+      case 'link-added': {
+        const address = formatPeerAddress(event.address);
+        this.logger.info('link up', { groupId: event.groupId, address });
+        publish(receiverChannels.linkUp, () => ({ receiver, groupId: event.groupId, address }));
+        return;
+      }
+      case 'link-removed': {
+        const address = formatPeerAddress(event.address);
+        this.logger.info('link down', { groupId: event.groupId, address, reason: event.reason });
+        publish(receiverChannels.linkDown, () => ({
+          receiver,
+          groupId: event.groupId,
+          address,
+          reason: event.reason,
+        }));
+        return;
+      }
+      case 'registration-refused': {
+        const address = formatPeerAddress(event.address);
+        this.logRefusal(now, address, event.reason);
+        publish(receiverChannels.registrationRefused, () => ({
+          receiver,
+          address,
+          reason: event.reason,
+        }));
+        return;
+      }
+    }
+  }
+
+  private onUpstreamOpened(groupId: number, upstream: UpstreamSocket): void {
+    if (upstream.state !== 'failed' || this.closed !== undefined) return;
+    if (this.upstreams.get(groupId) !== upstream) return;
+    const reason = `cannot open its SRT socket: ${upstream.failure?.message ?? 'unknown error'}`;
+    this.logger.warn('group upstream socket failed', { groupId, reason });
+    const now = this.clock();
+    this.engine.upstreamFailed(now, groupId, reason);
+    this.drain(now);
+  }
+
+  /** Floods of refused registrations log a few lines, then how many more there were. */
+  private logRefusal(now: number, address: string, reason: string): void {
+    if (now - this.refusalWindowStart >= REFUSAL_LOG_WINDOW_MS) {
+      if (this.refusalsSuppressed > 0) {
+        this.logger.warn('more registrations refused (not logged one by one)', {
+          count: this.refusalsSuppressed,
+        });
+      }
+      this.refusalWindowStart = now;
+      this.refusalsLogged = 0;
+      this.refusalsSuppressed = 0;
+    }
+    if (this.refusalsLogged < REFUSAL_LOG_BURST) {
+      this.refusalsLogged++;
+      this.logger.warn('registration refused', { from: address, reason });
+    } else {
+      this.refusalsSuppressed++;
+    }
+  }
+
+  /** Closes a removed group's socket, keeping its counts in the totals. */
+  private retire(upstream: UpstreamSocket): void {
+    const pending = upstream.close().then(
+      () => {
+        const stats = upstream.stats();
+        this.closedTotals.forwarded += stats.datagramsSent;
+        this.closedTotals.forwardedBytes += stats.bytesSent;
+        this.closedTotals.fromListener += stats.datagramsReceived;
+        this.closedTotals.sendErrors += stats.sendErrors;
+        this.closedTotals.sendDropped += stats.sendDropped;
+        this.closedTotals.notReady += stats.droppedNotReady;
+      },
+      (error: unknown) => {
+        this.logger.warn('closing a group socket failed', { error: String(error) });
+      },
+    );
+    this.closing.add(pending);
+    void pending.finally(() => this.closing.delete(pending));
+  }
+
+  // ---------------------------------------------------------------- stats and close
+
+  stats(): ReceiverSnapshot {
+    const now = this.clock();
+    const core = this.engine.stats(now);
+    const groups = core.groups.map((group) => ({
+      ...group,
+      upstream: this.upstreams.get(group.id)?.stats() ?? closedUpstreamStats(),
+    }));
+    const live = { ...this.closedTotals };
+    for (const upstream of this.upstreams.values()) {
+      const stats = upstream.stats();
+      live.forwarded += stats.datagramsSent;
+      live.forwardedBytes += stats.bytesSent;
+      live.fromListener += stats.datagramsReceived;
+      live.sendErrors += stats.sendErrors;
+      live.sendDropped += stats.sendDropped;
+      live.notReady += stats.droppedNotReady;
+    }
+    const listenSocket = readCounters(this.socket?.counters ?? new Float64Array(COUNTER_COUNT));
+    return {
+      uptimeMs: now - this.startedAt,
+      listen: this.listenName,
+      backend: this.io.name,
+      upstream: formatEndpoint(this.upstreamTarget()),
+      reorder: formatReorder(this.reorder),
+      limits: {
+        maxGroups: this.options.maxGroups ?? DEFAULT_LIMITS.maxGroups,
+        maxLinksPerGroup: this.options.maxLinksPerGroup ?? DEFAULT_LIMITS.maxLinksPerGroup,
+        linkTimeoutMs: this.options.linkTimeoutMs ?? DEFAULT_LIMITS.linkTimeoutMs,
+        groupTimeoutMs: this.options.groupTimeoutMs ?? DEFAULT_LIMITS.groupTimeoutMs,
+        pendingGroupTimeoutMs:
+          this.options.pendingGroupTimeoutMs ?? DEFAULT_LIMITS.pendingGroupTimeoutMs,
+      },
+      groups,
+      registration: {
+        reg1Received: core.reg1Received,
+        reg2Received: core.reg2Received,
+        regErrSent: core.regErrSent,
+        regNgpSent: core.regNgpSent,
+        groupsCreated: core.groupsCreated,
+        groupsEvicted: core.groupsEvicted,
+        groupsRemoved: this.groupsRemoved,
+      },
+      dropped: {
+        unregistered: core.droppedUnregistered,
+        short: core.droppedShort,
+        srtla: core.droppedSrtla,
+        upstream: core.droppedUpstream,
+        upstreamNotReady: live.notReady,
+        upstreamSendErrors: live.sendErrors,
+        sendQueueFull: live.sendDropped + listenSocket.sendDropped,
+        truncated: listenSocket.truncated,
+      },
+      totals: {
+        datagramsReceived: listenSocket.datagramsReceived,
+        bytesReceived: listenSocket.bytesReceived,
+        forwardedToListener: live.forwarded,
+        forwardedBytesToListener: live.forwardedBytes,
+        fromListener: live.fromListener,
+        sentToSenders: this.sentToSenders,
+      },
+      listenSocket,
+    };
+  }
+
+  close(): Promise<void> {
+    this.closed ??= this.closeOnce();
+    return this.closed;
+  }
+
+  private async closeOnce(): Promise<void> {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    const sockets: Promise<void>[] = [];
+    if (this.socket !== undefined) sockets.push(this.socket.close());
+    for (const upstream of this.upstreams.values()) sockets.push(upstream.close());
+    this.upstreams.clear();
+    await Promise.all([...sockets, ...this.closing]);
+    this.logger.info('receiver closed', { listen: this.listenName });
+  }
+}
+
+function closedUpstreamStats(): UpstreamSocketStats {
+  return {
+    state: 'closed',
+    local: undefined,
+    remote: '',
+    datagramsSent: 0,
+    bytesSent: 0,
+    datagramsReceived: 0,
+    bytesReceived: 0,
+    sendErrors: 0,
+    sendDropped: 0,
+    droppedNotReady: 0,
+  };
+}

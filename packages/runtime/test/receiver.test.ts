@@ -1,0 +1,311 @@
+// createReceiver on the in-memory network: registration, forwarding, ACKs, return traffic,
+// timeouts, a refusing SRT listener, hostile input, limits and a clean close.
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import {
+  DatagramKind,
+  SRT_CONTROL,
+  classifyDatagram,
+  decodeSrtlaAck,
+  encodeKeepalive,
+  encodeReg1,
+  encodeReg2,
+  encodeSrtAck,
+  encodeSrtInductionProbe,
+  peekSrtControlType,
+  peekSrtDataSeq,
+} from '@bond/wire';
+import { createMemoryNetwork, type MemoryNetwork } from '@bond/io';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  RuntimeOptionError,
+  createReceiver,
+  receiverChannels,
+  type Receiver,
+  type ReceiverDiagnostic,
+} from '../src/index.js';
+import {
+  createEndpoint,
+  kinds,
+  openRecordingSocket,
+  registerGroup,
+  senderId,
+  srtData,
+  waitFor,
+  type RecordingSocket,
+} from './srtla-peer.js';
+
+const SRT_PORT = 4001;
+const RECEIVER = createEndpoint('127.0.0.1', 5000);
+
+let network: MemoryNetwork;
+const cleanup: (() => Promise<void>)[] = [];
+
+beforeEach(() => {
+  network = createMemoryNetwork({ seed: 7 });
+});
+
+afterEach(async () => {
+  for (const close of cleanup.splice(0).reverse()) await close();
+  expect(network.openSockets).toBe(0);
+});
+
+async function startReceiver(
+  options: Partial<Parameters<typeof createReceiver>[0]> = {},
+): Promise<Receiver> {
+  const receiver = await createReceiver({
+    port: 5000,
+    upstream: { host: '127.0.0.1', port: SRT_PORT },
+    io: network.backend,
+    ...options,
+  });
+  cleanup.push(() => receiver.close());
+  return receiver;
+}
+
+/** `list[index]`, failing the test when it is missing. */
+function at<T>(list: readonly T[], index: number): T {
+  const item = list[index];
+  if (item === undefined) throw new Error(`no item ${index}`);
+  return item;
+}
+
+async function socket(address: string, port = 0): Promise<RecordingSocket> {
+  const opened = await openRecordingSocket(network.backend, address, port);
+  cleanup.push(() => opened.close());
+  return opened;
+}
+
+describe('createReceiver on the memory network', () => {
+  it('registers two links, forwards SRT to the listener and ACKs every 10 data packets', async () => {
+    const listener = await socket('127.0.0.1', SRT_PORT);
+    const receiver = await startReceiver();
+    expect(receiver.backend).toBe('memory');
+    const links = [await socket('127.0.0.2'), await socket('127.0.0.3')];
+    await registerGroup(links, RECEIVER);
+
+    for (let seq = 0; seq < 30; seq++) links[seq % 2]?.send(srtData(seq), RECEIVER);
+    await waitFor(() => listener.received.length === 30, '30 datagrams at the listener');
+    // Each link's packets arrive in order; the network interleaves the two links in batches.
+    const forwarded = listener.received.map((d) => peekSrtDataSeq(d.bytes));
+    expect([...forwarded].sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    expect(forwarded.filter((seq) => seq % 2 === 0)).toEqual(
+      Array.from({ length: 15 }, (_, i) => i * 2),
+    );
+    // One upstream socket for the group: every datagram came from the same source.
+    expect(new Set(listener.received.map((d) => `${d.from.address}:${d.from.port}`)).size).toBe(1);
+
+    // 15 data packets per link: one SRTLA ACK each, carrying that link's first 10 sequences.
+    const acks = (link: RecordingSocket) =>
+      link.received
+        .filter((d) => classifyDatagram(d.bytes) === DatagramKind.SrtlaAck)
+        .map((d) => decodeSrtlaAck(d.bytes));
+    await waitFor(() => links.every((link) => acks(link).length === 1), 'one ACK per link');
+    expect(acks(at(links, 0))[0]).toEqual([0, 2, 4, 6, 8, 10, 12, 14, 16, 18]);
+    expect(acks(at(links, 1))[0]).toEqual([1, 3, 5, 7, 9, 11, 13, 15, 17, 19]);
+
+    const stats = receiver.stats();
+    expect(stats.groups).toHaveLength(1);
+    const group = stats.groups[0];
+    expect(group?.state).toBe('active');
+    expect(group?.packetsForwarded).toBe(30);
+    expect(group?.upstream.state).toBe('open');
+    expect(group?.upstream.datagramsSent).toBe(30);
+    expect(group?.links.map((link) => link.address).sort()).toEqual(
+      links.map((link) => `${link.socket.local.address}:${link.socket.local.port}`).sort(),
+    );
+    expect(stats.totals.forwardedToListener).toBe(30);
+  });
+
+  it('sends SRT ACKs from the listener on every link and handshakes to the last address only', async () => {
+    const listener = await socket('127.0.0.1', SRT_PORT);
+    await startReceiver();
+    const links = [await socket('127.0.0.2'), await socket('127.0.0.3')];
+    await registerGroup(links, RECEIVER);
+    links[0]?.send(srtData(1), RECEIVER);
+    links[1]?.send(srtData(2), RECEIVER);
+    await waitFor(() => listener.received.length === 2, 'data at the listener');
+    const groupSocket = listener.received[0]?.from;
+    if (groupSocket === undefined) throw new Error('no source');
+
+    const before = links.map((link) => link.received.length);
+    listener.send(
+      encodeSrtAck({ ackNumber: 1, timestamp: 0, destinationSocketId: 1, ackSeq: 3 }),
+      groupSocket,
+    );
+    listener.send(encodeSrtInductionProbe(), groupSocket);
+    const srtControl = (link: RecordingSocket, from: number) =>
+      link.received
+        .slice(from)
+        .filter((d) => classifyDatagram(d.bytes) === DatagramKind.SrtControl)
+        .map((d) => peekSrtControlType(d.bytes));
+    await waitFor(
+      () => srtControl(at(links, 1), before[1] ?? 0).length === 2,
+      'ACK and handshake on the last link',
+    );
+    expect(srtControl(at(links, 0), before[0] ?? 0)).toEqual([SRT_CONTROL.ACK]);
+    expect(srtControl(at(links, 1), before[1] ?? 0)).toEqual([
+      SRT_CONTROL.ACK,
+      SRT_CONTROL.HANDSHAKE,
+    ]);
+  });
+
+  it('publishes group and link events on diagnostics channels and expires idle groups', async () => {
+    const seen: { channel: string; message: ReceiverDiagnostic }[] = [];
+    const handlers = Object.values(receiverChannels).map((name) => {
+      const handler = (message: unknown) => {
+        seen.push({ channel: name, message: message as ReceiverDiagnostic });
+      };
+      subscribe(name, handler);
+      return () => unsubscribe(name, handler);
+    });
+    try {
+      await socket('127.0.0.1', SRT_PORT);
+      const receiver = await startReceiver({
+        pendingGroupTimeoutMs: 60,
+        linkTimeoutMs: 60,
+        housekeepingIntervalMs: 20,
+      });
+      const link = await socket('127.0.0.2');
+      await registerGroup([link], RECEIVER);
+      await waitFor(() => receiver.stats().groups.length === 0, 'the pending group to expire');
+      const linkAddress = `127.0.0.2:${link.socket.local.port}`;
+      expect(seen.map((event) => event.channel)).toEqual([
+        receiverChannels.groupCreated,
+        receiverChannels.linkUp,
+        receiverChannels.linkDown,
+        receiverChannels.groupRemoved,
+      ]);
+      expect(seen[0]?.message).toMatchObject({ groupId: 1, address: linkAddress });
+      expect(seen[0]?.message.receiver).toBe('[::]:5000');
+      expect(seen[3]?.message.reason).toMatch(/pending group timed out|timed out/);
+      expect(receiver.stats().registration.groupsRemoved).toBe(1);
+    } finally {
+      for (const stop of handlers) stop();
+    }
+  });
+
+  it('removes a group whose SRT listener refuses, and serves it again once the listener is back', async () => {
+    const removed: ReceiverDiagnostic[] = [];
+    const onRemoved = (message: unknown) => removed.push(message as ReceiverDiagnostic);
+    subscribe(receiverChannels.groupRemoved, onRemoved);
+    try {
+      const receiver = await startReceiver();
+      const link = await socket('127.0.0.2');
+      await registerGroup([link], RECEIVER);
+      // Nothing listens on SRT_PORT: the first send is refused, the next one reports it.
+      for (let seq = 0; seq < 3; seq++) {
+        link.send(srtData(seq), RECEIVER);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      await waitFor(() => receiver.stats().groups.length === 0, 'the group to be removed');
+      expect(removed[0]?.reason).toMatch(/refused/);
+      expect(receiver.stats().dropped.upstreamSendErrors).toBeGreaterThan(0);
+
+      // The listener comes up; the sender re-registers from the same address and is served.
+      const listener = await socket('127.0.0.1', SRT_PORT);
+      link.received.length = 0;
+      await registerGroup([link], RECEIVER, 2);
+      link.send(srtData(10), RECEIVER);
+      await waitFor(() => listener.received.length === 1, 'data after the listener came back');
+      expect(receiver.stats().groups).toHaveLength(1);
+    } finally {
+      unsubscribe(receiverChannels.groupRemoved, onRemoved);
+    }
+  });
+
+  it('survives malformed input and counts each drop by cause', async () => {
+    const listener = await socket('127.0.0.1', SRT_PORT);
+    const receiver = await startReceiver();
+    const stranger = await socket('127.0.0.9');
+    const link = await socket('127.0.0.2');
+    // Before registration: everything from an unknown address is dropped silently.
+    stranger.send(srtData(1), RECEIVER);
+    stranger.send(new Uint8Array([0x92, 0x00, 1, 2, 3]), RECEIVER); // REG1 of the wrong length
+    await registerGroup([link], RECEIVER);
+    const junk = [
+      new Uint8Array(0),
+      new Uint8Array([0x80]),
+      new Uint8Array(15), // shorter than an SRT header
+      Uint8Array.from([0x9f, 0xff, ...new Uint8Array(30)]), // unknown SRTLA type
+      Uint8Array.from([0x92, 0x02, ...new Uint8Array(30)]), // REG3 sent to a receiver
+      Uint8Array.from({ length: 1400 }, (_, i) => (i * 31) & 0xff),
+    ];
+    for (const bytes of junk) link.send(bytes, RECEIVER);
+    link.send(encodeKeepalive({ timestampMs: 5 }), RECEIVER);
+    link.send(srtData(7), RECEIVER);
+    await waitFor(
+      () => listener.received.some((d) => classifyDatagram(d.bytes) === DatagramKind.SrtData),
+      'the good packet after the junk',
+    );
+    await waitFor(() => kinds(link).includes(DatagramKind.SrtlaKeepalive), 'keepalive echo');
+    const stats = receiver.stats();
+    expect(stats.dropped.unregistered).toBe(2);
+    expect(stats.dropped.short).toBe(3);
+    expect(stats.dropped.srtla).toBe(2);
+    // The 1400 random bytes start with bit 31 clear: SRT data to SRT (SRT rejects it, not us).
+    expect(stats.groups[0]?.packetsForwarded).toBe(2);
+  });
+
+  it('answers a flood of REG1 from many addresses within the group limit', async () => {
+    await socket('127.0.0.1', SRT_PORT);
+    const receiver = await startReceiver({ maxGroups: 4 });
+    const senders: RecordingSocket[] = [];
+    for (let n = 0; n < 40; n++) senders.push(await socket(`127.0.1.${n + 1}`));
+    for (const [n, sender] of senders.entries()) sender.send(encodeReg1(senderId(n)), RECEIVER);
+    await waitFor(
+      () => senders.every((sender) => sender.received.length > 0),
+      'a reply to every REG1',
+    );
+    const stats = receiver.stats();
+    // Pending groups are evicted oldest first: every REG1 got a group, at most 4 remain.
+    expect(stats.groups.length).toBe(4);
+    expect(stats.registration.reg1Received).toBe(40);
+    expect(stats.registration.groupsEvicted).toBe(36);
+    // The evicted groups' upstream sockets were closed, not leaked.
+    await waitFor(() => network.openSockets === 1 + 40 + 1 + 4, 'evicted group sockets closed');
+  });
+
+  it('refuses a link past the per-group limit with REG_ERR', async () => {
+    await socket('127.0.0.1', SRT_PORT);
+    const receiver = await startReceiver({ maxLinksPerGroup: 2 });
+    const links = [await socket('127.0.0.2'), await socket('127.0.0.3')];
+    const groupId = await registerGroup(links, RECEIVER);
+    const third = await socket('127.0.0.4');
+    third.send(encodeReg2(groupId), RECEIVER);
+    await waitFor(() => third.received.length === 1, 'a reply to the third link');
+    expect(kinds(third)).toEqual([DatagramKind.SrtlaRegErr]);
+    expect(receiver.stats().groups[0]?.links).toHaveLength(2);
+  });
+
+  it('serves IPv6 senders and prints their addresses in brackets', async () => {
+    const listener = await socket('127.0.0.1', SRT_PORT);
+    const receiver = await startReceiver({ address: '::' });
+    const link = await socket('::1');
+    await registerGroup([link], createEndpoint('::1', 5000));
+    link.send(srtData(3), createEndpoint('::1', 5000));
+    await waitFor(() => listener.received.length === 1, 'IPv6 data forwarded');
+    expect(receiver.stats().groups[0]?.links[0]?.address).toBe(`[::1]:${link.socket.local.port}`);
+  });
+
+  it('runs the reorder engine when asked, and rejects settings it cannot honour', async () => {
+    await socket('127.0.0.1', SRT_PORT);
+    const receiver = await startReceiver({ reorder: { fixedMs: 40 } });
+    const link = await socket('127.0.0.2');
+    await registerGroup([link], RECEIVER);
+    expect(receiver.stats().reorder).toBe('40 ms');
+    expect(receiver.stats().groups[0]?.forwardPath).toMatchObject({ mode: 'fixed 40 ms' });
+    await expect(startReceiver({ port: 5001, reorder: { fixedMs: -1 } })).rejects.toThrow(
+      RuntimeOptionError,
+    );
+  });
+
+  it('closes every socket it opened, also with groups still open', async () => {
+    await socket('127.0.0.1', SRT_PORT);
+    const receiver = await startReceiver();
+    await registerGroup([await socket('127.0.0.2')], RECEIVER);
+    expect(network.openSockets).toBe(4);
+    await receiver.close();
+    await receiver.close();
+    expect(network.openSockets).toBe(2);
+  });
+});

@@ -1,0 +1,258 @@
+/*
+ * receiver-tool: the native parts of bond's receiver-forwarding benchmark (benchmarks.md, 2).
+ * Loopback only: every address must be in 127.0.0.0/8.
+ *
+ *   receiver-tool forward SINK_PORT SECONDS
+ *       the baseline: binds 127.0.0.1:0, prints "port P", and forwards every datagram to
+ *       127.0.0.1:SINK_PORT with recvmmsg in, sendmmsg out, no protocol; stops after SECONDS or
+ *       on SIGTERM; prints "forwarded N".
+ *   receiver-tool sink SECONDS
+ *       binds 127.0.0.1:0, prints "port P", counts 1332-byte SRT data datagrams; stops 0.5 s after
+ *       the last one (once some arrived), after SECONDS, or on SIGTERM; prints "received N".
+ *   receiver-tool load PORT PPS SECONDS GROUPS LINKS REGISTER
+ *       opens GROUPS x LINKS sockets (link l of every group on 127.0.0.(2+l)), and with REGISTER=1
+ *       registers each group with the SRTLA receiver at 127.0.0.1:PORT (REG1, REG2 per link, REG3);
+ *       prints "registered"; then sends 1332-byte SRT data packets (per-group sequences) at PPS
+ *       for SECONDS, spread over every group and link in runs of 16, paced against the monotonic
+ *       clock; prints "sent N".
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+/* 64: datagrams per recvmmsg/sendmmsg call, as bond's receive batch. */
+#define BATCH 64
+/* 2048: a receive slot, room for any SRT/SRTLA datagram. */
+#define SLOT 2048
+/* 1332: an SRT data packet carrying 7 MPEG-TS packets (1316 bytes). */
+#define SRT_SIZE 1332
+/* 258: REG1 and REG2 (2-byte type, 256-byte id). */
+#define REG_SIZE 258
+/* 16: packets sent back to back on one link socket before moving to the next. */
+#define RUN 16
+/* 4096: most sockets the load generator opens. */
+#define MAX_SOCKETS 4096
+
+static volatile sig_atomic_t stopping = 0;
+static void on_signal(int signal_number) {
+  (void)signal_number;
+  stopping = 1;
+}
+
+static double now_seconds(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static int loopback(struct sockaddr_in *out, const char *text, int port) {
+  memset(out, 0, sizeof *out);
+  out->sin_family = AF_INET;
+  out->sin_port = htons((uint16_t)port);
+  if (inet_pton(AF_INET, text, &out->sin_addr) != 1) return -1;
+  return (ntohl(out->sin_addr.s_addr) >> 24) == 127 ? 0 : -1;
+}
+
+/* A UDP socket bound to ADDRESS:0 with large buffers; prints its port when announce is set. */
+static int bound_socket(const char *address, int announce) {
+  struct sockaddr_in local;
+  if (loopback(&local, address, 0) != 0) return -1;
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  if (fd < 0) return -1;
+  int buffer = 4 << 20;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof buffer);
+  setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buffer, sizeof buffer);
+  if (bind(fd, (struct sockaddr *)&local, sizeof local) != 0) return -1;
+  if (announce) {
+    socklen_t length = sizeof local;
+    getsockname(fd, (struct sockaddr *)&local, &length);
+    printf("port %d\n", ntohs(local.sin_port));
+    fflush(stdout);
+  }
+  return fd;
+}
+
+static int connect_to(int fd, int port) {
+  struct sockaddr_in to;
+  loopback(&to, "127.0.0.1", port);
+  return connect(fd, (struct sockaddr *)&to, sizeof to);
+}
+
+static char slab[BATCH * SLOT];
+static struct mmsghdr messages[BATCH];
+static struct iovec vectors[BATCH];
+
+static void prepare_batch(void) {
+  memset(messages, 0, sizeof messages);
+  for (int i = 0; i < BATCH; i++) {
+    vectors[i].iov_base = slab + i * SLOT;
+    vectors[i].iov_len = SLOT;
+    messages[i].msg_hdr.msg_iov = &vectors[i];
+    messages[i].msg_hdr.msg_iovlen = 1;
+  }
+}
+
+static int forward(int sink_port, double seconds) {
+  int in = bound_socket("127.0.0.1", 1);
+  int out = bound_socket("127.0.0.1", 0);
+  if (in < 0 || out < 0 || connect_to(out, sink_port) != 0) return 1;
+  prepare_batch();
+  long long forwarded = 0;
+  const double end = now_seconds() + seconds;
+  struct pollfd watch = {in, POLLIN, 0};
+  while (!stopping && now_seconds() < end) {
+    if (poll(&watch, 1, 100) <= 0) continue;
+    int got = recvmmsg(in, messages, BATCH, MSG_DONTWAIT, NULL);
+    if (got <= 0) continue;
+    for (int i = 0; i < got; i++) vectors[i].iov_len = messages[i].msg_len;
+    int sent = sendmmsg(out, messages, (unsigned)got, 0);
+    if (sent > 0) forwarded += sent;
+    for (int i = 0; i < got; i++) vectors[i].iov_len = SLOT;
+  }
+  printf("forwarded %lld\n", forwarded);
+  return 0;
+}
+
+static int sink(double seconds) {
+  int fd = bound_socket("127.0.0.1", 1);
+  if (fd < 0) return 1;
+  prepare_batch();
+  long long received = 0;
+  const double end = now_seconds() + seconds;
+  double last = 0;
+  struct pollfd watch = {fd, POLLIN, 0};
+  while (!stopping && now_seconds() < end) {
+    if (received > 0 && now_seconds() - last > 0.5) break;
+    if (poll(&watch, 1, 50) <= 0) continue;
+    int got = recvmmsg(fd, messages, BATCH, MSG_DONTWAIT, NULL);
+    for (int i = 0; i < got; i++) {
+      const unsigned char *bytes = (const unsigned char *)vectors[i].iov_base;
+      if (messages[i].msg_len == SRT_SIZE && (bytes[0] & 0x80) == 0) received++;
+    }
+    if (got > 0) last = now_seconds();
+  }
+  printf("received %lld\n", received);
+  return 0;
+}
+
+/* Waits up to 1 s for a datagram of `type` (first u16) on fd; copies it into out. */
+static int await_type(int fd, unsigned type, unsigned char *out, int size) {
+  const double end = now_seconds() + 1.0;
+  struct pollfd watch = {fd, POLLIN, 0};
+  while (now_seconds() < end) {
+    if (poll(&watch, 1, 20) <= 0) continue;
+    unsigned char reply[SLOT];
+    ssize_t got = recv(fd, reply, sizeof reply, MSG_DONTWAIT);
+    if (got >= 2 && ((unsigned)reply[0] << 8 | reply[1]) == type) {
+      if (out != NULL) memcpy(out, reply, (size_t)(got < size ? got : size));
+      return 0;
+    }
+  }
+  return -1;
+}
+
+static int load(int port, double pps, double seconds, int groups, int links, int do_register) {
+  if (groups < 1 || links < 1 || links > 200 || groups * links > MAX_SOCKETS) return 2;
+  static int sockets[MAX_SOCKETS];
+  for (int g = 0; g < groups; g++) {
+    for (int l = 0; l < links; l++) {
+      char address[32];
+      snprintf(address, sizeof address, "127.0.0.%d", 2 + l);
+      int fd = bound_socket(address, 0);
+      if (fd < 0 || connect_to(fd, port) != 0) return 1;
+      sockets[g * links + l] = fd;
+    }
+  }
+  if (do_register) {
+    for (int g = 0; g < groups; g++) {
+      unsigned char reg[REG_SIZE];
+      reg[0] = 0x92;
+      reg[1] = 0x00;
+      for (int i = 2; i < REG_SIZE; i++) reg[i] = (unsigned char)(rand() & 0xff);
+      if (send(sockets[g * links], reg, REG_SIZE, 0) != REG_SIZE ||
+          await_type(sockets[g * links], 0x9201, reg, REG_SIZE) != 0) {
+        fprintf(stderr, "group %d: no REG2\n", g);
+        return 1;
+      }
+      for (int l = 0; l < links; l++) {
+        if (send(sockets[g * links + l], reg, REG_SIZE, 0) != REG_SIZE ||
+            await_type(sockets[g * links + l], 0x9202, NULL, 0) != 0) {
+          fprintf(stderr, "group %d link %d: no REG3\n", g, l);
+          return 1;
+        }
+      }
+    }
+  }
+  printf("registered\n");
+  fflush(stdout);
+
+  static unsigned char packets[RUN][SRT_SIZE];
+  static uint32_t sequences[MAX_SOCKETS];
+  struct mmsghdr run[RUN];
+  struct iovec run_vectors[RUN];
+  memset(run, 0, sizeof run);
+  for (int i = 0; i < RUN; i++) {
+    run_vectors[i].iov_base = packets[i];
+    run_vectors[i].iov_len = SRT_SIZE;
+    run[i].msg_hdr.msg_iov = &run_vectors[i];
+    run[i].msg_hdr.msg_iovlen = 1;
+  }
+  const int total_sockets = groups * links;
+  const long long total = (long long)(pps * seconds);
+  const double start = now_seconds();
+  long long sent = 0;
+  long long block = 0;
+  while (sent < total && !stopping) {
+    double elapsed = now_seconds() - start;
+    if (elapsed > seconds + 1.0) break; /* bounded even if sends stall */
+    long long due = (long long)(elapsed * pps);
+    if (due > total) due = total;
+    if (sent + RUN > due && due < total) {
+      struct timespec pause = {0, 50000};
+      nanosleep(&pause, NULL);
+      continue;
+    }
+    int socket_index = (int)(block % total_sockets);
+    int group = socket_index / links;
+    int count = (int)((total - sent) < RUN ? (total - sent) : RUN);
+    uint32_t timestamp = (uint32_t)(elapsed * 1e6);
+    for (int i = 0; i < count; i++) {
+      uint32_t seq = sequences[group]++ & 0x7fffffff;
+      uint32_t words[4] = {htonl(seq), htonl(0xC0000000u | (seq & 0x3ffffff)), htonl(timestamp),
+                           htonl(1)};
+      memcpy(packets[i], words, sizeof words);
+    }
+    int done = sendmmsg(sockets[socket_index], run, (unsigned)count, 0);
+    sent += done > 0 ? done : 0;
+    if (done < count) sent += count - (done > 0 ? done : 0); /* dropped at the source: counted as offered */
+    block++;
+  }
+  printf("sent %lld\n", sent);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  signal(SIGTERM, on_signal);
+  signal(SIGINT, on_signal);
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  if (argc == 4 && strcmp(argv[1], "forward") == 0) return forward(atoi(argv[2]), atof(argv[3]));
+  if (argc == 3 && strcmp(argv[1], "sink") == 0) return sink(atof(argv[2]));
+  if (argc == 8 && strcmp(argv[1], "load") == 0) {
+    return load(atoi(argv[2]), atof(argv[3]), atof(argv[4]), atoi(argv[5]), atoi(argv[6]),
+                atoi(argv[7]));
+  }
+  fprintf(stderr,
+          "usage: receiver-tool forward SINK_PORT SECONDS | sink SECONDS |\n"
+          "       load PORT PPS SECONDS GROUPS LINKS REGISTER\n");
+  return 2;
+}
