@@ -5,7 +5,7 @@
 // socket in this process. Send: this process offers them to a native sink (udp-tool sink, C).
 // CPU is this process's own (process.cpuUsage), divided by datagrams delivered.
 //
-// Usage: node tooling/bench/io-bench.mjs [--rates 50000,100000,200000,400000] [--seconds 2]
+// Usage: node tooling/bench/io-bench.mjs [--rates 50000,100000,200000,400000,800000] [--seconds 2]
 //          [--rounds 3] [--json FILE]
 // Needs `pnpm build` first (the built @bond/io and @bond/io-linux) and a C compiler.
 // Loopback only (127.0.0.1); every round is bounded in time.
@@ -30,7 +30,7 @@ const BUFFER = 4 << 20; // the same SO_RCVBUF/SO_SNDBUF request for both backend
 
 const { values } = parseArgs({
   options: {
-    rates: { type: 'string', default: '50000,100000,200000,400000' },
+    rates: { type: 'string', default: '50000,100000,200000,400000,800000' },
     seconds: { type: 'string', default: '2' },
     rounds: { type: 'string', default: '3' },
     json: { type: 'string' },
