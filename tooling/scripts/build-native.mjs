@@ -13,7 +13,8 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
-const packageDir = join(import.meta.dirname, '..');
+// Run from a native package's directory (its `build:native` script): the addon is built there.
+const packageDir = process.cwd();
 const addon = process.argv[2] ?? 'addon';
 const platforms = (process.argv[3] ?? 'linux').split(',');
 const required = process.env.BOND_REQUIRE_NATIVE === '1';
