@@ -11,7 +11,7 @@ const conditions = ['bond-source', 'node', 'import', 'module', 'default'];
 
 const projectDirs = ['packages', 'apps']
   .flatMap((group) => readdirSync(join(root, group)).map((name) => `${group}/${name}`))
-  .concat('tooling')
+  .concat('tooling', 'tooling/linkem')
   .filter((dir) => existsSync(join(root, dir, 'package.json')));
 
 export default defineConfig({

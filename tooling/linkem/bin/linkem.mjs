@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+// The `linkem` command. Runs the built CLI (`pnpm build` first); see `linkem --help`.
+import { existsSync } from 'node:fs';
+
+const cli = new URL('../dist/cli.js', import.meta.url);
+if (!existsSync(cli)) {
+  process.stderr.write('linkem: not built yet; run `pnpm build` at the repository root first\n');
+  process.exit(1);
+}
+const { main } = await import(cli.href);
+process.exitCode = await main(process.argv.slice(2));
