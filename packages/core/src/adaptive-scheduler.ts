@@ -40,6 +40,8 @@ export interface AdaptiveOptions {
   readonly stallMs?: number;
 }
 
+/** 100 ms: how far a link's virtual clock may run ahead of real time. */
+const VIRTUAL_AHEAD_MS = 100;
 /** Packets that must be in flight since the last ACK before a link can be declared stalled. */
 const STALL_PACKETS = 10;
 /** 10 s: window of the ACK-delay minimum (the link's base). */
@@ -230,7 +232,13 @@ export class AdaptiveScheduler implements Scheduler {
       // before another floor-rate packet time has passed.
       state.virtualTime = now + Math.max((bytes * 1000) / rate, 0);
     } else {
-      state.virtualTime += (bytes * 1000) / rate;
+      // The virtual clock never runs more than VIRTUAL_AHEAD_MS ahead: packets placed beyond a
+      // link's rate (ACK clocking under overload) must not leave a debt that keeps the link
+      // unused long after the overload has passed.
+      state.virtualTime = Math.min(
+        state.virtualTime + (bytes * 1000) / rate,
+        now + VIRTUAL_AHEAD_MS,
+      );
     }
     state.sentSinceAdjust += bytes;
     state.averagePacketBytes += (bytes - state.averagePacketBytes) / 16;
