@@ -194,6 +194,7 @@ export class ReceiverEngine {
     group.lastAddress = link;
     if (group.pending) {
       group.pending = false;
+      this.events.push({ type: 'group-active', groupId: group.id });
       this.logger.info('group active', { groupId: group.id });
     }
     link.dataPackets++;
@@ -419,6 +420,19 @@ export class ReceiverEngine {
         }
       }
       group.evaluate(now);
+      for (const link of group.links) {
+        const score = group.evaluator.score(link.address.key);
+        if (score.level === link.reportedLevel) continue;
+        link.reportedLevel = score.level;
+        this.events.push({
+          type: 'link-quality',
+          groupId: group.id,
+          address: link.address,
+          level: score.level,
+          score: score.score,
+          reason: score.reason,
+        });
+      }
       const idle = now - group.lastActivity;
       if (group.pending && idle >= this.config.pendingGroupTimeoutMs) {
         this.removeGroup(group, 'pending group timed out (no data)');

@@ -44,6 +44,8 @@ export class ReceiverLink {
   readonly delay = new DelayEstimator();
   senderInfo: KeepaliveConnectionInfo | undefined;
   senderTelemetry: SenderTelemetry | undefined;
+  /** The quality level last reported in a `link-quality` event; links start `fair` (unknown). */
+  reportedLevel = 'fair';
   /** When the last SRTLA ACK left (for ACK throttling). */
   lastAckSentAt = -Infinity;
   acksThrottled = 0;

@@ -58,6 +58,17 @@ export interface ReceiverTransmit {
 
 export type ReceiverEvent =
   | { readonly type: 'group-created'; readonly groupId: number; readonly address: PeerAddress }
+  /** The group carried its first SRT data packet (it is no longer pending). */
+  | { readonly type: 'group-active'; readonly groupId: number }
+  /** The evaluator moved a link to another quality level. */
+  | {
+      readonly type: 'link-quality';
+      readonly groupId: number;
+      readonly address: PeerAddress;
+      readonly level: QualityLevel;
+      readonly score: number;
+      readonly reason: string;
+    }
   | { readonly type: 'group-removed'; readonly groupId: number; readonly reason: string }
   | { readonly type: 'link-added'; readonly groupId: number; readonly address: PeerAddress }
   | {

@@ -292,6 +292,28 @@ describe('receiver engine', () => {
     expect(b?.delayOffsetUs).toBe(50_000);
   });
 
+  it('reports a group going active and a link changing quality level', () => {
+    const { receiver, group } = registered([A]);
+    const events: string[] = [];
+    const collect = () => {
+      for (let e = receiver.pollEvent(); e !== undefined; e = receiver.pollEvent()) {
+        events.push(e.type === 'link-quality' ? `link-quality ${e.level}` : e.type);
+      }
+    };
+    collect();
+    events.length = 0;
+    for (let now = 0; now <= 12_000; now += 2) {
+      receiver.handleDatagram(now, A, data(now / 2, now * 1000));
+      drain(receiver);
+      if (now % 1000 === 0) receiver.handleTimeout(now);
+    }
+    collect();
+    expect(events[0]).toBe('group-active');
+    expect(events).toContain('link-quality good');
+    expect(events.filter((e) => e === 'group-active')).toHaveLength(1);
+    expect(receiver.stats(12_000).groups[0]?.id).toBe(group);
+  });
+
   it('rejects invalid configuration with a message that names the option', () => {
     expect(() => new ReceiverEngine({ random: createSeededRandom(1), maxGroups: 0 })).toThrow(
       /maxGroups must be a whole number of at least 1, got 0/,
