@@ -1,8 +1,8 @@
 /**
- * `node:diagnostics_channel` channels the receiver publishes on. Subscribe with
+ * `node:diagnostics_channel` channels the receiver and the sender publish on. Subscribe with
  * `diagnostics_channel.subscribe(receiverChannels.groupCreated, (message) => ...)`; messages are
- * plain objects described by {@link ReceiverDiagnostic}. Nothing is built unless a channel has
- * subscribers.
+ * plain objects described by {@link ReceiverDiagnostic} and {@link SenderDiagnostic}. Nothing is
+ * built unless a channel has subscribers.
  */
 import { channel } from 'node:diagnostics_channel';
 
@@ -21,10 +21,7 @@ export const receiverChannels = {
   registrationRefused: 'bond:receiver:registration-refused',
   /** A group's upstream socket failed (the SRT listener is down or refused). */
   upstreamError: 'bond:receiver:upstream-error',
-  /**
-   * A link's quality score changed. Published when the core evaluator reports a score that differs
-   * from the last one seen; until core scores links (a placeholder today) it is not published.
-   */
+  /** The evaluator moved a link to another quality level (good / fair / poor). */
   linkQuality: 'bond:receiver:link-quality',
 } as const;
 
@@ -38,12 +35,55 @@ export interface ReceiverDiagnostic {
   /** The link's or sender's address, printed (IPv4-mapped IPv6 as IPv4). */
   readonly address?: string;
   readonly reason?: string;
+  /** For `linkQuality`: the new level and the score behind it (0-1000). */
+  readonly level?: string;
+  readonly score?: number;
+}
+
+export const senderChannels = {
+  /** The receiver answered REG1 with REG2: the sender has a group. */
+  registered: 'bond:sender:registered',
+  /** A link's REG3 arrived: it carries data. */
+  linkUp: 'bond:sender:link-up',
+  /** A link stopped carrying data (timed out, removed, its socket failed, group gone). */
+  linkDown: 'bond:sender:link-down',
+  /** The sender started a new group (first start, or the receiver forgot the old one). */
+  bootstrap: 'bond:sender:bootstrap',
+  /** The receiver refused the sender for good (REG_NAK). */
+  refused: 'bond:sender:refused',
+  /** The receiver answered REG_ERR: the sender backs off and retries. */
+  registrationError: 'bond:sender:registration-error',
+  /** A link's keepalive echoes told what the receiver is (`bond` or `legacy`). */
+  receiverKind: 'bond:sender:receiver-kind',
+  /** A link's socket could not be opened or failed (address gone, network down); retried later. */
+  linkFailed: 'bond:sender:link-failed',
+} as const;
+
+export type SenderChannelName = (typeof senderChannels)[keyof typeof senderChannels];
+
+/** What every sender diagnostic message carries. */
+export interface SenderDiagnostic {
+  /** The sender's encoder-facing address (`127.0.0.1:5000`), telling instances apart. */
+  readonly sender: string;
+  readonly linkId?: number;
+  /** The link's name. */
+  readonly name?: string;
+  readonly reason?: string;
+  /** `bond`, `legacy` or `unknown`, for `receiver-kind`. */
+  readonly kind?: string;
+  /** For `registration-error` and `link-failed`: when the next attempt is. */
+  readonly retryInMs?: number;
 }
 
 const channels = new Map<string, ReturnType<typeof channel>>();
 
 /** Publishes `build()` on `name` when anyone listens. */
-export function publish(name: ReceiverChannelName, build: () => ReceiverDiagnostic): void {
+export function publish(name: ReceiverChannelName, build: () => ReceiverDiagnostic): void;
+export function publish(name: SenderChannelName, build: () => SenderDiagnostic): void;
+export function publish(
+  name: ReceiverChannelName | SenderChannelName,
+  build: () => ReceiverDiagnostic | SenderDiagnostic,
+): void {
   let target = channels.get(name);
   if (target === undefined) {
     target = channel(name);

@@ -26,3 +26,39 @@ export class UpstreamResolveError extends BondError {
     this.host = host;
   }
 }
+
+/** The SRTLA receiver's host name did not resolve to an address the sender's links can reach. */
+export class ReceiverResolveError extends BondError {
+  static readonly code = 'BOND_ERR_RECEIVER_RESOLVE';
+  readonly host: string;
+  constructor(host: string, options?: ErrorOptions) {
+    const reason = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
+    super(
+      ReceiverResolveError.code,
+      `cannot resolve SRTLA receiver host "${host}"${reason} (check the name, or pass an IPv4/IPv6 address)`,
+      options,
+    );
+    this.host = host;
+  }
+}
+
+/** A sender call named a link id the sender does not have. */
+export class UnknownLinkError extends BondError {
+  static readonly code = 'BOND_ERR_UNKNOWN_LINK';
+  readonly linkId: number;
+  constructor(linkId: number) {
+    super(
+      UnknownLinkError.code,
+      `no link with id ${linkId} (see sender.stats().links for the ids in use)`,
+    );
+    this.linkId = linkId;
+  }
+}
+
+/** A sender call came after `close()`. */
+export class SenderClosedError extends BondError {
+  static readonly code = 'BOND_ERR_SENDER_CLOSED';
+  constructor(operation: string) {
+    super(SenderClosedError.code, `cannot ${operation}: the sender is closed (create a new one)`);
+  }
+}

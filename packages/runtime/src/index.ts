@@ -20,8 +20,33 @@
  * await receiver.close();                         // releases every socket and the timer
  * ```
  *
+ * `createSender(options)` runs core's SRTLA sender: one socket the encoder (an SRT caller) sends to,
+ * one socket per uplink bound to its address and `connect()`-ed to the receiver, links added and
+ * removed at run time, a failed link socket retried with back-off while the others carry the
+ * stream:
+ *
+ * ```ts
+ * import { subscribe } from 'node:diagnostics_channel';
+ * import { createSender, senderChannels } from '@bond/runtime';
+ *
+ * subscribe(senderChannels.linkUp, (message) => console.log('link up', message));
+ * const sender = await createSender({
+ *   listen: { port: 6000 },                        // the encoder sends SRT to 127.0.0.1:6000
+ *   receiver: { host: 'srtla.example', port: 5000 },
+ *   links: [
+ *     { bindAddress: '192.168.8.100', name: 'lte-1', kind: 'cellular' },
+ *     { bindAddress: '10.0.0.5', name: 'wifi', kind: 'wifi', priority: 50 },
+ *   ],
+ *   scheduler: 'adaptive',                         // or 'classic'
+ * });
+ * const id = await sender.addLink({ bindAddress: '192.168.9.100', name: 'lte-2' });
+ * console.log(sender.stats().linksUp, sender.stats().receiverKind);
+ * await sender.removeLink(id);
+ * await sender.close();
+ * ```
+ *
  * `probeSrtListener(endpoint)` sends one SRT induction handshake and says whether a listener
- * answered. `createSender` arrives with the sender issue.
+ * answered.
  *
  * Holds no CLI parsing and no HTTP.
  *
@@ -31,10 +56,19 @@
 export { monotonicClock, cryptoRandom, type Clock } from './clock.js';
 export {
   receiverChannels,
+  senderChannels,
   type ReceiverChannelName,
   type ReceiverDiagnostic,
+  type SenderChannelName,
+  type SenderDiagnostic,
 } from './diagnostics.js';
-export { RuntimeOptionError, UpstreamResolveError } from './errors.js';
+export {
+  ReceiverResolveError,
+  RuntimeOptionError,
+  SenderClosedError,
+  UnknownLinkError,
+  UpstreamResolveError,
+} from './errors.js';
 export { formatEndpoint, formatHostPort } from './format-endpoint.js';
 export { loadPlatformNative, selectIoBackend } from './io-selection.js';
 export { silentRuntimeLogger, type RuntimeLogger } from './logger.js';
@@ -52,6 +86,19 @@ export {
   type CreateReceiverOptions,
   type ReorderSetting,
 } from './receiver-options.js';
+export {
+  createSender,
+  type Sender,
+  type SenderLinkSnapshot,
+  type SenderSnapshot,
+} from './sender.js';
+export type { LinkSocketState, SenderLinkSocketStats } from './sender-link-socket.js';
+export {
+  resolveReceiver,
+  type CreateSenderOptions,
+  type SchedulerName,
+  type SenderLinkOptions,
+} from './sender-options.js';
 export { probeSrtListener, type SrtProbeOptions, type SrtProbeResult } from './srt-probe.js';
 export { resolveUpstream } from './upstream-address.js';
 export type { UpstreamSocketStats, UpstreamState } from './upstream-socket.js';

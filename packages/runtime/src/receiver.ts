@@ -431,6 +431,30 @@ class ReceiverRuntime {
         }));
         return;
       }
+      case 'group-active': {
+        this.logger.info('group active', { groupId: event.groupId });
+        publish(receiverChannels.groupActive, () => ({ receiver, groupId: event.groupId }));
+        return;
+      }
+      case 'link-quality': {
+        const address = formatPeerAddress(event.address);
+        this.logger.info('link quality', {
+          groupId: event.groupId,
+          address,
+          level: event.level,
+          score: event.score,
+          reason: event.reason,
+        });
+        publish(receiverChannels.linkQuality, () => ({
+          receiver,
+          groupId: event.groupId,
+          address,
+          level: event.level,
+          score: event.score,
+          reason: event.reason,
+        }));
+        return;
+      }
       case 'group-removed': {
         this.groupsRemoved++;
         const upstream = this.upstreams.get(event.groupId);
