@@ -8,6 +8,7 @@
  * it when it is removed. An upstream socket the SRT listener refuses (ECONNREFUSED: nothing
  * listens) fails its group, which the engine removes; its senders re-register when they notice.
  */
+import { DeadlineTimer } from './deadline-timer.js';
 import {
   ReceiverEngine,
   ReceiverTarget,
@@ -233,8 +234,7 @@ class ReceiverRuntime {
     notReady: 0,
   };
   private socket: BatchSocket | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private armedAt: number | undefined;
+  private readonly timer: DeadlineTimer;
   private closed: Promise<void> | undefined;
   private groupsRemoved = 0;
   private sentToSenders = 0;
@@ -252,6 +252,7 @@ class ReceiverRuntime {
     private readonly upstreamTarget: () => Endpoint,
   ) {
     this.clock = options.clock ?? monotonicClock;
+    this.timer = new DeadlineTimer(this.clock, this.onTimer);
     this.startedAt = this.clock();
     this.batch = createReceiveBatch({ maxBatch: options.maxBatch ?? 64, slotSize: 2048 });
   }
@@ -360,8 +361,6 @@ class ReceiverRuntime {
   }
 
   private readonly onTimer = (): void => {
-    this.timer = undefined;
-    this.armedAt = undefined;
     if (this.closed !== undefined) return;
     const now = this.clock();
     this.engine.handleTimeout(now);
@@ -392,16 +391,7 @@ class ReceiverRuntime {
   }
 
   private armTimer(): void {
-    const due = this.engine.pollTimeout();
-    if (due === this.armedAt) return;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.armedAt = due;
-    if (due === undefined) {
-      this.timer = undefined;
-      return;
-    }
-    this.timer = setTimeout(this.onTimer, Math.max(0, Math.ceil(due - this.clock())));
-    this.timer.unref();
+    this.timer.arm(this.engine.pollTimeout());
   }
 
   private onEvent(now: number, event: ReceiverEvent): void {
@@ -622,8 +612,7 @@ class ReceiverRuntime {
   }
 
   private async closeOnce(): Promise<void> {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.timer.clear();
     const sockets: Promise<void>[] = [];
     if (this.socket !== undefined) sockets.push(this.socket.close());
     for (const upstream of this.upstreams.values()) sockets.push(upstream.close());

@@ -9,6 +9,7 @@
  * exactly while its socket is open: a socket that cannot be opened or fails (address gone, network
  * down) takes its link out, and is reopened after a bounded back-off.
  */
+import { DeadlineTimer } from './deadline-timer.js';
 import {
   AdaptiveScheduler,
   ClassicScheduler,
@@ -189,8 +190,7 @@ class SenderRuntime {
   private readonly retryMaxMs: number;
   private socket: BatchSocket | undefined;
   private encoder: Endpoint | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private armedAt: number | undefined;
+  private readonly timer: DeadlineTimer;
   private closed: Promise<void> | undefined;
   private listenName = '';
   private droppedNoEncoder = 0;
@@ -204,6 +204,7 @@ class SenderRuntime {
     private readonly receiver: Endpoint,
   ) {
     this.clock = options.clock ?? monotonicClock;
+    this.timer = new DeadlineTimer(this.clock, this.onTimer);
     this.startedAt = this.clock();
     this.batch = createReceiveBatch({ maxBatch: options.maxBatch ?? 64, slotSize: 2048 });
     this.retryMs = options.linkRetryMs ?? DEFAULT_LINK_RETRY_MS;
@@ -397,8 +398,6 @@ class SenderRuntime {
   }
 
   private readonly onTimer = (): void => {
-    this.timer = undefined;
-    this.armedAt = undefined;
     if (this.closed !== undefined) return;
     const now = this.clock();
     for (const link of this.links.values()) {
@@ -435,15 +434,7 @@ class SenderRuntime {
         due = due === undefined ? link.retryAt : Math.min(due, link.retryAt);
       }
     }
-    if (due === this.armedAt) return;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.armedAt = due;
-    if (due === undefined || this.closed !== undefined) {
-      this.timer = undefined;
-      return;
-    }
-    this.timer = setTimeout(this.onTimer, Math.max(0, Math.ceil(due - this.clock())));
-    this.timer.unref();
+    this.timer.arm(this.closed === undefined ? due : undefined);
   }
 
   private onEvent(_now: number, event: SenderEvent): void {
@@ -558,8 +549,7 @@ class SenderRuntime {
   }
 
   private async closeOnce(): Promise<void> {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.timer.clear();
     const sockets: Promise<void>[] = [];
     if (this.socket !== undefined) sockets.push(this.socket.close());
     for (const link of this.links.values()) sockets.push(link.release('closed'));
