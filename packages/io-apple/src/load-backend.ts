@@ -1,13 +1,13 @@
 /**
  * Loads the addon and wraps it as an `@bond/io` backend, or says why it cannot.
  */
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  addonUnavailable,
   createBindingBackend,
+  loadAddon,
   MAX_BATCH_LIMIT,
-  NativeBackendUnavailableError,
   type NativeBackendStatus,
   type NativeBinding,
   type NativeHandle,
@@ -73,17 +73,9 @@ export function loadAppleBackend(options: LoadAppleOptions = {}): AppleBackendSt
     );
   }
   const addonPath = options.addonPath ?? defaultAddonPath();
-  let loaded: unknown;
-  try {
-    loaded = createRequire(addonPath)(addonPath);
-  } catch (error) {
-    return unavailable(error instanceof Error ? error : new Error(String(error)), addonPath);
-  }
-  const record = loaded as Record<string, unknown> | null;
-  const missing = BINDING_FUNCTIONS.filter((name) => typeof record?.[name] !== 'function');
-  if (missing.length > 0)
-    return unavailable(new Error(`addon lacks ${missing.join(', ')}`), addonPath);
-  const binding = loaded as AppleBinding;
+  const load = loadAddon<AppleBinding>('@bond/io-apple', addonPath, BINDING_FUNCTIONS);
+  if (load.binding === undefined) return { backend: undefined, ...load };
+  const binding = load.binding;
   const opened: NativeBinding =
     options.plain === true
       ? {
@@ -102,16 +94,8 @@ export function loadAppleBackend(options: LoadAppleOptions = {}): AppleBackendSt
   };
 }
 
-function unavailable(cause: Error, path?: string): AppleBackendStatus {
-  const where = path === undefined ? '' : ` from ${path}`;
-  return {
-    backend: undefined,
-    binding: undefined,
-    loadError: new NativeBackendUnavailableError(
-      `@bond/io-apple addon did not load${where}: ${cause.message}`,
-      { cause },
-    ),
-  };
+function unavailable(cause: Error): AppleBackendStatus {
+  return { backend: undefined, ...addonUnavailable('@bond/io-apple', cause) };
 }
 
 let cached: AppleBackendStatus | undefined;

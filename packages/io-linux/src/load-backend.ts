@@ -1,13 +1,13 @@
 /**
  * Loads the addon and wraps it as an `@bond/io` backend, or says why it cannot.
  */
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  addonUnavailable,
   createBindingBackend,
+  loadAddon,
   MAX_BATCH_LIMIT,
-  NativeBackendUnavailableError,
   type IoBackend,
   type NativeBackendStatus,
   type NativeBinding,
@@ -52,32 +52,14 @@ export function loadLinuxBackend(addonPath: string = defaultAddonPath()): LinuxB
   if (process.platform !== 'linux') {
     return unavailable(new Error(`@bond/io-linux runs on Linux only, not ${process.platform}`));
   }
-  let loaded: unknown;
-  try {
-    loaded = createRequire(addonPath)(addonPath);
-  } catch (error) {
-    return unavailable(error instanceof Error ? error : new Error(String(error)), addonPath);
-  }
-  const record = loaded as Record<string, unknown> | null;
-  const missing = BINDING_FUNCTIONS.filter((name) => typeof record?.[name] !== 'function');
-  if (missing.length > 0) {
-    return unavailable(new Error(`addon lacks ${missing.join(', ')}`), addonPath);
-  }
-  const binding = loaded as LinuxBinding;
-  const backend: IoBackend = createBindingBackend('linux-mmsg', binding, MAX_BATCH_LIMIT);
-  return { backend, binding, loadError: undefined };
+  const load = loadAddon<LinuxBinding>('@bond/io-linux', addonPath, BINDING_FUNCTIONS);
+  if (load.binding === undefined) return { backend: undefined, ...load };
+  const backend: IoBackend = createBindingBackend('linux-mmsg', load.binding, MAX_BATCH_LIMIT);
+  return { backend, binding: load.binding, loadError: undefined };
 }
 
-function unavailable(cause: Error, path?: string): LinuxBackendStatus {
-  const where = path === undefined ? '' : ` from ${path}`;
-  return {
-    backend: undefined,
-    binding: undefined,
-    loadError: new NativeBackendUnavailableError(
-      `@bond/io-linux addon did not load${where}: ${cause.message}`,
-      { cause },
-    ),
-  };
+function unavailable(cause: Error): LinuxBackendStatus {
+  return { backend: undefined, ...addonUnavailable('@bond/io-linux', cause) };
 }
 
 let cached: LinuxBackendStatus | undefined;

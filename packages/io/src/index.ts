@@ -82,6 +82,7 @@ export {
 } from './memory-network.js';
 
 export { createBindingBackend, type NativeBinding, type NativeHandle } from './native-binding.js';
+export { addonUnavailable, loadAddon, type AddonLoad } from './load-addon.js';
 
 export {
   openSocket,
