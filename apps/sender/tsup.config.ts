@@ -1,3 +1,3 @@
 import { createTsupConfig } from '../../tooling/tsup/create-tsup-config.js';
 
-export default createTsupConfig();
+export default createTsupConfig({ entry: { index: 'src/index.ts', bin: 'src/bin.ts' } });

@@ -1,15 +1,56 @@
 /**
  * @bond/sender
  *
- * `bond-sender`: runs next to the encoder, takes its SRT stream on a local UDP port and spreads it over
- * every uplink to an SRTLA receiver. srtla_send-compatible positional arguments, an uplink list file
- * with reload, a status view and HTTP stats.
+ * `bond-sender`: runs next to the encoder, takes its SRT stream on a local UDP port and spreads it
+ * over every uplink to an SRTLA receiver. srtla_send-compatible positional arguments, an uplink
+ * list file reloaded on SIGHUP and on change, a live status view and NDJSON stats.
  *
- * Status: the app builds and is wired into the workspace; the CLI arrives with its issue.
+ * ```ts
+ * import { parseCommandLine, run } from '@bond/sender';
+ *
+ * const command = parseCommandLine(['6000', 'srtla.example', '5000', '/etc/bond/uplinks']);
+ * if (command.kind === 'run') {
+ *   const running = await run(command, { logOutput: process.stderr });
+ *   console.log(running.links().map((link) => link.name));
+ *   await running.close();
+ * }
+ * ```
  *
  * Holds no protocol logic; `src/bin.ts` parses, `src/run.ts` runs.
  *
  * @packageDocumentation
  */
 
-export {};
+export { UsageError, helpText, parseCommandLine, type Command } from './command-line.js';
+export { ConfigFileError, loadConfigFile, parseConfigText } from './config-file.js';
+export { formatDoctor, runDoctor, type DoctorLine } from './doctor.js';
+export { RttFloor, formatStatusLines, linkStatuses, type LinkStatus } from './link-status.js';
+export { createLiveView, type LiveView, type TerminalOutput } from './live-view.js';
+export { createLogger, type AppLogger, type LogOutput } from './logger.js';
+export {
+  VERSION,
+  run,
+  type ActiveLink,
+  type RunDeps,
+  type RunOptions,
+  type RunningSender,
+  type UplinkReloadOutcome,
+} from './run.js';
+export {
+  DEFAULT_SETTINGS,
+  SettingError,
+  parsePriority,
+  resolveSettings,
+  type SenderSettings,
+} from './settings.js';
+export { StatsOutputError } from './stats-json.js';
+export {
+  UplinkFileError,
+  formatUplinkProblem,
+  loadUplinkFile,
+  parseUplinkText,
+  requireUplinks,
+  type Uplink,
+  type UplinkList,
+  type UplinkProblem,
+} from './uplink-file.js';

@@ -1,0 +1,96 @@
+// The bond-sender executable as users run it: the built `dist/bin.js` in its own process (`pnpm
+// build` first). Exit codes, --help, an unusable uplink file, SIGHUP with garbage, clean SIGTERM.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createReceiver } from '@bond/runtime';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { openRecordingSocket, waitFor } from './helpers.js';
+
+const BIN = join(import.meta.dirname, '..', 'dist', 'bin.js');
+const built = existsSync(BIN);
+
+vi.setConfig({ testTimeout: 20_000 });
+
+const stops: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const stop of stops.splice(0).reverse()) await stop();
+});
+
+function start(args: readonly string[]) {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, BOND_IO_BACKEND: '' },
+  });
+  let text = '';
+  child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  const exited = new Promise<number | string>((resolve) => {
+    child.on('exit', (code, signal) => {
+      resolve(code ?? signal ?? 'unknown');
+    });
+  });
+  stops.push(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGKILL');
+    await exited;
+  });
+  return { child, exited, output: () => text };
+}
+
+describe.skipIf(!built)('bond-sender process (needs `pnpm build` for dist/bin.js)', () => {
+  it('prints help (exit 0); exits 2 for bad arguments and for a file of garbage', async () => {
+    const help = start(['--help']);
+    expect(await help.exited).toBe(0);
+    expect(help.output()).toContain('bond-sender SRT_LISTEN_PORT SRTLA_HOST SRTLA_PORT');
+    const bad = start(['6000', 'host', '5000']);
+    expect(await bad.exited).toBe(2);
+    expect(bad.output()).toMatch(/BOND_ERR_USAGE: expected SRT_LISTEN_PORT/);
+    const dir = await mkdtemp(join(tmpdir(), 'bond-sender-bin-'));
+    stops.push(() => rm(dir, { recursive: true, force: true }));
+    await writeFile(join(dir, 'ips'), 'garbage\n');
+    const garbage = start(['6000', '127.0.0.1', '5000', join(dir, 'ips')]);
+    expect(await garbage.exited).toBe(2);
+    expect(garbage.output()).toMatch(/BOND_ERR_UPLINK_FILE: .*ips:1: "garbage"/);
+  });
+
+  it('runs, refuses garbage on SIGHUP and keeps running, and closes on SIGTERM', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bond-sender-bin-'));
+    stops.push(() => rm(dir, { recursive: true, force: true }));
+    const listener = await openRecordingSocket('127.0.0.1');
+    stops.push(() => listener.close());
+    const receiver = await createReceiver({
+      port: 0,
+      address: '127.0.0.1',
+      upstream: { host: '127.0.0.1', port: listener.port },
+    });
+    stops.push(() => receiver.close());
+    const ips = join(dir, 'ips');
+    await writeFile(ips, '127.0.0.2 name=a\n');
+    const probe = await openRecordingSocket('127.0.0.1');
+    const encoderPort = probe.port;
+    await probe.close();
+    const sender = start([
+      String(encoderPort),
+      '127.0.0.1',
+      String(receiver.local.port),
+      ips,
+      '--log-format',
+      'json',
+    ]);
+    await waitFor(() => sender.output().includes('"msg":"link up"'), 'a link up', 10_000);
+    await writeFile(ips, 'garbage\n');
+    sender.child.kill('SIGHUP');
+    await waitFor(
+      () => sender.output().includes('uplink file reload refused'),
+      'the refusal',
+      10_000,
+    );
+    expect(sender.child.exitCode).toBeNull();
+    sender.child.kill('SIGTERM');
+    expect(await sender.exited).toBe(0);
+    expect(sender.output()).toContain('"msg":"sender closed"');
+  });
+});
