@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { formatHostPort } from '@bond/runtime';
 import { dashboardPage } from './dashboard/dashboard-page.js';
-import type { AppLogger } from './logger.js';
+import type { AppLogger } from '@bond/runtime';
 import type { ReceiverMetrics } from './metrics.js';
 import type { HttpAddress } from './settings.js';
 import type { StatsView } from './stats-view.js';

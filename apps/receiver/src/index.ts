@@ -24,7 +24,7 @@
 export { UsageError, helpText, parseCommandLine, type Command } from './command-line.js';
 export { ConfigFileError, loadConfigFile, parseConfigText } from './config-file.js';
 export { formatDoctor, runDoctor, type DoctorLine } from './doctor.js';
-export { createLogger, type AppLogger, type LogOutput } from './logger.js';
+export { createLogger, type AppLogger, type LogOutput } from '@bond/runtime';
 export {
   VERSION,
   run,

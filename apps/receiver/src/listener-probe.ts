@@ -4,7 +4,7 @@
  */
 import { formatEndpoint, probeSrtListener, type SrtProbeResult } from '@bond/runtime';
 import type { Endpoint } from '@bond/io';
-import type { AppLogger } from './logger.js';
+import type { AppLogger } from '@bond/runtime';
 
 export interface ListenerProbeState {
   readonly target: string;

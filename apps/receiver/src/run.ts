@@ -9,7 +9,7 @@ import packageJson from '../package.json' with { type: 'json' };
 import { loadConfigFile } from './config-file.js';
 import { startHttpServer, type StatsHttpServer } from './http-server.js';
 import { watchSrtListener, type ListenerProbe } from './listener-probe.js';
-import { createLogger, type AppLogger, type LogOutput } from './logger.js';
+import { createLogger, type AppLogger, type LogOutput } from '@bond/runtime';
 import { createReceiverMetrics } from './metrics.js';
 import { resolveSettings, type PartialSettings, type ReceiverSettings } from './settings.js';
 import { statsView, type StatsView } from './stats-view.js';

@@ -6,8 +6,9 @@
 import { checkReorder, type ReorderSetting } from '@bond/runtime';
 import { BondError } from '@bond/wire';
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
-export type LogFormat = 'json' | 'text' | 'auto';
+import type { LogFormat, LogLevel } from '@bond/runtime';
+
+export type { LogFormat, LogLevel };
 export type IoBackendChoice = 'auto' | 'native' | 'dgram';
 
 export interface HttpAddress {

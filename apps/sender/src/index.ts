@@ -26,7 +26,7 @@ export { ConfigFileError, loadConfigFile, parseConfigText } from './config-file.
 export { formatDoctor, runDoctor, type DoctorLine } from './doctor.js';
 export { RttFloor, formatStatusLines, linkStatuses, type LinkStatus } from './link-status.js';
 export { createLiveView, type LiveView, type TerminalOutput } from './live-view.js';
-export { createLogger, type AppLogger, type LogOutput } from './logger.js';
+export { createLogger, type AppLogger, type LogOutput } from '@bond/runtime';
 export {
   VERSION,
   run,

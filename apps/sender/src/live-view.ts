@@ -3,7 +3,7 @@
  * end of the screen, draw). Log lines go through {@link LiveView.logOutput} so they print above the
  * block instead of being overwritten by it.
  */
-import type { LogOutput } from './logger.js';
+import type { LogOutput } from '@bond/runtime';
 
 export interface TerminalOutput extends LogOutput {
   /** Width in characters; lines are cut to it so none wraps (wrapping would break the redraw). */

@@ -17,7 +17,7 @@ import packageJson from '../package.json' with { type: 'json' };
 import { loadConfigFile } from './config-file.js';
 import { RttFloor, formatStatusLines, linkStatuses } from './link-status.js';
 import { createLiveView, type LiveView, type TerminalOutput } from './live-view.js';
-import { createLogger, type AppLogger } from './logger.js';
+import { createLogger, type AppLogger } from '@bond/runtime';
 import { resolveSettings, type PartialSettings, type SenderSettings } from './settings.js';
 import { openStatsJson } from './stats-json.js';
 import {

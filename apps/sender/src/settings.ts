@@ -7,8 +7,9 @@ import { isIP } from 'node:net';
 import type { SchedulerName } from '@bond/runtime';
 import { BondError } from '@bond/wire';
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
-export type LogFormat = 'json' | 'text' | 'auto';
+import type { LogFormat, LogLevel } from '@bond/runtime';
+
+export type { LogFormat, LogLevel };
 export type IoBackendChoice = 'auto' | 'native' | 'dgram';
 
 /** `--link-priority NAME|ADDR=PERCENT`: overrides the uplink file's priority for that link. */

@@ -73,6 +73,13 @@ export { formatEndpoint, formatHostPort } from './format-endpoint.js';
 export { loadPlatformNative, selectIoBackend } from './io-selection.js';
 export { silentRuntimeLogger, type RuntimeLogger } from './logger.js';
 export {
+  createLogger,
+  type AppLogger,
+  type LogFormat,
+  type LogLevel,
+  type LogOutput,
+} from './line-logger.js';
+export {
   createReceiver,
   type Receiver,
   type ReceiverGroupSnapshot,

@@ -1,10 +1,12 @@
 /**
- * bond-sender's structured logger: one line per event, JSON (`{"time","level","msg",...fields}`)
- * when the output is not a terminal, `time LEVEL msg key=value ...` when it is. Level and format can
- * change while running (config reload).
+ * The apps' structured logger (bond-sender, bond-receiver, and embedders who want the same lines):
+ * one line per event, JSON (`{"time","level","msg",...fields}`) when the output is not a terminal,
+ * `time LEVEL msg key=value ...` when it is. Level and format can change while running (reload).
  */
-import type { RuntimeLogger } from '@bond/runtime';
-import type { LogFormat, LogLevel } from './settings.js';
+import type { RuntimeLogger } from './logger.js';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+export type LogFormat = 'json' | 'text' | 'auto';
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
 
