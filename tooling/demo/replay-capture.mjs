@@ -150,7 +150,7 @@ function main() {
     console.log(`  ${name.padEnd(16)} ${count}`);
   }
   console.log(
-    '\nThe live bonding demo (bond-sender -> bond-receiver -> SRT listener) replaces this once the apps land.',
+    '\nNext: the live bonding demo (bond-sender -> emulated links -> bond-receiver -> SRT listener) replaces this replay.',
   );
 }
 
