@@ -19,6 +19,7 @@ import {
   decodeSrtHandshake,
   decodeSrtla,
   groupIdMatchesSender,
+  hexToBytes,
   peekSrtControlType,
   peekSrtDataSeq,
   seqDistance,
@@ -35,10 +36,6 @@ const DEFAULT_CAPTURE = join(
 );
 
 const CONTROL_NAMES = new Map(Object.entries(SRT_CONTROL).map(([name, type]) => [type, name]));
-
-function fromHex(hex) {
-  return Uint8Array.from(hex.match(/../g) ?? [], (pair) => Number.parseInt(pair, 16));
-}
 
 /** One line describing a datagram, or undefined for routine traffic that is only counted. */
 function describe(datagram, bytes, state) {
@@ -127,7 +124,7 @@ export function replayCapture(file = DEFAULT_CAPTURE) {
   const counts = new Map();
   const lines = [];
   for (const datagram of capture.datagrams) {
-    const bytes = fromHex(datagram.hex);
+    const bytes = hexToBytes(datagram.hex);
     const name = DATAGRAM_KIND_NAMES[classifyDatagram(bytes)];
     counts.set(name, (counts.get(name) ?? 0) + 1);
     const line = describe(datagram, bytes, state);

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  hexToBytes,
   DATAGRAM_KIND_NAMES,
   DatagramKind,
   SRT_CONTROL,
@@ -41,10 +42,6 @@ const stops: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const stop of stops.splice(0).reverse()) await stop();
 });
-
-function fromHex(hex: string): Uint8Array {
-  return Uint8Array.from(hex.match(/../g) ?? [], (pair) => Number.parseInt(pair, 16));
-}
 
 function kindOf(bytes: Uint8Array): string {
   const name = DATAGRAM_KIND_NAMES[classifyDatagram(bytes)];
@@ -140,11 +137,11 @@ for (const file of SESSIONS) {
             );
           }
           for (; listenerIndex < count && groupSocket !== undefined; listenerIndex++) {
-            listener.socket.send(fromHex(fromListener[listenerIndex]?.hex ?? ''), groupSocket);
+            listener.socket.send(hexToBytes(fromListener[listenerIndex]?.hex ?? ''), groupSocket);
           }
         };
         for (const [index, d] of toReceiver.entries()) {
-          let bytes = fromHex(d.hex);
+          let bytes = hexToBytes(d.hex);
           if (d.hex === realGroupHex && ourReg2 !== undefined) bytes = ourReg2;
           const before = replies();
           peer(d.src).socket.send(bytes, receiver);
@@ -183,7 +180,7 @@ for (const file of SESSIONS) {
         // Registration: the same replies to the same links, in the same order.
         const registration = (kind: string) => kind.startsWith('srtla-reg');
         const realRegistration = realReplies
-          .map((d) => ({ to: d.dst, kind: kindOf(fromHex(d.hex)) }))
+          .map((d) => ({ to: d.dst, kind: kindOf(hexToBytes(d.hex)) }))
           .filter((d) => registration(d.kind));
         expect(realRegistration.map((d) => d.kind)).toEqual([
           'srtla-reg-ngp',
@@ -205,7 +202,7 @@ for (const file of SESSIONS) {
           );
           const real = realReplies
             .filter((d) => d.dst === src && d.kind === 'srtla-ack')
-            .map((d) => fromHex(d.hex));
+            .map((d) => hexToBytes(d.hex));
           expect(ours.length).toBeGreaterThan(0);
           expect(ours.map(decodeSrtlaAck)).toEqual(real.slice(0, ours.length).map(decodeSrtlaAck));
           // Keepalives: one echo per keepalive, on the link it came from.
@@ -217,7 +214,7 @@ for (const file of SESSIONS) {
 
         // SRT ACKs from the listener go to every link (the real receiver did the same).
         const listenerAcks = fromListener.filter(
-          (d) => kindOf(fromHex(d.hex)) === 'srt-ack',
+          (d) => kindOf(hexToBytes(d.hex)) === 'srt-ack',
         ).length;
         await waitFor(
           () =>
@@ -227,7 +224,7 @@ for (const file of SESSIONS) {
           'each SRT ACK on every link',
         );
         const realAckLinks = new Set(
-          realReplies.filter((d) => kindOf(fromHex(d.hex)) === 'srt-ack').map((d) => d.dst),
+          realReplies.filter((d) => kindOf(hexToBytes(d.hex)) === 'srt-ack').map((d) => d.dst),
         );
         expect([...realAckLinks].sort()).toEqual([...peers.keys()].sort());
 

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  hexToBytes,
   DATAGRAM_KIND_NAMES,
   DatagramKind,
   SRT_CONTROL,
@@ -32,10 +33,6 @@ const SESSIONS = [
   'srtla-session-belabox-to-belabox.json',
   'srtla-session-belabox-to-irlserver.json',
 ];
-
-function fromHex(hex: string): Uint8Array {
-  return Uint8Array.from(hex.match(/../g) ?? [], (pair) => Number.parseInt(pair, 16));
-}
 
 function parse(endpoint: string) {
   const colon = endpoint.lastIndexOf(':');
@@ -79,7 +76,7 @@ for (const file of SESSIONS) {
     const realGroupHex = realToSender.find((d) => d.kind === 'srtla-reg2')?.hex;
     let ourReg2: Uint8Array | undefined;
     for (const datagram of datagrams) {
-      let bytes = fromHex(datagram.hex);
+      let bytes = hexToBytes(datagram.hex);
       if (datagram.hop === 'sender<->receiver' && datagram.dir === 'to receiver') {
         if (datagram.hex === realGroupHex && ourReg2 !== undefined) bytes = ourReg2;
         receiver.handleDatagram(datagram.t_ms, parse(datagram.src), bytes);
@@ -110,7 +107,7 @@ for (const file of SESSIONS) {
     it('answers registration with the same replies, in the same order, to the same addresses', () => {
       const registration = (kind: string) => kind.startsWith('srtla-reg');
       const real = realToSender
-        .map((d) => ({ kind: kindOf(fromHex(d.hex)), to: d.dst }))
+        .map((d) => ({ kind: kindOf(hexToBytes(d.hex)), to: d.dst }))
         .filter((d) => registration(d.kind));
       const mine = ours.filter((d) => registration(d.kind)).map(({ kind, to }) => ({ kind, to }));
       expect(real.map((d) => d.kind)).toEqual([
@@ -133,7 +130,7 @@ for (const file of SESSIONS) {
     });
 
     it('replies with only kinds the real receiver also sent', () => {
-      const realKinds = new Set(realToSender.map((d) => kindOf(fromHex(d.hex))));
+      const realKinds = new Set(realToSender.map((d) => kindOf(hexToBytes(d.hex))));
       const ourKinds = new Set(ours.map((d) => d.kind));
       for (const kind of ourKinds) expect(realKinds).toContain(kind);
       for (const kind of [
@@ -148,7 +145,7 @@ for (const file of SESSIONS) {
     });
 
     it('forwards the same kinds to the SRT listener as the real receiver', () => {
-      const realKinds = new Set(realToListener.map((d) => kindOf(fromHex(d.hex))));
+      const realKinds = new Set(realToListener.map((d) => kindOf(hexToBytes(d.hex))));
       const ourKinds = new Set(ourUpstream);
       expect([...ourKinds].sort()).toEqual([...realKinds].sort());
       const dataCount = (list: string[]) => list.filter((k) => k === 'srt-data').length;

@@ -22,6 +22,8 @@
 
 export { BondError, WireDecodeError } from './errors.js';
 
+export { bytesToHex, hexToBytes } from './hex.js';
+
 export {
   SEQ_HALF,
   SEQ_MAX,

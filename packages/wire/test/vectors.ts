@@ -45,15 +45,5 @@ export function loadHandmadeVectors(): readonly HandmadeVector[] {
   return parsed.vectors;
 }
 
-export function fromHex(hex: string): Uint8Array {
-  if (hex.length % 2 !== 0) throw new Error(`odd-length hex string (${hex.length} digits)`);
-  const out = new Uint8Array(hex.length / 2);
-  for (let index = 0; index < out.length; index++) {
-    out[index] = Number.parseInt(hex.slice(2 * index, 2 * index + 2), 16);
-  }
-  return out;
-}
-
-export function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
-}
+/** The captures store datagrams as hex. */
+export { bytesToHex as toHex, hexToBytes as fromHex } from '../src/index.js';
