@@ -69,6 +69,8 @@ export class ReceiverEngine {
   private readonly random: RandomSource;
   private readonly logger: CoreLogger;
   private readonly forwardPathFactory: ForwardPathFactory;
+  /** False with pass-through forwarding: no group's forward path ever holds a datagram. */
+  private readonly forwardPathsHold: boolean;
   private readonly config: {
     maxLinksPerGroup: number;
     maxGroups: number;
@@ -113,6 +115,7 @@ export class ReceiverEngine {
     this.random = options.random;
     this.logger = options.logger ?? silentLogger;
     this.forwardPathFactory = options.forwardPath ?? createPassThroughForwardPath;
+    this.forwardPathsHold = this.forwardPathFactory !== createPassThroughForwardPath;
     this.config = {
       maxLinksPerGroup: count(
         'maxLinksPerGroup',
@@ -136,10 +139,7 @@ export class ReceiverEngine {
       evaluator: evaluatorMode(options.evaluator),
       ackThrottling: options.ackThrottling ?? false,
       capabilities:
-        RECEIVER_CAPABILITY.EVALUATOR |
-        (options.forwardPath !== undefined && options.forwardPath !== createPassThroughForwardPath
-          ? RECEIVER_CAPABILITY.REORDER
-          : 0),
+        RECEIVER_CAPABILITY.EVALUATOR | (this.forwardPathsHold ? RECEIVER_CAPABILITY.REORDER : 0),
     };
   }
 
@@ -407,7 +407,9 @@ export class ReceiverEngine {
 
   /** Expires links and groups and releases held datagrams due at `now`. */
   handleTimeout(now: number): void {
-    for (const group of this.groups.values()) group.forwardPath.handleTimeout(now);
+    if (this.forwardPathsHold) {
+      for (const group of this.groups.values()) group.forwardPath.handleTimeout(now);
+    }
     if (this.nextHousekeepingAt === undefined || now < this.nextHousekeepingAt) return;
     this.nextHousekeepingAt =
       this.groups.size > 0 ? now + this.config.housekeepingIntervalMs : undefined;
@@ -445,6 +447,9 @@ export class ReceiverEngine {
   /** The next instant `handleTimeout` must run, or undefined. */
   pollTimeout(): number | undefined {
     let next = this.nextHousekeepingAt;
+    // The runtime asks after every batch: with pass-through forwarding nothing is ever held, so
+    // there is no per-group deadline to look for.
+    if (!this.forwardPathsHold) return next;
     for (const group of this.groups.values()) {
       const due = group.forwardPath.pollTimeout();
       if (due !== undefined && (next === undefined || due < next)) next = due;
