@@ -41,6 +41,10 @@ Scenario file ("duration" in seconds, every other time in ms, rates in bits/s):
   queueBytes, queueMs, delayMs, jitterMs, lossRate, burst {enter, leave}, outages [[start, end]].
   Per link: name, listen, target, upstreamAddress, up, down, outages (both directions), rebindAtMs.
 
+  A sender whose links all send to one receiver address (bond-sender, srtla_send) uses a gateway:
+  "gateway": { "address": "127.0.0.1", "port": 6000 } at the top level, and per link "from": the
+  sender source address that link carries (e.g. "127.0.0.2"), instead of "listen".
+
 Stops cleanly on SIGINT/SIGTERM. Exit status: 0 done, 2 bad usage or scenario, 1 other errors.`;
 
 export interface CliIo {
@@ -158,6 +162,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     throw error;
   }
 
+  if (emulator.gateway !== undefined) {
+    io.stdout(`linkem: gateway listening on ${emulator.gateway.address}:${emulator.gateway.port}`);
+  }
   for (const link of emulator.links) {
     io.stdout(
       `linkem: ${link.name} listening on ${link.address.address}:${link.address.port} -> ` +

@@ -12,7 +12,13 @@ import {
   type Endpoint,
   type ResolvedOptions,
 } from './options.js';
-import { LinkRelay, type Direction, type LinkStats } from './link-relay.js';
+import {
+  LinkRelay,
+  closeSocket,
+  openGateway,
+  type Direction,
+  type LinkStats,
+} from './link-relay.js';
 import { ReleaseTimer } from './release-timer.js';
 import { createSeededRandom, deriveSeed } from './seeded-random.js';
 
@@ -46,6 +52,10 @@ export interface EmulatedLink {
 
 export interface LinkEmulator {
   readonly links: readonly EmulatedLink[];
+  /** The shared listen endpoint in gateway mode (send every link here), else undefined. */
+  readonly gateway: Endpoint | undefined;
+  /** Gateway mode: datagrams from a source address no link's `from` names (dropped). */
+  unrouted(): number;
   /** The link named `name`. @throws LinkemConfigError when there is none. */
   link(name: string): EmulatedLink;
   /** Counters of every link; still readable after `close()` (the final counters). */
@@ -84,24 +94,44 @@ export async function openResolved(resolved: ResolvedOptions): Promise<LinkEmula
   const wake = (due: number): void => {
     timer.wake(due);
   };
+  // Gateway mode: the sender's source address picks the link.
+  const routes = new Map<string, LinkRelay>();
+  let unrouted = 0;
+  let gateway: Awaited<ReturnType<typeof openGateway>> | undefined;
   try {
+    if (resolved.gateway !== undefined) {
+      gateway = await openGateway(resolved.gateway, (payload, from) => {
+        const relay = routes.get(unmapped(from.address));
+        if (relay === undefined) unrouted++;
+        else relay.fromSender(payload, from);
+      });
+    }
     for (const [i, link] of resolved.links.entries()) {
-      relays.push(
-        await LinkRelay.open(link, {
+      const relay = await LinkRelay.open(
+        link,
+        {
           now,
           wake,
           random: {
             up: createSeededRandom(deriveSeed(resolved.seed, 2 * i)),
             down: createSeededRandom(deriveSeed(resolved.seed, 2 * i + 1)),
           },
-        }),
+        },
+        gateway,
       );
+      relays.push(relay);
+      if (link.from !== undefined) routes.set(unmapped(link.from), relay);
     }
   } catch (error) {
     timer.stop();
     await Promise.all(relays.map((relay) => relay.close()));
+    if (gateway !== undefined) await closeSocket(gateway);
     throw error;
   }
+  const gatewayEndpoint: Endpoint | undefined =
+    gateway === undefined
+      ? undefined
+      : { address: gateway.address().address, port: gateway.address().port };
   origin = performance.now();
 
   const rebindTimers: NodeJS.Timeout[] = [];
@@ -160,6 +190,8 @@ export async function openResolved(resolved: ResolvedOptions): Promise<LinkEmula
   let closed = false;
   return {
     links: handles,
+    gateway: gatewayEndpoint,
+    unrouted: () => unrouted,
     link(name) {
       const found = handles.find((handle) => handle.name === name);
       if (found === undefined) {
@@ -180,6 +212,14 @@ export async function openResolved(resolved: ResolvedOptions): Promise<LinkEmula
       timer.stop();
       for (const rebindTimer of rebindTimers) clearTimeout(rebindTimer);
       await Promise.all(relays.map((relay) => relay.close()));
+      if (gateway !== undefined) await closeSocket(gateway);
     },
   };
+}
+
+/** `::ffff:127.0.0.2` and `127.0.0.2` name one sender address. */
+function unmapped(address: string): string {
+  return address.toLowerCase().startsWith('::ffff:') && address.includes('.')
+    ? address.slice(7)
+    : address;
 }

@@ -4,6 +4,9 @@
  * upstream socket to the real receiver. Replies reaching the upstream socket go through the
  * downlink impairments back to the sender's address, learned from its latest datagram.
  *
+ * With a gateway the listen socket is the emulator's shared one: the emulator hands each datagram
+ * to the link its source address belongs to (`fromSender`), and replies leave from the gateway.
+ *
  * NAT rebinding: `rebind()` moves the upstream socket to a new ephemeral port, so the receiver sees
  * a new source port. Replies to an old port are dropped and counted (`stalePort`), as a carrier NAT
  * would silently drop them.
@@ -85,12 +88,40 @@ function closeSocket(socket: Socket): Promise<void> {
   });
 }
 
+/**
+ * Binds the emulator's shared listen socket and hands each datagram to `route` (gateway mode).
+ *
+ * @throws LinkemBindError when it cannot be bound.
+ */
+export async function openGateway(
+  endpoint: Endpoint,
+  route: (payload: Buffer, from: RemoteInfo) => void,
+): Promise<Socket> {
+  const socket = createSocket(socketType(endpoint.address));
+  swallowErrors(socket);
+  try {
+    await bindSocket(socket, endpoint.address, endpoint.port);
+  } catch (cause) {
+    await closeSocket(socket);
+    throw new LinkemBindError('gateway', 'listen', `${endpoint.address}:${endpoint.port}`, {
+      cause,
+    });
+  }
+  socket.on('message', route);
+  return socket;
+}
+
+/** Closes a socket; resolves when it is closed (or was already). */
+export { closeSocket };
+
 export class LinkRelay {
   readonly name: string;
   readonly target: Endpoint;
   private readonly up: ImpairedDirection;
   private readonly down: ImpairedDirection;
   private readonly listenSocket: Socket;
+  /** The listen socket is the emulator's gateway: not this relay's to close. */
+  private readonly sharedListen: boolean;
   private upstream: Socket;
   private readonly staleSockets: Socket[] = [];
   private readonly upstreamAddress: string;
@@ -106,10 +137,12 @@ export class LinkRelay {
     private readonly context: RelayContext,
     listenSocket: Socket,
     upstream: Socket,
+    sharedListen: boolean,
   ) {
     this.name = link.name;
     this.target = link.target;
     this.listenSocket = listenSocket;
+    this.sharedListen = sharedListen;
     this.upstream = upstream;
     this.upstreamAddress = upstream.address().address;
     this.currentUpstreamPort = upstream.address().port;
@@ -122,9 +155,11 @@ export class LinkRelay {
       if (this.sender !== undefined)
         this.sendFrom(this.listenSocket, payload, this.sender, this.down);
     });
-    listenSocket.on('message', (payload: Buffer, from: RemoteInfo) => {
-      this.onSenderDatagram(payload, from);
-    });
+    if (!sharedListen) {
+      listenSocket.on('message', (payload: Buffer, from: RemoteInfo) => {
+        this.fromSender(payload, from);
+      });
+    }
     this.attachUpstream(upstream);
   }
 
@@ -133,7 +168,14 @@ export class LinkRelay {
    *
    * @throws LinkemBindError when the listen or upstream socket cannot be bound.
    */
-  static async open(link: ResolvedLink, context: RelayContext): Promise<LinkRelay> {
+  static async open(
+    link: ResolvedLink,
+    context: RelayContext,
+    gateway?: Socket,
+  ): Promise<LinkRelay> {
+    if (gateway !== undefined) {
+      return new LinkRelay(link, context, gateway, await LinkRelay.openUpstream(link), true);
+    }
     const listenSocket = createSocket(socketType(link.listen.address));
     swallowErrors(listenSocket);
     try {
@@ -151,7 +193,7 @@ export class LinkRelay {
       await closeSocket(listenSocket);
       throw cause;
     }
-    return new LinkRelay(link, context, listenSocket, upstream);
+    return new LinkRelay(link, context, listenSocket, upstream, false);
   }
 
   private static async openUpstream(link: ResolvedLink, address?: string): Promise<Socket> {
@@ -257,7 +299,11 @@ export class LinkRelay {
     if (this.closed) return;
     this.finalStats = this.stats();
     this.closed = true;
-    const sockets = [this.listenSocket, this.upstream, ...this.staleSockets];
+    const sockets = [
+      ...(this.sharedListen ? [] : [this.listenSocket]),
+      this.upstream,
+      ...this.staleSockets,
+    ];
     this.staleSockets.length = 0;
     await Promise.all(sockets.map(closeSocket));
   }
@@ -285,7 +331,9 @@ export class LinkRelay {
     });
   }
 
-  private onSenderDatagram(payload: Buffer, from: RemoteInfo): void {
+  /** A datagram from the sender (its listen socket's, or the gateway's for this link). */
+  fromSender(payload: Buffer, from: RemoteInfo): void {
+    if (this.closed) return;
     if (this.sender?.port !== from.port || this.sender.address !== from.address) {
       this.sender = { address: from.address, port: from.port };
     }

@@ -3,6 +3,7 @@
  * same checks, so a bad value is reported the same way: a `LinkemConfigError` naming the field
  * (`links[1].up.lossRate`) and saying what it must be.
  */
+import { isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { CapacityTrace, loadTrace } from './capacity-trace.js';
 import { LinkemConfigError, LinkemTraceError } from './errors.js';
@@ -66,10 +67,22 @@ export interface LinkOptions {
   readonly outages?: readonly Outage[];
   /** Times (ms from the emulator's start) at which the upstream source port changes. */
   readonly rebindAtMs?: readonly number[];
+  /**
+   * With a `gateway`: the sender's source IP address whose datagrams take this link (required
+   * then, unique per emulator). A sender whose links all send to one receiver address (as
+   * srtla_send and bond-sender do) gets one emulated path per link this way.
+   */
+  readonly from?: string;
 }
 
 export interface EmulatorOptions {
   readonly links: readonly LinkOptions[];
+  /**
+   * One listen socket for every link, standing in for the receiver: each datagram takes the link
+   * whose `from` is its source address, and replies leave from this socket. Without it, each link
+   * listens on its own address.
+   */
+  readonly gateway?: { readonly address?: string; readonly port?: number };
   /** Seed of every random choice (loss, jitter), so runs are reproducible. Default 1. */
   readonly seed?: number;
 }
@@ -110,6 +123,7 @@ const LINK_FIELDS = [
   'down',
   'outages',
   'rebindAtMs',
+  'from',
 ] as const;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -306,11 +320,15 @@ export interface ResolvedLink {
   readonly up: ResolvedImpairment;
   readonly down: ResolvedImpairment;
   readonly rebindAtMs: readonly number[];
+  /** The sender source address this link carries (gateway mode only). */
+  readonly from: string | undefined;
 }
 
 export interface ResolvedOptions {
   readonly links: readonly ResolvedLink[];
   readonly seed: number;
+  /** The shared listen endpoint (port 0: a free one), when the links share one. */
+  readonly gateway: Endpoint | undefined;
 }
 
 /**
@@ -325,7 +343,18 @@ export function resolveOptions(
   extraFields: readonly string[] = [],
 ): ResolvedOptions {
   const record = expectRecord(value, '(top level)');
-  rejectUnknownFields(record, ['links', 'seed', ...extraFields], '');
+  rejectUnknownFields(record, ['links', 'seed', 'gateway', ...extraFields], '');
+  let gateway: Endpoint | undefined;
+  if (record.gateway !== undefined) {
+    const value = expectRecord(record.gateway, 'gateway');
+    rejectUnknownFields(value, ['address', 'port'], 'gateway');
+    gateway = {
+      address:
+        value.address === undefined ? '127.0.0.1' : address(value.address, 'gateway.address'),
+      port: value.port === undefined ? 0 : port(value.port, 'gateway.port'),
+    };
+  }
+  const sources = new Set<string>();
   const seed =
     record.seed === undefined
       ? 1
@@ -374,8 +403,39 @@ export function resolveOptions(
         `must be a list of times in ms, got ${describe(rebindAtMs)}`,
       );
     }
+    let from: string | undefined;
+    if (gateway === undefined) {
+      if (link.from !== undefined) {
+        throw new LinkemConfigError(
+          `${path}.from`,
+          'only means something with a top-level "gateway"; add one, or remove "from"',
+        );
+      }
+    } else {
+      if (link.listen !== undefined) {
+        throw new LinkemConfigError(
+          `${path}.listen`,
+          'links listen on the shared "gateway"; remove "listen" or the gateway',
+        );
+      }
+      if (link.from === undefined) {
+        throw new LinkemConfigError(
+          `${path}.from`,
+          'is required with a "gateway": the sender source address this link carries',
+        );
+      }
+      from = address(link.from, `${path}.from`);
+      if (isIP(from) === 0) {
+        throw new LinkemConfigError(`${path}.from`, `must be an IP address, got "${from}"`);
+      }
+      if (sources.has(from)) {
+        throw new LinkemConfigError(`${path}.from`, `${from} is taken by an earlier link`);
+      }
+      sources.add(from);
+    }
     return {
       name: link.name,
+      from,
       listen: {
         address:
           listen.address === undefined
@@ -398,5 +458,5 @@ export function resolveOptions(
       ),
     };
   });
-  return { links, seed };
+  return { links, seed, gateway };
 }
