@@ -4,7 +4,7 @@
  * `/api/v1/stats` taken at the same moment. Per-group and per-link series disappear with their group
  * or link. Also the process metrics of `collectDefaultMetrics`.
  */
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { createSnapshotMetrics, snakeCase } from '@bond/app-common/metrics';
 import type { StatsView } from './stats-view.js';
 
 export interface ReceiverMetrics {
@@ -13,27 +13,9 @@ export interface ReceiverMetrics {
   render(view: StatsView): Promise<string>;
 }
 
-const PREFIX = 'bond_receiver_';
-
-/** Counter-shaped totals we set from snapshots (prom-client counters only go up: reset, then inc). */
-class TotalSetter<L extends string> {
-  constructor(private readonly counter: Counter<L>) {}
-  set(labels: Partial<Record<L, string>>, value: number): void {
-    this.counter.inc(labels, Math.max(0, value));
-  }
-  reset(): void {
-    this.counter.reset();
-  }
-}
-
 export function createReceiverMetrics(version: string): ReceiverMetrics {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  const registers = [registry];
-  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
-    new Gauge<L>({ name: PREFIX + name, help, labelNames, registers });
-  const total = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
-    new TotalSetter<L>(new Counter<L>({ name: PREFIX + name, help, labelNames, registers }));
+  const metrics = createSnapshotMetrics('bond_receiver_');
+  const { gauge, total } = metrics;
 
   const info = gauge('info', 'Constant 1; labels say how this receiver runs.', [
     'version',
@@ -143,44 +125,7 @@ export function createReceiverMetrics(version: string): ReceiverMetrics {
     ['group', 'tag', 'outcome'],
   );
 
-  const resettable = [
-    received,
-    receivedBytes,
-    forwarded,
-    forwardedBytes,
-    fromListener,
-    toSenders,
-    registrations,
-    refusals,
-    groupEvents,
-    dropped,
-    groupForwarded,
-    groupForwardedBytes,
-    groupFromListener,
-    linkPackets,
-    linkBytes,
-    linkData,
-    linkEvents,
-    linkAcks,
-    linkKeepalives,
-    reorderPackets,
-  ];
-  const gauges = [
-    info,
-    groups,
-    groupLinks,
-    groupActive,
-    linkRate,
-    linkRtt,
-    linkQueue,
-    linkOffset,
-    reorderHold,
-    reorderHeld,
-  ];
-
   const fill = (view: StatsView) => {
-    for (const metric of resettable) metric.reset();
-    for (const metric of gauges) metric.reset();
     info.set(
       {
         version,
@@ -247,11 +192,11 @@ export function createReceiverMetrics(version: string): ReceiverMetrics {
   };
 
   return {
-    contentType: registry.contentType,
-    async render(view) {
-      fill(view);
-      return registry.metrics();
-    },
+    contentType: metrics.contentType,
+    render: (view) =>
+      metrics.render(() => {
+        fill(view);
+      }),
   };
 }
 
@@ -281,8 +226,4 @@ function reorderStats(forwardPath: unknown): {
   const outcomes: Record<string, number> = {};
   for (const outcome of REORDER_OUTCOMES) outcomes[outcome] = number(outcome);
   return { holdMs: number('holdMs'), held: number('held'), outcomes };
-}
-
-function snakeCase(name: string): string {
-  return name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
 }

@@ -36,7 +36,6 @@ const FLAGS = {
   version: { type: 'boolean', short: 'v' },
   doctor: { type: 'boolean' },
   config: { type: 'string' },
-  http: { type: 'string' },
 } as const;
 
 const POSITIONAL_NAMES = ['srt_listen_port', 'srtla_host', 'srtla_port', 'ips_file'] as const;
@@ -55,11 +54,6 @@ export function parseCommandLine(argv: readonly string[]): Command {
   const { values, positionals } = parsed;
   if (values.help === true) return { kind: 'help' };
   if (values.version === true) return { kind: 'version' };
-  if (values.http !== undefined) {
-    throw new UsageError(
-      '--http is not available yet in bond-sender (stats over HTTP come in a later release); use --stats-json FILE|- instead',
-    );
-  }
   const settings: PartialSettings = {};
   try {
     if (positionals.length === POSITIONAL_NAMES.length) {
@@ -128,8 +122,10 @@ export function helpText(): string {
     'All links down is reported and waited out, never a reason to exit.',
     `On a terminal, a live status view refreshes every ${DEFAULT_SETTINGS.statsIntervalMs / 1000} s; otherwise a status log line every ${DEFAULT_SETTINGS.statusIntervalMs / 1000} s.`,
     'Signals: SIGTERM and SIGINT close every socket and exit; SIGHUP reloads the uplink file (and --config).',
+    'HTTP (--http ADDR:PORT): GET /metrics (Prometheus), /api/v1/stats (the --stats-json document),',
+    '/api/v1/events (server-sent events, one snapshot a second) and / (the live page: per-link rate,',
+    'share, RTT, queueing delay and state; no network beyond this server). Read-only; off by default.',
     'Environment: BOND_IO_BACKEND=auto|native|dgram overrides --io-backend.',
-    'Not available yet: --http (use --stats-json).',
   );
   return `${lines.join('\n')}\n`;
 }

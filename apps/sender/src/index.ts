@@ -3,7 +3,8 @@
  *
  * `bond-sender`: runs next to the encoder, takes its SRT stream on a local UDP port and spreads it
  * over every uplink to an SRTLA receiver. srtla_send-compatible positional arguments, an uplink
- * list file reloaded on SIGHUP and on change, a live status view and NDJSON stats.
+ * list file reloaded on SIGHUP and on change, a live status view, NDJSON stats, and with `--http`
+ * Prometheus `/metrics`, a JSON stats API and a live page.
  *
  * ```ts
  * import { parseCommandLine, run } from '@bond/sender';
@@ -24,8 +25,10 @@
 export { UsageError, helpText, parseCommandLine, type Command } from './command-line.js';
 export { ConfigFileError, loadConfigFile, parseConfigText } from './config-file.js';
 export { formatDoctor, runDoctor, type DoctorLine } from './doctor.js';
+export { startHttpServer, type StatsHttpServer } from './http-server.js';
 export { RttFloor, formatStatusLines, linkStatuses, type LinkStatus } from './link-status.js';
 export { createLiveView, type LiveView, type TerminalOutput } from './live-view.js';
+export { createSenderMetrics } from './metrics.js';
 export { createLogger, type AppLogger, type LogOutput } from '@bond/runtime';
 export {
   VERSION,
@@ -41,8 +44,10 @@ export {
   SettingError,
   parsePriority,
   resolveSettings,
+  type HttpAddress,
   type SenderSettings,
 } from './settings.js';
+export { senderStatsDocument, type SenderStatsDocument } from './stats-document.js';
 export { StatsOutputError } from './stats-json.js';
 export {
   UplinkFileError,

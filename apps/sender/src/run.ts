@@ -2,8 +2,8 @@
  * `run(options, deps)`: bond-sender without the process. Reads the settings and the uplink file,
  * starts the sender (`@bond/runtime`) with one link per uplink, keeps the links in step with the
  * file (SIGHUP's `reload()` and a file watch), shows the live view or logs status lines, writes
- * `--stats-json` snapshots, and returns a handle to reload and close it. `bin.ts` adds only argument
- * parsing, signals and the exit code.
+ * `--stats-json` snapshots, serves HTTP when asked, and returns a handle to reload and close it.
+ * `bin.ts` adds only argument parsing, signals and the exit code.
  */
 import { isIP } from 'node:net';
 import {
@@ -15,10 +15,12 @@ import {
 } from '@bond/runtime';
 import packageJson from '../package.json' with { type: 'json' };
 import { loadConfigFile } from './config-file.js';
-import { RttFloor, formatStatusLines, linkStatuses } from './link-status.js';
+import { startHttpServer, type StatsHttpServer } from './http-server.js';
+import { RttFloor, formatStatusLines } from './link-status.js';
 import { createLiveView, type LiveView, type TerminalOutput } from './live-view.js';
 import { createLogger, type AppLogger } from '@bond/runtime';
 import { resolveSettings, type PartialSettings, type SenderSettings } from './settings.js';
+import { senderStatsDocument, type SenderStatsDocument } from './stats-document.js';
 import { openStatsJson } from './stats-json.js';
 import {
   UplinkFileError,
@@ -72,15 +74,19 @@ export interface UplinkReloadOutcome {
 
 export interface RunningSender {
   readonly sender: Sender;
+  /** The HTTP server (`--http`), with the address it listens on; undefined without `--http`. */
+  readonly http: StatsHttpServer | undefined;
   readonly logger: AppLogger;
   settings(): SenderSettings;
+  /** A stats document now: what `--stats-json` writes and `/api/v1/stats` serves. */
+  stats(): SenderStatsDocument;
   /** The links now running, in file order. */
   links(): readonly ActiveLink[];
   /** Re-reads the uplink file and applies the difference; refuses a file with no valid address. */
   reloadUplinks(): Promise<UplinkReloadOutcome>;
   /** SIGHUP: re-reads the config file's log level and format, then the uplink file. */
   reload(): Promise<UplinkReloadOutcome>;
-  /** Stops the watch, the timers and the sender. Idempotent. */
+  /** Stops the watch, the timers, the HTTP server and the sender. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -194,6 +200,21 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningSe
     throw error;
   }
 
+  // One RTT floor for the view, the status lines, --stats-json and HTTP: queueing delay estimates
+  // agree everywhere.
+  const floor = new RttFloor();
+  const statsDocument = (): SenderStatsDocument => senderStatsDocument(sender.stats(), floor);
+  let http: StatsHttpServer | undefined;
+  if (settings.http !== undefined) {
+    try {
+      http = await startHttpServer(settings.http, statsDocument, VERSION, logger);
+    } catch (error) {
+      await sender.close();
+      await stats?.close();
+      throw error;
+    }
+  }
+
   const applyUplinks = async (): Promise<UplinkReloadOutcome> => {
     let list: UplinkList;
     try {
@@ -302,10 +323,9 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningSe
     },
   });
 
-  const floor = new RttFloor();
   let linksUpBefore: number | undefined;
   const tick = () => {
-    const snapshot = sender.stats();
+    const snapshot = statsDocument();
     stats?.write(snapshot);
     const up = snapshot.linksUp;
     if (linksUpBefore !== undefined && linksUpBefore > 0 && up === 0) {
@@ -316,20 +336,20 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningSe
       logger.info('a link is up again: the stream flows', { linksUp: up });
     }
     linksUpBefore = up;
-    if (view !== undefined) view.show(formatStatusLines(snapshot, linkStatuses(snapshot, floor)));
+    if (view !== undefined) view.show(formatStatusLines(snapshot, snapshot.linkStatus));
   };
   const statsTimer = setInterval(tick, settings.statsIntervalMs);
   const statusTimer =
     view === undefined
       ? setInterval(() => {
-          const snapshot = sender.stats();
+          const snapshot = statsDocument();
           logger.info('status', {
             phase: snapshot.phase,
             linksUp: snapshot.linksUp,
             receiverKind: snapshot.receiverKind,
             packetsFromEncoder: snapshot.packetsFromEncoder,
             droppedNoLink: snapshot.droppedNoLink,
-            links: linkStatuses(snapshot, floor),
+            links: snapshot.linkStatus,
           });
         }, settings.statusIntervalMs)
       : undefined;
@@ -337,8 +357,10 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningSe
   let closing: Promise<void> | undefined;
   return {
     sender,
+    http,
     logger,
     settings: () => settings,
+    stats: statsDocument,
     links: () =>
       [...active.values()].map(({ id, address, name, priority }) => ({
         id,
@@ -369,6 +391,7 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningSe
         if (statusTimer !== undefined) clearInterval(statusTimer);
         await reloading;
         view?.close();
+        await http?.close();
         await sender.close();
         await stats?.close();
       })();

@@ -4,12 +4,13 @@
  * two can never disagree. Precedence: defaults < config file < command line.
  */
 import { isIP } from 'node:net';
+import { HttpAddressError, parseHttpAddress, type HttpAddress } from '@bond/app-common';
 import type { SchedulerName } from '@bond/runtime';
 import { BondError } from '@bond/wire';
 
 import type { LogFormat, LogLevel } from '@bond/runtime';
 
-export type { LogFormat, LogLevel };
+export type { HttpAddress, LogFormat, LogLevel };
 export type IoBackendChoice = 'auto' | 'native' | 'dgram';
 
 /** `--link-priority NAME|ADDR=PERCENT`: overrides the uplink file's priority for that link. */
@@ -44,6 +45,8 @@ export interface SenderSettings {
   readonly statsIntervalMs: number;
   /** Period of the status log lines when the output is not a terminal, ms. */
   readonly statusIntervalMs: number;
+  /** Where the HTTP server (metrics, stats, live page) listens; undefined: no HTTP server. */
+  readonly http: HttpAddress | undefined;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
   readonly ioBackend: IoBackendChoice;
@@ -67,6 +70,7 @@ export const DEFAULT_SETTINGS = {
   statsJson: undefined,
   statsIntervalMs: 1000,
   statusIntervalMs: 10_000,
+  http: undefined,
   logLevel: 'info',
   logFormat: 'auto',
   ioBackend: 'auto',
@@ -220,6 +224,18 @@ export const SETTINGS: Readonly<Record<string, SettingDefinition>> = {
     help: `period of the status log lines when not on a terminal (default ${DEFAULT_SETTINGS.statusIntervalMs / 1000})`,
     apply: (raw, into) => {
       into.statusIntervalMs = seconds('status-interval', raw);
+    },
+  },
+  http: {
+    value: 'ADDR:PORT',
+    help: 'serve /metrics, /api/v1/stats, /api/v1/events and the live page / here (off unless given)',
+    apply: (raw, into) => {
+      try {
+        into.http = parseHttpAddress(raw);
+      } catch (error) {
+        if (error instanceof HttpAddressError) throw new SettingError(error.message);
+        throw error;
+      }
     },
   },
   'log-level': {

@@ -1,10 +1,10 @@
 /**
- * `--stats-json FILE|-`: one JSON object per line (NDJSON), a `SenderSnapshot` with its `time`,
- * appended to FILE or written to stdout.
+ * `--stats-json FILE|-`: one JSON object per line (NDJSON), the stats document (a `SenderSnapshot`
+ * with its `time` and the live view's `linkStatus` rows), appended to FILE or written to stdout.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import type { SenderSnapshot } from '@bond/runtime';
 import { BondError } from '@bond/wire';
+import type { SenderStatsDocument } from './stats-document.js';
 
 /** The stats file cannot be opened; the message names it and why. */
 export class StatsOutputError extends BondError {
@@ -19,21 +19,20 @@ export class StatsOutputError extends BondError {
 }
 
 export interface StatsJsonWriter {
-  write(snapshot: SenderSnapshot): void;
+  write(stats: SenderStatsDocument): void;
   close(): Promise<void>;
 }
 
-/** Opens `target` (`-`: `stdout`) for appending snapshots. */
+/** Opens `target` (`-`: `stdout`) for appending documents. */
 export async function openStatsJson(
   target: string,
   stdout: { write(line: string): unknown },
 ): Promise<StatsJsonWriter> {
-  const line = (snapshot: SenderSnapshot) =>
-    `${JSON.stringify({ time: new Date().toISOString(), ...snapshot })}\n`;
+  const line = (stats: SenderStatsDocument) => `${JSON.stringify(stats)}\n`;
   if (target === '-') {
     return {
-      write: (snapshot) => {
-        stdout.write(line(snapshot));
+      write: (stats) => {
+        stdout.write(line(stats));
       },
       close: () => Promise.resolve(),
     };
@@ -52,8 +51,8 @@ export async function openStatsJson(
     failure = error;
   });
   return {
-    write(snapshot) {
-      if (failure === undefined) stream.write(line(snapshot));
+    write(stats) {
+      if (failure === undefined) stream.write(line(stats));
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -1,9 +1,11 @@
 // The bond-sender executable as users run it: the built `dist/bin.js` in its own process (`pnpm
-// build` first). Exit codes, --help, an unusable uplink file, SIGHUP with garbage, clean SIGTERM.
+// build` first). Exit codes, --help, an unusable uplink file, SIGHUP with garbage, clean SIGTERM,
+// and --http from the build (prom-client and the page come from the built @bond/app-common).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createReceiver } from '@bond/runtime';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -92,5 +94,43 @@ describe.skipIf(!built)('bond-sender process (needs `pnpm build` for dist/bin.js
     sender.child.kill('SIGTERM');
     expect(await sender.exited).toBe(0);
     expect(sender.output()).toContain('"msg":"sender closed"');
+  });
+
+  it('serves /metrics and the live page with --http, and says where', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bond-sender-bin-'));
+    stops.push(() => rm(dir, { recursive: true, force: true }));
+    const ips = join(dir, 'ips');
+    await writeFile(ips, '127.0.0.2 name=a\n');
+    const probe = await openRecordingSocket('127.0.0.1');
+    const encoderPort = probe.port;
+    await probe.close();
+    const tcp = createServer();
+    await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
+    const address = tcp.address();
+    await new Promise<void>((resolve) =>
+      tcp.close(() => {
+        resolve();
+      }),
+    );
+    if (address === null || typeof address === 'string') throw new Error('no TCP port');
+    const http = `127.0.0.1:${address.port}`;
+    // Nothing answers on the SRTLA side (port 9, discard): HTTP works before any link is up.
+    const sender = start([String(encoderPort), '127.0.0.1', '9', ips, '--http', http]);
+    await waitFor(
+      () => sender.output().includes('"msg":"HTTP server listening"'),
+      'the HTTP log line',
+      10_000,
+    );
+    expect(sender.output()).toContain(`"dashboard":"http://${http}/"`);
+    const metrics = await (await fetch(`http://${http}/metrics`)).text();
+    expect(metrics).toMatch(/^bond_sender_links 1$/m);
+    expect(metrics).toMatch(
+      /^bond_sender_link_state\{link="a",address="127\.0\.0\.2",state="up"\} 0$/m,
+    );
+    const page = await (await fetch(`http://${http}/`)).text();
+    expect(page).toContain('<title>bond-sender</title>');
+    expect(page).toMatch(/new EventSource\(["']api\/v1\/events["']\)/);
+    sender.child.kill('SIGTERM');
+    expect(await sender.exited).toBe(0);
   });
 });

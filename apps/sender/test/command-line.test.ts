@@ -81,6 +81,17 @@ describe('parseCommandLine', () => {
     });
   });
 
+  it('reads --http in every accepted form; no HTTP server by default', () => {
+    const positional = ['6000', 'srtla.example', '5000', 'ips'];
+    const http = (value: string) =>
+      resolveSettings(runSettings([...positional, '--http', value]).settings).http;
+    expect(resolveSettings(runSettings(positional).settings).http).toBeUndefined();
+    expect(http('127.0.0.1:8080')).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(http('[::1]:9000')).toEqual({ host: '::1', port: 9000 });
+    expect(http(':9000')).toEqual({ host: '::', port: 9000 });
+    expect(http('localhost:8080')).toEqual({ host: 'localhost', port: 8080 });
+  });
+
   it('answers --help, --version and --doctor', () => {
     expect(parseCommandLine(['--help']).kind).toBe('help');
     expect(parseCommandLine(['-v']).kind).toBe('version');
@@ -89,6 +100,8 @@ describe('parseCommandLine', () => {
     expect(help).toContain('bond-sender SRT_LISTEN_PORT SRTLA_HOST SRTLA_PORT BIND_IPS_FILE');
     expect(help).toContain('10.0.0.2  name=wwan0 priority=50 kind=cellular');
     expect(help).toContain('--scheduler NAME');
+    expect(help).toMatch(/--http ADDR:PORT +serve \/metrics, \/api\/v1\/stats/);
+    expect(help).not.toContain('not available');
   });
 
   it.each([
@@ -101,7 +114,11 @@ describe('parseCommandLine', () => {
     [['--link-name', 'wwan0=x'], /link-name must start with an IP address/],
     [['--listen', 'localhost'], /listen must be an IPv4 or IPv6 address/],
     [['--bogus'], /Unknown option '--bogus'/],
-    [['--http', '127.0.0.1:8080'], /--http is not available yet/],
+    [['--http', 'localhost'], /http must be ADDR:PORT, \[IPV6\]:PORT or :PORT/],
+    [['--http', '::1:8080'], /http must be ADDR:PORT/],
+    [['--http', '127.0.0.1:0'], /http port must be 1\.\.65535, got "0"/],
+    [['--http', '[10.0.0.1]:80'], /"\[10\.0\.0\.1\]" is not an IPv6 address/],
+    [['--http', 'my host:80'], /"my host" is neither an IP address nor a host name/],
   ])('refuses %j with a message', (argv, message) => {
     let caught: unknown;
     try {
@@ -135,10 +152,16 @@ describe('config file', () => {
         ips_file: 'ips',
         'link-priority': ['wifi=20', 'lte=80'],
         scheduler: 'classic',
+        http: '127.0.0.1:8080',
       }),
     );
     const settings = resolveSettings(fromFile, runSettings(['--scheduler', 'adaptive']).settings);
     expect(settings.scheduler).toBe('adaptive');
+    expect(settings.http).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(resolveSettings(fromFile, runSettings(['--http', ':9100']).settings).http).toEqual({
+      host: '::',
+      port: 9100,
+    });
     expect(settings.linkPriorities).toEqual([
       { link: 'wifi', priority: 20 },
       { link: 'lte', priority: 80 },
@@ -151,5 +174,8 @@ describe('config file', () => {
       /config file s\.json: scheduler must be one of/,
     );
     expect(() => parseConfigText('s.json', '{"nope":1}')).toThrow(/unknown setting "nope"/);
+    expect(() => parseConfigText('s.json', '{"http":"8080"}')).toThrow(
+      /config file s\.json: http must be ADDR:PORT/,
+    );
   });
 });

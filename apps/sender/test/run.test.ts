@@ -2,14 +2,12 @@
 // "encoder" sending SRT data, a UDP "SRT listener" behind the receiver. The stream arrives; the
 // uplink file is rewritten (a link removed, another added) without disturbing the link that stays;
 // a file of garbage is refused and the links keep running; --stats-json writes NDJSON.
-import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createReceiver } from '@bond/runtime';
-import { DatagramKind, classifyDatagram, encodeSrtData, peekSrtDataSeq } from '@bond/wire';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { UplinkFileError, run, type RunningSender } from '../src/index.js';
-import { memoryLog, openRecordingSocket, waitFor, type RecordingSocket } from './helpers.js';
+import { UplinkFileError, run } from '../src/index.js';
+import { memoryLog, waitFor } from './helpers.js';
+import { dataSeqs, startBench, tempDir } from './sender-bench.js';
 
 // Real sockets on a shared machine: generous bounds, never timing asserts.
 vi.setConfig({ testTimeout: 20_000 });
@@ -19,118 +17,16 @@ afterEach(async () => {
   for (const stop of stops.splice(0).reverse()) await stop();
 });
 
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'bond-sender-test-'));
-  stops.push(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-async function recordingSocket(address: string): Promise<RecordingSocket> {
-  const socket = await openRecordingSocket(address);
-  stops.push(() => socket.close());
-  return socket;
-}
-
-function srtData(seq: number): Uint8Array {
-  return encodeSrtData(
-    {
-      seq,
-      packetPosition: 3,
-      inOrder: false,
-      encryptionKey: 0,
-      retransmitted: false,
-      messageNumber: (seq % 1000) + 1,
-      timestamp: seq * 1000,
-      destinationSocketId: 0x1234,
-    },
-    new Uint8Array(1316).fill(seq % 256),
-  );
-}
-
-function dataSeqs(listener: RecordingSocket): Set<number> {
-  return new Set(
-    listener.received
-      .filter((datagram) => classifyDatagram(datagram.bytes) === DatagramKind.SrtData)
-      .map((datagram) => peekSrtDataSeq(datagram.bytes)),
-  );
-}
-
-interface Bench {
-  readonly running: RunningSender;
-  readonly log: ReturnType<typeof memoryLog>;
-  readonly listener: RecordingSocket;
-  readonly encoder: RecordingSocket;
-  readonly uplinks: string;
-  readonly dir: string;
-  /** Sends seqs `from`..`to - 1` in chunks, waiting for each chunk at the listener. */
-  stream(from: number, to: number): Promise<void>;
-  /** Link addresses the receiver's group holds. */
-  receiverLinks(): string[];
-}
-
-async function startBench(
-  uplinkText: string,
-  settings: Parameters<typeof run>[0]['settings'] = {},
-): Promise<Bench> {
-  const dir = await tempDir();
-  const uplinks = join(dir, 'uplinks');
-  await writeFile(uplinks, uplinkText);
-  const listener = await recordingSocket('127.0.0.1');
-  const receiver = await createReceiver({
-    port: 0,
-    address: '127.0.0.1',
-    upstream: { host: '127.0.0.1', port: listener.port },
-  });
-  stops.push(() => receiver.close());
-  const log = memoryLog();
-  const running = await run(
-    {
-      settings: {
-        srtListenPort: 0,
-        srtlaHost: '127.0.0.1',
-        srtlaPort: receiver.local.port,
-        ipsFile: uplinks,
-        ...settings,
-      },
-      configFile: undefined,
-    },
-    { logOutput: log, watchDebounceMs: 20 },
-  );
-  stops.push(() => running.close());
-  const encoder = await recordingSocket('127.0.0.1');
-  return {
-    running,
-    log,
-    listener,
-    encoder,
-    uplinks,
-    dir,
-    async stream(from, to) {
-      for (let start = from; start < to; start += 50) {
-        const end = Math.min(to, start + 50);
-        for (let seq = start; seq < end; seq++) {
-          encoder.send(srtData(seq), running.sender.local.port);
-        }
-        await waitFor(
-          () => {
-            const seqs = dataSeqs(listener);
-            for (let seq = start; seq < end; seq++) if (!seqs.has(seq)) return false;
-            return true;
-          },
-          `SRT data ${start}..${end - 1} at the listener`,
-        );
-      }
-    },
-    receiverLinks: () =>
-      (receiver.stats().groups[0]?.links ?? [])
-        .map((link) => link.address.split(':')[0] ?? '')
-        .sort(),
-  };
-}
+const defer = (stop: () => Promise<void>) => {
+  stops.push(stop);
+};
 
 describe('run()', () => {
   it('carries the stream and applies a rewritten uplink file without disturbing the kept link', async () => {
-    const bench = await startBench('127.0.0.2 name=lte-1\n127.0.0.3 name=lte-2 priority=80\n');
+    const bench = await startBench(
+      defer,
+      '127.0.0.2 name=lte-1\n127.0.0.3 name=lte-2 priority=80\n',
+    );
     const { running } = bench;
     expect(running.links().map((link) => [link.name, link.priority])).toEqual([
       ['lte-1', 100],
@@ -181,7 +77,7 @@ describe('run()', () => {
   });
 
   it('refuses a reload whose every line is garbage and keeps the links running', async () => {
-    const bench = await startBench('127.0.0.2\n127.0.0.3\n');
+    const bench = await startBench(defer, '127.0.0.2\n127.0.0.3\n');
     const { running } = bench;
     await waitFor(() => running.sender.stats().linksUp === 2, 'two links up');
     await bench.stream(0, 100);
@@ -204,7 +100,7 @@ describe('run()', () => {
   });
 
   it('refuses to start on a file with no valid address', async () => {
-    const dir = await tempDir();
+    const dir = await tempDir(defer);
     const uplinks = join(dir, 'uplinks');
     await writeFile(uplinks, '# nothing\nnot-an-address\n');
     const started = run(
@@ -219,9 +115,9 @@ describe('run()', () => {
   });
 
   it('writes NDJSON snapshots with --stats-json', async () => {
-    const dir = await tempDir();
+    const dir = await tempDir(defer);
     const statsFile = join(dir, 'stats.ndjson');
-    const bench = await startBench('127.0.0.2 name=a\n127.0.0.3 name=b\n', {
+    const bench = await startBench(defer, '127.0.0.2 name=a\n127.0.0.3 name=b\n', {
       statsJson: statsFile,
       statsIntervalMs: 50,
     });
@@ -245,6 +141,16 @@ describe('run()', () => {
     expect((last?.links as { name: string }[] | undefined)?.map((link) => link.name)).toEqual([
       'a',
       'b',
+    ]);
+    // The live view's rows ride along: the same document as /api/v1/stats.
+    expect(
+      (last?.linkStatus as { name: string; address: string }[] | undefined)?.map((row) => [
+        row.name,
+        row.address,
+      ]),
+    ).toEqual([
+      ['a', '127.0.0.2'],
+      ['b', '127.0.0.3'],
     ]);
   });
 });

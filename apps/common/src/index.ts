@@ -1,0 +1,54 @@
+/**
+ * @bond/app-common
+ *
+ * What bond-sender and bond-receiver share on their HTTP side (`--http ADDR:PORT`), so neither
+ * carries a copy: the address parser, the read-only stats server (`/metrics`, `/api/v1/stats`,
+ * `/api/v1/events`, the live page at `/`), and the live page's frame, styles and browser kit (DOM
+ * helpers, history, SVG line chart, the event subscription). The Prometheus helpers, which load
+ * prom-client, are the separate entry `@bond/app-common/metrics`.
+ *
+ * ```ts
+ * import { dashboardDocument, parseHttpAddress, startStatsHttpServer } from '@bond/app-common';
+ *
+ * const server = await startStatsHttpServer({
+ *   listen: parseHttpAddress('127.0.0.1:8080'),
+ *   stats: () => app.stats(),
+ *   metrics: { contentType: 'text/plain', render: async (stats) => `up ${stats.up}\n` },
+ *   page: dashboardDocument({ title: 'my app', main: (kit) => kit.subscribe(render) }),
+ *   logger,
+ * });
+ * console.log(`page at http://${server.address}/`);
+ * await server.close();
+ * ```
+ *
+ * Private to the monorepo: the apps load it at run time as a workspace dependency.
+ *
+ * @packageDocumentation
+ */
+
+export {
+  BASE_STYLE,
+  dashboardDocument,
+  type DashboardDocumentOptions,
+} from './dashboard/dashboard-document.js';
+export {
+  dashboardKit,
+  type ChartSeries,
+  type DashboardKit,
+  type LineChartOptions,
+  type SampleHistory,
+} from './dashboard/dashboard-kit.js';
+export {
+  HTTP_ADDRESS_FORMS,
+  HttpAddressError,
+  parseHttpAddress,
+  type HttpAddress,
+} from './http-address.js';
+export {
+  EVENT_INTERVAL_MS,
+  HttpListenError,
+  startStatsHttpServer,
+  type StatsHttpServer,
+  type StatsHttpServerOptions,
+  type StatsMetrics,
+} from './stats-http-server.js';

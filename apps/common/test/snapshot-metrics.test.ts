@@ -1,0 +1,41 @@
+// Prometheus from snapshots: each render starts from nothing, so totals equal the snapshot's values
+// (not their sum over scrapes) and series of things that are gone disappear.
+import { describe, expect, it } from 'vitest';
+import { createSnapshotMetrics, snakeCase } from '../src/snapshot-metrics.js';
+
+describe('createSnapshotMetrics', () => {
+  it('sets totals and gauges from each snapshot alone, dropping series that are gone', async () => {
+    const metrics = createSnapshotMetrics('test_', { processMetrics: false });
+    const packets = metrics.total('packets_total', 'Packets.', ['link']);
+    const rate = metrics.gauge('rate', 'Rate.', ['link']);
+    const fill = (links: Record<string, number>) => () => {
+      for (const [link, value] of Object.entries(links)) {
+        packets.set({ link }, value);
+        rate.set({ link }, value / 10);
+      }
+    };
+    const first = await metrics.render(fill({ a: 10, b: 20 }));
+    expect(first).toContain('test_packets_total{link="a"} 10');
+    expect(first).toContain('test_packets_total{link="b"} 20');
+    expect(first).toContain('test_rate{link="b"} 2');
+    const second = await metrics.render(fill({ b: 25, c: -3 }));
+    expect(second).toContain('test_packets_total{link="b"} 25');
+    expect(second).toContain('test_packets_total{link="c"} 0');
+    expect(second).toContain('test_rate{link="c"} -0.3');
+    expect(second).not.toContain('link="a"');
+    expect(second).toContain('# TYPE test_packets_total counter');
+    expect(second).toContain('# TYPE test_rate gauge');
+    expect(second).not.toContain('process_cpu_user_seconds_total');
+    expect(metrics.contentType).toMatch(/^text\/plain/);
+  });
+
+  it('adds the process metrics by default', async () => {
+    const metrics = createSnapshotMetrics('test_');
+    expect(await metrics.render(() => undefined)).toContain('process_cpu_user_seconds_total');
+  });
+
+  it('names stats fields as label values', () => {
+    expect(snakeCase('droppedNoLink')).toBe('dropped_no_link');
+    expect(snakeCase('plain')).toBe('plain');
+  });
+});

@@ -1,0 +1,158 @@
+/**
+ * The live page's code. {@link dashboardMain} runs in the page with `@bond/app-common`'s
+ * {@link DashboardKit} (its source text is inlined by `dashboard-page.ts`), so it must be
+ * self-contained: it may use types from other modules but no imported values, and nothing from
+ * Node. For each `stats` event it redraws the links: the share of the send rate, charts of every
+ * link's bitrate, RTT and queueing delay over the last two minutes, and a table of link state,
+ * share, rate, RTT, queueing delay, in flight, loss and packets.
+ */
+import type { DashboardKit } from '@bond/app-common';
+import type { LinkStatus } from '../link-status.js';
+import type { SenderStatsDocument } from '../stats-document.js';
+
+export function dashboardMain(kit: DashboardKit): void {
+  const { element, format } = kit;
+  const bitrates = kit.createHistory();
+  const rtts = kit.createHistory();
+  const queues = kit.createHistory();
+  const msTick = (value: number) => `${Math.round(value)} ms`;
+
+  function shareBar(rows: readonly LinkStatus[]): HTMLElement {
+    const bar = element('div', undefined, 'share-bar');
+    bar.setAttribute('role', 'img');
+    bar.setAttribute(
+      'aria-label',
+      `share of the send rate: ${rows.map((row) => `${row.name} ${row.sharePercent.toFixed(0)}%`).join(', ')}`,
+    );
+    rows.forEach((row, index) => {
+      const part = element('span');
+      part.style.width = `${row.sharePercent.toFixed(2)}%`;
+      part.style.background = kit.color(index);
+      part.title = `${row.name}: ${format.percent(row.sharePercent)}`;
+      bar.appendChild(part);
+    });
+    return bar;
+  }
+
+  function renderLinks(stats: SenderStatsDocument): HTMLElement {
+    const card = element('section', undefined, 'links');
+    const title = element('h2', 'Links ');
+    title.appendChild(element('span', stats.phase, `badge ${stats.phase}`));
+    card.appendChild(title);
+    card.appendChild(
+      element(
+        'p',
+        `scheduler ${stats.scheduler} · receiver ${stats.receiver} (${stats.receiverKind}) · ` +
+          `encoder ${stats.encoder ?? '–'} · IO ${stats.backend}` +
+          (stats.refusedReason === undefined ? '' : ` · refused: ${stats.refusedReason}`),
+        'meta',
+      ),
+    );
+    const rows = stats.linkStatus;
+    if (rows.length === 0) {
+      card.appendChild(element('p', 'No links.', 'empty'));
+      return card;
+    }
+    card.appendChild(shareBar(rows));
+    const series = (history: typeof bitrates, value: (row: LinkStatus) => number) =>
+      rows.map((row, index) => ({
+        samples: history.push(String(row.id), value(row)),
+        color: kit.color(index),
+      }));
+    const charts = element('div', undefined, 'charts');
+    charts.appendChild(
+      kit.lineChart({
+        series: series(bitrates, (row) => row.rateBitsPerSec),
+        caption: 'last 2 minutes: send rate per link',
+        label: 'send rate per link',
+        floor: 1e5,
+        tick: format.bitrateTick,
+        className: 'bitrate',
+      }),
+    );
+    charts.appendChild(
+      kit.lineChart({
+        series: series(rtts, (row) => row.rttMs ?? 0),
+        caption: 'RTT per link',
+        label: 'RTT per link',
+        floor: 20,
+        tick: msTick,
+        className: 'rtt',
+      }),
+    );
+    charts.appendChild(
+      kit.lineChart({
+        series: series(queues, (row) => row.queueDelayMs ?? 0),
+        caption: 'queueing delay per link',
+        label: 'queueing delay per link',
+        floor: 10,
+        tick: msTick,
+        className: 'queue',
+      }),
+    );
+    card.appendChild(charts);
+
+    const table = element('table');
+    table.appendChild(
+      kit.headRow([
+        '',
+        'link',
+        'address',
+        'state',
+        'priority',
+        'share',
+        'rate',
+        'RTT',
+        'queueing delay',
+        'in flight',
+        'loss',
+        'packets',
+        'retransmitted',
+      ]),
+    );
+    const byId = new Map(stats.links.map((link) => [link.id, link]));
+    rows.forEach((row, index) => {
+      const link = byId.get(row.id);
+      const tr = element('tr');
+      tr.dataset.linkId = String(row.id);
+      tr.dataset.linkAddress = row.address;
+      tr.appendChild(kit.swatch(index));
+      tr.appendChild(element('td', row.name, 'name'));
+      tr.appendChild(element('td', row.address, 'address'));
+      const state = element('td', row.state, `state ${row.state}`);
+      if (link?.socket.failure !== undefined) state.title = link.socket.failure;
+      tr.appendChild(state);
+      tr.appendChild(element('td', `${row.priority}%`));
+      tr.appendChild(element('td', format.percent(row.sharePercent), 'share'));
+      tr.appendChild(element('td', format.bitrate(row.rateBitsPerSec), 'bitrate'));
+      tr.appendChild(element('td', format.ms(row.rttMs), 'rtt'));
+      tr.appendChild(element('td', format.ms(row.queueDelayMs), 'queue'));
+      tr.appendChild(element('td', format.count(row.inFlight)));
+      tr.appendChild(element('td', format.percent(row.lossPercent)));
+      tr.appendChild(element('td', format.count(link?.engine?.packetsSent ?? 0), 'packets'));
+      tr.appendChild(element('td', format.count(link?.engine?.packetsRetransmitted ?? 0)));
+      table.appendChild(tr);
+    });
+    card.appendChild(table);
+    return card;
+  }
+
+  function render(stats: SenderStatsDocument): void {
+    const allDown = stats.linksUp === 0 && stats.links.length > 0;
+    kit.summary.className = allDown ? 'alert' : '';
+    kit.summary.textContent =
+      (allDown ? 'ALL LINKS DOWN: the stream is dropped until one comes back · ' : '') +
+      `listening on ${stats.listen} → receiver ${stats.receiver} · ${stats.phase} · ` +
+      `links up ${stats.linksUp}/${stats.links.length} · ` +
+      `${format.count(stats.packetsFromEncoder)} packets from the encoder · ` +
+      `${format.count(stats.droppedNoLink)} dropped (no link) · up ${Math.round(stats.uptimeMs / 1000)} s`;
+    kit.content.replaceChildren(renderLinks(stats));
+    const live = new Set(stats.linkStatus.map((row) => String(row.id)));
+    for (const history of [bitrates, rtts, queues]) history.keep(live);
+  }
+
+  // The server sends its own stats document: parsed JSON of that type.
+  kit.subscribe((stats) => {
+    render(stats as SenderStatsDocument);
+  });
+}
