@@ -11,7 +11,7 @@ const conditions = ['bond-source', 'node', 'import', 'module', 'default'];
 
 const projectDirs = ['packages', 'apps']
   .flatMap((group) => readdirSync(join(root, group)).map((name) => `${group}/${name}`))
-  .concat('tooling', 'tooling/linkem')
+  .concat('tooling', 'tooling/linkem', 'tooling/stand')
   .filter((dir) => existsSync(join(root, dir, 'package.json')));
 
 export default defineConfig({
