@@ -6,12 +6,11 @@
 // CPU is this process's own (process.cpuUsage), divided by datagrams delivered.
 //
 // Usage: node tooling/bench/io-bench.mjs [--rates 50000,100000,200000,400000,800000] [--seconds 2]
-//          [--rounds 3] [--json FILE]
+//          [--rounds 3] [--directions receive,send] [--json FILE] [--svg DIR]
 // Needs `pnpm build` first (the built @bond/io and @bond/io-linux) and a C compiler.
 // Loopback only (127.0.0.1); every round is bounded in time.
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { cpus } from 'node:os';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 // The built packages, by path: the benchmark measures what ships, and tooling/ declares no
@@ -23,6 +22,8 @@ import {
   dgramBackend,
 } from '../../packages/io/dist/index.js';
 import { loadLinuxBackend } from '../../packages/io-linux/dist/index.js';
+import { compileTool } from './lib/processes.mjs';
+import { markdownTable, median, outputOptions, writeOutputs } from './lib/results.mjs';
 
 const SIZE = 1332; // SRT data datagram size (benchmarks.md)
 const ADDRESS = '127.0.0.1';
@@ -33,7 +34,7 @@ const { values } = parseArgs({
     rates: { type: 'string', default: '50000,100000,200000,400000,800000' },
     seconds: { type: 'string', default: '2' },
     rounds: { type: 'string', default: '3' },
-    json: { type: 'string' },
+    ...outputOptions,
     directions: { type: 'string', default: 'receive,send' },
   },
 });
@@ -49,14 +50,7 @@ if (
   throw new Error('--rates must be positive, --seconds in (0, 30], --rounds in [1, 15]');
 }
 
-const here = import.meta.dirname;
-const tool = join(here, 'build', 'udp-tool');
-mkdirSync(join(here, 'build'), { recursive: true });
-const compiled = spawnSync('cc', ['-O2', '-o', tool, join(here, 'udp-tool.c')], {
-  stdio: 'inherit',
-});
-if (compiled.status !== 0)
-  throw new Error('cannot compile tooling/bench/udp-tool.c (is a C compiler installed?)');
+const tool = compileTool('udp-tool');
 
 const linux = loadLinuxBackend();
 if (linux.backend === undefined)
@@ -147,12 +141,6 @@ async function sendRound(backend, rate) {
   return { offered, delivered: result.received ?? 0, cpuMicros: used.user + used.system };
 }
 
-const median = (list) => {
-  const sorted = [...list].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
-
 const rows = [];
 for (const direction of directions) {
   for (const rate of rates) {
@@ -210,23 +198,41 @@ const fmt = (n, digits = 0) =>
 console.log(
   `\nbond IO benchmark: ${SIZE}-byte datagrams on loopback, ${seconds} s per round, median of ${rounds} rounds`,
 );
-console.log('direction | offered pps | backend    | delivered pps | loss %  | CPU us/pkt');
-console.log('----------|-------------|------------|---------------|---------|-----------');
-for (const r of rows) {
-  console.log(
-    `${r.direction.padEnd(9)} | ${fmt(r.offeredPps).padStart(11)} | ${r.backend.padEnd(10)} | ${fmt(r.deliveredPps).padStart(13)} | ${fmt(r.lossPercent, 2).padStart(7)} | ${fmt(r.cpuMicrosPerPacket, 3).padStart(9)}`,
-  );
-}
-console.log('\nlinux-mmsg / dgram (same run): delivered pps ratio, CPU per packet ratio');
-for (const s of summary) {
-  console.log(
-    `${s.direction.padEnd(9)} ${fmt(s.offeredPps).padStart(9)} pps: pps x${fmt(s.ppsRatio, 2)}, CPU/pkt x${fmt(s.cpuRatio, 3)}${s.dgramSaturated ? '   <- dgram saturates here' : ''}`,
-  );
-}
-if (values.json !== undefined) {
-  writeFileSync(
-    values.json,
-    `${JSON.stringify({ size: SIZE, seconds, rounds, rows, summary }, null, 2)}\n`,
-  );
-  console.log(`\nJSON: ${values.json}`);
-}
+console.log(
+  `\n${markdownTable(
+    ['direction', 'offered pps', 'backend', 'delivered pps', 'loss %', 'CPU us/pkt'],
+    rows.map((r) => [
+      r.direction,
+      fmt(r.offeredPps),
+      r.backend,
+      fmt(r.deliveredPps),
+      fmt(r.lossPercent, 2),
+      fmt(r.cpuMicrosPerPacket, 3),
+    ]),
+  )}`,
+);
+console.log('\nlinux-mmsg / dgram (same run): delivered pps ratio, CPU per packet ratio\n');
+console.log(
+  markdownTable(
+    ['direction', 'offered pps', 'pps ratio', 'CPU/pkt ratio', 'dgram saturates'],
+    summary.map((s) => [
+      s.direction,
+      fmt(s.offeredPps),
+      `x${fmt(s.ppsRatio, 2)}`,
+      `x${fmt(s.cpuRatio, 3)}`,
+      s.dgramSaturated ? 'here' : '',
+    ]),
+  ),
+);
+writeOutputs(
+  {
+    benchmark: 'batched-io',
+    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version },
+    size: SIZE,
+    seconds,
+    rounds,
+    rows,
+    summary,
+  },
+  values,
+);

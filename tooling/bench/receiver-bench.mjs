@@ -8,15 +8,22 @@
 // /proc/<pid>/stat over the sending window, divided by packets delivered to the sink.
 //
 // Usage: node tooling/bench/receiver-bench.mjs [--rates 20000,50000,100000,200000]
-//          [--groups 1,10,100] [--links 2] [--seconds 2] [--rounds 3] [--json FILE]
+//          [--groups 1,10,100] [--links 2] [--seconds 2] [--rounds 3] [--json FILE] [--svg DIR]
 // Needs `pnpm build` first (apps/receiver/dist) and a C compiler. Linux only (/proc). Loopback only
 // (127.0.0.0/8); every process is bounded in time and stopped at the end of its round.
-import { spawn, spawnSync } from 'node:child_process';
-import { createSocket } from 'node:dgram';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
+import {
+  builtEntry,
+  compileTool,
+  cpuSeconds,
+  freeUdpPort,
+  lastNumber as number,
+  sleep,
+  startChild as start,
+  stopAll,
+} from './lib/processes.mjs';
+import { markdownTable, median, outputOptions, writeOutputs } from './lib/results.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -25,7 +32,7 @@ const { values } = parseArgs({
     links: { type: 'string', default: '2' },
     seconds: { type: 'string', default: '2' },
     rounds: { type: 'string', default: '3' },
-    json: { type: 'string' },
+    ...outputOptions,
   },
 });
 const rates = values.rates.split(',').map(Number);
@@ -45,144 +52,58 @@ if (
   );
 }
 
-const here = import.meta.dirname;
-const root = join(here, '..', '..');
-const bin = join(root, 'apps', 'receiver', 'dist', 'bin.js');
-if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`pnpm build\` first`);
-const tool = join(here, 'build', 'receiver-tool');
-mkdirSync(join(here, 'build'), { recursive: true });
-const compiled = spawnSync('cc', ['-O2', '-o', tool, join(here, 'receiver-tool.c')], {
-  stdio: 'inherit',
-});
-if (compiled.status !== 0) {
-  throw new Error('cannot compile tooling/bench/receiver-tool.c (is a C compiler installed?)');
-}
-const ticksPerSecond = Number(spawnSync('getconf', ['CLK_TCK']).stdout.toString().trim()) || 100;
+const bin = builtEntry('apps/receiver/dist/bin.js');
+const tool = compileTool('receiver-tool');
 
-/** A child process whose output lines can be awaited; killed after `limitSeconds` at most. */
-function start(command, args, limitSeconds) {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines = [];
-  const waiters = [];
-  const onLine = (line) => {
-    lines.push(line);
-    for (const waiter of [...waiters]) {
-      if (waiter.pattern.test(line)) {
-        waiters.splice(waiters.indexOf(waiter), 1);
-        waiter.resolve(line);
-      }
-    }
-  };
-  createInterface({ input: child.stdout }).on('line', onLine);
-  createInterface({ input: child.stderr }).on('line', onLine);
-  const exited = new Promise((resolve) => child.on('exit', resolve));
-  const limit = setTimeout(() => child.kill('SIGKILL'), limitSeconds * 1000);
-  void exited.then(() => clearTimeout(limit));
-  return {
-    child,
-    lines,
-    exited,
-    line(pattern, timeoutMs = 10_000) {
-      const seen = lines.find((line) => pattern.test(line));
-      if (seen !== undefined) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        const waiter = {
-          pattern,
-          resolve: (line) => {
-            clearTimeout(timer);
-            resolve(line);
-          },
-        };
-        waiters.push(waiter);
-        const timer = setTimeout(() => {
-          const index = waiters.indexOf(waiter);
-          if (index >= 0) {
-            waiters.splice(index, 1);
-            reject(
-              new Error(
-                `${command} ${args[0]}: no "${pattern}" in ${timeoutMs} ms: ${lines.join(' | ')}`,
-              ),
-            );
-          }
-        }, timeoutMs);
-      });
-    },
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
-/** utime + stime of `pid`, seconds. */
-function cpuSeconds(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
-}
-
-async function freeUdpPort() {
-  const socket = createSocket('udp4');
-  await new Promise((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise((resolve) => socket.close(resolve));
-  return port;
-}
-
-const number = (line) => Number(line.split(' ').at(-1));
 const limit = seconds + 15;
 
 /** One round of one system: returns sent, delivered and the forwarder's CPU seconds. */
 async function round(system, rate, groups) {
-  const sink = start(tool, ['sink', String(limit)], limit + 2);
-  const sinkPort = number(await sink.line(/^port /));
+  let sink;
   let forwarder;
-  let port;
-  let backend = 'recvmmsg/sendmmsg';
-  if (system === 'c-forwarder') {
-    forwarder = start(tool, ['forward', String(sinkPort), String(limit)], limit + 2);
-    port = number(await forwarder.line(/^port /));
-  } else {
-    port = await freeUdpPort();
-    forwarder = start(
-      process.execPath,
-      [bin, String(port), '127.0.0.1', String(sinkPort), '--listen', '127.0.0.1'],
+  let load;
+  try {
+    sink = start(tool, ['sink', String(limit)], limit + 2);
+    const sinkPort = number(await sink.line(/^port /));
+    let port;
+    let backend = 'recvmmsg/sendmmsg';
+    if (system === 'c-forwarder') {
+      forwarder = start(tool, ['forward', String(sinkPort), String(limit)], limit + 2);
+      port = number(await forwarder.line(/^port /));
+    } else {
+      port = await freeUdpPort();
+      forwarder = start(
+        process.execPath,
+        [bin, String(port), '127.0.0.1', String(sinkPort), '--listen', '127.0.0.1'],
+        limit + 2,
+      );
+      const ready = JSON.parse(await forwarder.line(/"msg":"receiver listening"/));
+      backend = ready.backend;
+    }
+    load = start(
+      tool,
+      [
+        'load',
+        String(port),
+        String(rate),
+        String(seconds),
+        String(groups),
+        String(links),
+        system === 'bond' ? '1' : '0',
+      ],
       limit + 2,
     );
-    forwarder.child.stdout.resume();
-    const ready = JSON.parse(await forwarder.line(/"msg":"receiver listening"/));
-    backend = ready.backend;
+    await load.line(/^registered/, 20_000);
+    const before = cpuSeconds(forwarder.child.pid);
+    const sent = number(await load.line(/^sent /, (seconds + 5) * 1000));
+    await sleep(300);
+    const cpu = cpuSeconds(forwarder.child.pid) - before;
+    const delivered = number(await sink.line(/^received /, 5000));
+    return { sent, delivered, cpu, backend };
+  } finally {
+    await stopAll(forwarder, load, sink);
   }
-  const load = start(
-    tool,
-    [
-      'load',
-      String(port),
-      String(rate),
-      String(seconds),
-      String(groups),
-      String(links),
-      system === 'bond' ? '1' : '0',
-    ],
-    limit + 2,
-  );
-  await load.line(/^registered/, 20_000);
-  const before = cpuSeconds(forwarder.child.pid);
-  const sent = number(await load.line(/^sent /, (seconds + 5) * 1000));
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  const cpu = cpuSeconds(forwarder.child.pid) - before;
-  const delivered = number(await sink.line(/^received /, 5000));
-  await forwarder.stop();
-  await load.stop();
-  await sink.stop();
-  return { sent, delivered, cpu, backend };
 }
-
-const median = (list) => {
-  const sorted = [...list].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 
 const systems = ['c-forwarder', 'bond'];
 const results = [];
@@ -226,32 +147,54 @@ for (const groups of groupCounts) {
   }
 }
 
-const header = `| groups | offered pps | bond delivered pps | bond loss % | bond CPU us/pkt | C delivered pps | C loss % | C CPU us/pkt | CPU ratio bond/C |`;
-const lines = [
-  `receiver forwarding: ${links} links per group, 1332-byte SRT data, ${seconds} s x ${rounds} rounds (medians), bond IO backend: ${results[0]?.bond.backend}`,
-  '',
-  header,
-  `|${header
-    .split('|')
-    .slice(1, -1)
-    .map(() => '---')
-    .join('|')}|`,
-  ...results.map(
-    (row) =>
-      `| ${row.groups} | ${row.offeredPps} | ${row.bond.deliveredPps} | ${row.bond.lossPercent} | ${row.bond.cpuUsPerPacket} | ${row['c-forwarder'].deliveredPps} | ${row['c-forwarder'].lossPercent} | ${row['c-forwarder'].cpuUsPerPacket} | ${row.cpuRatio} |`,
+console.log(
+  `receiver forwarding: ${links} links per group, 1332-byte SRT data, ${seconds} s x ${rounds} rounds (medians), bond IO backend: ${results[0]?.bond.backend}\n`,
+);
+console.log(
+  markdownTable(
+    [
+      'groups',
+      'offered pps',
+      'bond delivered pps',
+      'bond loss %',
+      'bond CPU us/pkt',
+      'C delivered pps',
+      'C loss %',
+      'C CPU us/pkt',
+      'CPU ratio bond/C',
+    ],
+    results.map((row) => [
+      row.groups,
+      row.offeredPps,
+      row.bond.deliveredPps,
+      row.bond.lossPercent,
+      row.bond.cpuUsPerPacket,
+      row['c-forwarder'].deliveredPps,
+      row['c-forwarder'].lossPercent,
+      row['c-forwarder'].cpuUsPerPacket,
+      row.cpuRatio,
+    ]),
   ),
-  '',
-  '| groups | highest clean rate bond (pps, < 0.1% loss) | highest clean rate C | ratio |',
-  '|---|---|---|---|',
-  ...groupCounts.map((groups) => {
-    const c = clean[groups]['c-forwarder'];
-    return `| ${groups} | ${clean[groups].bond} | ${c} | ${c === 0 ? '-' : (clean[groups].bond / c).toFixed(2)} |`;
-  }),
-];
-process.stdout.write(`${lines.join('\n')}\n`);
-if (values.json !== undefined) {
-  writeFileSync(
-    values.json,
-    `${JSON.stringify({ benchmark: 'receiver-forwarding', links, seconds, rounds, results, highestCleanRate: clean }, null, 2)}\n`,
-  );
-}
+);
+console.log('');
+console.log(
+  markdownTable(
+    ['groups', 'highest clean rate bond (pps, < 0.1% loss)', 'highest clean rate C', 'ratio'],
+    groupCounts.map((groups) => {
+      const c = clean[groups]['c-forwarder'];
+      return [groups, clean[groups].bond, c, c === 0 ? '-' : (clean[groups].bond / c).toFixed(2)];
+    }),
+  ),
+);
+writeOutputs(
+  {
+    benchmark: 'receiver-forwarding',
+    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version },
+    links,
+    seconds,
+    rounds,
+    results,
+    highestCleanRate: clean,
+  },
+  values,
+);

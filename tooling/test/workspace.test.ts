@@ -32,6 +32,7 @@ describe('workspace packages', () => {
   it('has the packages and apps the architecture names', () => {
     const names = workspaces.map((dir) => readPackage(dir).name).sort();
     expect(names).toEqual([
+      '@bond/app-common',
       '@bond/core',
       '@bond/io',
       '@bond/io-apple',
@@ -90,7 +91,12 @@ describe('workspace packages', () => {
     const apps = workspaces.map(readPackage).filter((pkg) => pkg.private === true);
     expect(config.fixed).toHaveLength(1);
     expect([...(config.fixed[0] ?? [])].sort()).toEqual(publishable.map((p) => p.name).sort());
-    expect(apps.map((p) => p.name).sort()).toEqual(['@bond/receiver', '@bond/sender']);
+    // The apps and what only they share (`apps/common`).
+    expect(apps.map((p) => p.name).sort()).toEqual([
+      '@bond/app-common',
+      '@bond/receiver',
+      '@bond/sender',
+    ]);
     expect(config.privatePackages).toEqual({ version: true, tag: false });
   });
 });
