@@ -25,6 +25,7 @@ import {
   type LinkEmulator,
   type LinkStats,
 } from '@bond/linkem';
+import { PathTap } from './path-tap.js';
 import { startProcess, type StartedProcess } from './process.js';
 import { stampedPayload, PAYLOAD_BYTES } from './stamp.js';
 import {
@@ -76,6 +77,12 @@ export interface StandOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** bond-sender's `--stats-interval`, seconds. Default 0.5. */
   readonly statsIntervalS?: number;
+  /**
+   * Put a {@link PathTap} between bond-receiver and the sink, to measure the path's delay (stamp
+   * to bond-receiver's output) besides the sink's: `pathCounts()`, `StandSample.pathDelay`,
+   * `StandReport.path`. Default false.
+   */
+  readonly pathTap?: boolean;
 }
 
 /** One link's traffic over one sampling window, from linkem's counters. */
@@ -84,6 +91,12 @@ export interface LinkSample {
   /** Share of the bytes every link delivered to the receiver in the window, 0..1. */
   readonly share: number;
   readonly deliveredBps: number;
+  /**
+   * Share of the bytes bond-sender put on the links in the window, 0..1: unlike `share`, it
+   * counts what a link's impairments dropped (an outage, loss), so it shows where the sender sends.
+   */
+  readonly offeredShare: number;
+  readonly offeredBps: number;
   /** linkem's uplink queue at the window's end, ms of waiting. */
   readonly queueMs: number;
   readonly droppedUp: number;
@@ -97,6 +110,8 @@ export interface StandSample {
   readonly t: number;
   readonly deliveredPps: number;
   readonly delay: DelaySummary;
+  /** With `pathTap`: the path's delay (stamp to bond-receiver's output) of the window's first arrivals. */
+  readonly pathDelay?: DelaySummary;
   readonly links: readonly LinkSample[];
 }
 
@@ -105,6 +120,8 @@ export interface StandReport {
   readonly scheduler: string;
   readonly durationS: number;
   readonly stream: StreamCounts;
+  /** With `pathTap`: what came out of bond-receiver (first arrivals, their order and delay). */
+  readonly path?: StreamCounts;
   /** Payload numbers never delivered, as ranges (the first 20), to see when losses happened. */
   readonly missingRanges: readonly [number, number][];
   readonly srt: SrtStats;
@@ -117,23 +134,41 @@ export interface StandReport {
   readonly sender: SenderSnapshotLike | undefined;
 }
 
-/** The parts of bond-sender's `--stats-json` snapshot the stand reads. */
+/** The parts of bond-sender's `--stats-json` snapshot the stand and its tests read. */
 export interface SenderSnapshotLike {
+  /** `bootstrap`, `registered`, ... (the registration's phase). */
+  readonly phase?: string;
   readonly linksUp: number;
+  /** SRT datagrams (data and control) from the encoder. */
   readonly packetsFromEncoder: number;
+  /** SRT datagrams from the receiver passed on to the encoder. */
+  readonly packetsToEncoder?: number;
   readonly droppedNoLink: number;
   readonly droppedOverload: number;
+  /** Replies for the encoder dropped because it had not sent anything yet. */
+  readonly droppedNoEncoder?: number;
+  /** Group bootstraps (REG1) so far: 1 after the first registration, +1 per re-bootstrap. */
+  readonly bootstraps?: number;
   readonly receiverKind: string;
   readonly links: readonly {
     readonly id: number;
     readonly name: string;
     readonly bindAddress: string;
-    readonly socket: { readonly state: string };
+    readonly socket: {
+      readonly state: string;
+      /** Every datagram the link's socket sent (SRT, registration, keepalives). */
+      readonly datagramsSent?: number;
+      readonly datagramsReceived?: number;
+    };
     readonly engine:
       | {
           readonly state: string;
+          /** What the link's keepalive echoes say: `bond`, `legacy` or `unknown`. */
+          readonly receiver?: string;
           readonly srttMs?: number;
+          /** SRT datagrams (data and control) the link carried. */
           readonly packetsSent: number;
+          readonly packetsAcked?: number;
           readonly inFlight: number;
         }
       | undefined;
@@ -161,9 +196,17 @@ export interface Stand {
   samples(): readonly StandSample[];
   /** The latest `--stats-json` snapshot of bond-sender. */
   senderSnapshot(): SenderSnapshotLike | undefined;
+  /**
+   * bond-sender's stats now (its `/api/v1/stats`), for reads that must be current.
+   *
+   * @throws Error when the stand was started without `senderHttp`.
+   */
+  senderStats(): Promise<SenderSnapshotLike>;
   /** bond-receiver's `/api/v1/stats`. */
   receiverStats(): Promise<ReceiverStatsLike>;
   counts(): StreamCounts;
+  /** With `pathTap`: the stream as it came out of bond-receiver; otherwise undefined. */
+  pathCounts(): StreamCounts | undefined;
   /** Rewrites the uplink file with these links (by name) and sends bond-sender SIGHUP. */
   setUplinks(names: readonly string[]): Promise<void>;
   /** Stops bond-receiver and starts it again on the same ports. */
@@ -179,12 +222,36 @@ export interface Stand {
   close(): Promise<void>;
 }
 
+/** The parts of bond-receiver's `/api/v1/stats` the stand and its tests read. */
 export interface ReceiverStatsLike {
+  readonly registration?: {
+    readonly reg1Received: number;
+    readonly groupsCreated: number;
+  };
+  readonly totals?: {
+    /** Every datagram from senders, registered or not. */
+    readonly datagramsReceived: number;
+    readonly forwardedToListener: number;
+    /** Every datagram sent to senders (SRT from the listener, SRTLA ACKs, echoes, replies). */
+    readonly sentToSenders: number;
+  };
   readonly groups: readonly {
     readonly id: number;
+    readonly state?: string;
+    /** SRT datagrams from the group's links taken for the listener. */
     readonly packetsForwarded: number;
     readonly packetsFromListener: number;
-    readonly links: readonly { readonly address: string; readonly dataPackets: number }[];
+    /** SRT datagrams from the listener sent to the group's links (one copy per link). */
+    readonly packetsToSenders?: number;
+    readonly links: readonly {
+      /** The link's source address as the receiver sees it (`127.0.0.1:PORT`). */
+      readonly address: string;
+      readonly state?: string;
+      /** Every datagram from the link since it registered. */
+      readonly packetsReceived?: number;
+      readonly dataPackets: number;
+      readonly keepalives?: number;
+    }[];
   }[];
 }
 
@@ -274,8 +341,12 @@ export async function createStand(options: StandOptions): Promise<Stand> {
       },
     });
     closers.push(() => ends.close());
+    const pathMeter = options.pathTap === true ? new StreamMeter(clock, meter.capacity) : undefined;
+    const tap =
+      pathMeter === undefined ? undefined : await PathTap.open(ends.listenerPort, pathMeter);
+    if (tap !== undefined) closers.push(() => tap.close());
 
-    // bond-receiver, forwarding to the sink.
+    // bond-receiver, forwarding to the sink (through the tap, when there is one).
     const srtlaPort = await freeUdpPort();
     const httpPort = options.receiverHttpPort ?? (await freeTcpPort());
     const receiverUrl = `http://127.0.0.1:${httpPort}`;
@@ -288,7 +359,7 @@ export async function createStand(options: StandOptions): Promise<Stand> {
           appBin('receiver'),
           String(srtlaPort),
           '127.0.0.1',
-          String(ends.listenerPort),
+          String(tap?.port ?? ends.listenerPort),
           '--listen',
           '127.0.0.1',
           '--http',
@@ -414,8 +485,11 @@ export async function createStand(options: StandOptions): Promise<Stand> {
     let sentInStream = 0;
     const pace = (): void => {
       const due = Math.floor((clock() - streamStart) * payloadsPerMs);
-      for (; sentInStream < due && meter.counts().sent < meter.capacity; sentInStream++) {
+      // Only the pacer sends stamped payloads, so sentInStream is the meter's sent count (read here
+      // per payload: `meter.counts()` sorts every delay so far, far too dear for that).
+      for (; sentInStream < due && sentInStream < meter.capacity; sentInStream++) {
         const number = meter.noteSent();
+        pathMeter?.noteSent();
         ends.write(stampedPayload(number, clock()));
       }
     };
@@ -427,8 +501,11 @@ export async function createStand(options: StandOptions): Promise<Stand> {
     let lastSample = clock();
     let lastLinkBytes = new Map<string, number>();
     const samples: StandSample[] = [];
+    let lastOfferedBytes = new Map<string, number>();
     const linkBytes = (): Map<string, number> =>
       new Map(emulator.stats().map((stats) => [stats.name, stats.up.deliveredBytes]));
+    const offeredBytes = (): Map<string, number> =>
+      new Map(emulator.stats().map((stats) => [stats.name, stats.up.offeredBytes]));
 
     const stand: Stand = {
       ends,
@@ -445,6 +522,7 @@ export async function createStand(options: StandOptions): Promise<Stand> {
         streamStart = clock();
         lastSample = streamStart;
         lastLinkBytes = linkBytes();
+        lastOfferedBytes = offeredBytes();
         pacer = setInterval(pace, PACE_MS);
       },
       stopStream() {
@@ -462,12 +540,19 @@ export async function createStand(options: StandOptions): Promise<Stand> {
           (link) => (bytes.get(link.name) ?? 0) - (lastLinkBytes.get(link.name) ?? 0),
         );
         const total = deltas.reduce((sum, delta) => sum + delta, 0);
+        const offered = offeredBytes();
+        const offeredDeltas = options.links.map(
+          (link) => (offered.get(link.name) ?? 0) - (lastOfferedBytes.get(link.name) ?? 0),
+        );
+        const offeredTotal = offeredDeltas.reduce((sum, delta) => sum + delta, 0);
         const window = meter.takeWindow();
+        const pathWindow = pathMeter?.takeWindow();
         const stats = emulator.stats();
         const sample: StandSample = {
           t: (now - (streamStart || origin)) / 1000,
           deliveredPps: window.delivered / seconds,
           delay: window.delay,
+          ...(pathWindow === undefined ? {} : { pathDelay: pathWindow.delay }),
           links: options.links.map((link, i) => {
             const senderLink = snapshot?.links.find((l) => l.name === link.name);
             const linkStats = stats[i];
@@ -475,6 +560,8 @@ export async function createStand(options: StandOptions): Promise<Stand> {
               name: link.name,
               share: total > 0 ? (deltas[i] ?? 0) / total : 0,
               deliveredBps: ((deltas[i] ?? 0) * 8) / seconds,
+              offeredShare: offeredTotal > 0 ? (offeredDeltas[i] ?? 0) / offeredTotal : 0,
+              offeredBps: ((offeredDeltas[i] ?? 0) * 8) / seconds,
               queueMs: linkStats?.up.queueMs ?? 0,
               droppedUp:
                 linkStats === undefined
@@ -494,13 +581,22 @@ export async function createStand(options: StandOptions): Promise<Stand> {
         };
         lastSample = now;
         lastLinkBytes = bytes;
+        lastOfferedBytes = offered;
         samples.push(sample);
         return sample;
       },
       samples: () => samples,
       senderSnapshot: () => snapshot,
+      async senderStats() {
+        if (senderHttpPort === undefined) {
+          throw new Error('senderStats(): start the stand with `senderHttp: true` to read them');
+        }
+        const response = await fetch(`http://127.0.0.1:${senderHttpPort}/api/v1/stats`);
+        return (await response.json()) as SenderSnapshotLike;
+      },
       receiverStats,
       counts: () => meter.counts(),
+      pathCounts: () => pathMeter?.counts(),
       async setUplinks(names) {
         activeNames = [...names];
         await writeUplinks(names);
@@ -526,6 +622,7 @@ export async function createStand(options: StandOptions): Promise<Stand> {
           scheduler: options.scheduler ?? 'adaptive',
           durationS: streamStart === 0 ? 0 : (end - streamStart) / 1000,
           stream: meter.counts(),
+          ...(pathMeter === undefined ? {} : { path: pathMeter.counts() }),
           missingRanges: meter.missingRanges(),
           srt: await ends.srtStats(),
           links: stats.map((s) => ({

@@ -24,6 +24,8 @@ export interface StreamCounts {
   readonly outOfOrder: number;
   /** Data at the sink that carried no stamp. */
   readonly unstamped: number;
+  /** The highest payload number delivered so far, -1 before the first. */
+  readonly highestDelivered: number;
   readonly delay: DelaySummary;
 }
 
@@ -125,6 +127,7 @@ export class StreamMeter {
       duplicates: this.duplicates,
       outOfOrder: this.outOfOrder,
       unstamped: this.unstamped,
+      highestDelivered: this.highest,
       delay: summarizeDelays(this.delays),
     };
   }

@@ -21,6 +21,7 @@ describe('StreamMeter', () => {
       duplicates: 1,
       outOfOrder: 1,
       unstamped: 1,
+      highestDelivered: 5,
     });
     // Delays: 1100 - (900 + n) for n = 0, 2, 1, 5.
     expect(counts.delay).toMatchObject({ samples: 4, p50Ms: 198, maxMs: 200 });
