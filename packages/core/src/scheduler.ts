@@ -70,7 +70,9 @@ export interface Scheduler {
   ): void;
   /**
    * After all the seqs of one SRTLA ACK were passed to `onSrtlaAck`: `sentByLink` of them were sent
-   * on `link` (whatever the SRT ACKs cleared since), the newest of those at `newestSentAt`.
+   * on `link` (whatever the SRT ACKs cleared since), the newest of those that were sent only once
+   * at `newestSentAt` (undefined when none: an ACK of a retransmitted seq may be for an earlier
+   * copy, so it gives no delay sample).
    */
   onSrtlaAckDone(
     now: number,

@@ -32,6 +32,8 @@ export class SenderLink implements SchedulerLink {
   nextKeepaliveAt = 0;
   /** Last REG3, SRTLA ACK or keepalive echo: what counts as proof that the link can send. */
   lastProofAt = 0;
+  /** When the latest registration check (REG2 on an up link gone quiet) went out. */
+  checkSentAt: number | undefined;
   /** Last datagram of any kind from the receiver on this link. */
   lastHeardAt: number | undefined;
   /** The link went down once; the classic scheduler restarts its window at 1000 when it is back. */

@@ -22,6 +22,13 @@ export interface SenderOptions {
   readonly reg1TimeoutMs?: number;
   /** Period of REG2 retries for a link waiting for REG3. Default 1000 (doubling to 8000). */
   readonly reg2RetryMs?: number;
+  /**
+   * An up link with no proof of life for this long asks the receiver whether it still knows the
+   * group (REG2 with the group id, at most once per this period): a live receiver answers REG3, a
+   * restarted one NGP, and once every up link got an NGP the sender registers a new group instead
+   * of waiting for the link timeout. Default 3000; at most `linkTimeoutMs`.
+   */
+  readonly registrationCheckMs?: number;
   /** After REG2 arrives, NGPs are ignored this long (they race with the REG3s). Default 4000. */
   readonly ngpIgnoreMs?: number;
   /** First back-off after REG_ERR (doubling to 16000). Default 1000. */
@@ -102,6 +109,11 @@ export interface SenderStats {
   readonly bytesFromEncoder: number;
   /** Encoder datagrams dropped because no link was up. */
   readonly droppedNoLink: number;
+  /**
+   * Encoder datagrams the scheduler refused while links were up: every link already held more
+   * than it could deliver in time (the adaptive scheduler's `maxQueueingMs`).
+   */
+  readonly droppedOverload: number;
   /** Encoder datagrams dropped because they were not SRT. */
   readonly droppedNotSrt: number;
   readonly packetsToEncoder: number;

@@ -25,6 +25,8 @@ export class SentPacketLog {
   /** The seq each slot's `sentAt`/`stampLinks` describe: kept after acknowledgement. */
   private readonly stampSeqs: Int32Array;
   private readonly stampLinks: Int32Array;
+  /** How many times the stamped seq was sent (saturating at 255). */
+  private readonly stampCopies: Uint8Array;
   /** The oldest seq that may still be in the log; SRT ACKs clear from here. */
   private cursor: number | undefined;
   evicted = 0;
@@ -40,6 +42,7 @@ export class SentPacketLog {
     this.sentAt = new Float64Array(size);
     this.stampSeqs = new Int32Array(size).fill(EMPTY);
     this.stampLinks = new Int32Array(size);
+    this.stampCopies = new Uint8Array(size);
   }
 
   /**
@@ -59,6 +62,8 @@ export class SentPacketLog {
     this.seqs[slot] = seq;
     this.links[slot] = linkIndex;
     this.sentAt[slot] = now;
+    this.stampCopies[slot] =
+      this.stampSeqs[slot] === seq ? Math.min(255, (this.stampCopies[slot] ?? 0) + 1) : 1;
     this.stampSeqs[slot] = seq;
     this.stampLinks[slot] = linkIndex;
     if (this.cursor === undefined || seqDistance(this.cursor, seq) < 0) {
@@ -84,6 +89,15 @@ export class SentPacketLog {
   sentTimeOf(seq: number): number | undefined {
     const slot = seq & this.mask;
     return this.stampSeqs[slot] === seq ? this.sentAt[slot] : undefined;
+  }
+
+  /**
+   * Whether `seq` was sent more than once. Its send time is then the latest copy's, while an
+   * acknowledgement may be for an earlier one: no delay sample can be taken from it (Karn).
+   */
+  retransmitted(seq: number): boolean {
+    const slot = seq & this.mask;
+    return this.stampSeqs[slot] === seq && (this.stampCopies[slot] ?? 0) > 1;
   }
 
   /** The link that last sent `seq` (even if acknowledged since), or -1. */

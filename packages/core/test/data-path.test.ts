@@ -93,6 +93,7 @@ describe('data path', () => {
       sim.listener.delivered +
         sim.listener.arrivedTooLate +
         stats.droppedNoLink +
+        stats.droppedOverload +
         linkDrops +
         receiverDropped,
     );

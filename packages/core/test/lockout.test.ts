@@ -6,12 +6,19 @@ import { DatagramKind } from '@bond/wire';
 import { describe, expect, it } from 'vitest';
 import { ClassicScheduler, createReorderForwardPath, type EvaluatorMode } from '../src/index.js';
 import { linksUp } from './sim/scenario.js';
-import { Simulation } from './sim/simulation.js';
+import { Simulation, type SimulationConfig } from './sim/simulation.js';
 
 const DEGRADE_FROM = 20_000;
 const HEAL_AT = 30_000;
 
-function scenario(evaluator: EvaluatorMode, ackThrottling: boolean) {
+function scenario(
+  evaluator: EvaluatorMode,
+  ackThrottling: boolean,
+  sender: SimulationConfig['sender'] = {
+    scheduler: new ClassicScheduler(),
+    srtAckClearsInFlight: false,
+  },
+) {
   const sim = new Simulation({
     seed: 71,
     links: [
@@ -27,8 +34,9 @@ function scenario(evaluator: EvaluatorMode, ackThrottling: boolean) {
       },
     ],
     encoder: { packetsPerSecond: 700 },
-    // Extended keepalives with telemetry, and in-flight from SRTLA ACKs alone.
-    sender: { scheduler: new ClassicScheduler(), srtAckClearsInFlight: false },
+    // By default the sender of the public lock: the classic scheduler, extended keepalives with
+    // telemetry, and in-flight from SRTLA ACKs alone.
+    sender,
     receiver: { evaluator, ackThrottling, forwardPath: createReorderForwardPath({ mode: 'auto' }) },
   });
   sim.recordLinkLog = true;
@@ -66,5 +74,25 @@ describe('idle-link lock-out', () => {
     const link2 = sim.receiver.stats(sim.now).groups[0]?.links[1];
     expect(link2?.level).toBe('good');
     expect(link2?.acksThrottled).toBe(0);
+  });
+});
+
+describe('idle-link lock-out, bond to bond', () => {
+  it("bond's evaluator and the adaptive balancer: the healed link is back to its fair share within 3 s", () => {
+    const { sim, share } = scenario('bond', false, {});
+    // Two equal links: half each.
+    const fair = share(10_000, DEGRADE_FROM);
+    expect(fair).toBeGreaterThan(0.45);
+    expect(fair).toBeLessThan(0.55);
+    // The balancer acted on the losses: the lossy link carried less while it was lossy.
+    expect(share(DEGRADE_FROM + 2000, HEAL_AT)).toBeLessThan(fair - 0.1);
+    // Healed at 30 s: from 3 s after healing on, every second carries at least 90% of its fair
+    // share (and no more than its fair share plus a little: the other link is not starved).
+    for (let from = HEAL_AT + 3000; from < HEAL_AT + 15_000; from += 1000) {
+      expect(share(from, from + 1000)).toBeGreaterThan(0.9 * fair);
+      expect(share(from, from + 1000)).toBeLessThan(fair + 0.05);
+    }
+    const link2 = sim.receiver.stats(sim.now).groups[0]?.links[1];
+    expect(link2?.level).toBe('good');
   });
 });

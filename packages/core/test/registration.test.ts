@@ -94,6 +94,54 @@ describe('registration', () => {
     expect(deliveredAtRestart).toBeGreaterThan(0);
   });
 
+  it('asks a quiet receiver whether it still knows the group and re-registers within seconds of a restart', () => {
+    const sim = new Simulation({ seed: 13, links: [cleanLink(1, 20), cleanLink(2, 35)] });
+    sim.runUntilTrue(() => linksUp(sim).length === 2, 5000);
+    sim.stream(30_000);
+    sim.runUntil(5000);
+    sim.restartReceiver();
+    const restartAt = sim.now;
+    // The links go quiet (the new receiver drops what it does not know); after 3 s each one sends
+    // REG2 as a check, the NGPs say the group is gone, and the sender bootstraps: long before the
+    // 15 s link timeout.
+    expect(
+      sim.runUntilTrue(() => senderEventsOf(sim, 'bootstrap').length > 0, restartAt + 8000),
+    ).toBe(true);
+    const bootstrap = senderEventsOf(sim, 'bootstrap')[0];
+    expect(bootstrap?.time).toBeLessThan(restartAt + 5000);
+    const downs = senderEventsOf(sim, 'link-down').map((entry) => JSON.stringify(entry.event));
+    expect(downs.some((down) => down.includes('registration check'))).toBe(true);
+    expect(sim.runUntilTrue(() => linksUp(sim).length === 2, restartAt + 8000)).toBe(true);
+    expect(sim.receiver.size).toEqual({ groups: 1, links: 2 });
+    // The stream flows again at the full rate (500 pps) within 8 s of the restart.
+    sim.runUntil(restartAt + 8000);
+    const before = sim.listener.delivered;
+    sim.runUntil(restartAt + 13_000);
+    expect(sim.listener.delivered - before).toBeGreaterThan(0.99 * 500 * 5);
+  });
+
+  it('keeps its links through a registration check a live receiver answers with REG3', () => {
+    // Link 2's downlink is black-holed for 4.5 s: its keepalive echoes stop, so it sends
+    // registration checks (REG2) that the live receiver answers with REG3 (lost at first, then
+    // delivered). The link stays up and nothing bootstraps: only an NGP ends a registration.
+    const sim = new Simulation({
+      seed: 14,
+      links: [
+        cleanLink(1, 20),
+        { ...cleanLink(2, 35), down: { delayMs: 35, outages: [[10_000, 14_500]] } },
+      ],
+    });
+    sim.runUntilTrue(() => linksUp(sim).length === 2, 5000);
+    sim.runUntil(13_000);
+    const quiet = sim.sender.stats(sim.now).links.find((link) => link.id === 2);
+    expect(quiet?.lastProofOfLifeAgoMs).toBeGreaterThan(2500);
+    sim.runUntil(30_000);
+    expect(linksUp(sim)).toEqual([1, 2]);
+    expect(senderEventsOf(sim, 'bootstrap')).toHaveLength(0);
+    expect(senderEventsOf(sim, 'link-down')).toHaveLength(0);
+    expect(sim.receiver.size).toEqual({ groups: 1, links: 2 });
+  });
+
   it('survives a REG1 flood that fills the group table: pending groups are evicted, live ones untouched', () => {
     const sim = new Simulation({
       seed: 12,
@@ -128,8 +176,8 @@ describe('registration', () => {
     sim.runUntil(30_000);
     expect(linksUp(sim)).toEqual([1, 3]);
     const byLink = sim.sender.stats(sim.now).links;
-    // The adaptive scheduler keeps the fastest link busy while it has room and probes the new
-    // one at its floor rate: it carries traffic, and its recovery is seen.
+    // The adaptive scheduler deals by capacity and probes a new link's estimate up: it carries
+    // its share of the stream.
     expect(byLink.find((link) => link.id === 3)?.packetsSent).toBeGreaterThan(100);
     // The receiver aged out the removed link; the other two remain.
     expect(receiverEventsOf(sim, 'link-removed')).toHaveLength(1);
@@ -144,14 +192,17 @@ describe('registration', () => {
     sim.stream(40_000);
     sim.runUntil(5000);
     sim.rebind(2);
+    const rebindAt = sim.now;
     sim.runUntil(35_000);
+    // The link went quiet; its registration check (REG2 with the group id) came from the new
+    // port, which the receiver took as a new link of the group: back within seconds, and the
+    // sender never had to take the link down. The old address times out at the receiver.
     const added = receiverEventsOf(sim, 'link-added');
     expect(added).toHaveLength(3);
+    expect(added[2]?.time).toBeLessThan(rebindAt + 5000);
     const removed = receiverEventsOf(sim, 'link-removed');
     expect(removed).toHaveLength(1);
-    expect(senderEventsOf(sim, 'link-down').map((e) => e.event)).toEqual([
-      expect.objectContaining({ linkId: 2 }),
-    ]);
+    expect(senderEventsOf(sim, 'link-down')).toEqual([]);
     expect(linksUp(sim)).toEqual([1, 2]);
     expect(sim.receiver.size).toEqual({ groups: 1, links: 2 });
     // After re-registration every packet arrives again.

@@ -4,7 +4,10 @@ import {
   DatagramKind,
   classifyDatagram,
   decodeKeepalive,
+  decodeReg1,
   encodeKeepalive,
+  encodeReg2,
+  encodeReg3,
   encodeRegErr,
   encodeRegNak,
   encodeRegNgp,
@@ -168,6 +171,38 @@ describe('sender engine', () => {
     expect(down?.time).toBeGreaterThanOrEqual(5000 + 15_000 - 1000);
     expect(down?.time).toBeLessThan(5000 + 15_000 + 1000);
     expect(sim.runUntilTrue(() => linksUp(sim).length === 2, 30_000)).toBe(true);
+  });
+
+  it('takes a silent link down at its timeout deadline when that is a fractional instant (no wake-up loop)', () => {
+    // Regression: the deadline was lastProof + timeout, the check now - lastProof >= timeout,
+    // and in floating point (a + 15000) - a can be 14999.999...: woken at its own deadline, the
+    // engine did nothing and asked to be woken at the same instant again, forever.
+    const sender = new SenderEngine({ random: createSeededRandom(5) });
+    sender.addLink(0, { id: 1 });
+    sender.handleTimeout(0);
+    drainKinds(sender);
+    sender.handleLinkDatagram(10, 1, encodeRegNgp());
+    const reg1 = drainKinds(sender).find((t) => t.kind === DatagramKind.SrtlaReg1);
+    expect(reg1).toBeDefined();
+    sender.handleLinkDatagram(20, 1, encodeReg2(decodeReg1(reg1?.bytes ?? new Uint8Array(0))));
+    drainKinds(sender);
+    const upAt = 5417.76213945442;
+    expect(upAt + 15_000 - upAt).toBeLessThan(15_000);
+    sender.handleLinkDatagram(upAt, 1, encodeReg3());
+    drainKinds(sender);
+    let downAt: number | undefined;
+    for (let step = 0; step < 100 && downAt === undefined; step++) {
+      const at = sender.pollTimeout();
+      if (at === undefined) break;
+      sender.handleTimeout(at);
+      drainKinds(sender);
+      for (let e = sender.pollEvent(); e !== undefined; e = sender.pollEvent()) {
+        if (e.type === 'link-down') downAt = at;
+      }
+      // Every wake-up did its work: the next deadline is later.
+      if (downAt === undefined) expect(sender.pollTimeout()).toBeGreaterThan(at);
+    }
+    expect(downAt).toBe(upAt + 15_000);
   });
 
   it('disables a link with priority 0', () => {

@@ -63,4 +63,20 @@ describe('sent packet log', () => {
     expect(log.linkOf(5)).toBe(1);
     expect(log.sentTimeOf(5)).toBe(10);
   });
+
+  it('tells a retransmitted seq apart (its send time is the latest copy), also after its ACK', () => {
+    const log = new SentPacketLog(16);
+    const books = owner();
+    log.record(5, 0, 100, books);
+    expect(log.retransmitted(5)).toBe(false);
+    log.record(5, 1, 300, books);
+    expect(log.retransmitted(5)).toBe(true);
+    expect(log.sentTimeOf(5)).toBe(300);
+    log.acknowledge(5, 1, books);
+    expect(log.retransmitted(5)).toBe(true);
+    // The slot reused a ring later by another seq: a first copy again.
+    log.record(21, 0, 400, books);
+    expect(log.retransmitted(21)).toBe(false);
+    expect(log.retransmitted(5)).toBe(false);
+  });
 });

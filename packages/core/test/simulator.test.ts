@@ -1,7 +1,9 @@
 // The simulator itself: reproducible from its seed, and a drive that cannot make progress fails.
+import { encodeSrtNak, peekSrtRetransmitted, peekSrtTimestamp } from '@bond/wire';
 import { describe, expect, it } from 'vitest';
 import { cleanLink, linksUp } from './sim/scenario.js';
 import { Simulation, SimulationStalledError } from './sim/simulation.js';
+import { EncoderStandIn } from './sim/srt-stand-ins.js';
 
 function lossyRun(seed: number) {
   const sim = new Simulation({
@@ -50,5 +52,23 @@ describe('simulator', () => {
     const link = sim.receiver.stats(sim.now).groups[0]?.links[0];
     expect(link?.dataPackets).toBeGreaterThan(7000);
     expect(link?.reordered).toBe(0);
+  });
+
+  it("stamps a retransmission with the original's send time, as SRT does", () => {
+    // The listener measures one-way delay from the SRT timestamp: a retransmission stamped with
+    // its own send time would hide how late the packet really is.
+    const encoder = new EncoderStandIn({ packetsPerSecond: 100, startSeq: 500 });
+    encoder.nextPacket(100.25);
+    encoder.nextPacket(110.25);
+    const nak = encodeSrtNak({
+      typeSpecific: 0,
+      timestamp: 0,
+      destinationSocketId: 1,
+      ranges: [{ first: 501, last: 501 }],
+    });
+    const [retransmission, ...rest] = encoder.receive(400, nak);
+    expect(rest).toHaveLength(0);
+    expect(retransmission !== undefined && peekSrtRetransmitted(retransmission)).toBe(true);
+    expect(retransmission && peekSrtTimestamp(retransmission)).toBe(110_250);
   });
 });

@@ -162,6 +162,14 @@ export class Simulation {
     if (startTicking) this.encoderTick();
   }
 
+  /** The encoder sends `count` data packets at once, now (an I-frame's burst). */
+  burst(count: number): void {
+    for (let index = 0; index < count; index++) {
+      this.sender.handleEncoderDatagram(this.now, this.encoder.nextPacket(this.now));
+    }
+    this.flush();
+  }
+
   /** Feeds a raw datagram to the receiver as if it came from `from` (hostile input tests). */
   injectToReceiver(from: PeerAddress, bytes: Uint8Array): void {
     this.receiver.handleDatagram(this.now, from, bytes);
@@ -221,9 +229,12 @@ export class Simulation {
 
   private encoderTick(): void {
     if (this.now > this.streamUntil) return;
-    this.sender.handleEncoderDatagram(this.now, this.encoder.nextPacket(this.now));
+    const batch = Math.max(1, this.encoder.config.batch ?? 1);
+    for (let index = 0; index < batch; index++) {
+      this.sender.handleEncoderDatagram(this.now, this.encoder.nextPacket(this.now));
+    }
     this.flush();
-    this.queue.at(this.now + 1000 / this.encoder.config.packetsPerSecond, () => {
+    this.queue.at(this.now + (batch * 1000) / this.encoder.config.packetsPerSecond, () => {
       this.encoderTick();
     });
   }

@@ -32,7 +32,15 @@ export interface EncoderConfig {
   readonly retransmit?: boolean;
   /** SRT latency: packets older than this are not retransmitted (too late to play). Default 1000. */
   readonly latencyMs?: number;
+  /**
+   * Packets sent together at each tick (an encoder's output read in batches, or an I-frame's
+   * burst), the ticks spaced to keep `packetsPerSecond`. Default 1.
+   */
+  readonly batch?: number;
 }
+
+/** 65536: how many recent seqs the encoder remembers the first send time of. */
+const ORIGINS_SIZE = 65536;
 
 /** A packet is retransmitted at most once per this many ms, however often it is NAKed. */
 const RETRANSMIT_HOLDOFF_MS = 250;
@@ -48,6 +56,9 @@ export class EncoderStandIn {
   private readonly payload = new Uint8Array(PAYLOAD_BYTES);
   private readonly lastRetransmitAt = new Map<number, number>();
   private messageNumber = 1;
+  /** When each of the last ORIGINS_SIZE seqs was first sent: a retransmission keeps that time. */
+  private readonly originSeqs = new Int32Array(ORIGINS_SIZE).fill(-1);
+  private readonly originTimes = new Float64Array(ORIGINS_SIZE);
 
   constructor(readonly config: EncoderConfig) {
     this.firstSeq = config.startSeq ?? 1000;
@@ -59,10 +70,18 @@ export class EncoderStandIn {
     const seq = this.nextSeq;
     this.nextSeq = seqAdd(seq, 1);
     this.sent++;
+    this.originSeqs[seq & (ORIGINS_SIZE - 1)] = seq;
+    this.originTimes[seq & (ORIGINS_SIZE - 1)] = now;
     return this.packet(now, seq, false);
   }
 
+  /**
+   * Data packet `seq`. Like SRT, a retransmission carries the timestamp of the original (its
+   * source time, which the listener's delay and latency are measured from), when it is known.
+   */
   packet(now: number, seq: number, retransmitted: boolean): Uint8Array {
+    const slot = seq & (ORIGINS_SIZE - 1);
+    const origin = retransmitted && this.originSeqs[slot] === seq ? this.originTimes[slot] : now;
     return encodeSrtData(
       {
         seq,
@@ -71,7 +90,7 @@ export class EncoderStandIn {
         encryptionKey: 0,
         retransmitted,
         messageNumber: this.messageNumber++ & 0x3ffffff,
-        timestamp: Math.round(now * 1000) >>> 0,
+        timestamp: Math.round((origin ?? now) * 1000) >>> 0,
         destinationSocketId: 0x1234,
       },
       this.payload,
@@ -116,6 +135,11 @@ export interface ListenerConfig {
   readonly latencyMs?: number;
   /** A missing packet is NAKed again at most this often. Default 100. */
   readonly renakMs?: number;
+  /**
+   * Whether the listener sends SRT ACKs and NAKs at all. Default true; false plays a listener
+   * whose feedback never reaches the sender (the balancer then has SRTLA ACKs and keepalives only).
+   */
+  readonly feedback?: boolean;
 }
 
 interface Missing {
@@ -149,11 +173,13 @@ export class ListenerStandIn {
   private readonly lossMaxTtl: number;
   private readonly latencyMs: number;
   private readonly renakMs: number;
+  private readonly feedback: boolean;
 
   constructor(config: ListenerConfig = {}) {
     this.lossMaxTtl = config.lossMaxTtl ?? 40;
     this.latencyMs = config.latencyMs ?? 1000;
     this.renakMs = config.renakMs ?? 100;
+    this.feedback = config.feedback ?? true;
   }
 
   /** One-way delays (ms) of unique data packets, encoder to listener, when recording. */
@@ -198,7 +224,7 @@ export class ListenerStandIn {
   /** The periodic ACK (every 10 ms in SRT), when there is something new to acknowledge. */
   ack(now: number): Uint8Array | undefined {
     this.dropTooLate(now);
-    if (this.nextExpected === undefined) return undefined;
+    if (this.nextExpected === undefined || !this.feedback) return undefined;
     if (this.lastAckSent === this.nextExpected && this.ackNumber % 10 !== 0) {
       this.ackNumber++;
       return undefined;
@@ -227,7 +253,9 @@ export class ListenerStandIn {
 
   /** A NAK for gaps older than the reorder tolerance, not NAKed in the last `renakMs`, or undefined. */
   nak(now: number): Uint8Array | undefined {
-    if (this.nextExpected === undefined || this.highest === undefined) return undefined;
+    if (this.nextExpected === undefined || this.highest === undefined || !this.feedback) {
+      return undefined;
+    }
     const ranges: SeqRange[] = [];
     const limit = seqAdd(this.highest, -this.lossMaxTtl);
     let seq = this.nextExpected;

@@ -1,0 +1,164 @@
+/**
+ * The sender's data path (protocol.md 6.1, 6.2): encoder datagrams out on the link the scheduler
+ * picks, with each data packet's seq, link and send time in the sent-packet log; SRTLA ACKs and
+ * SRT ACKs and NAKs accounted to the links that carried the packets; SRT traffic from the
+ * receiver back to the encoder. The hot path: nothing allocated per packet.
+ */
+import {
+  DatagramKind,
+  SRT_CONTROL,
+  WireDecodeError,
+  classifyDatagram,
+  decodeSrtNak,
+  forEachLostSeq,
+  isSrtlaAck,
+  peekSrtAckSeq,
+  peekSrtControlType,
+  peekSrtDataSeq,
+  peekSrtRetransmitted,
+  peekSrtlaAckSeq,
+  srtlaAckCount,
+} from '@bond/wire';
+import type { PacketHint, Scheduler } from './scheduler.js';
+import type { SentPacketLog } from './sent-packet-log.js';
+import type { SenderLink } from './sender-link.js';
+import type { SenderLinks } from './sender-links.js';
+import type { SenderOutbox } from './sender-outbox.js';
+import { ENCODER } from './sender-types.js';
+
+/** How many recent NAK signatures are remembered to tell first copies from per-link repeats. */
+const NAK_SIGNATURES = 8;
+
+export class SenderDataPath {
+  packetsFromEncoder = 0;
+  bytesFromEncoder = 0;
+  /** Encoder datagrams dropped because no link was up... */
+  droppedNoLink = 0;
+  /** ...because the scheduler refused them while links were up (every link over its budget)... */
+  droppedOverload = 0;
+  /** ...or because they were not SRT. */
+  droppedNotSrt = 0;
+  packetsToEncoder = 0;
+
+  private readonly hint: PacketHint = { isData: false, retransmit: false, previousLink: -1 };
+  private readonly nakSignatures = new Float64Array(NAK_SIGNATURES).fill(-1);
+  private nakSignatureNext = 0;
+
+  constructor(
+    private readonly links: SenderLinks,
+    private readonly log: SentPacketLog,
+    private readonly scheduler: Scheduler,
+    private readonly outbox: SenderOutbox,
+    private readonly srtAckClearsInFlight: boolean,
+  ) {}
+
+  /** A datagram from the encoder (SRT caller): sent unchanged on the link the scheduler picks. */
+  fromEncoder(now: number, bytes: Uint8Array): void {
+    const kind = classifyDatagram(bytes);
+    if (kind !== DatagramKind.SrtData && kind !== DatagramKind.SrtControl) {
+      this.droppedNotSrt++;
+      return;
+    }
+    this.packetsFromEncoder++;
+    this.bytesFromEncoder += bytes.length;
+    const hint = this.hint;
+    hint.isData = kind === DatagramKind.SrtData;
+    if (hint.isData) {
+      const seq = peekSrtDataSeq(bytes);
+      hint.previousLink = this.log.carrierOf(seq);
+      hint.retransmit = hint.previousLink >= 0 || peekSrtRetransmitted(bytes);
+    } else {
+      hint.previousLink = -1;
+      hint.retransmit = false;
+    }
+    const chosen = this.scheduler.select(now, this.links.all, bytes.length, hint);
+    const link = chosen === undefined ? undefined : this.links.atIndex(chosen.index);
+    if (link?.state !== 'up') {
+      if (chosen === undefined && this.links.up() > 0) this.droppedOverload++;
+      else this.droppedNoLink++;
+      return;
+    }
+    if (kind === DatagramKind.SrtData) {
+      const seq = peekSrtDataSeq(bytes);
+      const previous = this.log.record(seq, link.index, now, this.links);
+      link.inFlight++;
+      if (peekSrtRetransmitted(bytes) || previous >= 0) link.packetsRetransmitted++;
+      this.scheduler.onSent(now, link, seq, bytes.length);
+    }
+    link.packetsSent++;
+    link.bytesSent += bytes.length;
+    this.outbox.send(link.id, bytes);
+  }
+
+  /** An SRTLA ACK on `link`: the seqs it lists arrived (protocol.md 6.2). */
+  onSrtlaAck(now: number, link: SenderLink, bytes: Uint8Array): void {
+    if (!isSrtlaAck(bytes)) return;
+    link.lastHeardAt = now;
+    link.lastProofAt = now;
+    const count = srtlaAckCount(bytes);
+    let sentByLink = 0;
+    let newestSentAt: number | undefined;
+    for (let index = 0; index < count; index++) {
+      const seq = peekSrtlaAckSeq(bytes, index);
+      const sentAt = this.log.sentTimeOf(seq);
+      if (sentAt !== undefined && this.log.carrierOf(seq) === link.index) {
+        sentByLink++;
+        // Delay only from seqs sent once: a retransmitted one's ACK may be for an earlier copy.
+        if (!this.log.retransmitted(seq) && (newestSentAt === undefined || sentAt > newestSentAt)) {
+          newestSentAt = sentAt;
+        }
+      }
+      const carried = this.log.acknowledge(seq, link.index, this.links);
+      link.packetsAcked++;
+      this.scheduler.onSrtlaAck(now, link, seq, carried, sentAt, this.links.all);
+    }
+    this.scheduler.onSrtlaAckDone(now, link, sentByLink, newestSentAt);
+  }
+
+  /** SRT control from the receiver: ACKs and NAKs are accounted, then it goes to the encoder. */
+  onSrtControl(now: number, bytes: Uint8Array): void {
+    const type = peekSrtControlType(bytes);
+    if (type === SRT_CONTROL.ACK && bytes.length >= 20) {
+      if (this.srtAckClearsInFlight) this.log.acknowledgeBefore(peekSrtAckSeq(bytes), this.links);
+    } else if (type === SRT_CONTROL.NAK) {
+      this.onSrtNak(now, bytes);
+    }
+    this.toEncoder(bytes);
+  }
+
+  /** SRT traffic from the receiver for the encoder. */
+  toEncoder(bytes: Uint8Array): void {
+    this.outbox.send(ENCODER, bytes);
+    this.packetsToEncoder++;
+  }
+
+  private onSrtNak(now: number, bytes: Uint8Array): void {
+    let nak;
+    try {
+      nak = decodeSrtNak(bytes);
+    } catch (error) {
+      if (error instanceof WireDecodeError) return; // still forwarded: the encoder's SRT decides
+      throw error;
+    }
+    const firstCopy = this.rememberNak(bytes);
+    forEachLostSeq(nak.ranges, (seq) => {
+      const index = this.log.linkOf(seq);
+      const link = index >= 0 ? this.links.atIndex(index) : undefined;
+      if (link === undefined) return;
+      if (firstCopy) link.packetsNaked++;
+      this.scheduler.onSrtNak(now, link, seq, firstCopy);
+    });
+  }
+
+  /** True the first time a NAK with these contents is seen (the receiver sends one per link). */
+  private rememberNak(bytes: Uint8Array): boolean {
+    // Signature: SRT timestamp and the first loss entry; copies of one NAK share both.
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const signature =
+      view.getUint32(8) * 0x1_0000_0000 + (bytes.length >= 20 ? view.getUint32(16) : 0);
+    for (const seen of this.nakSignatures) if (seen === signature) return false;
+    this.nakSignatures[this.nakSignatureNext] = signature;
+    this.nakSignatureNext = (this.nakSignatureNext + 1) % NAK_SIGNATURES;
+    return true;
+  }
+}
