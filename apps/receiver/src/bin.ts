@@ -51,7 +51,11 @@ async function main(argv: readonly string[]): Promise<number> {
   process.on('SIGINT', stop);
   process.on('SIGHUP', () => {
     // While starting, the config file was just read: nothing to reload yet.
-    void state.running?.reload();
+    const running = state.running;
+    running?.reload().catch((error: unknown) => {
+      // reload() reports a bad file itself; this is a fault of the receiver, kept off the crash path.
+      running.logger.error('config reload failed', { error });
+    });
   });
   const running = await run(
     { settings: command.settings, configFile: command.configFile },

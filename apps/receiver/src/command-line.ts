@@ -88,8 +88,9 @@ export function helpText(): string {
   }
   lines.push(
     `  ${'--config FILE'.padEnd(width)}JSON object of these settings by option name; command-line options win;`,
-    `  ${''.padEnd(width)}SIGHUP re-reads it (log level/format and the SRT listener for new groups apply`,
-    `  ${''.padEnd(width)}at once; the rest needs a restart; an invalid file is refused and logged)`,
+    `  ${''.padEnd(width)}SIGHUP re-reads it: limits, timeouts, reorder and logging apply at once to every`,
+    `  ${''.padEnd(width)}group, the SRT listener to new groups; srtla_port, listen, http and io-backend`,
+    `  ${''.padEnd(width)}need a restart (logged); an invalid file is refused whole and logged`,
     `  ${'--doctor'.padEnd(width)}print what this machine offers (IO backend, IPv6, the SRT listener) and exit`,
     `  ${'-h, --help'.padEnd(width)}this text`,
     `  ${'-v, --version'.padEnd(width)}the version`,

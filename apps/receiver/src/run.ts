@@ -4,14 +4,19 @@
  * to reload and close it. `bin.ts` adds only argument parsing, signals and the exit code.
  */
 import type { IoBackend } from '@bond/io';
-import { createReceiver, formatEndpoint, type Receiver } from '@bond/runtime';
+import { createReceiver, type Receiver } from '@bond/runtime';
 import packageJson from '../package.json' with { type: 'json' };
-import { loadConfigFile } from './config-file.js';
+import { ConfigFileError, loadConfigFile } from './config-file.js';
 import { startHttpServer, type StatsHttpServer } from './http-server.js';
 import { watchSrtListener, type ListenerProbe } from './listener-probe.js';
 import { createLogger, type AppLogger, type LogOutput } from '@bond/runtime';
 import { createReceiverMetrics } from './metrics.js';
-import { resolveSettings, type PartialSettings, type ReceiverSettings } from './settings.js';
+import {
+  isReloadable,
+  resolveSettings,
+  type PartialSettings,
+  type ReceiverSettings,
+} from './settings.js';
 import { statsView, type StatsView } from './stats-view.js';
 
 export const VERSION: string = packageJson.version;
@@ -31,7 +36,7 @@ export interface RunDeps {
 
 export interface ReloadOutcome {
   readonly ok: boolean;
-  /** Settings now in effect. */
+  /** Settings (option names) that changed in the file and now apply to the running receiver. */
   readonly applied: readonly string[];
   /** Settings that changed in the file but need a restart; the running values stay. */
   readonly needsRestart: readonly string[];
@@ -44,33 +49,43 @@ export interface RunningReceiver {
   readonly logger: AppLogger;
   settings(): ReceiverSettings;
   stats(): StatsView;
-  /** Re-reads the config file (SIGHUP); refuses an invalid one and keeps running as before. */
+  /**
+   * Re-reads the config file (SIGHUP) and applies what can change while running: limits, timeouts,
+   * reorder, log level and format to every group, the SRT listener to new groups. Changes that need
+   * a restart are logged and left as they run. An invalid file is refused whole, with a message
+   * naming the file and the setting; the receiver keeps running as before.
+   */
   reload(): Promise<ReloadOutcome>;
   /** Stops the probe, the HTTP server and the receiver. Idempotent. */
   close(): Promise<void>;
 }
 
-/** Settings that apply while running, by field, with their option names. */
-const RELOADABLE: Partial<Record<keyof ReceiverSettings, string>> = {
-  srtHost: 'srt_hostname',
-  srtPort: 'srt_port',
-  logLevel: 'log-level',
-  logFormat: 'log-format',
-};
-
-/** Every other setting's option name, for "needs a restart" messages. */
-const RESTART_NAMES: Partial<Record<keyof ReceiverSettings, string>> = {
+/**
+ * Every setting a config file can change, by field, with its option name. Whether a reload applies
+ * it to the running receiver is the setting's `reloadable` flag (settings.ts); the others need a
+ * restart (the listening socket, the HTTP server and the IO backend are opened once).
+ */
+const OPTION_NAMES: Readonly<
+  Record<Exclude<keyof ReceiverSettings, 'configFile' | 'probeIntervalMs'>, string>
+> = {
   srtlaPort: 'srtla_port',
   listen: 'listen',
+  http: 'http',
+  ioBackend: 'io-backend',
+  srtHost: 'srt_hostname',
+  srtPort: 'srt_port',
   maxGroups: 'max-groups',
   maxLinksPerGroup: 'max-links',
   linkTimeoutMs: 'link-timeout',
   groupTimeoutMs: 'group-timeout',
   pendingGroupTimeoutMs: 'pending-timeout',
   reorder: 'reorder',
-  http: 'http',
-  ioBackend: 'io-backend',
+  logLevel: 'log-level',
+  logFormat: 'log-format',
 };
+
+/** What a refused reload tells the operator to do. */
+const REFUSED_HINT = 'fix the file and send SIGHUP again; the receiver keeps its running settings';
 
 async function readSettings(options: RunOptions): Promise<ReceiverSettings> {
   const fromFile =
@@ -113,8 +128,20 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningRe
   }
 
   let closing: Promise<void> | undefined;
-  const reload = async (): Promise<ReloadOutcome> => {
-    if (options.configFile === undefined) {
+  const refuse = (file: string, error: unknown): ReloadOutcome => {
+    let message = error instanceof Error ? error.message : String(error);
+    // ConfigFileError names the file already; a setting missing from the merged result does not.
+    if (!(error instanceof ConfigFileError)) message = `config file ${file}: ${message}`;
+    logger.error('config reload refused: keeping the running configuration', {
+      file,
+      error: message,
+      hint: REFUSED_HINT,
+    });
+    return { ok: false, applied: [], needsRestart: [], error: message };
+  };
+  const reloadOnce = async (): Promise<ReloadOutcome> => {
+    const file = options.configFile;
+    if (file === undefined) {
       logger.warn('reload asked, but there is no config file (start with --config FILE)');
       return { ok: false, applied: [], needsRestart: [], error: 'no config file' };
     }
@@ -122,46 +149,76 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningRe
     try {
       next = await readSettings(options);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      logger.error('config reload refused: keeping the running configuration', { error: message });
-      return { ok: false, applied: [], needsRestart: [], error: message };
+      return refuse(file, error);
     }
-    const changed = (key: keyof ReceiverSettings) =>
-      JSON.stringify(next[key]) !== JSON.stringify(settings[key]);
-    const needsRestart = Object.entries(RESTART_NAMES)
-      .filter(([key]) => changed(key as keyof ReceiverSettings))
+    const running = settings;
+    const changed = Object.entries(OPTION_NAMES)
+      .filter(
+        ([key]) =>
+          JSON.stringify(next[key as keyof ReceiverSettings]) !==
+          JSON.stringify(running[key as keyof ReceiverSettings]),
+      )
       .map(([, name]) => name);
-    const applied = Object.entries(RELOADABLE)
-      .filter(([key]) => changed(key as keyof ReceiverSettings))
-      .map(([, name]) => name);
-    if (changed('srtHost') || changed('srtPort')) {
+    const applied = changed.filter((name) => isReloadable(name));
+    const needsRestart = changed.filter((name) => !isReloadable(name));
+    const limits = (from: ReceiverSettings) => ({
+      maxGroups: from.maxGroups,
+      maxLinksPerGroup: from.maxLinksPerGroup,
+      linkTimeoutMs: from.linkTimeoutMs,
+      groupTimeoutMs: from.groupTimeoutMs,
+      pendingGroupTimeoutMs: from.pendingGroupTimeoutMs,
+      reorder: from.reorder,
+    });
+    // All or nothing: the limits are checked before any applies, and undone if the SRT listener's
+    // new name does not resolve.
+    try {
+      receiver.configure(limits(next));
+    } catch (error) {
+      return refuse(file, error);
+    }
+    if (next.srtHost !== running.srtHost || next.srtPort !== running.srtPort) {
       try {
         await receiver.setUpstream(next.srtHost, next.srtPort);
       } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        logger.error('config reload refused: keeping the running configuration', {
-          error: message,
-        });
-        return { ok: false, applied: [], needsRestart: [], error: message };
+        receiver.configure(limits(running));
+        return refuse(file, error);
       }
       probe.restart();
     }
-    logger.configure(next.logLevel, next.logFormat);
     // Keep the running values of what needs a restart, so a later reload compares against them.
     settings = {
-      ...settings,
-      srtHost: next.srtHost,
-      srtPort: next.srtPort,
-      logLevel: next.logLevel,
-      logFormat: next.logFormat,
+      ...next,
+      srtlaPort: running.srtlaPort,
+      listen: running.listen,
+      http: running.http,
+      ioBackend: running.ioBackend,
+      configFile: running.configFile,
+      probeIntervalMs: running.probeIntervalMs,
     };
     if (needsRestart.length > 0) {
       logger.warn('config reload: some changes need a restart and were not applied', {
+        file,
         settings: needsRestart,
+        hint: 'restart bond-receiver to apply them; until then the running values stay',
       });
     }
-    logger.info('config reloaded', { applied, upstream: formatEndpoint(receiver.upstream()) });
+    logger.configure(next.logLevel, next.logFormat);
+    const snapshot = receiver.stats();
+    logger.info('config reloaded', {
+      file,
+      applied,
+      upstream: snapshot.upstream,
+      reorder: snapshot.reorder,
+      limits: snapshot.limits,
+    });
     return { ok: true, applied, needsRestart };
+  };
+  // One reload at a time: a second SIGHUP while the first resolves the SRT host waits its turn.
+  let reloading: Promise<unknown> = Promise.resolve();
+  const reload = (): Promise<ReloadOutcome> => {
+    const outcome = reloading.then(reloadOnce);
+    reloading = outcome.catch(() => undefined);
+    return outcome;
   };
 
   return {

@@ -75,7 +75,7 @@ interface SettingDefinition {
   readonly value: string;
   /** Parses the text form (command line) or a config value (number, string or boolean). */
   readonly apply: (raw: string, into: PartialSettings) => void;
-  /** Can change on SIGHUP without a restart. */
+  /** Can change on SIGHUP without a restart (run.ts applies it to the running receiver). */
   readonly reloadable?: boolean;
 }
 
@@ -173,6 +173,7 @@ export const SETTINGS: Readonly<Record<string, SettingDefinition>> = {
   'max-groups': {
     value: 'N',
     help: `groups (senders) at once, pending ones included (default ${DEFAULT_SETTINGS.maxGroups})`,
+    reloadable: true,
     apply: (raw, into) => {
       into.maxGroups = count('max-groups', raw);
     },
@@ -180,6 +181,7 @@ export const SETTINGS: Readonly<Record<string, SettingDefinition>> = {
   'max-links': {
     value: 'N',
     help: `links per group (default ${DEFAULT_SETTINGS.maxLinksPerGroup})`,
+    reloadable: true,
     apply: (raw, into) => {
       into.maxLinksPerGroup = count('max-links', raw);
     },
@@ -187,6 +189,7 @@ export const SETTINGS: Readonly<Record<string, SettingDefinition>> = {
   'link-timeout': {
     value: 'SECONDS',
     help: `a silent link is dropped after this long (default ${DEFAULT_SETTINGS.linkTimeoutMs / 1000})`,
+    reloadable: true,
     apply: (raw, into) => {
       into.linkTimeoutMs = seconds('link-timeout', raw);
     },
@@ -194,6 +197,7 @@ export const SETTINGS: Readonly<Record<string, SettingDefinition>> = {
   'group-timeout': {
     value: 'SECONDS',
     help: `a group with no activity is dropped after this long (default ${DEFAULT_SETTINGS.groupTimeoutMs / 1000})`,
+    reloadable: true,
     apply: (raw, into) => {
       into.groupTimeoutMs = seconds('group-timeout', raw);
     },
@@ -201,6 +205,7 @@ export const SETTINGS: Readonly<Record<string, SettingDefinition>> = {
   'pending-timeout': {
     value: 'SECONDS',
     help: `a group that never carried data is dropped after this long (default ${DEFAULT_SETTINGS.pendingGroupTimeoutMs / 1000})`,
+    reloadable: true,
     apply: (raw, into) => {
       into.pendingGroupTimeoutMs = seconds('pending-timeout', raw);
     },
@@ -208,6 +213,7 @@ export const SETTINGS: Readonly<Record<string, SettingDefinition>> = {
   reorder: {
     value: 'off|auto|MS',
     help: 'put SRT back in order before the listener: off (pass-through, default), auto (hold for the measured delay skew between links), or a fixed hold in ms',
+    reloadable: true,
     apply: (raw, into) => {
       into.reorder = parseReorder(raw.trim());
     },

@@ -114,19 +114,22 @@ describe('run()', () => {
         srt_port: secondPort,
         'max-groups': 9,
         'log-level': 'warn',
+        'io-backend': 'dgram',
       }),
     );
     const outcome = await running.reload();
     expect(outcome).toEqual({
       ok: true,
-      applied: ['srt_port', 'log-level'],
-      needsRestart: ['max-groups'],
+      applied: ['srt_port', 'max-groups', 'log-level'],
+      needsRestart: ['io-backend'],
     });
     expect(running.receiver.upstream().port).toBe(secondPort);
+    expect(running.receiver.stats().limits.maxGroups).toBe(9);
     expect(running.settings()).toMatchObject({
       srtPort: secondPort,
-      maxGroups: 5,
+      maxGroups: 9,
       logLevel: 'warn',
+      ioBackend: 'auto',
     });
     expect(
       log

@@ -9,7 +9,10 @@
 export interface ForwardPath {
   /** A datagram for upstream; `seq` is its SRT sequence number, undefined for control packets. */
   push(now: number, bytes: Uint8Array, seq: number | undefined): void;
-  /** Releases whatever is due at `now`. */
+  /**
+   * Releases whatever is due at `now`. At `now = Infinity` everything held is due: the receiver
+   * calls that when it replaces the path (reorder setting changed), and nothing may stay held.
+   */
   handleTimeout(now: number): void;
   /** When `handleTimeout` must next run, or undefined. */
   pollTimeout(): number | undefined;

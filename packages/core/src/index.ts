@@ -81,8 +81,10 @@ export {
   ReceiverTarget,
   type ReceiverEvent,
   type ReceiverGroupStats,
+  type ReceiverLimits,
   type ReceiverLinkStats,
   type ReceiverOptions,
+  type ReceiverReconfiguration,
   type ReceiverStats,
   type ReceiverTransmit,
 } from './receiver-types.js';

@@ -44,7 +44,9 @@ import { ReceiverGroup, ReceiverLink } from './receiver-group.js';
 import {
   ReceiverTarget,
   type ReceiverEvent,
+  type ReceiverLimits,
   type ReceiverOptions,
+  type ReceiverReconfiguration,
   type ReceiverStats,
   type ReceiverTransmit,
 } from './receiver-types.js';
@@ -68,9 +70,9 @@ const GROUP_ID_DRAWS = 8;
 export class ReceiverEngine {
   private readonly random: RandomSource;
   private readonly logger: CoreLogger;
-  private readonly forwardPathFactory: ForwardPathFactory;
+  private forwardPathFactory: ForwardPathFactory;
   /** False with pass-through forwarding: no group's forward path ever holds a datagram. */
-  private readonly forwardPathsHold: boolean;
+  private forwardPathsHold: boolean;
   private readonly config: {
     maxLinksPerGroup: number;
     maxGroups: number;
@@ -138,8 +140,7 @@ export class ReceiverEngine {
       ),
       evaluator: evaluatorMode(options.evaluator),
       ackThrottling: options.ackThrottling ?? false,
-      capabilities:
-        RECEIVER_CAPABILITY.EVALUATOR | (this.forwardPathsHold ? RECEIVER_CAPABILITY.REORDER : 0),
+      capabilities: receiverCapabilities(this.forwardPathsHold),
     };
   }
 
@@ -257,7 +258,15 @@ export class ReceiverEngine {
 
   private onReg1(now: number, from: PeerAddress, bytes: Uint8Array): void {
     this.reg1Received++;
-    if (this.groups.size >= this.config.maxGroups && !this.evictOldestPendingGroup()) {
+    if (this.groups.size > this.config.maxGroups) {
+      // The limit went down at run time: the groups above it stay, but none is added or evicted.
+      this.refuse(
+        from,
+        `group table over its limit of ${this.config.maxGroups} (${this.groups.size} groups)`,
+      );
+      return;
+    }
+    if (this.groups.size === this.config.maxGroups && !this.evictOldestPendingGroup()) {
       this.refuse(from, 'group table full (no pending group to evict)');
       return;
     }
@@ -284,10 +293,7 @@ export class ReceiverEngine {
       groupId,
       idKey,
       now,
-      (owner) =>
-        this.forwardPathFactory((datagram) => {
-          this.queue(ReceiverTarget.Upstream, undefined, owner.id, datagram);
-        }, owner),
+      this.makeForwardPath,
       this.config.evaluator,
       this.config.capabilities,
     );
@@ -472,6 +478,50 @@ export class ReceiverEngine {
     return this.events.shift();
   }
 
+  // ---------------------------------------------------------------- configuration
+
+  /**
+   * Changes limits, timeouts or the forward path of a running engine. Every value is checked
+   * before any is applied: an invalid one throws `InvalidConfigError` and changes nothing.
+   *
+   * Lower limits refuse new groups and links; groups and links already admitted stay. Timeouts
+   * apply from the next housekeeping tick. A new forward path replaces every group's: the old one
+   * releases what it holds (in order) first, so drain {@link pollTransmit} after this call.
+   */
+  configure(update: ReceiverReconfiguration): void {
+    const config = this.config;
+    const next = {
+      maxLinksPerGroup: count('maxLinksPerGroup', update.maxLinksPerGroup, config.maxLinksPerGroup),
+      maxGroups: count('maxGroups', update.maxGroups, config.maxGroups),
+      linkTimeoutMs: duration('linkTimeoutMs', update.linkTimeoutMs, config.linkTimeoutMs),
+      groupTimeoutMs: duration('groupTimeoutMs', update.groupTimeoutMs, config.groupTimeoutMs),
+      pendingGroupTimeoutMs: duration(
+        'pendingGroupTimeoutMs',
+        update.pendingGroupTimeoutMs,
+        config.pendingGroupTimeoutMs,
+      ),
+    };
+    const factory = update.forwardPath;
+    Object.assign(config, next);
+    if (factory === undefined || factory === this.forwardPathFactory) return;
+    this.forwardPathFactory = factory;
+    this.forwardPathsHold = factory !== createPassThroughForwardPath;
+    config.capabilities = receiverCapabilities(this.forwardPathsHold);
+    for (const group of this.groups.values()) {
+      // At the end of time everything held is due: the old path releases all of it, in order.
+      group.forwardPath.handleTimeout(Number.POSITIVE_INFINITY);
+      group.forwardPath = this.makeForwardPath(group);
+      group.capabilities = config.capabilities;
+    }
+  }
+
+  /** The limits and timeouts in effect. */
+  get limits(): ReceiverLimits {
+    const { maxLinksPerGroup, maxGroups, linkTimeoutMs, groupTimeoutMs, pendingGroupTimeoutMs } =
+      this.config;
+    return { maxLinksPerGroup, maxGroups, linkTimeoutMs, groupTimeoutMs, pendingGroupTimeoutMs };
+  }
+
   /** Plain-data statistics for the runtime. */
   stats(now: number): ReceiverStats {
     return {
@@ -495,6 +545,12 @@ export class ReceiverEngine {
   }
 
   // ---------------------------------------------------------------- internals
+
+  /** A group's forward path on the current factory, emitting to the group's upstream socket. */
+  private readonly makeForwardPath = (group: ReceiverGroup) =>
+    this.forwardPathFactory((datagram) => {
+      this.queue(ReceiverTarget.Upstream, undefined, group.id, datagram);
+    }, group);
 
   private findLink(from: PeerAddress): ReceiverLink | undefined {
     const link = this.links.get(from.key);
@@ -561,6 +617,11 @@ function groupIdKey(id: Uint8Array): number {
     ((id[o + 4] ?? 0) << 8) +
     (id[o + 5] ?? 0)
   );
+}
+
+/** The ReceiverReport capability bits: the evaluator always, reordering when a path can hold. */
+function receiverCapabilities(forwardPathsHold: boolean): number {
+  return RECEIVER_CAPABILITY.EVALUATOR | (forwardPathsHold ? RECEIVER_CAPABILITY.REORDER : 0);
 }
 
 const EVALUATOR_MODES: readonly string[] = ['bond', 'compat-legacy', 'compat-telemetry'];

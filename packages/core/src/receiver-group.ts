@@ -38,9 +38,12 @@ export class ReceiverLink {
   reordered = 0;
   maxReorderDistance = 0;
   retransmitted = 0;
-  deliveryRate = 0;
-  private rateSampleAt: number;
-  private rateSampleBytes = 0;
+  /**
+   * The delivery rate and where its last sample started. Kept in an object of its own: the rate
+   * turns fractional at the first sample, and a field of the link changing its number
+   * representation would throw away the optimised per-packet code that reads links.
+   */
+  private readonly rate: { bytesPerSec: number; sampleAt: number; sampleBytes: number };
   readonly delay = new DelayEstimator();
   senderInfo: KeepaliveConnectionInfo | undefined;
   senderTelemetry: SenderTelemetry | undefined;
@@ -58,16 +61,22 @@ export class ReceiverLink {
     readonly createdAt: number,
   ) {
     this.lastActivity = createdAt;
-    this.rateSampleAt = createdAt;
+    this.rate = { bytesPerSec: 0, sampleAt: createdAt, sampleBytes: 0 };
+  }
+
+  /** Bytes per second over the last housekeeping interval. */
+  get deliveryRate(): number {
+    return this.rate.bytesPerSec;
   }
 
   /** Updates the delivery rate; called once per housekeeping tick. */
   sampleRate(now: number): void {
-    const elapsed = now - this.rateSampleAt;
+    const rate = this.rate;
+    const elapsed = now - rate.sampleAt;
     if (elapsed <= 0) return;
-    this.deliveryRate = ((this.bytesReceived - this.rateSampleBytes) * 1000) / elapsed;
-    this.rateSampleAt = now;
-    this.rateSampleBytes = this.bytesReceived;
+    rate.bytesPerSec = ((this.bytesReceived - rate.sampleBytes) * 1000) / elapsed;
+    rate.sampleAt = now;
+    rate.sampleBytes = this.bytesReceived;
   }
 
   /** The report bond's receiver puts in this link's keepalive echo. */
@@ -148,7 +157,8 @@ export class ReceiverGroup implements ForwardPathGroup {
   lastActivity: number;
   /** Where non-ACK/NAK upstream packets go: the link that last sent SRT. */
   lastAddress: ReceiverLink | undefined;
-  readonly forwardPath: ForwardPath;
+  /** Replaced only through `ReceiverEngine.configure`. */
+  forwardPath: ForwardPath;
   readonly delayReference = new DelayReference();
   highestSeq: number | undefined;
   private readonly seen = new Uint8Array(SEEN_WINDOW / 8);
@@ -168,8 +178,8 @@ export class ReceiverGroup implements ForwardPathGroup {
     readonly createdAt: number,
     makeForwardPath: (group: ReceiverGroup) => ForwardPath,
     evaluatorMode: EvaluatorMode = 'bond',
-    /** ReceiverReport capability bits this receiver offers. */
-    readonly capabilities = 0,
+    /** ReceiverReport capability bits this receiver offers (changes with the forward path). */
+    public capabilities = 0,
   ) {
     this.lastActivity = createdAt;
     this.forwardPath = makeForwardPath(this);

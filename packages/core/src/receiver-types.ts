@@ -37,6 +37,33 @@ export interface ReceiverOptions {
   readonly ackThrottling?: boolean;
 }
 
+/**
+ * What may change on a running engine (`ReceiverEngine.configure`); absent fields keep their
+ * value. Limits and timeouts apply to existing and new groups alike; nothing already admitted is
+ * dropped because a limit went down.
+ */
+export interface ReceiverReconfiguration {
+  readonly maxLinksPerGroup?: number;
+  readonly maxGroups?: number;
+  readonly linkTimeoutMs?: number;
+  readonly groupTimeoutMs?: number;
+  readonly pendingGroupTimeoutMs?: number;
+  /**
+   * Another forward path for every group (`createPassThroughForwardPath` for none). Each
+   * group's current path first releases everything it holds, in order; the new one starts empty.
+   */
+  readonly forwardPath?: ForwardPathFactory;
+}
+
+/** The limits and timeouts in effect. */
+export interface ReceiverLimits {
+  readonly maxLinksPerGroup: number;
+  readonly maxGroups: number;
+  readonly linkTimeoutMs: number;
+  readonly groupTimeoutMs: number;
+  readonly pendingGroupTimeoutMs: number;
+}
+
 /** Where a receiver transmit goes. */
 export const ReceiverTarget = {
   /** To a sender's link, from the listening socket. */

@@ -13,11 +13,14 @@ import {
   encodeSrtControl,
   encodeSrtData,
   encodeSrtNak,
+  peekSrtDataSeq,
 } from '@bond/wire';
 import { describe, expect, it } from 'vitest';
 import {
   ReceiverEngine,
   ReceiverTarget,
+  createPassThroughForwardPath,
+  createReorderForwardPath,
   createSeededRandom,
   parsePeerAddress,
   type PeerAddress,
@@ -312,6 +315,66 @@ describe('receiver engine', () => {
     expect(events).toContain('link-quality good');
     expect(events.filter((e) => e === 'group-active')).toHaveLength(1);
     expect(receiver.stats(12_000).groups[0]?.id).toBe(group);
+  });
+
+  it('configure() lowers the link limit and the link timeout of a running group, dropping no link', () => {
+    const { receiver, groupId } = registered([A, B]);
+    const C = address('127.0.0.4', 5003);
+    receiver.configure({ maxLinksPerGroup: 1, linkTimeoutMs: 3000 });
+    expect(receiver.limits).toMatchObject({ maxLinksPerGroup: 1, linkTimeoutMs: 3000 });
+    receiver.handleDatagram(1, C, encodeReg2(groupId));
+    expect(drain(receiver).map((r) => r.kind)).toEqual([DatagramKind.SrtlaRegErr]);
+    expect(receiver.size).toEqual({ groups: 1, links: 2 });
+    // B has been silent since t=0: gone at the first tick past 3 s (the default would keep it 15 s).
+    for (let now = 1000; now <= 4000; now += 1000) {
+      receiver.handleDatagram(now, A, new Uint8Array([0x90, 0x00]));
+      receiver.handleTimeout(now);
+    }
+    expect(receiver.size).toEqual({ groups: 1, links: 1 });
+    receiver.configure({ maxLinksPerGroup: 2 });
+    receiver.handleDatagram(4001, C, encodeReg2(groupId));
+    expect(drain(receiver).map((r) => r.kind)).toContain(DatagramKind.SrtlaReg3);
+    expect(receiver.size).toEqual({ groups: 1, links: 2 });
+  });
+
+  it('configure() refuses new groups over a lowered group limit without evicting pending ones', () => {
+    const receiver = new ReceiverEngine({ random: createSeededRandom(3), maxGroups: 3 });
+    receiver.handleDatagram(0, A, encodeReg1(new Uint8Array(256).fill(1)));
+    receiver.handleDatagram(0, B, encodeReg1(new Uint8Array(256).fill(2)));
+    drain(receiver);
+    receiver.configure({ maxGroups: 1 });
+    receiver.handleDatagram(1, address('127.0.0.4', 5003), encodeReg1(new Uint8Array(256)));
+    expect(drain(receiver).map((r) => r.kind)).toEqual([DatagramKind.SrtlaRegErr]);
+    expect(receiver.size.groups).toBe(2);
+    expect(receiver.stats(1).groupsEvicted).toBe(0);
+  });
+
+  it('configure() swaps the forward path of running groups, releasing what the old one held', () => {
+    const { receiver } = registered([A]);
+    receiver.configure({ forwardPath: createReorderForwardPath({ mode: { fixedMs: 100 } }) });
+    receiver.handleDatagram(1, A, data(10));
+    receiver.handleDatagram(2, A, data(12));
+    expect(drain(receiver).filter((r) => r.target === ReceiverTarget.Upstream)).toEqual([]);
+    expect(receiver.pollTimeout()).toBe(101);
+    receiver.configure({ forwardPath: createPassThroughForwardPath });
+    const released = drain(receiver).filter((r) => r.target === ReceiverTarget.Upstream);
+    expect(released.map((r) => peekSrtDataSeq(r.bytes))).toEqual([10, 12]);
+    expect(receiver.stats(3).groups[0]?.forwardPath).toEqual({ mode: 'off' });
+    expect(receiver.pollTimeout()).toBe(1000); // housekeeping only: nothing held any more
+  });
+
+  it('configure() checks every value before applying any', () => {
+    const { receiver } = registered([A]);
+    expect(() => {
+      receiver.configure({ maxGroups: 5, linkTimeoutMs: 0 });
+    }).toThrow(/linkTimeoutMs must be a positive number of milliseconds, got 0/);
+    expect(receiver.limits).toEqual({
+      maxLinksPerGroup: 16,
+      maxGroups: 200,
+      linkTimeoutMs: 15_000,
+      groupTimeoutMs: 30_000,
+      pendingGroupTimeoutMs: 5000,
+    });
   });
 
   it('rejects invalid configuration with a message that names the option', () => {

@@ -83,6 +83,7 @@ export {
   createReceiver,
   type Receiver,
   type ReceiverGroupSnapshot,
+  type ReceiverReconfiguration,
   type ReceiverSnapshot,
 } from './receiver.js';
 export {

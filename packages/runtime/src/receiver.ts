@@ -12,6 +12,7 @@ import { DeadlineTimer } from './deadline-timer.js';
 import {
   ReceiverEngine,
   ReceiverTarget,
+  createPassThroughForwardPath,
   createReorderForwardPath,
   formatPeerAddress,
   type ForwardPathFactory,
@@ -40,6 +41,7 @@ import { PeerTable } from './peer-table.js';
 import {
   DEFAULT_RECEIVE_BUFFER,
   checkReceiverOptions,
+  checkReorder,
   formatReorder,
   type CreateReceiverOptions,
   type ReorderSetting,
@@ -110,6 +112,18 @@ export interface ReceiverSnapshot {
   readonly listenSocket: Readonly<Record<CounterName, number>>;
 }
 
+/**
+ * What {@link Receiver.configure} may change on a running receiver; absent fields keep their value.
+ */
+export interface ReceiverReconfiguration {
+  readonly maxGroups?: number;
+  readonly maxLinksPerGroup?: number;
+  readonly linkTimeoutMs?: number;
+  readonly groupTimeoutMs?: number;
+  readonly pendingGroupTimeoutMs?: number;
+  readonly reorder?: ReorderSetting;
+}
+
 /** A running receiver. */
 export interface Receiver {
   /** The bound listening endpoint (with the port the system chose for port 0). */
@@ -125,6 +139,14 @@ export interface Receiver {
    * resolve.
    */
   setUpstream(host: string, port: number): Promise<Endpoint>;
+  /**
+   * Changes limits, timeouts or the reorder setting while running, for existing and new groups.
+   * Every value is checked first: an invalid one throws (`RuntimeOptionError` or core's
+   * `InvalidConfigError`) and changes nothing. A lower limit refuses new groups or links and drops
+   * none; a changed reorder setting releases what each group holds, in order, then holds anew.
+   * Timeouts apply from the next housekeeping tick (about a second). Ignored after `close()`.
+   */
+  configure(update: ReceiverReconfiguration): void;
   /** A snapshot of every group, link and counter. */
   stats(): ReceiverSnapshot;
   /** Closes every socket and the timer. Idempotent; nothing runs after it resolves. */
@@ -134,15 +156,6 @@ export interface Receiver {
 /** 10 refusals logged per 10 s at most, then one line saying how many were not. */
 const REFUSAL_LOG_BURST = 10;
 const REFUSAL_LOG_WINDOW_MS = 10_000;
-
-const DEFAULT_LIMITS = {
-  // protocol.md 4.3: bond's receiver defaults (core applies the same).
-  maxGroups: 200,
-  maxLinksPerGroup: 16,
-  linkTimeoutMs: 15_000,
-  groupTimeoutMs: 30_000,
-  pendingGroupTimeoutMs: 5000,
-} as const;
 
 /** Starts a receiver: resolves the SRT listener, binds the listening socket, and runs. */
 export async function createReceiver(options: CreateReceiverOptions): Promise<Receiver> {
@@ -189,13 +202,16 @@ export async function createReceiver(options: CreateReceiverOptions): Promise<Re
       upstreamTarget = next;
       return next;
     },
+    configure: (update) => {
+      runtime.configure(update);
+    },
     stats: () => runtime.stats(),
     close: () => runtime.close(),
   };
 }
 
-function forwardPathFor(reorder: ReorderSetting): ForwardPathFactory | undefined {
-  if (reorder === 'off') return undefined; // core's pass-through
+function forwardPathFor(reorder: ReorderSetting): ForwardPathFactory {
+  if (reorder === 'off') return createPassThroughForwardPath;
   if (reorder === 'auto') return createReorderForwardPath({ mode: 'auto' });
   // A fixed hold longer than the engine's default cap (500 ms) raises the cap to match.
   return createReorderForwardPath({
@@ -248,7 +264,7 @@ class ReceiverRuntime {
     private readonly io: IoBackend,
     private readonly options: CreateReceiverOptions,
     private readonly logger: RuntimeLogger,
-    private readonly reorder: ReorderSetting,
+    private reorder: ReorderSetting,
     private readonly upstreamTarget: () => Endpoint,
   ) {
     this.clock = options.clock ?? monotonicClock;
@@ -540,6 +556,26 @@ class ReceiverRuntime {
     void pending.finally(() => this.closing.delete(pending));
   }
 
+  // ---------------------------------------------------------------- configuration
+
+  configure(update: ReceiverReconfiguration): void {
+    if (this.closed !== undefined) return;
+    const reorder = update.reorder === undefined ? undefined : checkReorder(update.reorder);
+    const changed = reorder !== undefined && formatReorder(reorder) !== formatReorder(this.reorder);
+    this.engine.configure({
+      ...defined('maxGroups', update.maxGroups),
+      ...defined('maxLinksPerGroup', update.maxLinksPerGroup),
+      ...defined('linkTimeoutMs', update.linkTimeoutMs),
+      ...defined('groupTimeoutMs', update.groupTimeoutMs),
+      ...defined('pendingGroupTimeoutMs', update.pendingGroupTimeoutMs),
+      ...(changed ? { forwardPath: forwardPathFor(reorder) } : {}),
+    });
+    if (!changed) return;
+    this.reorder = reorder;
+    // The groups' old forward paths released what they held: send it, and re-arm for the new ones.
+    this.drain(this.clock());
+  }
+
   // ---------------------------------------------------------------- stats and close
 
   stats(): ReceiverSnapshot {
@@ -566,14 +602,7 @@ class ReceiverRuntime {
       backend: this.io.name,
       upstream: formatEndpoint(this.upstreamTarget()),
       reorder: formatReorder(this.reorder),
-      limits: {
-        maxGroups: this.options.maxGroups ?? DEFAULT_LIMITS.maxGroups,
-        maxLinksPerGroup: this.options.maxLinksPerGroup ?? DEFAULT_LIMITS.maxLinksPerGroup,
-        linkTimeoutMs: this.options.linkTimeoutMs ?? DEFAULT_LIMITS.linkTimeoutMs,
-        groupTimeoutMs: this.options.groupTimeoutMs ?? DEFAULT_LIMITS.groupTimeoutMs,
-        pendingGroupTimeoutMs:
-          this.options.pendingGroupTimeoutMs ?? DEFAULT_LIMITS.pendingGroupTimeoutMs,
-      },
+      limits: this.engine.limits,
       groups,
       registration: {
         reg1Received: core.reg1Received,

@@ -299,6 +299,86 @@ describe('createReceiver on the memory network', () => {
     );
   });
 
+  it('configure() lowers and raises the link limit of a running group without dropping a link', async () => {
+    await socket('127.0.0.1', SRT_PORT);
+    const receiver = await startReceiver({ maxLinksPerGroup: 3 });
+    const links = [await socket('127.0.0.2'), await socket('127.0.0.3')];
+    const groupId = await registerGroup(links, RECEIVER);
+    const third = await socket('127.0.0.4');
+
+    receiver.configure({ maxLinksPerGroup: 1 });
+    expect(receiver.stats().limits.maxLinksPerGroup).toBe(1);
+    third.send(encodeReg2(groupId), RECEIVER);
+    await waitFor(() => third.received.length === 1, 'a reply to the third link');
+    expect(kinds(third)).toEqual([DatagramKind.SrtlaRegErr]);
+    expect(receiver.stats().groups[0]?.links).toHaveLength(2);
+
+    receiver.configure({ maxLinksPerGroup: 3 });
+    third.send(encodeReg2(groupId), RECEIVER);
+    await waitFor(() => third.received.length === 2, 'a second reply to the third link');
+    expect(kinds(third)).toEqual([DatagramKind.SrtlaRegErr, DatagramKind.SrtlaReg3]);
+    expect(receiver.stats().groups[0]?.links).toHaveLength(3);
+  });
+
+  it('configure() applies a lower group limit to new groups only, and timeouts to existing ones', async () => {
+    await socket('127.0.0.1', SRT_PORT);
+    const receiver = await startReceiver({ maxGroups: 3, housekeepingIntervalMs: 20 });
+    await registerGroup([await socket('127.0.0.2')], RECEIVER, 1);
+    await registerGroup([await socket('127.0.0.3')], RECEIVER, 2);
+    receiver.configure({ maxGroups: 1 });
+    const late = await socket('127.0.0.4');
+    late.send(encodeReg1(senderId(3)), RECEIVER);
+    await waitFor(() => late.received.length === 1, 'a reply to REG1');
+    expect(kinds(late)).toEqual([DatagramKind.SrtlaRegErr]);
+    expect(receiver.stats().groups).toHaveLength(2);
+    expect(receiver.stats().registration.groupsEvicted).toBe(0);
+
+    // Both groups are pending: the default 5 s keeps them; 30 ms removes them at the next tick.
+    receiver.configure({ pendingGroupTimeoutMs: 30 });
+    expect(receiver.stats().limits).toMatchObject({ maxGroups: 1, pendingGroupTimeoutMs: 30 });
+    await waitFor(() => receiver.stats().groups.length === 0, 'the pending groups to expire');
+  });
+
+  it('configure() turns reordering on for a running group and off again, releasing what it held', async () => {
+    const listener = await socket('127.0.0.1', SRT_PORT);
+    const receiver = await startReceiver();
+    const link = await socket('127.0.0.2');
+    await registerGroup([link], RECEIVER);
+    link.send(srtData(1), RECEIVER);
+    await waitFor(() => listener.received.length === 1, 'pass-through forwarding');
+
+    // A 5 s hold: what arrives after a gap waits for the gap (far longer than this test).
+    receiver.configure({ reorder: { fixedMs: 5000 } });
+    expect(receiver.stats().reorder).toBe('5000 ms');
+    link.send(srtData(10), RECEIVER);
+    link.send(srtData(12), RECEIVER);
+    await waitFor(
+      () => (receiver.stats().groups[0]?.forwardPath as { held?: number }).held === 2,
+      'two packets held',
+    );
+    expect(listener.received).toHaveLength(1);
+
+    // Off again: the held packets go out at once, in order, and nothing is dropped.
+    receiver.configure({ reorder: 'off' });
+    await waitFor(() => listener.received.length === 3, 'the held packets released');
+    expect(listener.received.map((d) => peekSrtDataSeq(d.bytes))).toEqual([1, 10, 12]);
+    expect(receiver.stats().groups[0]?.forwardPath).toEqual({ mode: 'off' });
+    link.send(srtData(13), RECEIVER);
+    await waitFor(() => listener.received.length === 4, 'pass-through again');
+  });
+
+  it('configure() refuses an invalid value and changes nothing', async () => {
+    const receiver = await startReceiver({ maxLinksPerGroup: 4 });
+    expect(() => {
+      receiver.configure({ maxLinksPerGroup: 2, maxGroups: 0 });
+    }).toThrow(/maxGroups must be a whole number of at least 1, got 0/);
+    expect(() => {
+      receiver.configure({ maxLinksPerGroup: 2, reorder: { fixedMs: -5 } });
+    }).toThrow(RuntimeOptionError);
+    expect(receiver.stats().limits.maxLinksPerGroup).toBe(4);
+    expect(receiver.stats().reorder).toBe('off');
+  });
+
   it('closes every socket it opened, also with groups still open', async () => {
     await socket('127.0.0.1', SRT_PORT);
     const receiver = await startReceiver();
