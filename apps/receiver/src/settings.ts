@@ -57,7 +57,9 @@ export const DEFAULT_SETTINGS = {
   linkTimeoutMs: 15_000,
   groupTimeoutMs: 30_000,
   pendingGroupTimeoutMs: 5000,
-  reorder: 'off',
+  // auto: SRT listeners NAK every reordering between links; holding for the measured skew cuts
+  // those spurious retransmissions (tooling/stand tests, docs/performance.md section 4).
+  reorder: 'auto',
   http: undefined,
   logLevel: 'info',
   logFormat: 'auto',
@@ -212,7 +214,7 @@ export const SETTINGS: Readonly<Record<string, SettingDefinition>> = {
   },
   reorder: {
     value: 'off|auto|MS',
-    help: 'put SRT back in order before the listener: off (pass-through, default), auto (hold for the measured delay skew between links), or a fixed hold in ms',
+    help: 'put SRT back in order before the listener: auto (default: hold for the measured delay skew between links), off (pass-through, as srtla_rec), or a fixed hold in ms',
     reloadable: true,
     apply: (raw, into) => {
       into.reorder = parseReorder(raw.trim());

@@ -30,7 +30,7 @@ describe('bond-receiver command line', () => {
       linkTimeoutMs: 15_000,
       groupTimeoutMs: 30_000,
       pendingGroupTimeoutMs: 5000,
-      reorder: 'off',
+      reorder: 'auto',
       http: undefined,
       logLevel: 'info',
     });

@@ -56,7 +56,7 @@ describe('config reload and the SRT listener name', () => {
     expect(refused.error).toMatch(/gone\.example/);
     const stats = running.receiver.stats();
     expect(stats.limits.maxLinksPerGroup).toBe(16);
-    expect(stats.reorder).toBe('off');
+    expect(stats.reorder).toBe('auto');
     expect(running.settings()).toMatchObject({ srtHost: 'srt.example', maxLinksPerGroup: 16 });
 
     await writeFile(
