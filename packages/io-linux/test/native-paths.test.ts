@@ -15,6 +15,7 @@ afterEach(async () => {
 async function openSocket(
   onBatch: (batch: ReceiveBatch, count: number) => void = () => undefined,
   receiveBufferSize = 1 << 20,
+  sendQueueBytes?: number,
 ) {
   const backend = status.backend;
   if (backend === undefined) throw status.loadError ?? new Error('no backend');
@@ -23,6 +24,7 @@ async function openSocket(
     batch: createReceiveBatch({ maxBatch: 256, slotSize: 2048 }),
     onBatch,
     receiveBufferSize,
+    ...(sendQueueBytes === undefined ? {} : { sendQueueBytes }),
   });
   open.push(socket);
   return socket;
@@ -59,5 +61,22 @@ describe.skipIf(!built)(built ? title : `${title} (skipped: addon not built)`, (
     // Loopback supports UDP_SEGMENT on every kernel bond supports (>= 4.18).
     expect(sender.counters[Counter.gsoDatagrams]).toBe(100);
     expect(sender.counters[Counter.sendCalls]).toBe(1);
+  });
+
+  it('with a 64 KiB send queue, sends what does not fit in more calls, losing nothing', async () => {
+    const received: number[] = [];
+    const receiver = await openSocket((batch, count) => {
+      for (let i = 0; i < count; i++) received.push(batch.slab[batch.offset(i)] ?? -1);
+    });
+    const sender = await openSocket(undefined, 1 << 20, 65536);
+    // 120 x 1332 bytes = 156 KiB: three slabs' worth.
+    for (let i = 0; i < 120; i++) sender.send(new Uint8Array(1332).fill(i), receiver.local);
+    sender.flush();
+    await waitFor(() => received.length === 120, `120 datagrams (got ${received.length})`);
+    expect(received).toEqual(Array.from({ length: 120 }, (_, i) => i));
+    expect(sender.counters[Counter.sendCalls]).toBe(3);
+    await expect(openSocket(undefined, 1 << 20, 4096)).rejects.toThrow(
+      /sendQueueBytes must be an integer from 65536/,
+    );
   });
 });

@@ -75,9 +75,6 @@ export interface NativeBinding {
   close(handle: NativeHandle): void;
 }
 
-/** 256 KiB: room for a full batch of MTU-sized datagrams and several 64 KiB GSO runs. */
-const SEND_SLAB_BYTES = 256 * 1024;
-
 /**
  * Builds an {@link IoBackend} on a native binding. `batchLimit` is the most datagrams the binding
  * takes per call.
@@ -118,7 +115,9 @@ class NativeBatchSocket implements BatchSocket {
     this.options = options;
     this.maxBatch = options.batch.maxBatch;
     this.remote = options.connect;
-    this.sendSlab = new Uint8Array(Math.max(SEND_SLAB_BYTES, this.maxBatch * 2048));
+    // `sendQueueBytes` (256 KiB by default: a full batch of MTU-sized datagrams and several
+    // 64 KiB GSO runs); a full slab is sent before the next datagram is queued.
+    this.sendSlab = new Uint8Array(options.sendQueueBytes);
     this.sendMeta = new Uint32Array(this.maxBatch * META_STRIDE);
     this.local = createEndpoint(options.family === 4 ? '0.0.0.0' : '::', 0);
     this.dualStack = options.family === 6 && !options.ipv6Only && options.address === '::';

@@ -19,7 +19,13 @@ export interface ResolvedOpenOptions {
   onError: (error: BondError) => void;
   receiveBufferSize: number | undefined;
   sendBufferSize: number | undefined;
+  sendQueueBytes: number;
 }
+
+/** 256 KiB: the default native send queue (see `OpenOptions.sendQueueBytes`). */
+export const DEFAULT_SEND_QUEUE_BYTES = 256 * 1024;
+/** 64 KiB: the smallest send queue, one datagram of the largest size. */
+export const MIN_SEND_QUEUE_BYTES = 65536;
 
 /** 65507: the largest IPv4 UDP payload (65535 - 20 IP - 8 UDP); IPv6 allows 65527. */
 export const MAX_DATAGRAM_IPV4 = 65507;
@@ -66,6 +72,16 @@ export function resolveOpenOptions(
       throw new IoArgumentError(`${name} must be a positive integer, got ${String(value)}`);
     }
   }
+  const sendQueueBytes = options.sendQueueBytes ?? DEFAULT_SEND_QUEUE_BYTES;
+  if (
+    !Number.isInteger(sendQueueBytes) ||
+    sendQueueBytes < MIN_SEND_QUEUE_BYTES ||
+    sendQueueBytes > 64 * 1024 * 1024
+  ) {
+    throw new IoArgumentError(
+      `sendQueueBytes must be an integer from ${MIN_SEND_QUEUE_BYTES} (one largest datagram) to 64 MiB, got ${String(sendQueueBytes)}`,
+    );
+  }
   return {
     family,
     address,
@@ -77,6 +93,7 @@ export function resolveOpenOptions(
     onError: options.onError ?? ignoreError,
     receiveBufferSize: options.receiveBufferSize,
     sendBufferSize: options.sendBufferSize,
+    sendQueueBytes,
   };
 }
 

@@ -33,6 +33,13 @@ export interface OpenOptions {
   receiveBufferSize?: number;
   /** `SO_SNDBUF` request in bytes. */
   sendBufferSize?: number;
+  /**
+   * Native backends: bytes of queued datagrams one send call takes (the socket's send memory).
+   * Default 262144 (256 KiB: a full batch of MTU-sized datagrams and several 64 KiB GSO runs); at
+   * least 65536 (one datagram of the largest size). A socket that sends little (one of many) can
+   * take less memory; a fuller queue goes out in more calls. Ignored by `dgram`.
+   */
+  sendQueueBytes?: number;
 }
 
 /** The sizes the kernel actually applied, in bytes. */

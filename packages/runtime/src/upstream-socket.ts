@@ -15,6 +15,9 @@ import {
 import type { BondError } from '@bond/wire';
 import { formatHostPort } from './format-endpoint.js';
 
+/** 64 KiB: an upstream socket's send queue (`OpenOptions.sendQueueBytes`), the smallest allowed. */
+const UPSTREAM_SEND_QUEUE_BYTES = 65536;
+
 export type UpstreamState = 'opening' | 'open' | 'failed' | 'closed';
 
 /** One group's upstream socket, as stats show it. */
@@ -71,6 +74,9 @@ export class UpstreamSocket {
         address: remote.family === 6 ? '::' : '0.0.0.0',
         connect: remote,
         batch: this.options.batch,
+        // One socket per group: 64 KiB of send memory (one GSO run, ~49 SRT datagrams per call)
+        // keeps an idle group small; the listening socket keeps the default.
+        sendQueueBytes: UPSTREAM_SEND_QUEUE_BYTES,
         onBatch: this.options.onBatch,
         onError: this.options.onError,
         ...(this.options.sendBufferSize === undefined
