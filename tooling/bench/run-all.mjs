@@ -57,6 +57,14 @@ export const BENCHMARKS = [
     budget: 150,
   },
   {
+    name: 'quality',
+    section: 4,
+    script: 'quality-bench.mjs',
+    quick: ['--seconds', '10', '--rounds', '1'],
+    smoke: ['--scenarios', 'outage', '--seconds', '2', '--rounds', '1', '--latency', '400'],
+    budget: 330,
+  },
+  {
     name: 'scale',
     section: 5,
     script: 'scale-bench.mjs',

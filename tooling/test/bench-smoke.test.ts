@@ -1,16 +1,22 @@
 // `run-all.mjs --smoke` (what CI runs) still runs every benchmark: each exits cleanly, writes its
 // JSON report with the fields the plots and docs/performance.md read, its table and its SVG
-// plots. Timings are never asserted. Needs the built apps (`pnpm build`), a C compiler and Linux;
-// skipped visibly without them.
+// plots. Timings are never asserted. Needs the built apps and stand (`pnpm build`), a C compiler
+// and Linux; skipped visibly without them.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { failoverTimes } from '../bench/lib/quality.mjs';
 import { BENCHMARKS } from '../bench/run-all.mjs';
 
 const root = join(import.meta.dirname, '..', '..');
-const built = ['apps/receiver/dist/bin.js', 'apps/sender/dist/bin.js', 'packages/io/dist/index.js']
+const built = [
+  'apps/receiver/dist/bin.js',
+  'apps/sender/dist/bin.js',
+  'packages/io/dist/index.js',
+  'tooling/stand/dist/index.js',
+]
   .map((path) => join(root, path))
   .every((path) => existsSync(path));
 const hasCompiler = spawnSync('cc', ['--version'], { stdio: 'ignore' }).error === undefined;
@@ -19,6 +25,30 @@ const available = built && hasCompiler && process.platform === 'linux';
 interface Summary {
   mode: string;
   benchmarks: { name: string; status: string; files: string[] }[];
+}
+interface QualityReport {
+  benchmark: string;
+  sampleMs: number;
+  results: {
+    scenario: string;
+    scheduler: string;
+    failed: number;
+    offeredMbps: number;
+    goodputMbps: number;
+    pathP50Ms: number;
+    pathP95Ms: number;
+    retransmitted: number | null;
+  }[];
+  verdicts: { scenario: string }[];
+  runs: {
+    events: { link: string; atS: number; untilS: number }[];
+    watch: { link: string } | null;
+    timeline: {
+      t: number[];
+      deliveredMbps: number[];
+      links: { name: string; share: (number | null)[] }[];
+    };
+  }[];
 }
 interface System {
   deliveredPps: number;
@@ -36,9 +66,9 @@ describe.skipIf(!available)('benchmarks, smoke run (needs pnpm build, cc, Linux)
     run = spawnSync(
       process.execPath,
       [join(root, 'tooling', 'bench', 'run-all.mjs'), '--smoke', '--out', out],
-      { encoding: 'utf8', timeout: 50_000 },
+      { encoding: 'utf8', timeout: 100_000 },
     );
-  }, 55_000);
+  }, 110_000);
   afterAll(() => {
     if (out !== '') rmSync(out, { recursive: true, force: true });
   });
@@ -120,6 +150,50 @@ describe.skipIf(!available)('benchmarks, smoke run (needs pnpm build, cc, Linux)
     expect(row?.bond.rssKiB).toBeGreaterThan(row?.relay.rssKiB ?? Infinity);
   });
 
+  it('quality: the outage run for both schedulers, the dead link silent while black-holed', () => {
+    const report = read('quality.json') as QualityReport;
+    expect(report.benchmark).toBe('bonding-quality');
+    expect(report.results.map((r) => `${r.scenario} ${r.scheduler}`).sort()).toEqual([
+      'outage adaptive',
+      'outage classic',
+    ]);
+    for (const result of report.results) {
+      expect(result.failed).toBe(0);
+      expect(result.goodputMbps).toBeGreaterThan(0);
+      expect(result.goodputMbps).toBeLessThanOrEqual(result.offeredMbps * 1.01);
+      expect(result.pathP50Ms).toBeGreaterThan(0);
+      expect(result.pathP95Ms).toBeGreaterThanOrEqual(result.pathP50Ms);
+      expect(typeof result.retransmitted).toBe('number');
+    }
+    expect(report.verdicts.map((v) => v.scenario)).toEqual(['outage']);
+    for (const run of report.runs) {
+      const [event] = run.events;
+      expect(event?.link).toBe('b');
+      expect(run.watch?.link).toBe('b');
+      const { t, deliveredMbps, links } = run.timeline;
+      expect(t.length).toBeGreaterThan(10);
+      const b = links.find((l) => l.name === 'b')?.share ?? [];
+      expect(b).toHaveLength(t.length);
+      // Windows wholly inside the outage: link b delivered nothing, and the stream went on.
+      const dead = t.flatMap((at, i) =>
+        at - report.sampleMs / 1000 > (event?.atS ?? 0) + 0.1 && at <= (event?.untilS ?? 0)
+          ? [i]
+          : [],
+      );
+      expect(dead.length).toBeGreaterThan(0);
+      for (const i of dead) {
+        expect(b[i]).toBe(0);
+        expect(deliveredMbps[i]).toBeGreaterThan(0);
+      }
+    }
+    const plots = (read('summary.json') as Summary).benchmarks.find(
+      (b) => b.name === 'quality',
+    )?.files;
+    expect(plots).toContain('quality-recovery.svg');
+    expect(plots).toContain('quality-outage-adaptive-share.svg');
+    expect(plots).toContain('quality-outage-classic-delay.svg');
+  });
+
   it('scale: the receiver itself counts every registered group as active', () => {
     const report = read('scale.json') as {
       benchmark: string;
@@ -140,5 +214,65 @@ describe.skipIf(!available)('benchmarks, smoke run (needs pnpm build, cc, Linux)
       expect(point.rssKiB).toBeGreaterThan(0);
     }
     expect(report.slopes.map((s) => [s.from, s.to])).toEqual([[1, 5]]);
+  });
+});
+
+describe('quality-bench: failover times from the samples', () => {
+  /** Samples every 250 ms for 10 s of link b's delivered and offered share (a and c share the rest). */
+  const samples = (b: (t: number) => { share: number; offeredShare: number }) =>
+    Array.from({ length: 40 }, (_, i) => {
+      const t = (i + 1) * 0.25;
+      const { share, offeredShare } = b(t);
+      return {
+        t,
+        links: [
+          { name: 'a', share: (1 - share) / 2, offeredShare: (1 - offeredShare) / 2 },
+          { name: 'b', share, offeredShare },
+          { name: 'c', share: (1 - share) / 2, offeredShare: (1 - offeredShare) / 2 },
+        ],
+      };
+    });
+  const watch = { link: 'b', fairShare: 1 / 3, failAtS: 2, restoreAtS: 6 };
+
+  it('times the first window from which the dead link stays unused, and its sustained return', () => {
+    // b fails at 2 s: the sender keeps offering it a third until 2.75 s, stops at 3 s but comes
+    // back once at 3.25 s, then leaves; after the restore at 6 s it carries 10% at first, a third
+    // from 7.5 s on.
+    const times = failoverTimes(
+      samples((t) => {
+        if (t <= 2) return { share: 1 / 3, offeredShare: 1 / 3 };
+        if (t <= 6) {
+          const offered = t <= 2.75 || t === 3.25 ? 1 / 3 : 0.01;
+          return { share: 0, offeredShare: offered };
+        }
+        const share = t < 7.5 ? 0.1 : 1 / 3;
+        return { share, offeredShare: share };
+      }),
+      watch,
+    );
+    expect(times.offAfterS).toBe(1.5); // from 3.5 s on: the 3 s window was not sustained
+    expect(times.backAfterS).toBe(1.5);
+    expect(times.preShare).toBeCloseTo(1 / 3);
+    expect(times.threshold).toBeCloseTo(0.25);
+  });
+
+  it('says never (null) when the link is never left or never comes back', () => {
+    const times = failoverTimes(
+      samples((t) =>
+        t <= 2 ? { share: 0.3, offeredShare: 0.3 } : { share: 0.02, offeredShare: 0.3 },
+      ),
+      watch,
+    );
+    expect(times.offAfterS).toBeNull();
+    expect(times.backAfterS).toBeNull();
+  });
+
+  it('holds a link that never had its fair share to 3/4 of the share it had before', () => {
+    const times = failoverTimes(
+      samples((t) => ({ share: t > 2 && t <= 6.5 ? 0 : 0.2, offeredShare: 0.2 })),
+      watch,
+    );
+    expect(times.threshold).toBeCloseTo(0.15);
+    expect(times.backAfterS).toBe(0.75);
   });
 });

@@ -2,7 +2,7 @@
 // `benchmark` field) mapping the report to a list of { name, svg }. The benchmarks call this when
 // they write their JSON, and tooling/bench/plot.mjs calls it to redraw plots from saved JSON, so a
 // figure is always drawn from the JSON alone. Adding a benchmark's plots is one entry in FIGURES.
-import { BASELINE_COLOR, barChart, formatNumber, timeSeries } from './plot.mjs';
+import { BASELINE_COLOR, PALETTE, barChart, formatNumber, timeSeries } from './plot.mjs';
 
 const BOND_COLOR = '#0072b2';
 const kpps = (pps) => `${formatNumber(pps / 1000)}k pps`;
@@ -231,12 +231,273 @@ function scaleFigures(report) {
   ];
 }
 
+/** The bars of one section-4 result row: its scenario, plus the reorder setting for skew. */
+function qualityCategory(report, result) {
+  const plan = report.scenarios.find((s) => s.name === result.scenario);
+  const variant = (plan?.variants.length ?? 1) > 1 ? ` ${result.reorder}` : '';
+  return `${result.scenario}${variant}`;
+}
+
+/** Adaptive beside classic, in each scheduler's colour. */
+const SCHEDULER_COLORS = { adaptive: BOND_COLOR, classic: BASELINE_COLOR };
+
+function qualityFigures(report) {
+  const figures = [];
+  const keys = [];
+  for (const result of report.results) {
+    const key = qualityCategory(report, result);
+    if (!keys.includes(key)) keys.push(key);
+  }
+  const pick = (key, scheduler, field) =>
+    report.results.find((r) => qualityCategory(report, r) === key && r.scheduler === scheduler)?.[
+      field
+    ] ?? null;
+  const bySchedulers = (field) =>
+    report.schedulers.map((scheduler) => ({
+      name: scheduler,
+      color: SCHEDULER_COLORS[scheduler],
+      values: keys.map((key) => pick(key, scheduler, field)),
+    }));
+  const width = Math.max(720, 110 * keys.length);
+  const subtitle = `${report.ends} ends, SRT latency ${report.latencyMs} ms, ${report.rounds} round(s), medians; receiver --reorder ${report.reorder} (skew: as named)`;
+  const offered = (key) => {
+    const value = report.results.find((r) => qualityCategory(report, r) === key)?.offeredMbps;
+    return `${key} (${formatNumber(value)})`;
+  };
+  figures.push(
+    {
+      name: 'quality-goodput',
+      svg: barChart({
+        title: 'Bonding quality: goodput (distinct payloads delivered by the SRT listener)',
+        subtitle,
+        xLabel: 'scenario (offered Mbit/s)',
+        yLabel: 'Mbit/s',
+        categories: keys.map(offered),
+        series: bySchedulers('goodputMbps'),
+        width,
+      }),
+    },
+    {
+      name: 'quality-delay',
+      svg: barChart({
+        title: "Bonding quality: path delay (stamp to bond-receiver's output), p50 and p95",
+        subtitle,
+        xLabel: 'scenario',
+        yLabel: 'ms',
+        categories: keys,
+        series: report.schedulers.flatMap((scheduler) =>
+          ['p50', 'p95'].map((p) => ({
+            name: `${scheduler} ${p}`,
+            color:
+              p === 'p95'
+                ? SCHEDULER_COLORS[scheduler]
+                : scheduler === 'adaptive'
+                  ? '#56b4e9'
+                  : '#cccccc',
+            values: keys.map((key) =>
+              pick(key, scheduler, p === 'p50' ? 'pathP50Ms' : 'pathP95Ms'),
+            ),
+          })),
+        ),
+        width: Math.max(720, 170 * keys.length),
+      }),
+    },
+    {
+      name: 'quality-hold',
+      svg: barChart({
+        title: 'Bonding quality: time inside bond-receiver (its input to its output), p95',
+        subtitle: `${subtitle}; with the reorder engine on, its hold`,
+        xLabel: 'scenario',
+        yLabel: 'ms',
+        categories: keys,
+        series: bySchedulers('holdP95Ms'),
+        references: report.scenarios
+          .filter((s) => s.skewMs !== undefined)
+          .map((s) => ({
+            value: report.targets.skewAddedDelayOfSkew * s.skewMs,
+            label: `skew target: <= ${report.targets.skewAddedDelayOfSkew}x the ${s.skewMs} ms skew`,
+          })),
+        width,
+      }),
+    },
+    {
+      name: 'quality-retransmissions',
+      svg: barChart({
+        title: "Bonding quality: SRT retransmissions (the SRT caller's count)",
+        subtitle,
+        xLabel: 'scenario',
+        yLabel: '% of payloads sent',
+        categories: keys,
+        series: bySchedulers('retransmittedPercent'),
+        width,
+      }),
+    },
+  );
+  const recoveryBars = [
+    ['outage', 'offAfterS', 'outage: off the dead link'],
+    ['outage', 'backAfterS', 'outage: back after restore'],
+    ['recovery', 'backAfterS', 'recovery: fair share after heal'],
+  ].filter(([scenario]) => report.results.some((r) => r.scenario === scenario));
+  if (recoveryBars.length > 0) {
+    figures.push({
+      name: 'quality-recovery',
+      svg: barChart({
+        title: 'Bonding quality: how fast traffic leaves a failed link and comes back',
+        subtitle: `sampled every ${report.sampleMs} ms, window ends (upper bounds); n/a: not within the run`,
+        xLabel: 'measure',
+        yLabel: 'seconds',
+        categories: recoveryBars.map(([, , label]) => label),
+        series: report.schedulers.map((scheduler) => ({
+          name: scheduler,
+          color: SCHEDULER_COLORS[scheduler],
+          values: recoveryBars.map(([scenario, field]) => {
+            const result = report.results.find(
+              (r) => r.scenario === scenario && r.scheduler === scheduler,
+            );
+            const never = field === 'offAfterS' ? result?.offNever : result?.backNever;
+            return never > 0 ? null : (result?.[field] ?? null);
+          }),
+        })),
+        references: [
+          { value: report.targets.outageOffS, label: `off within ${report.targets.outageOffS} s` },
+          {
+            value: report.targets.outageBackS,
+            label: `back within ${report.targets.outageBackS} s`,
+          },
+        ],
+      }),
+    });
+  }
+  // A time series per scenario (and reorder setting) and scheduler, from its first round.
+  for (const run of report.runs) {
+    if (run.error !== undefined || run.timeline === undefined) continue;
+    if (
+      report.runs.some(
+        (other) =>
+          other.timeline !== undefined &&
+          other.scenario === run.scenario &&
+          other.reorder === run.reorder &&
+          other.scheduler === run.scheduler &&
+          other.round < run.round,
+      )
+    ) {
+      continue;
+    }
+    const plan = report.scenarios.find((s) => s.name === run.scenario);
+    const variant = (plan?.variants.length ?? 1) > 1 ? `-${run.reorder}` : '';
+    const stem = `quality-${run.scenario}${variant}-${run.scheduler}`;
+    const timeline = run.timeline;
+    const linkNames = timeline.links.map((l) => l.name);
+    const color = (i) => PALETTE[i % PALETTE.length];
+    const markers = run.events.flatMap((event) => [
+      { at: event.atS, label: event.label, until: event.untilS },
+      { at: event.untilS, label: `${event.link} restored` },
+    ]);
+    const watch = run.watch;
+    const failAt = run.events[0]?.atS;
+    const restoreAt = run.events[0]?.untilS;
+    if (watch !== null && watch !== undefined) {
+      if (Number.isFinite(watch.offAfterS) && run.scenario === 'outage') {
+        markers.push({
+          at: failAt + watch.offAfterS,
+          label: `off +${watch.offAfterS} s`,
+          color: '#009e73',
+        });
+      }
+      if (Number.isFinite(watch.backAfterS)) {
+        markers.push({
+          at: restoreAt + watch.backAfterS,
+          label: `back +${watch.backAfterS} s`,
+          color: '#009e73',
+        });
+      }
+    }
+    /** [t, value] points of a timeline column (`scale` applied to non-null values). */
+    const points = (values, scale = (v) => v) =>
+      timeline.t.map((t, i) => [t, values[i] === null ? null : scale(values[i])]);
+    const linkColumn = (name, field) => timeline.links.find((l) => l.name === name)?.[field] ?? [];
+    const title = `${run.scenario}${variant === '' ? '' : ` (reorder ${run.reorder})`}, ${run.scheduler}`;
+    const series = linkNames.map((name, i) => ({
+      name,
+      color: color(i),
+      points: points(linkColumn(name, 'share'), (v) => 100 * v),
+    }));
+    if (watch !== null && watch !== undefined) {
+      const i = linkNames.indexOf(watch.link);
+      series.push({
+        name: `${watch.link} offered`,
+        color: color(i),
+        dash: '5 3',
+        points: points(linkColumn(watch.link, 'offeredShare'), (v) => 100 * v),
+      });
+    }
+    figures.push(
+      {
+        name: `${stem}-share`,
+        svg: timeSeries({
+          title: `${title}: each link's share of the bytes`,
+          subtitle: `${plan?.title ?? run.scenario}; ${report.sampleMs} ms windows; dashed: offered`,
+          xLabel: 'time since the stream started (s)',
+          yLabel: 'share (%)',
+          series,
+          markers,
+          yRange: [0, 100],
+          dots: false,
+        }),
+      },
+      {
+        name: `${stem}-delay`,
+        svg: timeSeries({
+          title: `${title}: delay`,
+          subtitle:
+            "links: one way (queue + propagation); path: stamp to bond-receiver's output; in receiver: its input to its output",
+          xLabel: 'time since the stream started (s)',
+          yLabel: 'ms',
+          series: [
+            ...linkNames.map((name, i) => ({
+              name,
+              color: color(i),
+              // A link that delivered nothing in a window (an outage) has no delay to show.
+              points: points(
+                linkColumn(name, 'oneWayMs').map((ms, i) =>
+                  linkColumn(name, 'share')[i] > 0 ? ms : null,
+                ),
+              ),
+            })),
+            {
+              name: 'path p95',
+              color: '#000000',
+              points: points(timeline.pathP95Ms),
+            },
+            {
+              name: 'path p50',
+              color: '#000000',
+              dash: '5 3',
+              points: points(timeline.pathP50Ms),
+            },
+            {
+              name: 'in receiver p95',
+              color: '#999999',
+              dash: '2 3',
+              points: points(timeline.holdP95Ms),
+            },
+          ],
+          markers,
+          dots: false,
+        }),
+      },
+    );
+  }
+  return figures;
+}
+
 /** benchmark name (the report's `benchmark` field) -> its figures. */
 export const FIGURES = {
   'batched-io': ioFigures,
   'receiver-forwarding': receiverFigures,
   'sender-forwarding': senderFigures,
   scale: scaleFigures,
+  'bonding-quality': qualityFigures,
 };
 
 /** The plots of one report; throws for a report no entry knows. */

@@ -37,14 +37,33 @@ export const outputOptions = {
 };
 
 /**
- * Writes `report` as JSON to `json` (if given) and its plots as SVG files into `svg` (default: the
- * JSON file's folder; no plots when neither is given). Prints what it wrote; returns the paths.
+ * `report` as JSON text for the file `path`, formatted as the repository's prettier formats it
+ * (when prettier can be loaded, as in a checkout with its dev dependencies), so a report written
+ * into docs/ passes `pnpm lint` as it is; plain `JSON.stringify` indentation otherwise. For
+ * reports whose plain JSON prettier would reformat (arrays of numbers); pass the text to
+ * `writeOutputs`.
  */
-export function writeOutputs(report, { json, svg }) {
+export async function formattedJson(report, path) {
+  const plain = `${JSON.stringify(report, null, 2)}\n`;
+  try {
+    const prettier = await import('prettier');
+    const config = (await prettier.resolveConfig(path)) ?? {};
+    return await prettier.format(plain, { ...config, filepath: path, parser: 'json' });
+  } catch {
+    return plain;
+  }
+}
+
+/**
+ * Writes `report` as JSON to `json` (if given; `text`: the JSON already formatted, e.g. by
+ * `formattedJson`) and its plots as SVG files into `svg` (default: the JSON file's folder; no
+ * plots when neither is given). Prints what it wrote; returns the paths.
+ */
+export function writeOutputs(report, { json, svg }, text = undefined) {
   const written = [];
   if (json !== undefined) {
     mkdirSync(dirname(json), { recursive: true });
-    writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(json, text ?? `${JSON.stringify(report, null, 2)}\n`);
     written.push(json);
   }
   const folder = svg ?? (json === undefined ? undefined : dirname(json));

@@ -40,6 +40,7 @@ export {
   type DelaySummary,
   type StreamCounts,
 } from './stream-meter.js';
+export { HoldMeter } from './hold-meter.js';
 export { PathTap, type PathTapStats } from './path-tap.js';
 export { PAYLOAD_BYTES, STAMP_MAGIC, readStamp, stampedPayload, type Stamp } from './stamp.js';
 export { hasCommand, startProcess, type ProcessOptions, type StartedProcess } from './process.js';

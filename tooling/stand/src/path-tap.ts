@@ -1,7 +1,8 @@
 /**
- * A tap between bond-receiver and the sink: a UDP relay in the stand's own process that passes
- * every datagram both ways unchanged and notes when each stamped SRT data packet first came out of
- * bond-receiver.
+ * A tap in front of a UDP endpoint: a relay in the stand's own process that passes every datagram
+ * both ways unchanged and hands each SRT data packet's payload to a callback as it passes. Between
+ * bond-receiver and the sink it sees what bond-receiver forwards; between linkem and bond-receiver
+ * (SRTLA data is SRT data unchanged) what reaches bond-receiver.
  *
  * Why: srt-live-transmit as the sink plays every payload out at its send time plus SRT's latency
  * (TSBPD), so the delay the sink measures is about the latency for every payload delivered. The
@@ -10,24 +11,24 @@
  * the listener got the payload for the first time (a payload lost on the way counts once its
  * retransmission comes through). That is the latency an SRT listener needs to play it.
  *
- * bond-receiver talks to the listener from one socket per group; the tap gives each such source
- * its own upstream socket, so the listener's replies find their way back to it.
+ * The relayed endpoint tells its peers apart by source address (bond-receiver talks to the
+ * listener from one socket per group; linkem reaches bond-receiver from one socket per link), so
+ * the tap gives each source its own upstream socket, and the replies find their way back to it.
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isSrtData } from '@bond/wire';
-import type { StreamMeter } from './stream-meter.js';
 
 /** 16 bytes: the SRT data header; the stamped payload follows it. */
 const SRT_DATA_HEADER_BYTES = 16;
-/** 64: the most bond-receiver sockets (groups) the tap relays for; datagrams from more are dropped. */
+/** 64: the most sources (groups, links) the tap relays for; datagrams from more are dropped. */
 const MAX_SOURCES = 64;
 /** 4 MiB: asked-for kernel buffers, so the stream's bursts are not dropped by the tap itself. */
 const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
 export interface PathTapStats {
-  /** Datagrams relayed from bond-receiver to the listener, and back. */
-  readonly toListener: number;
-  readonly fromListener: number;
+  /** Datagrams relayed to the endpoint, and back. */
+  readonly toTarget: number;
+  readonly fromTarget: number;
   /** Datagrams dropped because {@link MAX_SOURCES} sources were already relayed for. */
   readonly droppedSources: number;
 }
@@ -60,42 +61,42 @@ function closed(socket: Socket): Promise<void> {
   });
 }
 
-/** The relay between bond-receiver and the sink; see the module's doc. */
+/** The relay; see the module's doc. */
 export class PathTap {
   private readonly upstream = new Map<string, Promise<Socket>>();
-  private toListener = 0;
-  private fromListener = 0;
+  private toTarget = 0;
+  private fromTarget = 0;
   private droppedSources = 0;
   private open = true;
 
   private constructor(
     private readonly socket: Socket,
-    private readonly listenerPort: number,
-    private readonly meter: StreamMeter,
+    private readonly targetPort: number,
+    private readonly onData: (payload: Uint8Array) => void,
   ) {
     socket.on('message', (message, from) => {
-      this.fromReceiver(message, from);
+      this.fromSource(message, from);
     });
   }
 
   /**
-   * Opens the tap on a free port of 127.0.0.1 (give it to bond-receiver as its SRT port); it
-   * relays to the sink at 127.0.0.1:`listenerPort` and hands each stamped payload's first arrival
-   * to `meter` (which must count the same sent payloads as the stand's own meter).
+   * Opens the tap on a free port of 127.0.0.1 (send there instead of to the endpoint); it relays
+   * to 127.0.0.1:`targetPort` and calls `onData` with the payload of each SRT data packet (every
+   * copy: retransmissions and duplicates too) before relaying it.
    */
-  static async open(listenerPort: number, meter: StreamMeter): Promise<PathTap> {
-    return new PathTap(await bound(0), listenerPort, meter);
+  static async open(targetPort: number, onData: (payload: Uint8Array) => void): Promise<PathTap> {
+    return new PathTap(await bound(0), targetPort, onData);
   }
 
-  /** The port bond-receiver forwards to. */
+  /** The port to send to instead of the endpoint's. */
   get port(): number {
     return this.socket.address().port;
   }
 
   stats(): PathTapStats {
     return {
-      toListener: this.toListener,
-      fromListener: this.fromListener,
+      toTarget: this.toTarget,
+      fromTarget: this.fromTarget,
       droppedSources: this.droppedSources,
     };
   }
@@ -111,8 +112,8 @@ export class PathTap {
     );
   }
 
-  private fromReceiver(message: Buffer, from: RemoteInfo): void {
-    if (isSrtData(message)) this.meter.noteDelivered(message.subarray(SRT_DATA_HEADER_BYTES));
+  private fromSource(message: Buffer, from: RemoteInfo): void {
+    if (isSrtData(message)) this.onData(message.subarray(SRT_DATA_HEADER_BYTES));
     const key = `${from.address}:${from.port}`;
     let upstream = this.upstream.get(key);
     if (upstream === undefined) {
@@ -126,19 +127,19 @@ export class PathTap {
     void upstream.then(
       (socket) => {
         if (!this.open) return;
-        this.toListener++;
-        socket.send(message, this.listenerPort, '127.0.0.1');
+        this.toTarget++;
+        socket.send(message, this.targetPort, '127.0.0.1');
       },
       () => undefined,
     );
   }
 
-  private async openUpstream(receiver: RemoteInfo): Promise<Socket> {
+  private async openUpstream(source: RemoteInfo): Promise<Socket> {
     const socket = await bound(0);
     socket.on('message', (message) => {
       if (!this.open) return;
-      this.fromListener++;
-      this.socket.send(message, receiver.port, receiver.address);
+      this.fromTarget++;
+      this.socket.send(message, source.port, source.address);
     });
     if (!this.open) {
       await closed(socket);

@@ -25,6 +25,7 @@ import {
   type LinkEmulator,
   type LinkStats,
 } from '@bond/linkem';
+import { HoldMeter } from './hold-meter.js';
 import { PathTap } from './path-tap.js';
 import { startProcess, type StartedProcess } from './process.js';
 import { stampedPayload, PAYLOAD_BYTES } from './stamp.js';
@@ -78,11 +79,14 @@ export interface StandOptions {
   /** bond-sender's `--stats-interval`, seconds. Default 0.5. */
   readonly statsIntervalS?: number;
   /**
-   * Put a {@link PathTap} between bond-receiver and the sink, to measure the path's delay (stamp
-   * to bond-receiver's output) besides the sink's: `pathCounts()`, `StandSample.pathDelay`,
-   * `StandReport.path`. Default false.
+   * Measure the path's delay besides the sink's, with {@link PathTap}s around bond-receiver.
+   * `true`: one between bond-receiver and the sink (stamp to bond-receiver's output:
+   * `pathCounts()`, `StandSample.pathDelay`, `StandReport.path`). `'both'`: also one between
+   * linkem and bond-receiver (stamp to its input, and each payload's time inside bond-receiver:
+   * `StandReport.input`, `StandReport.hold`, `StandSample.holdDelay`); bond-receiver then sees
+   * the tap's ports as the links' source addresses. Default false.
    */
-  readonly pathTap?: boolean;
+  readonly pathTap?: boolean | 'both';
 }
 
 /** One link's traffic over one sampling window, from linkem's counters. */
@@ -112,6 +116,8 @@ export interface StandSample {
   readonly delay: DelaySummary;
   /** With `pathTap`: the path's delay (stamp to bond-receiver's output) of the window's first arrivals. */
   readonly pathDelay?: DelaySummary;
+  /** With `pathTap: 'both'`: the window's payloads' time inside bond-receiver (input to output). */
+  readonly holdDelay?: DelaySummary;
   readonly links: readonly LinkSample[];
 }
 
@@ -122,6 +128,9 @@ export interface StandReport {
   readonly stream: StreamCounts;
   /** With `pathTap`: what came out of bond-receiver (first arrivals, their order and delay). */
   readonly path?: StreamCounts;
+  /** With `pathTap: 'both'`: what reached bond-receiver, and each payload's time inside it. */
+  readonly input?: StreamCounts;
+  readonly hold?: DelaySummary;
   /** Payload numbers never delivered, as ranges (the first 20), to see when losses happened. */
   readonly missingRanges: readonly [number, number][];
   readonly srt: SrtStats;
@@ -341,13 +350,30 @@ export async function createStand(options: StandOptions): Promise<Stand> {
       },
     });
     closers.push(() => ends.close());
-    const pathMeter = options.pathTap === true ? new StreamMeter(clock, meter.capacity) : undefined;
+    const tapInput = options.pathTap === 'both';
+    const pathMeter =
+      options.pathTap === true || tapInput ? new StreamMeter(clock, meter.capacity) : undefined;
+    const inputMeter = tapInput ? new StreamMeter(clock, meter.capacity) : undefined;
+    const holdMeter = tapInput ? new HoldMeter(clock, meter.capacity) : undefined;
     const tap =
-      pathMeter === undefined ? undefined : await PathTap.open(ends.listenerPort, pathMeter);
+      pathMeter === undefined
+        ? undefined
+        : await PathTap.open(ends.listenerPort, (payload) => {
+            pathMeter.noteDelivered(payload);
+            holdMeter?.noteOutput(payload);
+          });
     if (tap !== undefined) closers.push(() => tap.close());
 
     // bond-receiver, forwarding to the sink (through the tap, when there is one).
     const srtlaPort = await freeUdpPort();
+    const inputTap =
+      inputMeter === undefined
+        ? undefined
+        : await PathTap.open(srtlaPort, (payload) => {
+            inputMeter.noteDelivered(payload);
+            holdMeter?.noteInput(payload);
+          });
+    if (inputTap !== undefined) closers.push(() => inputTap.close());
     const httpPort = options.receiverHttpPort ?? (await freeTcpPort());
     const receiverUrl = `http://127.0.0.1:${httpPort}`;
     const env = { ...process.env, ...options.env };
@@ -395,7 +421,7 @@ export async function createStand(options: StandOptions): Promise<Stand> {
       links: options.links.map((link, i) => ({
         name: link.name,
         from: addresses[i] ?? '',
-        target: { address: '127.0.0.1', port: srtlaPort },
+        target: { address: '127.0.0.1', port: inputTap?.port ?? srtlaPort },
         ...(link.up === undefined ? {} : { up: link.up }),
         down: link.down ?? (link.up?.delayMs === undefined ? {} : { delayMs: link.up.delayMs }),
       })),
@@ -490,6 +516,7 @@ export async function createStand(options: StandOptions): Promise<Stand> {
       for (; sentInStream < due && sentInStream < meter.capacity; sentInStream++) {
         const number = meter.noteSent();
         pathMeter?.noteSent();
+        inputMeter?.noteSent();
         ends.write(stampedPayload(number, clock()));
       }
     };
@@ -547,12 +574,14 @@ export async function createStand(options: StandOptions): Promise<Stand> {
         const offeredTotal = offeredDeltas.reduce((sum, delta) => sum + delta, 0);
         const window = meter.takeWindow();
         const pathWindow = pathMeter?.takeWindow();
+        const holdWindow = holdMeter?.takeWindow();
         const stats = emulator.stats();
         const sample: StandSample = {
           t: (now - (streamStart || origin)) / 1000,
           deliveredPps: window.delivered / seconds,
           delay: window.delay,
           ...(pathWindow === undefined ? {} : { pathDelay: pathWindow.delay }),
+          ...(holdWindow === undefined ? {} : { holdDelay: holdWindow }),
           links: options.links.map((link, i) => {
             const senderLink = snapshot?.links.find((l) => l.name === link.name);
             const linkStats = stats[i];
@@ -623,6 +652,8 @@ export async function createStand(options: StandOptions): Promise<Stand> {
           durationS: streamStart === 0 ? 0 : (end - streamStart) / 1000,
           stream: meter.counts(),
           ...(pathMeter === undefined ? {} : { path: pathMeter.counts() }),
+          ...(inputMeter === undefined ? {} : { input: inputMeter.counts() }),
+          ...(holdMeter === undefined ? {} : { hold: holdMeter.summary() }),
           missingRanges: meter.missingRanges(),
           srt: await ends.srtStats(),
           links: stats.map((s) => ({
