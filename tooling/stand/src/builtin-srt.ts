@@ -14,6 +14,7 @@
  * are in order, so the delay measured is the path's.
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { bindLoopback, closeQuietly } from './udp.js';
 import { performance } from 'node:perf_hooks';
 import {
   SRT_CONTROL,
@@ -68,28 +69,6 @@ export interface BuiltinSinkStats {
   readonly handshakesAnswered: number;
 }
 
-function bind(socket: Socket, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind(port, '127.0.0.1', () => {
-      socket.off('error', reject);
-      resolve();
-    });
-  });
-}
-
-function close(socket: Socket): Promise<void> {
-  return new Promise((resolve) => {
-    try {
-      socket.close(() => {
-        resolve();
-      });
-    } catch {
-      resolve();
-    }
-  });
-}
-
 /** The SRT-like caller: sends payloads to `target` (bond-sender's SRT port). */
 export class BuiltinSource {
   private readonly kept = new Map<
@@ -121,7 +100,7 @@ export class BuiltinSource {
 
   static async open(target: number, latencyMs: number, firstSeq = 1): Promise<BuiltinSource> {
     const socket = createSocket('udp4');
-    await bind(socket, 0);
+    await bindLoopback(socket, 0);
     return new BuiltinSource(socket, target, latencyMs, firstSeq);
   }
 
@@ -159,7 +138,7 @@ export class BuiltinSource {
   }
 
   close(): Promise<void> {
-    return close(this.socket);
+    return closeQuietly(this.socket);
   }
 
   private timestamp(now: number): number {
@@ -254,7 +233,7 @@ export class BuiltinSink {
     deliver: (payload: Uint8Array) => void,
   ): Promise<BuiltinSink> {
     const socket = createSocket('udp4');
-    await bind(socket, port);
+    await bindLoopback(socket, port);
     return new BuiltinSink(socket, latencyMs, deliver);
   }
 
@@ -276,7 +255,7 @@ export class BuiltinSink {
 
   async close(): Promise<void> {
     clearInterval(this.timer);
-    await close(this.socket);
+    await closeQuietly(this.socket);
   }
 
   private timestamp(): number {

@@ -15,8 +15,9 @@
  * listener from one socket per group; linkem reaches bond-receiver from one socket per link), so
  * the tap gives each source its own upstream socket, and the replies find their way back to it.
  */
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import type { RemoteInfo, Socket } from 'node:dgram';
 import { isSrtData } from '@bond/wire';
+import { closeQuietly, openLoopback } from './udp.js';
 
 /** 16 bytes: the SRT data header; the stamped payload follows it. */
 const SRT_DATA_HEADER_BYTES = 16;
@@ -33,33 +34,7 @@ export interface PathTapStats {
   readonly droppedSources: number;
 }
 
-function bound(port: number): Promise<Socket> {
-  const socket = createSocket({
-    type: 'udp4',
-    recvBufferSize: SOCKET_BUFFER_BYTES,
-    sendBufferSize: SOCKET_BUFFER_BYTES,
-  });
-  return new Promise((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind(port, '127.0.0.1', () => {
-      socket.off('error', reject);
-      socket.on('error', () => undefined);
-      resolve(socket);
-    });
-  });
-}
-
-function closed(socket: Socket): Promise<void> {
-  return new Promise((resolve) => {
-    try {
-      socket.close(() => {
-        resolve();
-      });
-    } catch {
-      resolve();
-    }
-  });
-}
+const TAP_BUFFERS = { recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES };
 
 /** The relay; see the module's doc. */
 export class PathTap {
@@ -85,7 +60,7 @@ export class PathTap {
    * copy: retransmissions and duplicates too) before relaying it.
    */
   static async open(targetPort: number, onData: (payload: Uint8Array) => void): Promise<PathTap> {
-    return new PathTap(await bound(0), targetPort, onData);
+    return new PathTap(await openLoopback(0, TAP_BUFFERS), targetPort, onData);
   }
 
   /** The port to send to instead of the endpoint's. */
@@ -108,7 +83,9 @@ export class PathTap {
     const sockets = await Promise.all([...this.upstream.values()].map((s) => s.catch(() => null)));
     this.upstream.clear();
     await Promise.all(
-      [this.socket, ...sockets].flatMap((socket) => (socket === null ? [] : [closed(socket)])),
+      [this.socket, ...sockets].flatMap((socket) =>
+        socket === null ? [] : [closeQuietly(socket)],
+      ),
     );
   }
 
@@ -135,14 +112,14 @@ export class PathTap {
   }
 
   private async openUpstream(source: RemoteInfo): Promise<Socket> {
-    const socket = await bound(0);
+    const socket = await openLoopback(0, TAP_BUFFERS);
     socket.on('message', (message) => {
       if (!this.open) return;
       this.fromTarget++;
       this.socket.send(message, source.port, source.address);
     });
     if (!this.open) {
-      await closed(socket);
+      await closeQuietly(socket);
       throw new Error('the tap closed while opening an upstream socket');
     }
     return socket;

@@ -18,10 +18,11 @@
  * the link that sent SRT last. One group (one sender) at a time.
  */
 import { randomBytes } from 'node:crypto';
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { createSocket, type RemoteInfo } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hexToBytes } from '@bond/wire';
+import { bindLoopback, closeQuietly } from '../src/udp.js';
 
 /** `../shared/vectors`, beside the repository. */
 export const VECTORS_DIR = join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'vectors');
@@ -171,28 +172,6 @@ export interface CapturedReceiver {
   close(): Promise<void>;
 }
 
-function bind(socket: Socket, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind(port, '127.0.0.1', () => {
-      socket.off('error', reject);
-      resolve();
-    });
-  });
-}
-
-function close(socket: Socket): Promise<void> {
-  return new Promise((resolve) => {
-    try {
-      socket.close(() => {
-        resolve();
-      });
-    } catch {
-      resolve(); // already closed
-    }
-  });
-}
-
 /** 38: an extended keepalive v1 without anything after it (protocol.md 5). */
 const EXTENDED_KEEPALIVE_LENGTH = 38;
 
@@ -208,8 +187,8 @@ export async function startCapturedReceiver(
   const upstream = createSocket('udp4');
   links.on('error', () => undefined);
   upstream.on('error', () => undefined);
-  await bind(links, 0);
-  await bind(upstream, 0);
+  await bindLoopback(links, 0);
+  await bindLoopback(upstream, 0);
   const counts: CapturedReceiverCounts = {
     reg1: 0,
     reg2: 0,
@@ -300,8 +279,8 @@ export async function startCapturedReceiver(
     port: links.address().port,
     counts,
     async close() {
-      await close(links);
-      await close(upstream);
+      await closeQuietly(links);
+      await closeQuietly(upstream);
     },
   };
 }
