@@ -1,8 +1,8 @@
 /**
  * @bond/app-common
  *
- * What bond-sender and bond-receiver share on their HTTP side (`--http ADDR:PORT`), so neither
- * carries a copy: the address parser, the read-only stats server (`/metrics`, `/api/v1/stats`,
+ * What bond-sender and bond-receiver share, so neither carries a copy: the process side of the
+ * executables (`runCli`: signals, exit codes), and on their HTTP side (`--http ADDR:PORT`) the address parser, the read-only stats server (`/metrics`, `/api/v1/stats`,
  * `/api/v1/events`, the live page at `/`), and the live page's frame, styles and browser kit (DOM
  * helpers, history, SVG line chart, the event subscription). The Prometheus helpers, which load
  * prom-client, are the separate entry `@bond/app-common/metrics`.
@@ -26,6 +26,7 @@
  * @packageDocumentation
  */
 
+export { runCli, type CliRunning, type CliSpec } from './cli-main.js';
 export {
   BASE_STYLE,
   dashboardDocument,

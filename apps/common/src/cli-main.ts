@@ -1,0 +1,113 @@
+/**
+ * The process side both executables share (`bond-sender`, `bond-receiver`): run the parsed
+ * command, put the signal handlers in before anything starts (SIGTERM/SIGINT close cleanly, a
+ * second one exits at once; SIGHUP reloads), and turn an error at start into its message on stderr
+ * (with its `BOND_ERR_*` code) and exit status 2 for usage errors, 1 for the rest.
+ */
+import type { RuntimeLogger } from '@bond/runtime';
+import { BondError } from '@bond/wire';
+
+/** What a running app offers the process. */
+export interface CliRunning {
+  readonly logger: RuntimeLogger;
+  /** SIGHUP: re-reads the app's files. It reports a bad file itself. */
+  reload(): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+export interface CliSpec<Command extends { readonly kind: string }> {
+  /** The executable's name, for `--version` and error messages. */
+  readonly name: string;
+  readonly version: string;
+  parse(argv: readonly string[]): Command;
+  helpText(): string;
+  /** `--doctor`: the report to print, and whether every check passed. */
+  doctor(command: Command): Promise<{ readonly text: string; readonly ok: boolean }>;
+  /** Starts the app for a `run` command. */
+  start(command: Command): Promise<CliRunning>;
+  /** Errors that mean "fix the command line or its files" (exit status 2). */
+  isUsageError(error: unknown): boolean;
+}
+
+async function main<Command extends { readonly kind: string }>(
+  spec: CliSpec<Command>,
+  argv: readonly string[],
+): Promise<number> {
+  const command = spec.parse(argv);
+  if (command.kind === 'help') {
+    process.stdout.write(spec.helpText());
+    return 0;
+  }
+  if (command.kind === 'version') {
+    process.stdout.write(`${spec.name} ${spec.version}\n`);
+    return 0;
+  }
+  if (command.kind === 'doctor') {
+    const report = await spec.doctor(command);
+    process.stdout.write(report.text);
+    return report.ok ? 0 : 1;
+  }
+  // Signal handlers go in before anything starts: a SIGHUP or SIGTERM during start-up must not
+  // take the default action (terminate).
+  const state: { running: CliRunning | undefined; stopping: boolean } = {
+    running: undefined,
+    stopping: false,
+  };
+  let finish: (code: number) => void = () => undefined;
+  const finished = new Promise<number>((resolve) => {
+    finish = resolve;
+  });
+  const stop = (signal: NodeJS.Signals) => {
+    if (state.stopping) {
+      state.running?.logger.warn('second signal: exiting now', { signal });
+      process.exit(1);
+    }
+    state.stopping = true;
+    const running = state.running;
+    if (running === undefined) return; // still starting: closed right after start-up
+    running.logger.info('closing', { signal });
+    void running.close().then(() => {
+      finish(0);
+    });
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGHUP', () => {
+    // While starting, the files were just read: nothing to reload yet.
+    const running = state.running;
+    running?.reload().catch((error: unknown) => {
+      // reload() reports a bad file itself; this is a fault of the app, kept off the crash path.
+      running.logger.error('reload failed', { error });
+    });
+  });
+  const running = await spec.start(command);
+  state.running = running;
+  if (state.stopping) {
+    running.logger.info('closing', { signal: 'received while starting' });
+    await running.close();
+    return 0;
+  }
+  return finished;
+}
+
+/** Runs the executable described by `spec` on `argv` and sets `process.exitCode`. */
+export function runCli<Command extends { readonly kind: string }>(
+  spec: CliSpec<Command>,
+  argv: readonly string[] = process.argv.slice(2),
+): void {
+  main(spec, argv).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      const message =
+        error instanceof BondError
+          ? `${error.code}: ${error.message}`
+          : error instanceof Error
+            ? (error.stack ?? error.message)
+            : String(error);
+      process.stderr.write(`${spec.name}: ${message}\n`);
+      process.exitCode = spec.isUsageError(error) ? 2 : 1;
+    },
+  );
+}
