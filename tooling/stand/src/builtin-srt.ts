@@ -201,6 +201,8 @@ export class BuiltinSink {
   /** Missing sequence numbers: when they were first missed and last NAKed. */
   private readonly missing = new Map<number, { since: number; nakedAt: number }>();
   private nextSeq: number | undefined;
+  /** The highest sequence number received: every one below it is held, missing or delivered. */
+  private highest: number | undefined;
   private peer: RemoteInfo | undefined;
   private ackNumber = 1;
   private readonly timer: NodeJS.Timeout;
@@ -311,12 +313,18 @@ export class BuiltinSink {
       this.missing.clear();
       this.held.clear();
       this.nextSeq = seq;
+      this.highest = undefined;
     }
     this.missing.delete(seq);
     this.held.set(seq, payload);
-    // Newly seen gaps are NAKed at once.
+    // Newly seen gaps (only above the highest seen: below it every gap is known) are NAKed at once.
+    const firstNew =
+      this.highest === undefined || seqCompare(this.highest, this.nextSeq) < 0
+        ? this.nextSeq
+        : seqAdd(this.highest, 1);
+    if (this.highest === undefined || seqCompare(seq, this.highest) > 0) this.highest = seq;
     const gaps: SeqRange[] = [];
-    for (let s = this.nextSeq; seqCompare(s, seq) < 0; s = seqAdd(s, 1)) {
+    for (let s = firstNew; seqCompare(s, seq) < 0; s = seqAdd(s, 1)) {
       if (this.held.has(s) || this.missing.has(s)) continue;
       this.missing.set(s, { since: now, nakedAt: now });
       const last = gaps.at(-1);
