@@ -89,7 +89,6 @@ export class AdaptiveScheduler implements Scheduler {
   private readonly settings: AdaptiveLinkSettings;
   private readonly initialRate: number;
   private readonly maxQueueingMs: number;
-  private lastNow = 0;
   /** The encoder's data rate, bytes/s, from the new data bytes counted since `streamMarkAt`. */
   private streamRate = 0;
   private streamBytes = 0;
@@ -105,19 +104,19 @@ export class AdaptiveScheduler implements Scheduler {
     };
   }
 
-  addLink(link: SchedulerLink): void {
-    this.states[link.index] = new AdaptiveLink(this.settings, this.initialRate, this.lastNow);
+  addLink(now: number, link: SchedulerLink): void {
+    this.states[link.index] = new AdaptiveLink(this.settings, this.initialRate, now);
   }
 
   removeLink(link: SchedulerLink): void {
     this.states[link.index] = undefined;
   }
 
-  linkUp(link: SchedulerLink): void {
-    this.states[link.index] = new AdaptiveLink(this.settings, this.initialRate, this.lastNow);
+  linkUp(now: number, link: SchedulerLink): void {
+    this.states[link.index] = new AdaptiveLink(this.settings, this.initialRate, now);
   }
 
-  linkDown(link: SchedulerLink): void {
+  linkDown(_now: number, link: SchedulerLink): void {
     const state = this.states[link.index];
     if (state !== undefined) state.credit = 0;
   }
@@ -128,7 +127,6 @@ export class AdaptiveScheduler implements Scheduler {
     bytes: number,
     packet: PacketHint,
   ): SchedulerLink | undefined {
-    this.lastNow = now;
     const dealt = packet.isData && !packet.retransmit;
     if (dealt) this.countStream(now, bytes);
     // Dealt packets: smooth weighted round robin over the links below their in-flight cap (each
@@ -224,7 +222,6 @@ export class AdaptiveScheduler implements Scheduler {
   }
 
   onSent(now: number, link: SchedulerLink, _seq: number, bytes: number): void {
-    this.lastNow = now;
     this.states[link.index]?.sent(now, bytes, link.priority);
   }
 
@@ -238,7 +235,6 @@ export class AdaptiveScheduler implements Scheduler {
     sentByLink: number,
     newestSentAt: number | undefined,
   ): void {
-    this.lastNow = now;
     const state = this.states[link.index];
     if (state === undefined) return;
     if (!state.acknowledged(now, link.srttMs, sentByLink, newestSentAt)) return;
@@ -253,7 +249,6 @@ export class AdaptiveScheduler implements Scheduler {
   }
 
   onKeepaliveEcho(now: number, link: SchedulerLink, rttMs: number): void {
-    this.lastNow = now;
     this.states[link.index]?.echoed(now, rttMs);
   }
 
@@ -268,7 +263,7 @@ export class AdaptiveScheduler implements Scheduler {
   }
 
   /** Per-link state for stats, by link index, and the stream rate it measured. */
-  toJSON(): unknown {
+  stats(now: number): unknown {
     return {
       name: this.name,
       streamBytesPerSec: Math.round(this.streamRate),
@@ -284,8 +279,8 @@ export class AdaptiveScheduler implements Scheduler {
               drainRateBytesPerSec: Math.round(state.drainRate),
               queueingMs: Math.round(state.queueingMs * 10) / 10,
               slowStart: state.slowStart,
-              probing: state.probeUntil > this.lastNow,
-              draining: state.drainUntil > this.lastNow,
+              probing: state.probeUntil > now,
+              draining: state.drainUntil > now,
               stalled: state.stalled,
               stalls: state.stalls,
             },

@@ -30,7 +30,7 @@ export class ClassicScheduler implements Scheduler {
   readonly name = 'classic';
   private windows: number[] = [];
 
-  addLink(link: SchedulerLink): void {
+  addLink(_now: number, link: SchedulerLink): void {
     this.windows[link.index] = CLASSIC_WINDOW.DEFAULT;
   }
 
@@ -38,11 +38,11 @@ export class ClassicScheduler implements Scheduler {
     this.windows[link.index] = CLASSIC_WINDOW.DEFAULT;
   }
 
-  linkUp(link: SchedulerLink, afterTimeout: boolean): void {
+  linkUp(_now: number, link: SchedulerLink, afterTimeout: boolean): void {
     if (afterTimeout) this.windows[link.index] = CLASSIC_WINDOW.AFTER_TIMEOUT;
   }
 
-  linkDown(_link: SchedulerLink): void {
+  linkDown(_now: number, _link: SchedulerLink): void {
     // The reference keeps the window until the link times out and re-registers (linkUp).
   }
 
@@ -110,7 +110,7 @@ export class ClassicScheduler implements Scheduler {
     return this.windows[link.index] ?? CLASSIC_WINDOW.DEFAULT;
   }
 
-  toJSON(): unknown {
+  stats(_now: number): unknown {
     return { name: this.name, windows: [...this.windows] };
   }
 }

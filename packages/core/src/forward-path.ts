@@ -16,14 +16,17 @@ export interface ForwardPath {
   handleTimeout(now: number): void;
   /** When `handleTimeout` must next run, or undefined. */
   pollTimeout(): number | undefined;
-  /** Plain-data state for stats. */
-  toJSON(): unknown;
+  /** Plain-data state for stats, as of `now`. */
+  stats(now: number): unknown;
 }
 
 /** What a forward path may read about its group. */
 export interface ForwardPathGroup {
-  /** Slowest minus fastest link's current one-way delay, ms; undefined before any measurement. */
-  delaySkewMs(): number | undefined;
+  /**
+   * Slowest minus fastest link's current one-way delay at `now`, ms; undefined while not every
+   * link has a recent measurement.
+   */
+  delaySkewMs(now: number): number | undefined;
 }
 
 /** Builds a group's forward path; `emit` sends one datagram upstream. */
@@ -43,7 +46,7 @@ export const createPassThroughForwardPath: ForwardPathFactory = (emit) => ({
   pollTimeout() {
     return undefined;
   },
-  toJSON() {
+  stats() {
     return { mode: 'off' };
   },
 });

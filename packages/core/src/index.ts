@@ -66,6 +66,7 @@ export {
   type ReorderStats,
   type SkewSource,
 } from './reorder-engine.js';
+export { SEQ_WINDOW, SeqObservation, SeqWindow } from './seq-window.js';
 export { ReceiverEngine } from './receiver-engine.js';
 export {
   COMPAT_ACK_THROTTLE_INTERVAL_MS,

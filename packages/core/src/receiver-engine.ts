@@ -218,7 +218,9 @@ export class ReceiverEngine {
     if (!retransmitted) {
       link.delay.addSample(now, group.delayReference.relativeDelayUs(now, peekSrtTimestamp(bytes)));
     }
-    group.trackSeq(link, seq, retransmitted);
+    // A duplicate (a copy on a second link, or a re-sent retransmission) was acknowledged above
+    // and goes no further: the group's sequence window is the one duplicate filter.
+    if (!group.trackSeq(link, seq, retransmitted)) return;
     group.packetsForwarded++;
     group.bytesForwarded += bytes.length;
     group.forwardPath.push(now, bytes, seq);

@@ -5,8 +5,6 @@
 import {
   SRTLA_ACK_SEQS_PER_ACK,
   SRTLA_ID_HALF_LENGTH,
-  seqAdd,
-  seqDistance,
   type KeepaliveConnectionInfo,
   type ReceiverReport,
   type SenderTelemetry,
@@ -16,12 +14,10 @@ import { Evaluator, type EvaluatorMode, type LinkObservation } from './evaluator
 import type { ForwardPath, ForwardPathGroup } from './forward-path.js';
 import { formatPeerAddress, type PeerAddress } from './peer-address.js';
 import type { ReceiverGroupStats, ReceiverLinkStats } from './receiver-types.js';
+import { SeqObservation, SeqWindow } from './seq-window.js';
 
 /** 2 s: links that carried no data for this long do not count toward the delay skew. */
 const SKEW_RECENT_MS = 2000;
-
-/** 8192: how many recent sequence numbers a group remembers to tell duplicates from late packets. */
-const SEEN_WINDOW = 8192;
 
 export class ReceiverLink {
   /** The sequence numbers awaiting the next SRTLA ACK. */
@@ -160,8 +156,8 @@ export class ReceiverGroup implements ForwardPathGroup {
   /** Replaced only through `ReceiverEngine.configure`. */
   forwardPath: ForwardPath;
   readonly delayReference = new DelayReference();
-  highestSeq: number | undefined;
-  private readonly seen = new Uint8Array(SEEN_WINDOW / 8);
+  /** The recent sequence numbers seen: the group's one duplicate filter. */
+  readonly seen = new SeqWindow();
   packetsForwarded = 0;
   bytesForwarded = 0;
   packetsFromUpstream = 0;
@@ -195,33 +191,23 @@ export class ReceiverGroup implements ForwardPathGroup {
 
   /**
    * Records a data packet's sequence number for the group's gap, duplicate and reorder counts,
-   * attributing them to `link`. Returns false for a duplicate.
+   * attributing them to `link`. Returns false for a duplicate, which must not go upstream.
    */
   trackSeq(link: ReceiverLink, seq: number, retransmitted: boolean): boolean {
-    if (this.highestSeq === undefined) {
-      this.highestSeq = seq;
-      this.mark(seq);
+    const seen = this.seen.observe(seq);
+    const distance = this.seen.distance;
+    if (seen === SeqObservation.Ahead) {
+      if (distance > 1) link.gaps += distance - 1;
       return true;
     }
-    const ahead = seqDistance(this.highestSeq, seq);
-    if (ahead > 0) {
-      const clear = Math.min(ahead, SEEN_WINDOW);
-      for (let step = 1; step <= clear; step++) this.unmark(seqAdd(this.highestSeq, step));
-      if (ahead > 1) link.gaps += ahead - 1;
-      this.highestSeq = seq;
-      this.mark(seq);
-      return true;
-    }
-    const behind = -ahead;
-    if (behind < SEEN_WINDOW && this.isMarked(seq)) {
+    if (seen === SeqObservation.Duplicate) {
       link.duplicates++;
       return false;
     }
-    if (behind < SEEN_WINDOW) this.mark(seq);
     if (retransmitted) link.retransmitted++;
     else {
       link.reordered++;
-      if (behind > link.maxReorderDistance) link.maxReorderDistance = behind;
+      if (distance > link.maxReorderDistance) link.maxReorderDistance = distance;
     }
     return true;
   }
@@ -232,10 +218,10 @@ export class ReceiverGroup implements ForwardPathGroup {
    * Undefined unless every link carried data in the last {@link SKEW_RECENT_MS}: a link with no
    * recent measurement may be the slowest (the reorder engine then holds its initial, safe value).
    */
-  delaySkewMs(now?: number): number | undefined {
+  delaySkewMs(now: number): number | undefined {
     let slowest = -Infinity;
     let fastest = Infinity;
-    const since = (now ?? this.lastActivity) - SKEW_RECENT_MS;
+    const since = now - SKEW_RECENT_MS;
     for (const link of this.links) {
       if (link.delay.samples === 0 || link.delay.lastSampleAt < since) return undefined;
       const jitter = 2 * link.delay.deviationUs;
@@ -271,24 +257,9 @@ export class ReceiverGroup implements ForwardPathGroup {
       bytesForwarded: this.bytesForwarded,
       packetsFromUpstream: this.packetsFromUpstream,
       packetsToSenders: this.packetsToSenders,
-      highestSeq: this.highestSeq,
-      forwardPath: this.forwardPath.toJSON(),
+      highestSeq: this.seen.highest,
+      forwardPath: this.forwardPath.stats(now),
       links: this.links.map((link) => link.stats(now)),
     };
-  }
-
-  private mark(seq: number): void {
-    const bit = seq % SEEN_WINDOW;
-    this.seen[bit >>> 3] = (this.seen[bit >>> 3] ?? 0) | (1 << (bit & 7));
-  }
-
-  private unmark(seq: number): void {
-    const bit = seq % SEEN_WINDOW;
-    this.seen[bit >>> 3] = (this.seen[bit >>> 3] ?? 0) & ~(1 << (bit & 7));
-  }
-
-  private isMarked(seq: number): boolean {
-    const bit = seq % SEEN_WINDOW;
-    return ((this.seen[bit >>> 3] ?? 0) & (1 << (bit & 7))) !== 0;
   }
 }

@@ -4,8 +4,10 @@
  *
  * It holds a packet only while an earlier one may still arrive. The hold is `auto` (the measured
  * delay skew between the group's links plus a margin, capped), a fixed number of milliseconds, or
- * `off`. Packets older than the release point go through at once (SRT handles them); duplicates
- * are dropped; memory is bounded in packets and bytes; the drain deadline is never derived from a
+ * `off`. Packets older than the release point go through at once (SRT handles them); a duplicate
+ * of a held packet is dropped (the receiver group's sequence window drops every other duplicate
+ * before the forward path, see `seq-window.ts`, so each sequence number is pushed here at most
+ * once while it is recent); memory is bounded in packets and bytes; the drain deadline is never derived from a
  * measurement of 0 (clamped to {@link MIN_HOLD_MS}); a sequence jump (a sender restart) releases
  * what is held, in order, and starts again from the new sequence.
  *
@@ -37,8 +39,11 @@ export interface ReorderOptions {
 
 /** What the engine reads about its group: the current delay skew between links, if measured. */
 export interface SkewSource {
-  /** Slowest minus fastest link's current one-way delay, ms; undefined before any measurement. */
-  delaySkewMs(): number | undefined;
+  /**
+   * Slowest minus fastest link's current one-way delay at `now`, ms; undefined while not every
+   * link has a recent measurement.
+   */
+  delaySkewMs(now: number): number | undefined;
 }
 
 export interface ReorderStats {
@@ -51,6 +56,7 @@ export interface ReorderStats {
   readonly reordered: number;
   /** Sequence numbers given up on when the hold ran out (SRT will NAK or drop them). */
   readonly skipped: number;
+  /** Copies of a packet already held, dropped (the receiver filters other duplicates earlier). */
   readonly duplicates: number;
   /** Packets older than the release point, passed through at once. */
   readonly late: number;
@@ -78,10 +84,10 @@ export class ReorderEngine implements ForwardPath {
   private heldBytes = 0;
   /** While set, the stream has just started: nothing is released before this time. */
   private startupUntil: number | undefined;
+  /** The hold computed at the latest `push` or `handleTimeout`, ms: what `pollTimeout` uses. */
+  private hold = 0;
   /** Cached sequence number of the oldest held packet; undefined when it must be searched. */
   private oldestSeq: number | undefined;
-  /** Recently released sequence numbers, to drop duplicates that arrive after release. */
-  private readonly releasedBits: Uint8Array;
 
   private released = 0;
   private reordered = 0;
@@ -108,14 +114,13 @@ export class ReorderEngine implements ForwardPath {
     this.slots = new Array<Uint8Array | undefined>(size).fill(undefined);
     this.slotSeq = new Int32Array(size).fill(-1);
     this.arrivedAt = new Float64Array(size);
-    this.releasedBits = new Uint8Array(size / 8);
   }
 
-  /** The current hold, ms: never below {@link MIN_HOLD_MS}, never above the cap. */
-  holdMs(): number {
+  /** The hold at `now`, ms: never below {@link MIN_HOLD_MS}, never above the cap. */
+  holdMs(now: number): number {
     if (this.mode === 'off') return 0;
     if (this.mode === 'auto') {
-      const skew = this.skew.delaySkewMs();
+      const skew = this.skew.delaySkewMs(now);
       const raw = skew === undefined ? this.initialHoldMs : skew + this.marginMs;
       return clampHold(raw, this.maxHoldMs);
     }
@@ -128,11 +133,12 @@ export class ReorderEngine implements ForwardPath {
       this.emit(bytes);
       return;
     }
+    this.hold = this.holdMs(now);
     if (this.next === undefined) {
       // The first packet of a stream: hold it, so that earlier ones still in flight on slower
       // links can move the release point back instead of arriving "late".
       this.next = seq;
-      this.startupUntil = now + this.holdMs();
+      this.startupUntil = now + this.hold;
       this.store(now, bytes, seq);
       return;
     }
@@ -148,13 +154,8 @@ export class ReorderEngine implements ForwardPath {
         this.releaseNow(bytes, seq);
         return;
       }
-      if (-distance < this.capacity >>> 1 && this.wasReleased(seq)) {
-        this.duplicates++;
-        return;
-      }
       this.late++;
       this.released++;
-      this.markReleased(seq);
       this.emit(bytes);
       return;
     }
@@ -215,7 +216,8 @@ export class ReorderEngine implements ForwardPath {
       this.startupUntil = undefined;
       this.drainInOrder();
     }
-    const hold = this.holdMs();
+    const hold = this.holdMs(now);
+    this.hold = hold;
     for (let guard = 0; guard <= this.capacity && this.held > 0; guard++) {
       const oldest = this.oldestHeldSlot();
       if (oldest < 0 || now < (this.arrivedAt[oldest] ?? 0) + hold) return;
@@ -228,13 +230,13 @@ export class ReorderEngine implements ForwardPath {
     if (this.held === 0) return undefined;
     const oldest = this.oldestHeldSlot();
     if (oldest < 0) return undefined;
-    return (this.arrivedAt[oldest] ?? 0) + this.holdMs();
+    return (this.arrivedAt[oldest] ?? 0) + this.hold;
   }
 
-  toJSON(): ReorderStats {
+  stats(now: number): ReorderStats {
     return {
       mode: typeof this.mode === 'string' ? this.mode : `fixed ${this.mode.fixedMs} ms`,
-      holdMs: this.holdMs(),
+      holdMs: this.holdMs(now),
       held: this.held,
       heldBytes: this.heldBytes,
       released: this.released,
@@ -252,7 +254,6 @@ export class ReorderEngine implements ForwardPath {
   private releaseNow(bytes: Uint8Array, seq: number): void {
     if (this.oldestSeq === seq) this.oldestSeq = undefined;
     this.released++;
-    this.markReleased(seq);
     this.next = seqAdd(seq, 1);
     this.emit(bytes);
   }
@@ -308,22 +309,8 @@ export class ReorderEngine implements ForwardPath {
   private restartAt(seq: number): void {
     this.jumps++;
     for (let guard = 0; guard <= this.capacity && this.held > 0; guard++) this.skipToOldestHeld();
-    this.releasedBits.fill(0);
     this.startupUntil = undefined;
     this.next = seq;
-  }
-
-  private markReleased(seq: number): void {
-    const bit = seq & this.mask;
-    this.releasedBits[bit >>> 3] = (this.releasedBits[bit >>> 3] ?? 0) | (1 << (bit & 7));
-    // Forget the bit one window ahead, so the bitmap only speaks for the last `capacity` seqs.
-    const ahead = seqAdd(seq, this.capacity >>> 1) & this.mask;
-    this.releasedBits[ahead >>> 3] = (this.releasedBits[ahead >>> 3] ?? 0) & ~(1 << (ahead & 7));
-  }
-
-  private wasReleased(seq: number): boolean {
-    const bit = seq & this.mask;
-    return ((this.releasedBits[bit >>> 3] ?? 0) & (1 << (bit & 7))) !== 0;
   }
 }
 

@@ -35,14 +35,14 @@ export interface PacketHint {
 export interface Scheduler {
   /** `classic` or `adaptive`; shown in stats. */
   readonly name: string;
-  /** A link was added (starts down). */
-  addLink(link: SchedulerLink): void;
+  /** A link was added at `now` (starts down). */
+  addLink(now: number, link: SchedulerLink): void;
   /** A link was removed; forget its state. */
   removeLink(link: SchedulerLink): void;
   /** The link came up: after its first REG3, or again after timing out (`afterTimeout`). */
-  linkUp(link: SchedulerLink, afterTimeout: boolean): void;
+  linkUp(now: number, link: SchedulerLink, afterTimeout: boolean): void;
   /** The link stopped earning proof of life and was taken down. */
-  linkDown(link: SchedulerLink): void;
+  linkDown(now: number, link: SchedulerLink): void;
   /**
    * Picks the link for the next datagram of `bytes` bytes from `links` (all links, up or not), or
    * undefined when none may carry it. `packet` says whether it is an SRT retransmission and which
@@ -89,6 +89,6 @@ export interface Scheduler {
   onKeepaliveEcho(now: number, link: SchedulerLink, rttMs: number): void;
   /** The link's window for telemetry, in x1000 packet units (as the extended keepalive carries). */
   window(link: SchedulerLink): number;
-  /** Plain-data state for stats. */
-  toJSON(): unknown;
+  /** Plain-data state for stats, as of `now`. */
+  stats(now: number): unknown;
 }

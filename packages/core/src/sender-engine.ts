@@ -45,8 +45,6 @@ export class SenderEngine {
   private readonly keepalives: SenderKeepalives;
   private readonly registration: SenderRegistration;
   private readonly dataPath: SenderDataPath;
-  /** The latest `now` any input carried. */
-  private lastNow = 0;
   private droppedFromReceiver = 0;
 
   constructor(options: SenderOptions) {
@@ -83,24 +81,24 @@ export class SenderEngine {
 
   /** Adds a link. It probes or registers at the next `handleTimeout`. Throws on a duplicate id. */
   addLink(now: number, config: SenderLinkConfig): void {
-    this.lastNow = now;
     if (this.links.has(config.id)) {
       throw new InvalidConfigError(`link id ${config.id} is already in use; remove it first`);
     }
     const link = this.links.add(config, this.config.reg2RetryMs);
-    this.scheduler.addLink(link);
+    this.scheduler.addLink(now, link);
+    this.registration.linkAdded(now);
     link.nextActionAt = now;
     this.logger.info('link added', { linkId: link.id, name: link.name });
   }
 
   /** Removes a link; its unacknowledged packets are forgotten. Unknown ids are ignored. */
-  removeLink(_now: number, id: number): void {
+  removeLink(now: number, id: number): void {
     const link = this.links.get(id);
     if (link === undefined) return;
     this.log.forgetLink(link.index, this.links);
     this.scheduler.removeLink(link);
     this.links.remove(link);
-    this.registration.linkRemoved(link);
+    this.registration.linkRemoved(now, link);
     if (link.state === 'up')
       this.outbox.event({ type: 'link-down', linkId: id, reason: 'removed' });
     this.logger.info('link removed', { linkId: id });
@@ -116,13 +114,11 @@ export class SenderEngine {
 
   /** A datagram from the encoder (SRT caller): sent unchanged on the link the scheduler picks. */
   handleEncoderDatagram(now: number, bytes: Uint8Array): void {
-    this.lastNow = now;
     this.dataPath.fromEncoder(now, bytes);
   }
 
   /** A datagram that arrived on link `linkId`'s socket from the receiver. */
   handleLinkDatagram(now: number, linkId: number, bytes: Uint8Array): void {
-    this.lastNow = now;
     const link = this.links.get(linkId);
     if (link === undefined) {
       this.droppedFromReceiver++;
@@ -138,7 +134,6 @@ export class SenderEngine {
 
   /** Runs registration retries, timeouts and keepalives due at `now`. */
   handleTimeout(now: number): void {
-    this.lastNow = now;
     this.registration.handleTimeout(now);
   }
 
@@ -157,7 +152,7 @@ export class SenderEngine {
         this.registration.onRegErr(now, link);
         return;
       case DatagramKind.SrtlaRegNak:
-        this.registration.onRegNak(bytes);
+        this.registration.onRegNak(now, bytes);
         return;
       case DatagramKind.SrtlaAck:
         this.dataPath.onSrtlaAck(now, link, bytes);
@@ -190,7 +185,7 @@ export class SenderEngine {
 
   /** The next instant `handleTimeout` must run, or undefined when nothing is scheduled. */
   pollTimeout(): number | undefined {
-    return this.registration.pollTimeout(this.lastNow);
+    return this.registration.pollTimeout();
   }
 
   /** Plain-data statistics for the runtime. */

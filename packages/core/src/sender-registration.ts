@@ -35,7 +35,10 @@ export class SenderRegistration {
   private probeDeadline: number | undefined;
   private reg1Link: SenderLink | undefined;
   private reg1Deadline: number | undefined;
-  /** Bootstrap paused (REG_ERR on REG1, or no links) until this time. */
+  /**
+   * A pending bootstrap runs at this time (REG_ERR on REG1 backs it off; a link added or a bootstrap
+   * restarted makes it due at once); undefined while it waits for the first link.
+   */
   private bootstrapRetryAt: number | undefined;
   private bootstrapBackoffMs: number;
   private bootstrapPending = true;
@@ -54,12 +57,18 @@ export class SenderRegistration {
     this.bootstrapBackoffMs = config.regErrBackoffMs;
   }
 
-  /** A link is being removed: if REG1 was waiting on it, the bootstrap starts over. */
-  linkRemoved(link: SenderLink): void {
+  /** A link was added at `now`: a bootstrap waiting for links is due. */
+  linkAdded(now: number): void {
+    if (this.bootstrapPending && this.bootstrapRetryAt === undefined) this.bootstrapRetryAt = now;
+  }
+
+  /** A link is being removed at `now`: if REG1 was waiting on it, the bootstrap starts over. */
+  linkRemoved(now: number, link: SenderLink): void {
     if (this.reg1Link !== link) return;
     this.reg1Link = undefined;
     this.reg1Deadline = undefined;
     this.bootstrapPending = true;
+    this.bootstrapRetryAt = now;
   }
 
   // ---------------------------------------------------------------- from the receiver
@@ -111,7 +120,7 @@ export class SenderRegistration {
     const afterTimeout = link.timedOutBefore;
     link.state = 'up';
     link.nextKeepaliveAt = now;
-    this.scheduler.linkUp(link, afterTimeout);
+    this.scheduler.linkUp(now, link, afterTimeout);
     this.outbox.event({ type: 'link-up', linkId: link.id });
     this.logger.info('link up', { linkId: link.id, name: link.name });
   }
@@ -138,13 +147,13 @@ export class SenderRegistration {
     }
   }
 
-  onRegNak(bytes: Uint8Array): void {
+  onRegNak(now: number, bytes: Uint8Array): void {
     const reason = bytes.length > 2 ? decodeRegNakSafe(bytes) : '';
     this.phase = 'refused';
     this.refusedReason = reason === '' ? 'the receiver refused the registration' : reason;
     for (const link of this.links.all) {
       if (link.state === 'up') {
-        this.scheduler.linkDown(link);
+        this.scheduler.linkDown(now, link);
         this.outbox.event({ type: 'link-down', linkId: link.id, reason: 'refused' });
       }
       link.state = 'idle';
@@ -164,18 +173,15 @@ export class SenderRegistration {
     for (const link of this.links.all) this.driveLink(now, link);
   }
 
-  /**
-   * The next instant {@link handleTimeout} must run, or undefined; `lastNow` is the latest time an
-   * input carried (what a pending bootstrap waits for).
-   */
-  pollTimeout(lastNow: number): number | undefined {
+  /** The next instant {@link handleTimeout} must run, or undefined. */
+  pollTimeout(): number | undefined {
     if (this.phase === 'refused' || this.links.all.length === 0) return undefined;
     let next = Infinity;
     if (this.phase === 'bootstrap') {
       if (this.bootstrapPending) {
-        next = Math.min(next, this.bootstrapRetryAt ?? lastNow);
+        if (this.bootstrapRetryAt !== undefined) next = Math.min(next, this.bootstrapRetryAt);
       } else if (this.reg1Link === undefined) {
-        next = Math.min(next, this.probeDeadline ?? lastNow);
+        if (this.probeDeadline !== undefined) next = Math.min(next, this.probeDeadline);
       } else if (this.reg1Deadline !== undefined) {
         next = Math.min(next, this.reg1Deadline);
       }
@@ -262,7 +268,7 @@ export class SenderRegistration {
     link.timedOutBefore = true;
     link.checkSentAt = undefined;
     this.log.forgetLink(link.index, this.links);
-    this.scheduler.linkDown(link);
+    this.scheduler.linkDown(now, link);
     this.outbox.event({ type: 'link-down', linkId: link.id, reason });
     this.logger.warn('link down; re-registering', { linkId: link.id, reason });
     link.reg2RetryMs = this.config.reg2RetryMs;
@@ -277,10 +283,10 @@ export class SenderRegistration {
     this.reg1Link = undefined;
     this.reg1Deadline = undefined;
     this.bootstrapPending = true;
-    this.bootstrapRetryAt = undefined;
+    this.bootstrapRetryAt = now;
     for (const link of this.links.all) {
       if (link.state === 'up') {
-        this.scheduler.linkDown(link);
+        this.scheduler.linkDown(now, link);
         this.outbox.event({ type: 'link-down', linkId: link.id, reason: 'group gone' });
         this.log.forgetLink(link.index, this.links);
       }

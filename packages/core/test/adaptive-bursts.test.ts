@@ -82,8 +82,8 @@ describe('adaptive balancer, bursts and fast links', () => {
       inFlight: 0,
       srttMs: 1,
     };
-    scheduler.addLink(link);
-    scheduler.linkUp(link);
+    scheduler.addLink(0, link);
+    scheduler.linkUp(0, link);
     const hint = { isData: true, retransmit: false, previousLink: -1 };
     const send = (now: number, count: number) => {
       for (let index = 0; index < count; index++) {
@@ -91,7 +91,7 @@ describe('adaptive balancer, bursts and fast links', () => {
         scheduler.onSent(now, link, 0, 1332);
       }
     };
-    const state = () => (scheduler.toJSON() as { links: Record<string, number>[] }).links[0];
+    const state = () => (scheduler.stats(0) as { links: Record<string, number>[] }).links[0];
     send(5000, 30);
     for (const at of [5000.5, 5001, 5002]) scheduler.onSrtlaAckDone(at, link, 10, 5000);
     // Too soon for a sample (2 ms): still the initial estimate, 250 kB/s, not 30 packets over 5 s.
@@ -121,15 +121,15 @@ describe('adaptive balancer, bursts and fast links', () => {
       inFlight: 0,
       srttMs: 40,
     };
-    scheduler.addLink(link);
-    scheduler.linkUp(link);
+    scheduler.addLink(0, link);
+    scheduler.linkUp(0, link);
     const hint = { isData: true, retransmit: false, previousLink: -1 };
     let drained = 0;
     let dropped = 0;
     for (let group = 0; group < 150; group++) {
       const sentAt = 60 * group;
       for (let index = 0; index < 10; index++) {
-        const state = (scheduler.toJSON() as { links: { draining: boolean }[] }).links[0];
+        const state = (scheduler.stats(sentAt) as { links: { draining: boolean }[] }).links[0];
         if (state?.draining === true) drained++;
         const chosen = scheduler.select(sentAt, [link], 1332, hint);
         if (chosen === undefined) {

@@ -11,7 +11,7 @@ describe('classic scheduler', () => {
     const scheduler = new ClassicScheduler();
     const first = link(0, 3);
     const links = [first, link(1, 1), link(2, 0, false)];
-    for (const each of links) scheduler.addLink(each);
+    for (const each of links) scheduler.addLink(0, each);
     expect(scheduler.window(first)).toBe(CLASSIC_WINDOW.DEFAULT);
     expect(scheduler.select(0, links)?.index).toBe(1);
   });
@@ -22,7 +22,7 @@ describe('classic scheduler', () => {
     const idle = link(1, 0);
     const down = link(2, 0, false);
     const links = [busy, idle, down];
-    for (const each of links) scheduler.addLink(each);
+    for (const each of links) scheduler.addLink(0, each);
     scheduler.onSrtlaAck(0, busy, 1, true, undefined, links);
     expect(scheduler.window(busy)).toBe(20_000 + 29 + 1);
     expect(scheduler.window(idle)).toBe(20_000 + 1);
@@ -36,7 +36,7 @@ describe('classic scheduler', () => {
   it('shrinks the carrying link by 100 per NAKed seq, never below 1000, and caps at 60000', () => {
     const scheduler = new ClassicScheduler();
     const only = link(0, 100);
-    scheduler.addLink(only);
+    scheduler.addLink(0, only);
     for (let index = 0; index < 300; index++) scheduler.onSrtNak(0, only, index, true);
     expect(scheduler.window(only)).toBe(CLASSIC_WINDOW.MIN);
     for (let index = 0; index < 3000; index++)
@@ -48,9 +48,9 @@ describe('classic scheduler', () => {
     const scheduler = new ClassicScheduler();
     const a = link(0, 0, true, 100);
     const b = link(1, 0, true, 300);
-    scheduler.addLink(a);
-    scheduler.addLink(b);
-    scheduler.linkUp(a, true);
+    scheduler.addLink(0, a);
+    scheduler.addLink(0, b);
+    scheduler.linkUp(0, a, true);
     expect(scheduler.window(a)).toBe(CLASSIC_WINDOW.AFTER_TIMEOUT);
     expect(scheduler.select(0, [a, b])?.index).toBe(1);
     expect(scheduler.select(0, [a, link(1, 0, true, 0)])?.index).toBe(0);

@@ -154,6 +154,21 @@ describe('receiver engine', () => {
     expect(decodeSrtlaAck(acks[0]?.bytes ?? new Uint8Array())).toEqual(new Array(10).fill(5));
   });
 
+  it('forwards a packet duplicated on a second link once, and acknowledges it on both', () => {
+    const { receiver } = registered([A, B]);
+    for (let seq = 0; seq < 10; seq++) {
+      receiver.handleDatagram(1, A, data(seq));
+      receiver.handleDatagram(1, B, data(seq, 0, seq % 2 === 1));
+    }
+    const out = drain(receiver);
+    const upstream = out.filter((r) => r.target === ReceiverTarget.Upstream);
+    expect(upstream.map((r) => peekSrtDataSeq(r.bytes))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const acks = out.filter((r) => r.kind === DatagramKind.SrtlaAck);
+    expect(acks.map((r) => r.address)).toEqual(['127.0.0.2:5001', '127.0.0.3:5002']);
+    const links = receiver.stats(1).groups[0]?.links ?? [];
+    expect(links.map((link) => link.duplicates)).toEqual([0, 10]);
+  });
+
   it('forwards SRT upstream unchanged and never forwards unknown SRTLA types', () => {
     const { receiver, group } = registered([A]);
     const packet = data(1);

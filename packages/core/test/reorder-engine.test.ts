@@ -3,7 +3,13 @@
 import fc from 'fast-check';
 import { SEQ_MAX, encodeSrtData, peekSrtDataSeq, seqAdd, seqDistance } from '@bond/wire';
 import { describe, expect, it } from 'vitest';
-import { MIN_HOLD_MS, ReorderEngine, type ReorderOptions } from '../src/index.js';
+import {
+  MIN_HOLD_MS,
+  ReorderEngine,
+  SeqObservation,
+  SeqWindow,
+  type ReorderOptions,
+} from '../src/index.js';
 
 function packet(seq: number): Uint8Array {
   return encodeSrtData(
@@ -60,7 +66,7 @@ describe('reorder engine', () => {
     expect(out).toEqual([1, 2, 3]);
     expect(reorder.pollTimeout()).toBeUndefined();
     // Held and released in order: the first packet (start-up hold) and packet 3.
-    expect(reorder.toJSON().reordered).toBe(2);
+    expect(reorder.stats(0).reordered).toBe(2);
   });
 
   it('gives up on a gap when the hold runs out and releases what it held', () => {
@@ -72,11 +78,11 @@ describe('reorder engine', () => {
     expect(out).toEqual([1]);
     reorder.handleTimeout(T + 110);
     expect(out).toEqual([1, 4, 5]);
-    expect(reorder.toJSON().skipped).toBe(2);
+    expect(reorder.stats(0).skipped).toBe(2);
     // The missing ones arrive late: passed through at once, not held.
     push(T + 200, 2);
     expect(out).toEqual([1, 4, 5, 2]);
-    expect(reorder.toJSON().late).toBe(1);
+    expect(reorder.stats(0).late).toBe(1);
   });
 
   it('derives the auto hold from the skew plus margin, capped, and never below 1 ms from a skew of 0', () => {
@@ -86,15 +92,15 @@ describe('reorder engine', () => {
       maxHoldMs: 300,
       initialHoldMs: 40,
     });
-    expect(reorder.holdMs()).toBe(40);
+    expect(reorder.holdMs(0)).toBe(40);
     skew.value = 0;
-    expect(reorder.holdMs()).toBe(MIN_HOLD_MS);
+    expect(reorder.holdMs(0)).toBe(MIN_HOLD_MS);
     skew.value = 120;
-    expect(reorder.holdMs()).toBe(120);
+    expect(reorder.holdMs(0)).toBe(120);
     skew.value = 5000;
-    expect(reorder.holdMs()).toBe(300);
+    expect(reorder.holdMs(0)).toBe(300);
     skew.value = Number.NaN;
-    expect(reorder.holdMs()).toBe(300);
+    expect(reorder.holdMs(0)).toBe(300);
   });
 
   it('drains with a zero-skew hold: the deadline is after the arrival, and nothing stalls', () => {
@@ -122,15 +128,32 @@ describe('reorder engine', () => {
     expect(reorder.pollTimeout()).toBeUndefined();
   });
 
-  it('drops duplicates, held or already released', () => {
+  it('drops a duplicate of a held packet', () => {
     const { reorder, out, push, begin } = engine({ mode: { fixedMs: 50 } });
     begin(1);
-    push(T + 1, 1);
     push(T + 2, 3);
     push(T + 3, 3);
     push(T + 4, 2);
     expect(out).toEqual([1, 2, 3]);
-    expect(reorder.toJSON().duplicates).toBe(2);
+    expect(reorder.stats(0).duplicates).toBe(1);
+  });
+
+  it("behind the group's sequence window, a duplicate of a released packet never reaches it", () => {
+    // The receiver's composition: the window filters, the engine orders.
+    const { reorder, out, push, begin } = engine({ mode: { fixedMs: 50 } });
+    const window = new SeqWindow();
+    const arrive = (now: number, seq: number) => {
+      if (window.observe(seq) !== SeqObservation.Duplicate) push(now, seq);
+    };
+    window.observe(1);
+    begin(1);
+    arrive(T + 1, 1);
+    arrive(T + 2, 3);
+    arrive(T + 3, 3);
+    arrive(T + 4, 2);
+    arrive(T + 5, 2);
+    expect(out).toEqual([1, 2, 3]);
+    expect(reorder.stats(0).late).toBe(0);
   });
 
   it('holds the first packet briefly so an earlier one still in flight is not "late"', () => {
@@ -142,15 +165,15 @@ describe('reorder engine', () => {
     expect(reorder.pollTimeout()).toBe(100);
     reorder.handleTimeout(100);
     expect(out).toEqual([10, 11, 12]);
-    expect(reorder.toJSON().late).toBe(0);
+    expect(reorder.stats(0).late).toBe(0);
   });
 
   it('bounds memory: a full buffer releases early instead of growing', () => {
     const { reorder, out, push } = engine({ mode: { fixedMs: 1000 }, maxPackets: 8 });
     push(0, 0);
     for (let seq = 2; seq < 40; seq++) push(seq, seq);
-    expect(reorder.toJSON().held).toBeLessThanOrEqual(8);
-    expect(reorder.toJSON().overflows).toBeGreaterThan(0);
+    expect(reorder.stats(0).held).toBeLessThanOrEqual(8);
+    expect(reorder.stats(0).overflows).toBeGreaterThan(0);
     reorder.handleTimeout(5000);
     expect(out).toEqual([0, ...Array.from({ length: 38 }, (_, index) => index + 2)]);
   });
@@ -166,7 +189,7 @@ describe('reorder engine', () => {
     push(4, 7);
     push(5, 8);
     expect(out.slice(-2)).toEqual([7, 8]);
-    expect(reorder.toJSON().jumps).toBe(2);
+    expect(reorder.stats(0).jumps).toBe(2);
     expect(reorder.pollTimeout()).toBeUndefined();
   });
 
@@ -195,10 +218,12 @@ describe('reorder engine', () => {
             if (duplicate) arrivals.push({ time: index + delay + 1, seq });
           });
           arrivals.sort((a, b) => a.time - b.time);
+          // As in the receiver: the group's sequence window drops duplicates, the engine orders.
           const { reorder, out, push } = engine({ mode: { fixedMs: 25 } });
+          const window = new SeqWindow();
           for (const { time, seq } of arrivals) {
             reorder.handleTimeout(time);
-            push(time, seq);
+            if (window.observe(seq) !== SeqObservation.Duplicate) push(time, seq);
           }
           reorder.handleTimeout(1e9);
           const unique = new Set(arrivals.map((a) => a.seq));
@@ -207,7 +232,7 @@ describe('reorder engine', () => {
           for (let index = 1; index < out.length; index++) {
             expect(seqDistance(out[index - 1] ?? 0, out[index] ?? 0)).toBeGreaterThan(0);
           }
-          expect(reorder.toJSON().held).toBe(0);
+          expect(reorder.stats(0).held).toBe(0);
         },
       ),
       { numRuns: 300, seed: 4 },

@@ -88,6 +88,7 @@ export {
 } from './receiver.js';
 export {
   DEFAULT_RECEIVE_BUFFER,
+  DEFAULT_REORDER,
   MAX_REORDER_HOLD_MS,
   checkReorder,
   formatReorder,
