@@ -11,7 +11,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +65,13 @@ napi_value bond_throw_napi(napi_env env, napi_status status, const char *call) {
       napi_throw(env, error) != napi_ok)
     napi_throw_error(env, NULL, text);
   return NULL;
+}
+
+napi_value bond_boolean(napi_env env, bool value) {
+  napi_value result;
+  napi_status status = napi_get_boolean(env, value, &result);
+  if (status != napi_ok) return bond_throw_napi(env, status, "napi_get_boolean");
+  return result;
 }
 
 /* ---- addresses ---- */

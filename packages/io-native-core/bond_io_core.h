@@ -20,6 +20,7 @@
 
 #include <netinet/in.h>
 #include <node_api.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -126,6 +127,9 @@ napi_value bond_throw_argument(napi_env env, const char *message);
 /* Throw for a failed N-API call: keeps a pending exception, else an Error naming `call` in its
    message and its `syscall`. */
 napi_value bond_throw_napi(napi_env env, napi_status status, const char *call);
+
+/* Returns `value` as a JavaScript boolean, or throws and returns NULL. */
+napi_value bond_boolean(napi_env env, bool value);
 
 /* Reads `want` arguments of a call whose first argument is a handle from open(); throws and
    returns NULL when there are fewer or the handle is not one. `usage` names the call in errors. */

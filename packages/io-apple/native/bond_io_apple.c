@@ -15,7 +15,6 @@
  * recvmmsg / sendmmsg, so @bond/io's contract suite exercises this code path there.
  */
 #include <errno.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -193,11 +192,7 @@ uint32_t bond_platform_send(bond_socket *s, uint32_t count) {
 static napi_value js_batched(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   bond_socket *s = bond_handle_arg(env, info, "batched(handle)", 1, argv);
-  if (s == NULL) return NULL;
-  napi_value result;
-  napi_status status = napi_get_boolean(env, s->platform->use_msgx != 0, &result);
-  if (status != napi_ok) return bond_throw_napi(env, status, "napi_get_boolean");
-  return result;
+  return s == NULL ? NULL : bond_boolean(env, s->platform->use_msgx != 0);
 }
 
 /* Makes this socket use plain recvmsg / sendmsg (the path older systems take). */
@@ -211,11 +206,7 @@ static napi_value js_use_plain(napi_env env, napi_callback_info info) {
 /* Whether recvmsg_x / sendmsg_x were resolved on this system. */
 static napi_value js_msgx_available(napi_env env, napi_callback_info info) {
   (void)info;
-  napi_value result;
-  napi_status status =
-      napi_get_boolean(env, recvmsg_x_fn != NULL && sendmsg_x_fn != NULL, &result);
-  if (status != napi_ok) return bond_throw_napi(env, status, "napi_get_boolean");
-  return result;
+  return bond_boolean(env, recvmsg_x_fn != NULL && sendmsg_x_fn != NULL);
 }
 
 napi_status bond_platform_init(napi_env env, napi_value exports) {

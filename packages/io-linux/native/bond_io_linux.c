@@ -209,11 +209,7 @@ uint32_t bond_platform_send(bond_socket *s, uint32_t count) { return send_rows(s
 static napi_value js_gso(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   bond_socket *s = bond_handle_arg(env, info, "gso(handle)", 1, argv);
-  if (s == NULL) return NULL;
-  napi_value result;
-  napi_status status = napi_get_boolean(env, s->platform->gso != 0, &result);
-  if (status != napi_ok) return bond_throw_napi(env, status, "napi_get_boolean");
-  return result;
+  return s == NULL ? NULL : bond_boolean(env, s->platform->gso != 0);
 }
 
 /* Makes this socket send every datagram as its own message, never as a GSO run. */

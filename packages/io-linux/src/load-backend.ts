@@ -12,6 +12,7 @@ import {
   type NativeBackendStatus,
   type NativeBinding,
   type NativeHandle,
+  withOpenSetup,
 } from '@bond/io';
 
 /** The binding this addon exports: @bond/io's interface plus a GSO probe and switch. */
@@ -70,16 +71,11 @@ export function loadLinuxBackend(
   const load = loadAddon<LinuxBinding>('@bond/io-linux', addonPath, BINDING_FUNCTIONS);
   if (load.binding === undefined) return { backend: undefined, ...load };
   const binding = load.binding;
-  const opened: NativeBinding =
+  const opened =
     options.gso === false
-      ? {
-          ...binding,
-          open: (...args: Parameters<NativeBinding['open']>) => {
-            const handle = binding.open(...args);
-            binding.disableGso(handle);
-            return handle;
-          },
-        }
+      ? withOpenSetup(binding, (handle) => {
+          binding.disableGso(handle);
+        })
       : binding;
   const backend: IoBackend = createBindingBackend('linux-mmsg', opened, MAX_BATCH_LIMIT);
   return { backend, binding, loadError: undefined };

@@ -1,80 +1,48 @@
 // The send paths loopback cannot reach by itself: a full kernel send queue (EAGAIN) and a path
-// that cannot segment (EINVAL on a UDP GSO message). Each runs the addon in a child process whose
-// sendmmsg is wrapped by fixtures/sendmmsg-fault.c (LD_PRELOAD); the datagrams go to a receiver
-// here, on 127.0.0.1.
-import { execFile, execFileSync } from 'node:child_process';
-import { createSocket, type Socket } from 'node:dgram';
+// that cannot segment (EINVAL on a UDP GSO message), through the shared send-fault harness (the
+// addon in a child process with sendmmsg wrapped; the receiver here, on 127.0.0.1).
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Counter, COUNTER_COUNT, META_STRIDE } from '@bond/io';
 import { waitFor } from '@bond/io/testing';
 import { defaultAddonPath } from '@bond/io-linux';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  compileSendFault,
+  listenOnLoopback,
+  runSendBurst,
+  type LoopbackReceiver,
+} from '../../io-native-core/test/send-fault-harness.js';
 
 const built = process.platform === 'linux' && existsSync(defaultAddonPath());
-const fixtures = join(import.meta.dirname, 'fixtures');
-const run = promisify(execFile);
-
-interface Burst {
-  returned: number;
-  gsoBefore: boolean;
-  gsoAfter: boolean;
-  counters: number[];
-}
 
 const title = 'linux-mmsg send faults (sendmmsg wrapped in a child process)';
 describe.skipIf(!built)(built ? title : `${title} (skipped: addon not built)`, () => {
   let dir = '';
-  let preload = '';
+  let library = '';
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'bond-send-faults-'));
-    preload = join(dir, 'sendmmsg-fault.so');
-    execFileSync(process.env.CC ?? 'cc', [
-      '-shared',
-      '-fPIC',
-      '-O1',
-      '-o',
-      preload,
-      join(fixtures, 'sendmmsg-fault.c'),
-      '-ldl',
-    ]);
+    library = compileSendFault(dir);
   });
   afterAll(() => {
     rmSync(dir, { recursive: true, force: true });
   });
-
-  const receivers: Socket[] = [];
+  const receivers: LoopbackReceiver[] = [];
   afterEach(() => {
-    for (const receiver of receivers.splice(0)) receiver.close();
+    for (const receiver of receivers.splice(0)) receiver.socket.close();
   });
 
-  /** A receiver on 127.0.0.1 and the first byte of each datagram it gets, in order. */
-  async function listen(): Promise<{ port: number; firstBytes: number[] }> {
-    const receiver = createSocket({ type: 'udp4', recvBufferSize: 1 << 22 });
+  async function listen(): Promise<LoopbackReceiver> {
+    const receiver = await listenOnLoopback();
     receivers.push(receiver);
-    const firstBytes: number[] = [];
-    receiver.on('message', (message) => firstBytes.push(message[0] ?? -1));
-    await new Promise<void>((resolve) => receiver.bind(0, '127.0.0.1', resolve));
-    return { port: receiver.address().port, firstBytes };
+    return receiver;
   }
 
-  /** Sends `lengths` (datagram i filled with i) in one send() in the child, with `fault` set. */
-  async function burst(fault: string, port: number, lengths: number[]): Promise<Burst> {
-    const input = {
-      addonPath: defaultAddonPath(),
-      port,
-      lengths,
-      counterCount: COUNTER_COUNT,
-      metaStride: META_STRIDE,
-    };
-    const { stdout } = await run(
-      process.execPath,
-      [join(fixtures, 'send-burst.mjs'), JSON.stringify(input)],
-      { env: { ...process.env, LD_PRELOAD: preload, BOND_TEST_SENDMMSG: fault }, timeout: 10000 },
-    );
-    return JSON.parse(stdout) as Burst;
+  function burst(fault: string, port: number, lengths: number[]) {
+    const addonPath = defaultAddonPath();
+    const common = { counterCount: COUNTER_COUNT, metaStride: META_STRIDE };
+    return runSendBurst({ addonPath, fault, library, port, lengths, ...common });
   }
 
   /** Waits for `count` datagrams, then a little longer to see that no more come. */
