@@ -1,7 +1,8 @@
 /*
  * bond_io_core: the socket lifetime and N-API surface both addons share (see bond_io_core.h).
  *
- * Every N-API, libuv and system call result is checked. A failure inside a JavaScript call throws
+ * Every N-API, libuv and system call result is checked, except where a comment says why a failure
+ * can change nothing. A failure inside a JavaScript call throws
  * (bond_throw_*); a failure on the event loop, where no JavaScript frame can catch, reaches
  * onReceive as -errno and is counted in receiveErrors.
  */
@@ -257,10 +258,12 @@ static void call_js(bond_socket *s, int32_t value) {
     s->in_callback--;
     if (status == napi_pending_exception) {
       napi_value exception;
+      /* Hands the exception to process 'uncaughtException'; it has no failure left to report. */
       if (napi_get_and_clear_last_exception(env, &exception) == napi_ok)
         napi_fatal_exception(env, exception);
     }
   }
+  /* Fails only for a scope that is not the innermost, which this one is. */
   napi_close_handle_scope(env, scope);
 }
 
@@ -380,6 +383,7 @@ static int bind_descriptor(napi_env env, int family, const struct sockaddr_stora
 /* Undoes a partly opened socket: s->poll must be NULL or an initialised handle, and every other
    resource either set or still zero. */
 static void discard_socket(napi_env env, bond_socket *s, int async_initialised) {
+  /* Called while open() already fails: the first failure is the one reported. */
   close_descriptor(s);
   delete_references(env, s);
   if (async_initialised) napi_async_destroy(env, s->async_context);
