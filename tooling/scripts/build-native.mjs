@@ -8,10 +8,14 @@
 // download is needed. binding.gyp lives in native/, not the package root: package managers run
 // `node-gyp rebuild` at install for any package with a root binding.gyp, which would fail
 // `pnpm install` on a machine without a compiler.
+//
+// The C core both addons share is copied into native/core/ first (see native-core.mjs for why a
+// copy); building from an unpacked tarball uses the copy it ships.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { copyNativeCore } from './native-core.mjs';
 
 // Run from a native package's directory (its `build:native` script): the addon is built there.
 const packageDir = process.cwd();
@@ -70,6 +74,7 @@ function findNodeDir() {
   return existsSync(join(prefix, 'include', 'node', 'node_api.h')) ? prefix : undefined;
 }
 
+copyNativeCore(packageDir);
 const nodeGyp = findNodeGyp();
 if (nodeGyp === undefined) giveUp('node-gyp not found (it ships with npm)');
 const nodeDir = findNodeDir();

@@ -2,7 +2,8 @@
   "targets": [
     {
       "target_name": "bond_io_apple",
-      "sources": ["bond_io_apple.c"],
+      "sources": ["bond_io_apple.c", "core/bond_io_core.c"],
+      "include_dirs": ["core"],
       "defines": ["NAPI_VERSION=8"],
       "conditions": [
         [

@@ -11,6 +11,7 @@ import {
   type NativeBackendStatus,
   type NativeBinding,
   type NativeHandle,
+  withOpenSetup,
 } from '@bond/io';
 
 /** The binding this addon exports: @bond/io's interface plus its batch-mode switches. */
@@ -76,16 +77,11 @@ export function loadAppleBackend(options: LoadAppleOptions = {}): AppleBackendSt
   const load = loadAddon<AppleBinding>('@bond/io-apple', addonPath, BINDING_FUNCTIONS);
   if (load.binding === undefined) return { backend: undefined, ...load };
   const binding = load.binding;
-  const opened: NativeBinding =
+  const opened =
     options.plain === true
-      ? {
-          ...binding,
-          open: (...args: Parameters<NativeBinding['open']>) => {
-            const handle = binding.open(...args);
-            binding.usePlain(handle);
-            return handle;
-          },
-        }
+      ? withOpenSetup(binding, (handle) => {
+          binding.usePlain(handle);
+        })
       : binding;
   return {
     backend: createBindingBackend('apple-msgx', opened, MAX_BATCH_LIMIT),

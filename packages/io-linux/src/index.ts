@@ -5,7 +5,8 @@
  * `recvmmsg` straight into the caller's slab, with the socket watched on Node's own event loop (one
  * call per readiness; a full slab leaves the rest in the kernel queue, never a busy loop), sends
  * each flushed queue with one `sendmmsg`, turns runs of equal-size datagrams to one destination into
- * UDP GSO messages (`UDP_SEGMENT`, probed per socket, dropped on EINVAL/EIO), and sizes
+ * UDP GSO messages (`UDP_SEGMENT`, probed per socket, dropped on EINVAL/EIO, off with
+ * `BOND_IO_GSO=off`), and sizes
  * `SO_RCVBUF`/`SO_SNDBUF`. If the addon cannot load (no compiler at install, another OS), the
  * backend reports why and `@bond/io`'s `openSocket` falls back to `dgram`, keeping the error.
  *
@@ -33,4 +34,5 @@ export {
   loadNativeBackend,
   type LinuxBackendStatus,
   type LinuxBinding,
+  type LoadLinuxOptions,
 } from './load-backend.js';

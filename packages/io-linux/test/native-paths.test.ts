@@ -2,10 +2,11 @@
 import { existsSync } from 'node:fs';
 import { Counter, createReceiveBatch, type BatchSocket, type ReceiveBatch } from '@bond/io';
 import { waitFor } from '@bond/io/testing';
-import { defaultAddonPath, loadLinuxBackend } from '@bond/io-linux';
-import { afterEach, describe, expect, it } from 'vitest';
+import { defaultAddonPath, loadLinuxBackend, loadNativeBackend } from '@bond/io-linux';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 
 const status = loadLinuxBackend();
+const plainStatus = loadLinuxBackend(defaultAddonPath(), { gso: false });
 const built = process.platform === 'linux' && existsSync(defaultAddonPath());
 const open: BatchSocket[] = [];
 afterEach(async () => {
@@ -16,9 +17,10 @@ async function openSocket(
   onBatch: (batch: ReceiveBatch, count: number) => void = () => undefined,
   receiveBufferSize = 1 << 20,
   sendQueueBytes?: number,
+  from = status,
 ) {
-  const backend = status.backend;
-  if (backend === undefined) throw status.loadError ?? new Error('no backend');
+  const backend = from.backend;
+  if (backend === undefined) throw from.loadError ?? new Error('no backend');
   const socket = await backend.open({
     address: '127.0.0.1',
     batch: createReceiveBatch({ maxBatch: 256, slotSize: 2048 }),
@@ -78,5 +80,43 @@ describe.skipIf(!built)(built ? title : `${title} (skipped: addon not built)`, (
     await expect(openSocket(undefined, 1 << 20, 4096)).rejects.toThrow(
       /sendQueueBytes must be an integer from 65536/,
     );
+  });
+
+  it('with GSO off, sends the same run as 100 plain messages in one sendmmsg, losing nothing', async () => {
+    const received: number[] = [];
+    const receiver = await openSocket((batch, count) => {
+      for (let i = 0; i < count; i++) received.push(batch.slab[batch.offset(i)] ?? -1);
+    });
+    const sender = await openSocket(undefined, 1 << 20, undefined, plainStatus);
+    for (let i = 0; i < 100; i++) sender.send(new Uint8Array(1332).fill(i), receiver.local);
+    sender.flush();
+    await waitFor(() => received.length === 100, `100 datagrams (got ${received.length})`);
+    expect(received).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect(receiver.counters[Counter.bytesReceived]).toBe(133200);
+    expect(sender.counters[Counter.gsoDatagrams]).toBe(0);
+    expect(sender.counters[Counter.datagramsSent]).toBe(100);
+    expect(sender.counters[Counter.bytesSent]).toBe(133200);
+    expect(sender.counters[Counter.sendCalls]).toBe(1);
+  });
+
+  it('BOND_IO_GSO=off turns GSO off for the backend loadNativeBackend() returns', async () => {
+    // loadNativeBackend() reads the variable at its first call, and nothing else in this file
+    // calls it.
+    vi.stubEnv('BOND_IO_GSO', 'off');
+    try {
+      const off = loadNativeBackend();
+      const received: number[] = [];
+      const receiver = await openSocket((batch, count) => {
+        for (let i = 0; i < count; i++) received.push(batch.slab[batch.offset(i)] ?? -1);
+      });
+      const sender = await openSocket(undefined, 1 << 20, undefined, off);
+      for (let i = 0; i < 10; i++) sender.send(new Uint8Array(1000).fill(i), receiver.local);
+      sender.flush();
+      await waitFor(() => received.length === 10, `10 datagrams (got ${received.length})`);
+      expect(received).toEqual(Array.from({ length: 10 }, (_, i) => i));
+      expect(sender.counters[Counter.gsoDatagrams]).toBe(0);
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 });

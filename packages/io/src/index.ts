@@ -81,7 +81,12 @@ export {
   type RecordedDatagram,
 } from './memory-network.js';
 
-export { createBindingBackend, type NativeBinding, type NativeHandle } from './native-binding.js';
+export {
+  createBindingBackend,
+  withOpenSetup,
+  type NativeBinding,
+  type NativeHandle,
+} from './native-binding.js';
 export { addonUnavailable, loadAddon, type AddonLoad } from './load-addon.js';
 
 export {

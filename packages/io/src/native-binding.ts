@@ -76,6 +76,25 @@ export interface NativeBinding {
 }
 
 /**
+ * `binding` with `setup(handle)` run on every handle `open` returns, before anything else uses it:
+ * for a per-socket switch of one addon (GSO off, plain calls) applied to every socket a backend
+ * opens.
+ */
+export function withOpenSetup(
+  binding: NativeBinding,
+  setup: (handle: NativeHandle) => void,
+): NativeBinding {
+  return {
+    ...binding,
+    open: (...args: Parameters<NativeBinding['open']>) => {
+      const handle = binding.open(...args);
+      setup(handle);
+      return handle;
+    },
+  };
+}
+
+/**
  * Builds an {@link IoBackend} on a native binding. `batchLimit` is the most datagrams the binding
  * takes per call.
  */

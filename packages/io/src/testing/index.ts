@@ -1,5 +1,6 @@
 /**
- * @bond/io/testing: the contract suite every `@bond/io` backend passes, for vitest.
+ * @bond/io/testing: the contract suite every `@bond/io` backend passes, and the send-table suite
+ * every native binding passes, for vitest.
  *
  * ```ts
  * import { dgramBackend } from '@bond/io';
@@ -22,3 +23,4 @@ export {
   waitFor,
   type ContractSuiteOptions,
 } from './contract-suite.js';
+export { runSendTableSuite, type SendTableSuiteOptions } from './send-table-suite.js';
