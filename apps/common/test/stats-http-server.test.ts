@@ -3,31 +3,22 @@
 // is a clear error, and close() ends open event streams.
 import { createServer, type Server } from 'node:net';
 import { createLogger } from '@bond/runtime';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   HttpListenError,
   dashboardDocument,
   startStatsHttpServer,
   type StatsHttpServer,
 } from '../src/index.js';
+import { cleanupAfterEach, memoryLog } from './support/testing.js';
 
 vi.setConfig({ testTimeout: 15_000 });
 
-const stops: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const stop of stops.splice(0).reverse()) await stop();
-});
+const defer = cleanupAfterEach();
 
 function memoryLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const logger = createLogger('info', 'json', {
-    isTTY: false,
-    write(line: string) {
-      lines.push(JSON.parse(line) as Record<string, unknown>);
-      return true;
-    },
-  });
-  return { logger, lines };
+  const log = memoryLog();
+  return { logger: createLogger('info', 'json', log), lines: () => log.lines() };
 }
 
 interface Counted {
@@ -37,7 +28,7 @@ interface Counted {
 
 async function startCounting(
   eventIntervalMs?: number,
-): Promise<{ server: StatsHttpServer; base: string; lines: Record<string, unknown>[] }> {
+): Promise<{ server: StatsHttpServer; base: string; lines: () => Record<string, unknown>[] }> {
   let snapshots = 0;
   const { logger, lines } = memoryLogger();
   const server = await startStatsHttpServer<Counted>({
@@ -51,7 +42,7 @@ async function startCounting(
     logger,
     ...(eventIntervalMs === undefined ? {} : { eventIntervalMs }),
   });
-  stops.push(() => server.close());
+  defer(() => server.close());
   return { server, base: `http://${server.address}`, lines };
 }
 
@@ -73,7 +64,7 @@ describe('startStatsHttpServer', () => {
   it('serves a fresh snapshot on every route and says where it listens', async () => {
     const { server, base, lines } = await startCounting();
     expect(server.address).toBe(`127.0.0.1:${server.port}`);
-    expect(lines).toContainEqual(
+    expect(lines()).toContainEqual(
       expect.objectContaining({
         msg: 'HTTP server listening',
         address: server.address,
@@ -145,16 +136,16 @@ describe('startStatsHttpServer', () => {
       page: '',
       logger,
     });
-    stops.push(() => server.close());
+    defer(() => server.close());
     const response = await fetch(`http://${server.address}/metrics`);
     expect(response.status).toBe(500);
-    expect(lines.some((line) => line.msg === 'HTTP request failed')).toBe(true);
+    expect(lines().some((line) => line.msg === 'HTTP request failed')).toBe(true);
   });
 
   it('refuses a port in use with the address, the reason and what to do', async () => {
     const taken: Server = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
-    stops.push(
+    defer(
       () =>
         new Promise<void>((resolve) =>
           taken.close(() => {

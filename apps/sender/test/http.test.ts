@@ -2,9 +2,15 @@
 // receiver: the stats document, Prometheus metrics that equal it, server-sent events, the page,
 // refusals (405, 404), and a clear error when the port is taken.
 import { createServer, type Server } from 'node:net';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { VERSION, createSenderMetrics, run, type SenderStatsDocument } from '../src/index.js';
-import { memoryLog, metricValue, parseMetrics, waitFor } from './helpers.js';
+import {
+  cleanupAfterEach,
+  memoryLog,
+  metricValue,
+  parseMetrics,
+} from '../../common/test/support/testing.js';
+import { waitFor } from './helpers.js';
 import { startBench, tempDir } from './sender-bench.js';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,13 +18,7 @@ import { join } from 'node:path';
 // Real sockets on a shared machine: generous bounds, never timing asserts.
 vi.setConfig({ testTimeout: 20_000 });
 
-const stops: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const stop of stops.splice(0).reverse()) await stop();
-});
-const defer = (stop: () => Promise<void>) => {
-  stops.push(stop);
-};
+const defer = cleanupAfterEach();
 
 const LINK_STATES = ['opening', 'failed', 'closed', 'idle', 'probing', 'registering', 'up'];
 
