@@ -21,15 +21,18 @@ export class UsageError extends BondError {
   }
 }
 
+/** `run` or `--doctor`: what the command line set (the config file and defaults fill the rest). */
+export interface SettingsCommandOf<S, Kind extends 'run' | 'doctor'> {
+  readonly kind: Kind;
+  readonly settings: SettingsDraft<S>;
+  readonly configFile: string | undefined;
+}
+
 export type SettingsCommand<S> =
   | { readonly kind: 'help' }
   | { readonly kind: 'version' }
-  | {
-      readonly kind: 'run' | 'doctor';
-      /** What the command line set (the config file and defaults fill the rest). */
-      readonly settings: SettingsDraft<S>;
-      readonly configFile: string | undefined;
-    };
+  | SettingsCommandOf<S, 'run'>
+  | SettingsCommandOf<S, 'doctor'>;
 
 export interface CommandLineSpec<S> {
   /** The executable, for usage errors. */

@@ -77,6 +77,11 @@ export {
   type StatsHttpServerOptions,
   type StatsMetrics,
 } from './stats-http-server.js';
+export {
+  RUNTIME_SETTINGS,
+  type IoBackendChoice,
+  type RuntimeSettings,
+} from './runtime-settings.js';
 export { parseOneOf, parsePort } from './setting-values.js';
 export {
   SettingError,

@@ -5,6 +5,7 @@
  */
 import {
   commonDoctorLines,
+  doctorReport,
   errorDetail,
   formatDoctor as formatDoctorLines,
   udpBindError,
@@ -52,4 +53,11 @@ export async function runDoctor(
 
 export function formatDoctor(lines: readonly DoctorLine[]): string {
   return formatDoctorLines(lines, CHECK_WIDTH);
+}
+
+/** What `--doctor` prints, and whether every check passed. */
+export async function doctorOutcome(
+  settings: PartialSettings,
+): Promise<{ readonly text: string; readonly ok: boolean }> {
+  return doctorReport(await runDoctor(settings), CHECK_WIDTH);
 }

@@ -15,13 +15,14 @@
  * A file that does not parse, or names an unknown setting, or gives a bad value, is refused whole.
  */
 import {
+  RUNTIME_SETTINGS,
   SettingError,
   loadConfigFile as loadSettingsFile,
   parseConfigText as parseSettingsText,
-  parseOneOf,
   parsePort,
   resolveSettings as resolveFromSources,
   type ConfigFileSettings,
+  type IoBackendChoice,
   type SettingsDraft,
   type SettingsTable,
 } from '@bond/app-common';
@@ -30,7 +31,7 @@ import { checkReorder, type ReorderSetting } from '@bond/runtime';
 import type { LogFormat, LogLevel } from '@bond/runtime';
 
 export type { LogFormat, LogLevel };
-export type IoBackendChoice = 'auto' | 'native' | 'dgram';
+export type { IoBackendChoice };
 
 export interface HttpAddress {
   readonly host: string;
@@ -213,27 +214,7 @@ export const SETTINGS: SettingsTable<ReceiverSettings> = {
     field: 'http',
     parse: (raw) => parseHttpAddress(raw),
   },
-  'log-level': {
-    value: 'LEVEL',
-    help: 'debug, info (default), warn, error or silent',
-    reloadable: true,
-    field: 'logLevel',
-    parse: (raw) =>
-      parseOneOf('log-level', raw.trim(), ['debug', 'info', 'warn', 'error', 'silent']),
-  },
-  'log-format': {
-    value: 'FORMAT',
-    help: 'json, text, or auto (default: text on a terminal, JSON lines otherwise)',
-    reloadable: true,
-    field: 'logFormat',
-    parse: (raw) => parseOneOf('log-format', raw.trim(), ['json', 'text', 'auto']),
-  },
-  'io-backend': {
-    value: 'NAME',
-    help: 'auto (default: native batched IO when available), native, or dgram; BOND_IO_BACKEND overrides',
-    field: 'ioBackend',
-    parse: (raw) => parseOneOf('io-backend', raw.trim(), ['auto', 'native', 'dgram']),
-  },
+  ...RUNTIME_SETTINGS,
 };
 
 /** Layers `sources` (later wins) over the defaults; requires the SRTLA port and SRT listener. */

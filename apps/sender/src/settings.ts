@@ -18,6 +18,7 @@
 import { isIP } from 'node:net';
 import {
   HttpAddressError,
+  RUNTIME_SETTINGS,
   SettingError,
   loadConfigFile as loadSettingsFile,
   parseConfigText as parseSettingsText,
@@ -26,6 +27,7 @@ import {
   parsePort,
   resolveSettings as resolveFromSources,
   type HttpAddress,
+  type IoBackendChoice,
   type SettingsDraft,
   type SettingsTable,
 } from '@bond/app-common';
@@ -34,7 +36,7 @@ import type { SchedulerName } from '@bond/runtime';
 import type { LogFormat, LogLevel } from '@bond/runtime';
 
 export type { HttpAddress, LogFormat, LogLevel };
-export type IoBackendChoice = 'auto' | 'native' | 'dgram';
+export type { IoBackendChoice };
 
 /** `--link-priority NAME|ADDR=PERCENT`: overrides the uplink file's priority for that link. */
 export interface LinkPriorityOverride {
@@ -235,25 +237,7 @@ export const SETTINGS: SettingsTable<SenderSettings> = {
       }
     },
   },
-  'log-level': {
-    value: 'LEVEL',
-    help: 'debug, info (default), warn, error or silent',
-    field: 'logLevel',
-    parse: (raw) =>
-      parseOneOf('log-level', raw.trim(), ['debug', 'info', 'warn', 'error', 'silent']),
-  },
-  'log-format': {
-    value: 'FORMAT',
-    help: 'json, text, or auto (default: text on a terminal, JSON lines otherwise)',
-    field: 'logFormat',
-    parse: (raw) => parseOneOf('log-format', raw.trim(), ['json', 'text', 'auto']),
-  },
-  'io-backend': {
-    value: 'NAME',
-    help: 'auto (default: native batched IO when available), native, or dgram; BOND_IO_BACKEND overrides',
-    field: 'ioBackend',
-    parse: (raw) => parseOneOf('io-backend', raw.trim(), ['auto', 'native', 'dgram']),
-  },
+  ...RUNTIME_SETTINGS,
 };
 
 /** Layers `sources` (later wins) over the defaults; requires the four srtla_send arguments. */
