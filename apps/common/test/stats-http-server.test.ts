@@ -1,7 +1,6 @@
 // The shared read-only stats server on loopback: each route serves a fresh snapshot, the event
 // stream pushes one per interval, other methods are refused, unknown paths are 404, a port in use
 // is a clear error, and close() ends open event streams.
-import { createServer, type Server } from 'node:net';
 import { createLogger } from '@bond/runtime';
 import { describe, expect, it, vi } from 'vitest';
 import {
@@ -10,7 +9,7 @@ import {
   startStatsHttpServer,
   type StatsHttpServer,
 } from '../src/index.js';
-import { cleanupAfterEach, memoryLog } from './support/testing.js';
+import { cleanupAfterEach, memoryLog, takenTcpPort } from './support/testing.js';
 
 vi.setConfig({ testTimeout: 15_000 });
 
@@ -143,20 +142,9 @@ describe('startStatsHttpServer', () => {
   });
 
   it('refuses a port in use with the address, the reason and what to do', async () => {
-    const taken: Server = createServer();
-    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
-    defer(
-      () =>
-        new Promise<void>((resolve) =>
-          taken.close(() => {
-            resolve();
-          }),
-        ),
-    );
-    const address = taken.address();
-    if (address === null || typeof address === 'string') throw new Error('no port');
+    const takenPort = await takenTcpPort(defer);
     const started = startStatsHttpServer({
-      listen: { host: '127.0.0.1', port: address.port },
+      listen: { host: '127.0.0.1', port: takenPort },
       stats: () => ({}),
       metrics: { contentType: 'text/plain', render: () => Promise.resolve('') },
       page: '',
@@ -165,7 +153,7 @@ describe('startStatsHttpServer', () => {
     await expect(started).rejects.toBeInstanceOf(HttpListenError);
     await expect(started).rejects.toThrow(
       new RegExp(
-        `^--http 127\\.0\\.0\\.1:${address.port}: cannot listen \\(.*EADDRINUSE.*; another program listens on that port: choose another port\\)$`,
+        `^--http 127\\.0\\.0\\.1:${takenPort}: cannot listen \\(.*EADDRINUSE.*; another program listens on that port: choose another port\\)$`,
       ),
     );
   });

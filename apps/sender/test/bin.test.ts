@@ -4,11 +4,10 @@
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createReceiver } from '@bond/runtime';
 import { describe, expect, it, vi } from 'vitest';
-import { cleanupAfterEach, startBin } from '../../common/test/support/testing.js';
+import { cleanupAfterEach, freeTcpPort, startBin } from '../../common/test/support/testing.js';
 import { openRecordingSocket, waitFor } from './helpers.js';
 
 const BIN = join(import.meta.dirname, '..', 'dist', 'bin.js');
@@ -82,16 +81,7 @@ describe.skipIf(!built)('bond-sender process (needs `pnpm build` for dist/bin.js
     const probe = await openRecordingSocket('127.0.0.1');
     const encoderPort = probe.port;
     await probe.close();
-    const tcp = createServer();
-    await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
-    const address = tcp.address();
-    await new Promise<void>((resolve) =>
-      tcp.close(() => {
-        resolve();
-      }),
-    );
-    if (address === null || typeof address === 'string') throw new Error('no TCP port');
-    const http = `127.0.0.1:${address.port}`;
+    const http = `127.0.0.1:${await freeTcpPort()}`;
     // Nothing answers on the SRTLA side (port 9, discard): HTTP works before any link is up.
     const sender = start([String(encoderPort), '127.0.0.1', '9', ips, '--http', http]);
     await waitFor(
