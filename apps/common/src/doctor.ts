@@ -1,11 +1,12 @@
 /**
  * The `--doctor` report both apps print: one line per check (`ok  ` or `FAIL`, the check's name in
- * a column, a detail), and the checks both share: Node, the IO backend `auto` picks and why, IPv6,
- * and whether a UDP socket binds an address. Each app adds its own checks.
+ * a column, a detail), opening with the checks both share (Node, the IO backend `auto` picks and
+ * why, IPv6), then the app's own. {@link createDoctor} makes an app's doctor from its checks.
  */
 import { createSocket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { selectIoBackend } from '@bond/runtime';
+import type { IoBackendChoice } from './runtime-settings.js';
 
 export interface DoctorLine {
   readonly check: string;
@@ -41,7 +42,7 @@ export async function udpBindError(address: string, ipv6Only = false): Promise<s
  * fell back to `dgram`), and `ipv6` (binding `::1`; `ipv6Only` as the app binds it).
  */
 export async function commonDoctorLines(
-  ioBackend: 'auto' | 'native' | 'dgram' | undefined,
+  ioBackend: IoBackendChoice | undefined,
   env: Record<string, string | undefined>,
   ipv6Only = false,
 ): Promise<DoctorLine[]> {
@@ -78,10 +79,43 @@ export function formatDoctor(lines: readonly DoctorLine[], checkWidth: number): 
     .join('\n')}\n`;
 }
 
-/** What `runCli` prints for `--doctor`: the text, and whether every check passed. */
-export function doctorReport(
-  lines: readonly DoctorLine[],
-  checkWidth: number,
-): { readonly text: string; readonly ok: boolean } {
-  return { text: formatDoctor(lines, checkWidth), ok: lines.every((line) => line.ok) };
+export interface DoctorSpec<P> {
+  /** The check column's width. */
+  readonly checkWidth: number;
+  /** Bind the IPv6 check's socket IPv6-only (as the app binds its sockets). Default false. */
+  readonly ipv6Only?: boolean;
+  /** The app's own checks, run after the common ones. */
+  appLines(settings: P): Promise<DoctorLine[]>;
+}
+
+// Function properties, not methods: they use no `this` and may be taken off the object.
+export interface Doctor<P> {
+  /** Every check, the common ones first; `env` is where `BOND_IO_BACKEND` is read. */
+  readonly run: (settings: P, env?: Record<string, string | undefined>) => Promise<DoctorLine[]>;
+  /** The report's text. */
+  readonly format: (lines: readonly DoctorLine[]) => string;
+  /** What `runCli` prints for `--doctor`, and whether every check passed. */
+  readonly report: (settings: P) => Promise<{ readonly text: string; readonly ok: boolean }>;
+}
+
+/** An app's doctor: the common checks, then `spec.appLines`, formatted in `spec.checkWidth`. */
+export function createDoctor<P extends { readonly ioBackend?: IoBackendChoice }>(
+  spec: DoctorSpec<P>,
+): Doctor<P> {
+  const run = async (
+    settings: P,
+    env: Record<string, string | undefined> = process.env,
+  ): Promise<DoctorLine[]> => [
+    ...(await commonDoctorLines(settings.ioBackend, env, spec.ipv6Only ?? false)),
+    ...(await spec.appLines(settings)),
+  ];
+  const format = (lines: readonly DoctorLine[]) => formatDoctor(lines, spec.checkWidth);
+  return {
+    run,
+    format,
+    report: async (settings) => {
+      const lines = await run(settings);
+      return { text: format(lines), ok: lines.every((line) => line.ok) };
+    },
+  };
 }

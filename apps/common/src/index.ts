@@ -57,11 +57,13 @@ export {
 } from './dashboard/dashboard-kit.js';
 export {
   commonDoctorLines,
-  doctorReport,
+  createDoctor,
   errorDetail,
   formatDoctor,
   udpBindError,
+  type Doctor,
   type DoctorLine,
+  type DoctorSpec,
 } from './doctor.js';
 export {
   HTTP_ADDRESS_FORMS,

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   commonDoctorLines,
-  doctorReport,
+  createDoctor,
   formatDoctor,
   udpBindError,
   type DoctorLine,
@@ -19,10 +19,35 @@ describe('doctor report', () => {
     expect(formatDoctor(LINES, 13)).toBe('ok   node          v20\nFAIL srt listener  refused\n');
     expect(formatDoctor(LINES.slice(0, 1), 6)).toBe('ok   node   v20\n');
   });
+});
 
-  it('passes only when every check passed', () => {
-    expect(doctorReport(LINES, 13)).toEqual({ text: formatDoctor(LINES, 13), ok: false });
-    expect(doctorReport(LINES.slice(0, 1), 13).ok).toBe(true);
+describe('createDoctor', () => {
+  const doctor = (app: DoctorLine[]) =>
+    createDoctor<{ readonly ioBackend?: 'dgram'; readonly name: string }>({
+      checkWidth: 11,
+      appLines: (settings) =>
+        Promise.resolve(
+          app.map((line) => ({ ...line, detail: `${line.detail} ${settings.name}` })),
+        ),
+    });
+
+  it("runs the common checks, then the app's own with its settings", async () => {
+    const lines = await doctor([{ check: 'app', ok: true, detail: 'fine' }]).run(
+      { ioBackend: 'dgram', name: 'x' },
+      {},
+    );
+    expect(lines.map((line) => line.check)).toEqual(['node', 'io backend', 'ipv6', 'app']);
+    expect(lines[1]?.detail).toMatch(/^dgram/);
+    expect(lines[3]).toEqual({ check: 'app', ok: true, detail: 'fine x' });
+  });
+
+  it('formats in its check width, and passes only when every check passed', async () => {
+    const failing = doctor([{ check: 'app', ok: false, detail: 'broken' }]);
+    expect(failing.format(LINES)).toBe(formatDoctor(LINES, 11));
+    const report = await failing.report({ ioBackend: 'dgram', name: 'y' });
+    expect(report.ok).toBe(false);
+    expect(report.text).toMatch(/\nFAIL app {9}broken y\n$/);
+    expect(report.text).toMatch(/^ok {3}node {8}/);
   });
 });
 
