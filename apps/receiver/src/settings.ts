@@ -22,6 +22,7 @@ import {
   parsePort,
   resolveSettings as resolveFromSources,
   type ConfigFileSettings,
+  type HttpAddress,
   type IoBackendChoice,
   type SettingsDraft,
   type SettingsTable,
@@ -33,10 +34,7 @@ import type { LogFormat, LogLevel } from '@bond/runtime';
 export type { LogFormat, LogLevel };
 export type { IoBackendChoice };
 
-export interface HttpAddress {
-  readonly host: string;
-  readonly port: number;
-}
+export type { HttpAddress };
 
 export interface ReceiverSettings {
   /** UDP port senders register on. */
