@@ -22,11 +22,20 @@ export interface CliSpec<Command extends { readonly kind: string }> {
   parse(argv: readonly string[]): Command;
   helpText(): string;
   /** `--doctor`: the report to print, and whether every check passed. */
-  doctor(command: Command): Promise<{ readonly text: string; readonly ok: boolean }>;
+  doctor(
+    command: Extract<Command, { readonly kind: 'doctor' }>,
+  ): Promise<{ readonly text: string; readonly ok: boolean }>;
   /** Starts the app for a `run` command. */
-  start(command: Command): Promise<CliRunning>;
+  start(command: Extract<Command, { readonly kind: 'run' }>): Promise<CliRunning>;
   /** Errors that mean "fix the command line or its files" (exit status 2). */
   isUsageError(error: unknown): boolean;
+}
+
+function isKind<Command extends { readonly kind: string }, Kind extends string>(
+  command: Command,
+  kind: Kind,
+): command is Extract<Command, { readonly kind: Kind }> {
+  return command.kind === kind;
 }
 
 async function main<Command extends { readonly kind: string }>(
@@ -42,11 +51,13 @@ async function main<Command extends { readonly kind: string }>(
     process.stdout.write(`${spec.name} ${spec.version}\n`);
     return 0;
   }
-  if (command.kind === 'doctor') {
+  if (isKind(command, 'doctor')) {
     const report = await spec.doctor(command);
     process.stdout.write(report.text);
     return report.ok ? 0 : 1;
   }
+  // parse() returns help, version, doctor or run: nothing else reaches here.
+  if (!isKind(command, 'run')) throw new Error(`unknown command kind "${command.kind}"`);
   // Signal handlers go in before anything starts: a SIGHUP or SIGTERM during start-up must not
   // take the default action (terminate).
   const state: { running: CliRunning | undefined; stopping: boolean } = {

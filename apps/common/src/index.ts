@@ -2,7 +2,9 @@
  * @bond/app-common
  *
  * What bond-sender and bond-receiver share, so neither carries a copy: the process side of the
- * executables (`runCli`: signals, exit codes), and on their HTTP side (`--http ADDR:PORT`) the address parser, the read-only stats server (`/metrics`, `/api/v1/stats`,
+ * executables (`runCli`: signals, exit codes); the settings framework each app fills with its own
+ * table (`SettingsTable`: the command line, the config file, resolving, reload diffs) and the
+ * `--doctor` report; and on their HTTP side (`--http ADDR:PORT`) the address parser, the read-only stats server (`/metrics`, `/api/v1/stats`,
  * `/api/v1/events`, the live page at `/`), and the live page's frame, styles and browser kit (DOM
  * helpers, history, SVG line chart, the event subscription). The Prometheus helpers, which load
  * prom-client, are the separate entry `@bond/app-common/metrics`.
@@ -28,6 +30,20 @@
 
 export { runCli, type CliRunning, type CliSpec } from './cli-main.js';
 export {
+  UsageError,
+  helpLine,
+  parseSettingsCommandLine,
+  settingHelpLines,
+  type CommandLineSpec,
+  type SettingsCommand,
+} from './command-line.js';
+export {
+  ConfigFileError,
+  loadConfigFile,
+  parseConfigText,
+  type ConfigFileSettings,
+} from './config-file.js';
+export {
   BASE_STYLE,
   dashboardDocument,
   type DashboardDocumentOptions,
@@ -39,6 +55,16 @@ export {
   type LineChartOptions,
   type SampleHistory,
 } from './dashboard/dashboard-kit.js';
+export {
+  commonDoctorLines,
+  createDoctor,
+  errorDetail,
+  formatDoctor,
+  udpBindError,
+  type Doctor,
+  type DoctorLine,
+  type DoctorSpec,
+} from './doctor.js';
 export {
   HTTP_ADDRESS_FORMS,
   HttpAddressError,
@@ -53,3 +79,22 @@ export {
   type StatsHttpServerOptions,
   type StatsMetrics,
 } from './stats-http-server.js';
+export {
+  RUNTIME_SETTINGS,
+  type IoBackendChoice,
+  type RuntimeSettings,
+} from './runtime-settings.js';
+export { parseOneOf, parsePort } from './setting-values.js';
+export {
+  SettingError,
+  applySetting,
+  diffSettings,
+  isMultiple,
+  resolveSettings,
+  type FieldSetting,
+  type SettingDefinition,
+  type SettingsDiff,
+  type SettingsDraft,
+  type SettingsResolution,
+  type SettingsTable,
+} from './settings-table.js';

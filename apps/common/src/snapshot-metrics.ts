@@ -15,11 +15,14 @@
  * const metrics = createSnapshotMetrics('bond_sender_');
  * const links = metrics.gauge('links', 'Links running.');
  * const text = await metrics.render(() => links.set(snapshot.links.length));
+ * // or, for startStatsHttpServer's `metrics`:
+ * const served = metrics.statsMetrics((stats: Stats) => links.set(stats.links.length));
  * ```
  *
  * @packageDocumentation
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { StatsMetrics } from './stats-http-server.js';
 
 /**
  * A Prometheus counter set from snapshots' running totals. prom-client counters only go up, so a
@@ -54,6 +57,8 @@ export interface SnapshotMetrics {
   ) => TotalSetter<L>;
   /** Clears every metric made here, then runs `fill` and returns the exposition text. */
   render(fill: () => void): Promise<string>;
+  /** What `startStatsHttpServer` serves: each `render(stats)` is `render(() => fill(stats))`. */
+  statsMetrics<T>(fill: (stats: T) => void): StatsMetrics<T>;
 }
 
 export interface SnapshotMetricsOptions {
@@ -69,6 +74,11 @@ export function createSnapshotMetrics(
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
   const registers = [registry];
   const made: { reset(): void }[] = [];
+  const render = async (fill: () => void): Promise<string> => {
+    for (const metric of made) metric.reset();
+    fill();
+    return registry.metrics();
+  };
   return {
     contentType: registry.contentType,
     registry,
@@ -84,11 +94,14 @@ export function createSnapshotMetrics(
       made.push(total);
       return total;
     },
-    async render(fill) {
-      for (const metric of made) metric.reset();
-      fill();
-      return registry.metrics();
-    },
+    render,
+    statsMetrics: <T>(fill: (stats: T) => void): StatsMetrics<T> => ({
+      contentType: registry.contentType,
+      render: (stats) =>
+        render(() => {
+          fill(stats);
+        }),
+    }),
   };
 }
 

@@ -29,6 +29,22 @@ describe('createSnapshotMetrics', () => {
     expect(metrics.contentType).toMatch(/^text\/plain/);
   });
 
+  it('serves stats through statsMetrics: each render fills from that stats object alone', async () => {
+    const metrics = createSnapshotMetrics('test_', { processMetrics: false });
+    const links = metrics.gauge('links', 'Links.', ['state']);
+    const served = metrics.statsMetrics((stats: { up: number; down: number }) => {
+      links.set({ state: 'up' }, stats.up);
+      if (stats.down > 0) links.set({ state: 'down' }, stats.down);
+    });
+    expect(served.contentType).toBe(metrics.contentType);
+    const first = await served.render({ up: 2, down: 1 });
+    expect(first).toContain('test_links{state="up"} 2');
+    expect(first).toContain('test_links{state="down"} 1');
+    const second = await served.render({ up: 3, down: 0 });
+    expect(second).toContain('test_links{state="up"} 3');
+    expect(second).not.toContain('state="down"');
+  });
+
   it('adds the process metrics by default', async () => {
     const metrics = createSnapshotMetrics('test_');
     expect(await metrics.render(() => undefined)).toContain('process_cpu_user_seconds_total');

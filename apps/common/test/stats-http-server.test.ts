@@ -1,33 +1,23 @@
 // The shared read-only stats server on loopback: each route serves a fresh snapshot, the event
 // stream pushes one per interval, other methods are refused, unknown paths are 404, a port in use
 // is a clear error, and close() ends open event streams.
-import { createServer, type Server } from 'node:net';
 import { createLogger } from '@bond/runtime';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   HttpListenError,
   dashboardDocument,
   startStatsHttpServer,
   type StatsHttpServer,
 } from '../src/index.js';
+import { cleanupAfterEach, memoryLog, takenTcpPort } from './support/testing.js';
 
 vi.setConfig({ testTimeout: 15_000 });
 
-const stops: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const stop of stops.splice(0).reverse()) await stop();
-});
+const defer = cleanupAfterEach();
 
 function memoryLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const logger = createLogger('info', 'json', {
-    isTTY: false,
-    write(line: string) {
-      lines.push(JSON.parse(line) as Record<string, unknown>);
-      return true;
-    },
-  });
-  return { logger, lines };
+  const log = memoryLog();
+  return { logger: createLogger('info', 'json', log), lines: () => log.lines() };
 }
 
 interface Counted {
@@ -37,7 +27,7 @@ interface Counted {
 
 async function startCounting(
   eventIntervalMs?: number,
-): Promise<{ server: StatsHttpServer; base: string; lines: Record<string, unknown>[] }> {
+): Promise<{ server: StatsHttpServer; base: string; lines: () => Record<string, unknown>[] }> {
   let snapshots = 0;
   const { logger, lines } = memoryLogger();
   const server = await startStatsHttpServer<Counted>({
@@ -51,7 +41,7 @@ async function startCounting(
     logger,
     ...(eventIntervalMs === undefined ? {} : { eventIntervalMs }),
   });
-  stops.push(() => server.close());
+  defer(() => server.close());
   return { server, base: `http://${server.address}`, lines };
 }
 
@@ -73,7 +63,7 @@ describe('startStatsHttpServer', () => {
   it('serves a fresh snapshot on every route and says where it listens', async () => {
     const { server, base, lines } = await startCounting();
     expect(server.address).toBe(`127.0.0.1:${server.port}`);
-    expect(lines).toContainEqual(
+    expect(lines()).toContainEqual(
       expect.objectContaining({
         msg: 'HTTP server listening',
         address: server.address,
@@ -145,27 +135,16 @@ describe('startStatsHttpServer', () => {
       page: '',
       logger,
     });
-    stops.push(() => server.close());
+    defer(() => server.close());
     const response = await fetch(`http://${server.address}/metrics`);
     expect(response.status).toBe(500);
-    expect(lines.some((line) => line.msg === 'HTTP request failed')).toBe(true);
+    expect(lines().some((line) => line.msg === 'HTTP request failed')).toBe(true);
   });
 
   it('refuses a port in use with the address, the reason and what to do', async () => {
-    const taken: Server = createServer();
-    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
-    stops.push(
-      () =>
-        new Promise<void>((resolve) =>
-          taken.close(() => {
-            resolve();
-          }),
-        ),
-    );
-    const address = taken.address();
-    if (address === null || typeof address === 'string') throw new Error('no port');
+    const takenPort = await takenTcpPort(defer);
     const started = startStatsHttpServer({
-      listen: { host: '127.0.0.1', port: address.port },
+      listen: { host: '127.0.0.1', port: takenPort },
       stats: () => ({}),
       metrics: { contentType: 'text/plain', render: () => Promise.resolve('') },
       page: '',
@@ -174,7 +153,7 @@ describe('startStatsHttpServer', () => {
     await expect(started).rejects.toBeInstanceOf(HttpListenError);
     await expect(started).rejects.toThrow(
       new RegExp(
-        `^--http 127\\.0\\.0\\.1:${address.port}: cannot listen \\(.*EADDRINUSE.*; another program listens on that port: choose another port\\)$`,
+        `^--http 127\\.0\\.0\\.1:${takenPort}: cannot listen \\(.*EADDRINUSE.*; another program listens on that port: choose another port\\)$`,
       ),
     );
   });

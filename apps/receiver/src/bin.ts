@@ -6,7 +6,7 @@
  */
 import { runCli } from '@bond/app-common';
 import { UsageError, helpText, parseCommandLine, type Command } from './command-line.js';
-import { formatDoctor, runDoctor } from './doctor.js';
+import { doctorOutcome } from './doctor.js';
 import { VERSION, run } from './run.js';
 
 runCli<Command>({
@@ -14,17 +14,7 @@ runCli<Command>({
   version: VERSION,
   parse: parseCommandLine,
   helpText,
-  async doctor(command) {
-    if (command.kind !== 'doctor') throw new Error('not a --doctor command');
-    const lines = await runDoctor(command.settings);
-    return { text: formatDoctor(lines), ok: lines.every((line) => line.ok) };
-  },
-  start(command) {
-    if (command.kind !== 'run') throw new Error('not a run command');
-    return run(
-      { settings: command.settings, configFile: command.configFile },
-      { logOutput: process.stderr },
-    );
-  },
+  doctor: (command) => doctorOutcome(command.settings),
+  start: (command) => run(command, { logOutput: process.stderr }),
   isUsageError: (error) => error instanceof UsageError,
 });

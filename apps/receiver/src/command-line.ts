@@ -1,71 +1,31 @@
 /**
  * bond-receiver's command line: srtla_rec's positional form (`SRTLA_LISTEN_PORT SRT_HOST
  * SRT_PORT`), the C++ receivers' `--srtla_port --srt_hostname --srt_port`, and bond's own options
- * (see {@link SETTINGS}), parsed with `node:util.parseArgs`.
+ * (see {@link SETTINGS}), parsed by `@bond/app-common`'s `parseSettingsCommandLine`.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { BondError } from '@bond/wire';
-import { SETTINGS, SettingError, applySetting, type PartialSettings } from './settings.js';
+import {
+  UsageError,
+  helpLine,
+  parseSettingsCommandLine,
+  settingHelpLines,
+  type SettingsCommand,
+} from '@bond/app-common';
+import { SETTINGS, type ReceiverSettings } from './settings.js';
 
-/** The command line could not be understood; the message says what to change. */
-export class UsageError extends BondError {
-  static readonly code = 'BOND_ERR_USAGE';
-  constructor(message: string) {
-    super(UsageError.code, `${message} (see bond-receiver --help)`);
-  }
-}
+export { UsageError };
 
-export type Command =
-  | { readonly kind: 'help' }
-  | { readonly kind: 'version' }
-  | {
-      readonly kind: 'run' | 'doctor';
-      /** What the command line set (the config file and defaults fill the rest). */
-      readonly settings: PartialSettings;
-      readonly configFile: string | undefined;
-    };
-
-const FLAGS = {
-  help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean', short: 'v' },
-  doctor: { type: 'boolean' },
-  config: { type: 'string' },
-} as const;
+export type Command = SettingsCommand<ReceiverSettings>;
 
 export function parseCommandLine(argv: readonly string[]): Command {
-  const options: NonNullable<ParseArgsConfig['options']> = { ...FLAGS };
-  for (const name of Object.keys(SETTINGS)) options[name] = { type: 'string' };
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-  const { values, positionals } = parsed;
-  if (values.help === true) return { kind: 'help' };
-  if (values.version === true) return { kind: 'version' };
-  const settings: PartialSettings = {};
-  try {
-    if (positionals.length === 3) {
-      const [srtlaPort = '', srtHost = '', srtPort = ''] = positionals;
-      applySetting('srtla_port', srtlaPort, settings);
-      applySetting('srt_hostname', srtHost, settings);
-      applySetting('srt_port', srtPort, settings);
-    } else if (positionals.length !== 0) {
-      throw new UsageError(
-        `expected SRTLA_LISTEN_PORT SRT_HOST SRT_PORT (three arguments), got ${positionals.length}: ${positionals.join(' ')}`,
-      );
-    }
-    for (const name of Object.keys(SETTINGS)) {
-      const value = values[name];
-      if (typeof value === 'string') applySetting(name, value, settings);
-    }
-  } catch (error) {
-    if (error instanceof SettingError) throw new UsageError(error.message);
-    throw error;
-  }
-  const configFile = typeof values.config === 'string' ? values.config : undefined;
-  return { kind: values.doctor === true ? 'doctor' : 'run', settings, configFile };
+  return parseSettingsCommandLine(
+    {
+      program: 'bond-receiver',
+      table: SETTINGS,
+      positionals: ['srtla_port', 'srt_hostname', 'srt_port'],
+      positionalForm: 'SRTLA_LISTEN_PORT SRT_HOST SRT_PORT (three arguments)',
+    },
+    argv,
+  );
 }
 
 /** The `--help` text. */
@@ -81,22 +41,26 @@ export function helpText(): string {
     '  bond-receiver --doctor [options]',
     '',
     'Options:',
-  ];
-  const width = 30;
-  for (const [name, definition] of Object.entries(SETTINGS)) {
-    lines.push(`  ${`--${name} ${definition.value}`.padEnd(width)}${definition.help}`);
-  }
-  lines.push(
-    `  ${'--config FILE'.padEnd(width)}JSON object of these settings by option name; command-line options win;`,
-    `  ${''.padEnd(width)}SIGHUP re-reads it: limits, timeouts, reorder and logging apply at once to every`,
-    `  ${''.padEnd(width)}group, the SRT listener to new groups; srtla_port, listen, http and io-backend`,
-    `  ${''.padEnd(width)}need a restart (logged); an invalid file is refused whole and logged`,
-    `  ${'--doctor'.padEnd(width)}print what this machine offers (IO backend, IPv6, the SRT listener) and exit`,
-    `  ${'-h, --help'.padEnd(width)}this text`,
-    `  ${'-v, --version'.padEnd(width)}the version`,
+    ...settingHelpLines(SETTINGS),
+    helpLine(
+      '--config FILE',
+      'JSON object of these settings by option name; command-line options win;',
+    ),
+    helpLine(
+      '',
+      'SIGHUP re-reads it: limits, timeouts, reorder and logging apply at once to every',
+    ),
+    helpLine('', 'group, the SRT listener to new groups; srtla_port, listen, http and io-backend'),
+    helpLine('', 'need a restart (logged); an invalid file is refused whole and logged'),
+    helpLine(
+      '--doctor',
+      'print what this machine offers (IO backend, IPv6, the SRT listener) and exit',
+    ),
+    helpLine('-h, --help', 'this text'),
+    helpLine('-v, --version', 'the version'),
     '',
     'Signals: SIGTERM and SIGINT close every socket and exit; SIGHUP reloads the config file.',
     'Environment: BOND_IO_BACKEND=auto|native|dgram overrides --io-backend.',
-  );
+  ];
   return `${lines.join('\n')}\n`;
 }

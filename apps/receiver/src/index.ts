@@ -22,7 +22,7 @@
  */
 
 export { UsageError, helpText, parseCommandLine, type Command } from './command-line.js';
-export { ConfigFileError, loadConfigFile, parseConfigText } from './config-file.js';
+export { ConfigFileError } from '@bond/app-common';
 export { formatDoctor, runDoctor, type DoctorLine } from './doctor.js';
 export { createLogger, type AppLogger, type LogOutput } from '@bond/runtime';
 export {
@@ -36,6 +36,8 @@ export {
 export {
   DEFAULT_SETTINGS,
   SettingError,
+  loadConfigFile,
+  parseConfigText,
   parseHttpAddress,
   parseReorder,
   resolveSettings,

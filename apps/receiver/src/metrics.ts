@@ -4,14 +4,12 @@
  * `/api/v1/stats` taken at the same moment. Per-group and per-link series disappear with their group
  * or link. Also the process metrics of `collectDefaultMetrics`.
  */
+import type { StatsMetrics } from '@bond/app-common';
 import { createSnapshotMetrics, snakeCase } from '@bond/app-common/metrics';
 import type { StatsView } from './stats-view.js';
 
-export interface ReceiverMetrics {
-  readonly contentType: string;
-  /** The exposition text for `view`. */
-  render(view: StatsView): Promise<string>;
-}
+/** The exposition text for a stats view. */
+export type ReceiverMetrics = StatsMetrics<StatsView>;
 
 export function createReceiverMetrics(version: string): ReceiverMetrics {
   const metrics = createSnapshotMetrics('bond_receiver_');
@@ -191,13 +189,7 @@ export function createReceiverMetrics(version: string): ReceiverMetrics {
     }
   };
 
-  return {
-    contentType: metrics.contentType,
-    render: (view) =>
-      metrics.render(() => {
-        fill(view);
-      }),
-  };
+  return metrics.statsMetrics(fill);
 }
 
 const REORDER_OUTCOMES = [

@@ -3,16 +3,17 @@
  * receiver (`@bond/runtime`), probes the SRT listener, serves HTTP when asked, and returns a handle
  * to reload and close it. `bin.ts` adds only argument parsing, signals and the exit code.
  */
+import { ConfigFileError, diffSettings } from '@bond/app-common';
 import type { IoBackend } from '@bond/io';
 import { createReceiver, type Receiver } from '@bond/runtime';
 import packageJson from '../package.json' with { type: 'json' };
-import { ConfigFileError, loadConfigFile } from './config-file.js';
 import { startHttpServer, type StatsHttpServer } from './http-server.js';
 import { watchSrtListener, type ListenerProbe } from './listener-probe.js';
 import { createLogger, type AppLogger, type LogOutput } from '@bond/runtime';
 import { createReceiverMetrics } from './metrics.js';
 import {
-  isReloadable,
+  SETTINGS,
+  loadConfigFile,
   resolveSettings,
   type PartialSettings,
   type ReceiverSettings,
@@ -59,30 +60,6 @@ export interface RunningReceiver {
   /** Stops the probe, the HTTP server and the receiver. Idempotent. */
   close(): Promise<void>;
 }
-
-/**
- * Every setting a config file can change, by field, with its option name. Whether a reload applies
- * it to the running receiver is the setting's `reloadable` flag (settings.ts); the others need a
- * restart (the listening socket, the HTTP server and the IO backend are opened once).
- */
-const OPTION_NAMES: Readonly<
-  Record<Exclude<keyof ReceiverSettings, 'configFile' | 'probeIntervalMs'>, string>
-> = {
-  srtlaPort: 'srtla_port',
-  listen: 'listen',
-  http: 'http',
-  ioBackend: 'io-backend',
-  srtHost: 'srt_hostname',
-  srtPort: 'srt_port',
-  maxGroups: 'max-groups',
-  maxLinksPerGroup: 'max-links',
-  linkTimeoutMs: 'link-timeout',
-  groupTimeoutMs: 'group-timeout',
-  pendingGroupTimeoutMs: 'pending-timeout',
-  reorder: 'reorder',
-  logLevel: 'log-level',
-  logFormat: 'log-format',
-};
 
 /** What a refused reload tells the operator to do. */
 const REFUSED_HINT = 'fix the file and send SIGHUP again; the receiver keeps its running settings';
@@ -152,15 +129,9 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningRe
       return refuse(file, error);
     }
     const running = settings;
-    const changed = Object.entries(OPTION_NAMES)
-      .filter(
-        ([key]) =>
-          JSON.stringify(next[key as keyof ReceiverSettings]) !==
-          JSON.stringify(running[key as keyof ReceiverSettings]),
-      )
-      .map(([, name]) => name);
-    const applied = changed.filter((name) => isReloadable(name));
-    const needsRestart = changed.filter((name) => !isReloadable(name));
+    // Every setting of the table, by its `reloadable` flag; the others need a restart (the
+    // listening socket, the HTTP server and the IO backend are opened once).
+    const { applied, needsRestart } = diffSettings(SETTINGS, running, next);
     const limits = (from: ReceiverSettings) => ({
       maxGroups: from.maxGroups,
       maxLinksPerGroup: from.maxLinksPerGroup,

@@ -1,20 +1,40 @@
 /**
- * bond-receiver's settings: one table of named settings, read from the command line (`--name
- * VALUE`) and from the config file (`{ "name": VALUE }`) with the same names and the same parsers,
- * so the two can never disagree. Precedence: defaults < config file < command line.
+ * bond-receiver's settings: its table of named settings over `@bond/app-common`'s framework, read
+ * from the command line (`--name VALUE`) and from the config file (`{ "name": VALUE }`) with the
+ * same names and the same parsers, so the two can never disagree. Precedence: defaults < config
+ * file < command line.
+ *
+ * The config file (`--config FILE`) is a JSON object whose keys are the long option names
+ * (`srt_hostname`, `max-groups`, `reorder`, ...) and whose values are what the option would take
+ * (numbers may be JSON numbers):
+ *
+ * ```json
+ * { "srtla_port": 5000, "srt_hostname": "127.0.0.1", "srt_port": 4001, "http": "127.0.0.1:8080" }
+ * ```
+ *
+ * A file that does not parse, or names an unknown setting, or gives a bad value, is refused whole.
  */
+import {
+  RUNTIME_SETTINGS,
+  SettingError,
+  loadConfigFile as loadSettingsFile,
+  parseConfigText as parseSettingsText,
+  parsePort,
+  resolveSettings as resolveFromSources,
+  type ConfigFileSettings,
+  type HttpAddress,
+  type IoBackendChoice,
+  type SettingsDraft,
+  type SettingsTable,
+} from '@bond/app-common';
 import { checkReorder, type ReorderSetting } from '@bond/runtime';
-import { BondError } from '@bond/wire';
 
 import type { LogFormat, LogLevel } from '@bond/runtime';
 
 export type { LogFormat, LogLevel };
-export type IoBackendChoice = 'auto' | 'native' | 'dgram';
+export type { IoBackendChoice };
 
-export interface HttpAddress {
-  readonly host: string;
-  readonly port: number;
-}
+export type { HttpAddress };
 
 export interface ReceiverSettings {
   /** UDP port senders register on. */
@@ -41,13 +61,7 @@ export interface ReceiverSettings {
   readonly probeIntervalMs: number;
 }
 
-/** A setting's value was invalid; the message names the setting and what is allowed. */
-export class SettingError extends BondError {
-  static readonly code = 'BOND_ERR_SETTING';
-  constructor(message: string) {
-    super(SettingError.code, message);
-  }
-}
+export { SettingError };
 
 export const DEFAULT_SETTINGS = {
   listen: '::',
@@ -66,28 +80,12 @@ export const DEFAULT_SETTINGS = {
   ioBackend: 'auto',
   configFile: undefined,
   probeIntervalMs: 5000,
-} as const satisfies Partial<ReceiverSettings>;
+} as const satisfies Omit<ReceiverSettings, RequiredField>;
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-export type PartialSettings = Partial<Mutable<ReceiverSettings>>;
+/** The fields no default fills: the SRTLA port and the SRT listener. */
+type RequiredField = 'srtlaPort' | 'srtHost' | 'srtPort';
 
-/** One named setting: how it reads from text and what it sets. */
-interface SettingDefinition {
-  readonly help: string;
-  readonly value: string;
-  /** Parses the text form (command line) or a config value (number, string or boolean). */
-  readonly apply: (raw: string, into: PartialSettings) => void;
-  /** Can change on SIGHUP without a restart (run.ts applies it to the running receiver). */
-  readonly reloadable?: boolean;
-}
-
-function port(name: string, raw: string, allowZero = false): number {
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || value < (allowZero ? 0 : 1) || value > 65535) {
-    throw new SettingError(`${name} must be a UDP port number 1..65535, got "${raw}"`);
-  }
-  return value;
-}
+export type PartialSettings = SettingsDraft<ReceiverSettings>;
 
 function count(name: string, raw: string): number {
   const value = Number(raw);
@@ -105,13 +103,6 @@ function seconds(name: string, raw: string): number {
     );
   }
   return Math.round(value * 1000);
-}
-
-function oneOf<T extends string>(name: string, raw: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(raw)) {
-    throw new SettingError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
-  }
-  return raw as T;
 }
 
 /** `off`, `auto`, or a whole number of milliseconds. */
@@ -136,162 +127,116 @@ export function parseHttpAddress(raw: string): HttpAddress {
     );
   }
   const host = match[1] ?? match[2] ?? '';
-  return { host: host === '' ? '::' : host, port: port('http port', match[3] ?? '') };
+  return { host: host === '' ? '::' : host, port: parsePort('http port', match[3] ?? '') };
 }
 
-/** The settings every source can set, by name. */
-export const SETTINGS: Readonly<Record<string, SettingDefinition>> = {
+/**
+ * The settings every source can set, by name. `reloadable`: SIGHUP applies it to the running
+ * receiver (run.ts); the others need a restart.
+ */
+export const SETTINGS: SettingsTable<ReceiverSettings> = {
   srtla_port: {
     value: 'PORT',
     help: 'UDP port SRTLA senders connect to (as srtla_rec SRTLA_LISTEN_PORT)',
-    apply: (raw, into) => {
-      into.srtlaPort = port('srtla_port', raw);
-    },
+    field: 'srtlaPort',
+    parse: (raw) => parsePort('srtla_port', raw),
   },
   srt_hostname: {
     value: 'HOST',
     help: 'SRT listener to forward to: a host name, IPv4 or IPv6 address',
     reloadable: true,
-    apply: (raw, into) => {
+    field: 'srtHost',
+    parse: (raw) => {
       if (raw.trim() === '') throw new SettingError('srt_hostname must not be empty');
-      into.srtHost = raw.trim();
+      return raw.trim();
     },
   },
   srt_port: {
     value: 'PORT',
     help: "the SRT listener's UDP port",
     reloadable: true,
-    apply: (raw, into) => {
-      into.srtPort = port('srt_port', raw);
-    },
+    field: 'srtPort',
+    parse: (raw) => parsePort('srt_port', raw),
   },
   listen: {
     value: 'ADDR',
     help: `local address to listen on (default ${DEFAULT_SETTINGS.listen}, which takes IPv4 and IPv6; 0.0.0.0: IPv4 only)`,
-    apply: (raw, into) => {
-      into.listen = raw.trim();
-    },
+    field: 'listen',
+    parse: (raw) => raw.trim(),
   },
   'max-groups': {
     value: 'N',
     help: `groups (senders) at once, pending ones included (default ${DEFAULT_SETTINGS.maxGroups})`,
     reloadable: true,
-    apply: (raw, into) => {
-      into.maxGroups = count('max-groups', raw);
-    },
+    field: 'maxGroups',
+    parse: (raw) => count('max-groups', raw),
   },
   'max-links': {
     value: 'N',
     help: `links per group (default ${DEFAULT_SETTINGS.maxLinksPerGroup})`,
     reloadable: true,
-    apply: (raw, into) => {
-      into.maxLinksPerGroup = count('max-links', raw);
-    },
+    field: 'maxLinksPerGroup',
+    parse: (raw) => count('max-links', raw),
   },
   'link-timeout': {
     value: 'SECONDS',
     help: `a silent link is dropped after this long (default ${DEFAULT_SETTINGS.linkTimeoutMs / 1000})`,
     reloadable: true,
-    apply: (raw, into) => {
-      into.linkTimeoutMs = seconds('link-timeout', raw);
-    },
+    field: 'linkTimeoutMs',
+    parse: (raw) => seconds('link-timeout', raw),
   },
   'group-timeout': {
     value: 'SECONDS',
     help: `a group with no activity is dropped after this long (default ${DEFAULT_SETTINGS.groupTimeoutMs / 1000})`,
     reloadable: true,
-    apply: (raw, into) => {
-      into.groupTimeoutMs = seconds('group-timeout', raw);
-    },
+    field: 'groupTimeoutMs',
+    parse: (raw) => seconds('group-timeout', raw),
   },
   'pending-timeout': {
     value: 'SECONDS',
     help: `a group that never carried data is dropped after this long (default ${DEFAULT_SETTINGS.pendingGroupTimeoutMs / 1000})`,
     reloadable: true,
-    apply: (raw, into) => {
-      into.pendingGroupTimeoutMs = seconds('pending-timeout', raw);
-    },
+    field: 'pendingGroupTimeoutMs',
+    parse: (raw) => seconds('pending-timeout', raw),
   },
   reorder: {
     value: 'off|auto|MS',
     help: 'put SRT back in order before the listener: auto (default: hold for the measured delay skew between links), off (pass-through, as srtla_rec), or a fixed hold in ms',
     reloadable: true,
-    apply: (raw, into) => {
-      into.reorder = parseReorder(raw.trim());
-    },
+    field: 'reorder',
+    parse: (raw) => parseReorder(raw.trim()),
   },
   http: {
     value: 'ADDR:PORT',
     help: 'serve /metrics, /api/v1/stats and the dashboard here (off unless given)',
-    apply: (raw, into) => {
-      into.http = parseHttpAddress(raw);
-    },
+    field: 'http',
+    parse: (raw) => parseHttpAddress(raw),
   },
-  'log-level': {
-    value: 'LEVEL',
-    help: 'debug, info (default), warn, error or silent',
-    reloadable: true,
-    apply: (raw, into) => {
-      into.logLevel = oneOf('log-level', raw.trim(), ['debug', 'info', 'warn', 'error', 'silent']);
-    },
-  },
-  'log-format': {
-    value: 'FORMAT',
-    help: 'json, text, or auto (default: text on a terminal, JSON lines otherwise)',
-    reloadable: true,
-    apply: (raw, into) => {
-      into.logFormat = oneOf('log-format', raw.trim(), ['json', 'text', 'auto']);
-    },
-  },
-  'io-backend': {
-    value: 'NAME',
-    help: 'auto (default: native batched IO when available), native, or dgram; BOND_IO_BACKEND overrides',
-    apply: (raw, into) => {
-      into.ioBackend = oneOf('io-backend', raw.trim(), ['auto', 'native', 'dgram']);
-    },
-  },
+  ...RUNTIME_SETTINGS,
 };
-
-/** Applies `name = raw` from a source; throws `SettingError` for unknown names or bad values. */
-export function applySetting(name: string, raw: string, into: PartialSettings): void {
-  const definition = SETTINGS[name];
-  if (definition === undefined) {
-    throw new SettingError(
-      `unknown setting "${name}" (known: ${Object.keys(SETTINGS).join(', ')})`,
-    );
-  }
-  definition.apply(raw, into);
-}
-
-/** Whether setting `name` may change on reload without a restart. */
-export function isReloadable(name: string): boolean {
-  return SETTINGS[name]?.reloadable === true;
-}
 
 /** Layers `sources` (later wins) over the defaults; requires the SRTLA port and SRT listener. */
 export function resolveSettings(...sources: PartialSettings[]): ReceiverSettings {
-  const merged: PartialSettings = {};
-  for (const source of sources) {
-    for (const [key, value] of Object.entries(source)) {
-      if (value !== undefined) Object.assign(merged, { [key]: value });
-    }
-  }
-  const { srtlaPort, srtHost, srtPort } = merged;
-  if (srtlaPort === undefined || srtHost === undefined || srtPort === undefined) {
-    const missing = [
-      srtlaPort === undefined ? 'SRTLA listen port (--srtla_port)' : undefined,
-      srtHost === undefined ? 'SRT host (--srt_hostname)' : undefined,
-      srtPort === undefined ? 'SRT port (--srt_port)' : undefined,
-    ].filter((item) => item !== undefined);
-    throw new SettingError(
-      `missing ${missing.join(', ')}: run bond-receiver SRTLA_LISTEN_PORT SRT_HOST SRT_PORT (see --help)`,
-    );
-  }
-  return {
-    ...DEFAULT_SETTINGS,
-    ...merged,
-    srtlaPort,
-    srtHost,
-    srtPort,
-  };
+  return resolveFromSources(
+    {
+      defaults: DEFAULT_SETTINGS,
+      required: {
+        srtlaPort: 'SRTLA listen port (--srtla_port)',
+        srtHost: 'SRT host (--srt_hostname)',
+        srtPort: 'SRT port (--srt_port)',
+      },
+      hint: 'run bond-receiver SRTLA_LISTEN_PORT SRT_HOST SRT_PORT (see --help)',
+    },
+    sources,
+  );
+}
+
+/** Reads and validates the config file `path`; returns the settings it sets and the names it set. */
+export function loadConfigFile(path: string): Promise<ConfigFileSettings<ReceiverSettings>> {
+  return loadSettingsFile(SETTINGS, path);
+}
+
+/** Validates config text (exported for tests). */
+export function parseConfigText(path: string, text: string): ConfigFileSettings<ReceiverSettings> {
+  return parseSettingsText(SETTINGS, path, text);
 }

@@ -5,8 +5,9 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { freeUdpPort, startProcess, waitFor, type TestProcess } from './helpers.js';
+import { describe, expect, it, vi } from 'vitest';
+import { cleanupAfterEach, startBin } from '../../common/test/support/testing.js';
+import { freeUdpPort, waitFor } from './helpers.js';
 import { createGroup, joinGroup, openLink, type SrtlaLink } from './srtla-links.js';
 
 const BIN = join(import.meta.dirname, '..', 'dist', 'bin.js');
@@ -15,18 +16,9 @@ const built = existsSync(BIN);
 // Real processes and sockets on a shared 2-core machine: generous bounds, never timing asserts.
 vi.setConfig({ testTimeout: 20_000 });
 
-const stops: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const stop of stops.splice(0).reverse()) await stop();
-});
+const defer = cleanupAfterEach();
 
-function start(args: readonly string[]): TestProcess {
-  const child = startProcess(process.execPath, [BIN, ...args], {
-    env: { ...process.env, BOND_IO_BACKEND: '' },
-  });
-  stops.push(() => child.stop());
-  return child;
-}
+const start = (args: readonly string[]) => startBin(BIN, args, defer);
 
 describe.skipIf(!built)('bond-receiver process (needs `pnpm build` for dist/bin.js)', () => {
   it('prints help and exits 0; exits 2 with a message for bad arguments', async () => {
@@ -40,7 +32,7 @@ describe.skipIf(!built)('bond-receiver process (needs `pnpm build` for dist/bin.
 
   it('runs, refuses an invalid config on SIGHUP and keeps running, and closes on SIGTERM', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'bond-receiver-bin-'));
-    stops.push(() => rm(dir, { recursive: true, force: true }));
+    defer(() => rm(dir, { recursive: true, force: true }));
     const config = join(dir, 'receiver.json');
     const srtlaPort = await freeUdpPort();
     await writeFile(
@@ -72,7 +64,7 @@ describe.skipIf(!built)('bond-receiver process (needs `pnpm build` for dist/bin.
 
   it('applies a lower max-links on SIGHUP to the running group, and logs what needs a restart', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'bond-receiver-bin-'));
-    stops.push(() => rm(dir, { recursive: true, force: true }));
+    defer(() => rm(dir, { recursive: true, force: true }));
     const config = join(dir, 'receiver.json');
     const srtlaPort = await freeUdpPort();
     const base = {
@@ -90,7 +82,7 @@ describe.skipIf(!built)('bond-receiver process (needs `pnpm build` for dist/bin.
     const links: SrtlaLink[] = [];
     for (const address of ['127.0.0.2', '127.0.0.3', '127.0.0.4']) {
       const link = await openLink(address, srtlaPort);
-      stops.push(() => link.close());
+      defer(() => link.close());
       links.push(link);
     }
     const [first, second, third] = links as [SrtlaLink, SrtlaLink, SrtlaLink];

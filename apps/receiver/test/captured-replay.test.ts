@@ -15,9 +15,10 @@ import {
   peekSrtControlType,
 } from '@bond/wire';
 import { createReceiveBatch, dgramBackend, type BatchSocket, type Endpoint } from '@bond/io';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { run } from '../src/index.js';
-import { memoryLog, waitFor } from './helpers.js';
+import { cleanupAfterEach, memoryLog } from '../../common/test/support/testing.js';
+import { waitFor } from './helpers.js';
 import { createEndpoint } from './sender-stand-in.js';
 
 interface Datagram {
@@ -38,10 +39,7 @@ const SESSIONS = [
 // Real processes and sockets on a shared 2-core machine: generous bounds, never timing asserts.
 vi.setConfig({ testTimeout: 20_000 });
 
-const stops: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const stop of stops.splice(0).reverse()) await stop();
-});
+const defer = cleanupAfterEach();
 
 function kindOf(bytes: Uint8Array): string {
   const name = DATAGRAM_KIND_NAMES[classifyDatagram(bytes)];
@@ -71,7 +69,7 @@ async function openPeer(address: string): Promise<Peer> {
       }
     },
   });
-  stops.push(() => socket.close());
+  defer(() => socket.close());
   return { socket, received };
 }
 
@@ -107,7 +105,7 @@ for (const file of SESSIONS) {
           },
           { logOutput: memoryLog() },
         );
-        stops.push(() => running.close());
+        defer(() => running.close());
         const receiver = createEndpoint('127.0.0.1', running.receiver.local.port);
 
         // One socket per captured sender address, bound to the same IP.

@@ -6,18 +6,20 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { run } from '../src/index.js';
-import { freeUdpPort, memoryLog, waitFor } from './helpers.js';
+import {
+  CHROMIUM,
+  cleanupAfterEach,
+  headlessChromiumOptions,
+  memoryLog,
+} from '../../common/test/support/testing.js';
+import { freeUdpPort, waitFor } from './helpers.js';
 import { createEndpoint, startSenderStandIn } from './sender-stand-in.js';
 
-const CHROMIUM = process.env.BOND_CHROMIUM ?? '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 
-const stops: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const stop of stops.splice(0).reverse()) await stop();
-});
+const defer = cleanupAfterEach();
 
 describe('dashboard', () => {
   it.skipIf(!hasChromium)(
@@ -37,32 +39,21 @@ describe('dashboard', () => {
         },
         { logOutput: memoryLog() },
       );
-      stops.push(() => running.close());
+      defer(() => running.close());
       const sender = await startSenderStandIn({
         receiver: createEndpoint('127.0.0.1', running.receiver.local.port),
         linkAddresses: ['127.0.0.2', '127.0.0.3'],
       });
-      stops.push(() => sender.close());
+      defer(() => sender.close());
       await waitFor(() => sender.linksUp() === 2, 'two links up');
 
       const profile = await mkdtemp(join(tmpdir(), 'bond-dashboard-chromium-'));
-      stops.push(() => rm(profile, { recursive: true, force: true }));
-      const browser = await chromium.launchPersistentContext(profile, {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: [
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-        viewport: { width: 1100, height: 700 },
-        timeout: 20_000,
-      });
-      stops.push(() => browser.close());
+      defer(() => rm(profile, { recursive: true, force: true }));
+      const browser = await chromium.launchPersistentContext(
+        profile,
+        headlessChromiumOptions({ width: 1100, height: 700 }),
+      );
+      defer(() => browser.close());
       const page = browser.pages()[0] ?? (await browser.newPage());
       const errors: string[] = [];
       page.on('pageerror', (error) => errors.push(error.message));

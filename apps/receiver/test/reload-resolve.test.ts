@@ -3,9 +3,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { run } from '../src/index.js';
-import { freeUdpPort, memoryLog } from './helpers.js';
+import { cleanupAfterEach, memoryLog } from '../../common/test/support/testing.js';
+import { freeUdpPort } from './helpers.js';
 
 vi.mock('node:dns/promises', () => ({
   lookup: (host: string) =>
@@ -18,15 +19,12 @@ vi.mock('node:dns/promises', () => ({
 
 vi.setConfig({ testTimeout: 20_000 });
 
-const stops: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const stop of stops.splice(0).reverse()) await stop();
-});
+const defer = cleanupAfterEach();
 
 describe('config reload and the SRT listener name', () => {
   it('refuses a file whose SRT listener does not resolve, and undoes the limits it carried', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'bond-receiver-reload-'));
-    stops.push(() => rm(dir, { recursive: true, force: true }));
+    defer(() => rm(dir, { recursive: true, force: true }));
     const file = join(dir, 'receiver.json');
     const srtPort = await freeUdpPort();
     await writeFile(file, JSON.stringify({ srt_hostname: 'srt.example', srt_port: srtPort }));
@@ -38,7 +36,7 @@ describe('config reload and the SRT listener name', () => {
       },
       { logOutput: log },
     );
-    stops.push(() => running.close());
+    defer(() => running.close());
     expect(running.receiver.upstream()).toMatchObject({ address: '127.0.0.1', port: srtPort });
 
     await writeFile(

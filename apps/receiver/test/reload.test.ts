@@ -4,18 +4,16 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { run, type RunningReceiver } from '../src/index.js';
-import { freeUdpPort, memoryLog, waitFor } from './helpers.js';
+import { cleanupAfterEach, memoryLog } from '../../common/test/support/testing.js';
+import { freeUdpPort, waitFor } from './helpers.js';
 import { createGroup, joinGroup, openLink, type SrtlaLink } from './srtla-links.js';
 
 // Real sockets on a shared 2-core machine: generous bounds, never timing asserts.
 vi.setConfig({ testTimeout: 20_000 });
 
-const stops: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const stop of stops.splice(0).reverse()) await stop();
-});
+const defer = cleanupAfterEach();
 
 interface Started {
   running: RunningReceiver;
@@ -27,7 +25,7 @@ interface Started {
 
 async function start(settings: Record<string, string | number>): Promise<Started> {
   const dir = await mkdtemp(join(tmpdir(), 'bond-receiver-reload-'));
-  stops.push(() => rm(dir, { recursive: true, force: true }));
+  defer(() => rm(dir, { recursive: true, force: true }));
   const file = join(dir, 'receiver.json');
   const srtPort = await freeUdpPort();
   const write = (values: Record<string, string | number>) =>
@@ -38,13 +36,13 @@ async function start(settings: Record<string, string | number>): Promise<Started
     { settings: { listen: '127.0.0.1', srtlaPort: 0, probeIntervalMs: 60_000 }, configFile: file },
     { logOutput: log },
   );
-  stops.push(() => running.close());
+  defer(() => running.close());
   return { running, log, file, write };
 }
 
 async function link(address: string, running: RunningReceiver): Promise<SrtlaLink> {
   const opened = await openLink(address, running.receiver.local.port);
-  stops.push(() => opened.close());
+  defer(() => opened.close());
   return opened;
 }
 

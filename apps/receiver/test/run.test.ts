@@ -3,22 +3,25 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { run, type RunningReceiver, type StatsView } from '../src/index.js';
-import { freeUdpPort, memoryLog, metricValue, waitFor } from './helpers.js';
+import {
+  cleanupAfterEach,
+  memoryLog,
+  metricValue,
+  parseMetrics,
+} from '../../common/test/support/testing.js';
+import { freeUdpPort, waitFor } from './helpers.js';
 import { createEndpoint, startSenderStandIn } from './sender-stand-in.js';
 
 // Real processes and sockets on a shared 2-core machine: generous bounds, never timing asserts.
 vi.setConfig({ testTimeout: 20_000 });
 
-const stops: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const stop of stops.splice(0).reverse()) await stop();
-});
+const defer = cleanupAfterEach();
 
 async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'bond-receiver-test-'));
-  stops.push(() => rm(dir, { recursive: true, force: true }));
+  defer(() => rm(dir, { recursive: true, force: true }));
   return dir;
 }
 
@@ -34,7 +37,7 @@ async function start(
     },
     { logOutput: log },
   );
-  stops.push(() => running.close());
+  defer(() => running.close());
   return { running, log };
 }
 
@@ -49,7 +52,7 @@ describe('run()', () => {
       receiver: createEndpoint('127.0.0.1', running.receiver.local.port),
       linkAddresses: ['127.0.0.2', '127.0.0.3'],
     });
-    stops.push(() => sender.close());
+    defer(() => sender.close());
     await waitFor(() => sender.linksUp() === 2, 'two links up');
 
     const base = `http://${running.http?.address ?? ''}`;
@@ -66,10 +69,11 @@ describe('run()', () => {
     const metricsResponse = await fetch(`${base}/metrics`);
     expect(metricsResponse.headers.get('content-type')).toMatch(/^text\/plain/);
     const metrics = await metricsResponse.text();
-    expect(metricValue(metrics, 'bond_receiver_groups', { state: 'pending' })).toBe(1);
-    expect(metricValue(metrics, 'bond_receiver_links')).toBe(2);
-    expect(metricValue(metrics, 'bond_receiver_registrations_total', { type: 'reg1' })).toBe(1);
-    expect(metricValue(metrics, 'bond_receiver_dropped_total', { cause: 'unregistered' })).toBe(0);
+    const samples = parseMetrics(metrics);
+    expect(metricValue(samples, 'bond_receiver_groups', { state: 'pending' })).toBe(1);
+    expect(metricValue(samples, 'bond_receiver_links')).toBe(2);
+    expect(metricValue(samples, 'bond_receiver_registrations_total', { type: 'reg1' })).toBe(1);
+    expect(metricValue(samples, 'bond_receiver_dropped_total', { cause: 'unregistered' })).toBe(0);
     expect(metrics).toContain('process_cpu_user_seconds_total');
 
     const events = await fetch(`${base}/api/v1/events`);

@@ -4,17 +4,17 @@
 // ones through bond, where SRT repairs any loss.
 // Everything arrives, in order, and the counts agree with the stats API and /metrics.
 import { createSocket, type Socket } from 'node:dgram';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { run, type RunningReceiver } from '../src/index.js';
 import {
-  freeUdpPort,
-  hasCommand,
+  cleanupAfterEach,
   memoryLog,
   metricValue,
+  parseMetrics,
   startProcess,
-  waitFor,
   type TestProcess,
-} from './helpers.js';
+} from '../../common/test/support/testing.js';
+import { freeUdpPort, hasCommand, waitFor } from './helpers.js';
 import { createEndpoint, startSenderStandIn, type SenderStandIn } from './sender-stand-in.js';
 
 const SRT_TOOL = 'srt-live-transmit';
@@ -26,10 +26,7 @@ const PAYLOAD = 1316;
 // (4 KiB) hold back at the end of a stream.
 const FILLER = 32;
 
-const stops: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const stop of stops.splice(0).reverse()) await stop();
-});
+const defer = cleanupAfterEach();
 
 function srtUrl(host: string, port: number, mode: 'caller' | 'listener'): string {
   return `srt://${host}:${port}?mode=${mode}&latency=1000&lossmaxttl=40`;
@@ -40,7 +37,7 @@ async function startSink(): Promise<{ socket: Socket; counters: number[]; port: 
   const counters: number[] = [];
   socket.on('message', (message) => counters.push(message.readUInt32BE(0)));
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  stops.push(
+  defer(
     () =>
       new Promise<void>((resolve) =>
         socket.close(() => {
@@ -52,7 +49,7 @@ async function startSink(): Promise<{ socket: Socket; counters: number[]; port: 
 }
 
 function track(process: TestProcess): TestProcess {
-  stops.push(() => process.stop());
+  defer(() => process.stop());
   return process;
 }
 
@@ -90,12 +87,12 @@ describe('bond-receiver with real SRT endpoints', () => {
         },
         { logOutput: log },
       );
-      stops.push(() => running.close());
+      defer(() => running.close());
       const sender: SenderStandIn = await startSenderStandIn({
         receiver: createEndpoint('127.0.0.1', running.receiver.local.port),
         linkAddresses: ['127.0.0.2', '127.0.0.3', '127.0.0.4'],
       });
-      stops.push(() => sender.close());
+      defer(() => sender.close());
       await waitFor(() => sender.linksUp() === 3, 'three links up');
       await waitFor(() => running.stats().srtListener.answered === true, 'the listener probe');
 
@@ -177,7 +174,7 @@ describe('bond-receiver with real SRT endpoints', () => {
       for (const link of api.groups[0]?.links ?? []) {
         expect(link.score).toBeGreaterThan(500);
       }
-      const metrics = await (await fetch(`${base}/metrics`)).text();
+      const metrics = parseMetrics(await (await fetch(`${base}/metrics`)).text());
       expect(
         metricValue(metrics, 'bond_receiver_group_forwarded_packets_total', {
           group: String(group.id),
@@ -215,7 +212,7 @@ describe('bond-receiver with real SRT endpoints', () => {
         },
         { logOutput: log },
       );
-      stops.push(() => running.close());
+      defer(() => running.close());
       const messages = () => log.lines().map((line) => String(line.msg));
       await waitFor(
         () => messages().includes('SRT listener did not answer the induction handshake'),
@@ -235,10 +232,10 @@ describe('bond-receiver with real SRT endpoints', () => {
         receiver: createEndpoint('127.0.0.1', running.receiver.local.port),
         linkAddresses: ['127.0.0.2'],
       });
-      stops.push(() => sender.close());
+      defer(() => sender.close());
       await waitFor(() => sender.linksUp() === 1, 'the link up');
       const encoder = createSocket('udp4');
-      stops.push(
+      defer(
         () =>
           new Promise<void>((resolve) =>
             encoder.close(() => {

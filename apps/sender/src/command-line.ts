@@ -1,88 +1,35 @@
 /**
  * bond-sender's command line: srtla_send's positional form (`SRT_LISTEN_PORT SRTLA_HOST SRTLA_PORT
  * BIND_IPS_FILE`), the same four as named options, and bond's own options (see {@link SETTINGS}),
- * parsed with `node:util.parseArgs`.
+ * parsed by `@bond/app-common`'s `parseSettingsCommandLine`.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { BondError } from '@bond/wire';
 import {
-  DEFAULT_SETTINGS,
-  SETTINGS,
-  SettingError,
-  applySetting,
-  type PartialSettings,
-} from './settings.js';
+  UsageError,
+  helpLine,
+  parseSettingsCommandLine,
+  settingHelpLines,
+  type SettingsCommand,
+} from '@bond/app-common';
+import { DEFAULT_SETTINGS, SETTINGS, type SenderSettings } from './settings.js';
 
-/** The command line could not be understood; the message says what to change. */
-export class UsageError extends BondError {
-  static readonly code = 'BOND_ERR_USAGE';
-  constructor(message: string) {
-    super(UsageError.code, `${message} (see bond-sender --help)`);
-  }
-}
+export { UsageError };
 
-export type Command =
-  | { readonly kind: 'help' }
-  | { readonly kind: 'version' }
-  | {
-      readonly kind: 'run' | 'doctor';
-      /** What the command line set (the config file and defaults fill the rest). */
-      readonly settings: PartialSettings;
-      readonly configFile: string | undefined;
-    };
-
-const FLAGS = {
-  help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean', short: 'v' },
-  doctor: { type: 'boolean' },
-  config: { type: 'string' },
-} as const;
-
-const POSITIONAL_NAMES = ['srt_listen_port', 'srtla_host', 'srtla_port', 'ips_file'] as const;
+export type Command = SettingsCommand<SenderSettings>;
 
 export function parseCommandLine(argv: readonly string[]): Command {
-  const options: NonNullable<ParseArgsConfig['options']> = { ...FLAGS };
-  for (const [name, definition] of Object.entries(SETTINGS)) {
-    options[name] = { type: 'string', multiple: definition.multiple === true };
-  }
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-  const { values, positionals } = parsed;
-  if (values.help === true) return { kind: 'help' };
-  if (values.version === true) return { kind: 'version' };
-  const settings: PartialSettings = {};
-  try {
-    if (positionals.length === POSITIONAL_NAMES.length) {
-      POSITIONAL_NAMES.forEach((name, index) => {
-        applySetting(name, positionals[index] ?? '', settings);
-      });
-    } else if (positionals.length !== 0) {
-      throw new UsageError(
-        `expected SRT_LISTEN_PORT SRTLA_HOST SRTLA_PORT BIND_IPS_FILE (four arguments), got ${positionals.length}: ${positionals.join(' ')}`,
-      );
-    }
-    for (const name of Object.keys(SETTINGS)) {
-      const value = values[name];
-      const each = typeof value === 'string' ? [value] : Array.isArray(value) ? value : [];
-      for (const raw of each) {
-        if (typeof raw === 'string') applySetting(name, raw, settings);
-      }
-    }
-  } catch (error) {
-    if (error instanceof SettingError) throw new UsageError(error.message);
-    throw error;
-  }
-  const configFile = typeof values.config === 'string' ? values.config : undefined;
-  return { kind: values.doctor === true ? 'doctor' : 'run', settings, configFile };
+  return parseSettingsCommandLine(
+    {
+      program: 'bond-sender',
+      table: SETTINGS,
+      positionals: ['srt_listen_port', 'srtla_host', 'srtla_port', 'ips_file'],
+      positionalForm: 'SRT_LISTEN_PORT SRTLA_HOST SRTLA_PORT BIND_IPS_FILE (four arguments)',
+    },
+    argv,
+  );
 }
 
 /** The `--help` text. */
 export function helpText(): string {
-  const width = 30;
   const lines = [
     'bond-sender: the field side of bond. Takes the SRT stream an encoder sends to a local UDP port',
     'and spreads it over every uplink (cellular, Wi-Fi, Ethernet) to an SRTLA receiver.',
@@ -94,17 +41,16 @@ export function helpText(): string {
     '  bond-sender --doctor [options]',
     '',
     'Options:',
-  ];
-  for (const [name, definition] of Object.entries(SETTINGS)) {
-    lines.push(`  ${`--${name} ${definition.value}`.padEnd(width)}${definition.help}`);
-  }
-  lines.push(
-    `  ${'--config FILE'.padEnd(width)}JSON object of these settings by option name; command-line options win;`,
-    `  ${''.padEnd(width)}SIGHUP re-reads its log level and format (the rest needs a restart)`,
-    `  ${'--doctor'.padEnd(width)}print what this machine offers (IO backend, IPv6, each uplink address,`,
-    `  ${''.padEnd(width)}the receiver's name) and exit`,
-    `  ${'-h, --help'.padEnd(width)}this text`,
-    `  ${'-v, --version'.padEnd(width)}the version`,
+    ...settingHelpLines(SETTINGS),
+    helpLine(
+      '--config FILE',
+      'JSON object of these settings by option name; command-line options win;',
+    ),
+    helpLine('', 'SIGHUP re-reads its log level and format (the rest needs a restart)'),
+    helpLine('--doctor', 'print what this machine offers (IO backend, IPv6, each uplink address,'),
+    helpLine('', "the receiver's name) and exit"),
+    helpLine('-h, --help', 'this text'),
+    helpLine('-v, --version', 'the version'),
     '',
     'Uplink file (BIND_IPS_FILE): one source address per line, IPv4 or IPv6, each link socket binds it;',
     'optional fields name=NAME, priority=PERCENT (0..100, default 100; 0 carries no data) and',
@@ -126,6 +72,6 @@ export function helpText(): string {
     '/api/v1/events (server-sent events, one snapshot a second) and / (the live page: per-link rate,',
     'share, RTT, queueing delay and state; no network beyond this server). Read-only; off by default.',
     'Environment: BOND_IO_BACKEND=auto|native|dgram overrides --io-backend.',
-  );
+  ];
   return `${lines.join('\n')}\n`;
 }

@@ -23,7 +23,7 @@
  */
 
 export { UsageError, helpText, parseCommandLine, type Command } from './command-line.js';
-export { ConfigFileError, loadConfigFile, parseConfigText } from './config-file.js';
+export { ConfigFileError } from '@bond/app-common';
 export { formatDoctor, runDoctor, type DoctorLine } from './doctor.js';
 export { startHttpServer, type StatsHttpServer } from './http-server.js';
 export { RttFloor, formatStatusLines, linkStatuses, type LinkStatus } from './link-status.js';
@@ -42,6 +42,8 @@ export {
 export {
   DEFAULT_SETTINGS,
   SettingError,
+  loadConfigFile,
+  parseConfigText,
   parsePriority,
   resolveSettings,
   type HttpAddress,

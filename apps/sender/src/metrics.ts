@@ -193,11 +193,5 @@ export async function createSenderMetrics(
     }
   };
 
-  return {
-    contentType: metrics.contentType,
-    render: (stats) =>
-      metrics.render(() => {
-        fill(stats);
-      }),
-  };
+  return metrics.statsMetrics(fill);
 }

@@ -14,12 +14,16 @@ import {
   type SenderLinkOptions,
 } from '@bond/runtime';
 import packageJson from '../package.json' with { type: 'json' };
-import { loadConfigFile } from './config-file.js';
 import { startHttpServer, type StatsHttpServer } from './http-server.js';
 import { RttFloor, formatStatusLines } from './link-status.js';
 import { createLiveView, type LiveView, type TerminalOutput } from './live-view.js';
 import { createLogger, type AppLogger } from '@bond/runtime';
-import { resolveSettings, type PartialSettings, type SenderSettings } from './settings.js';
+import {
+  loadConfigFile,
+  resolveSettings,
+  type PartialSettings,
+  type SenderSettings,
+} from './settings.js';
 import { senderStatsDocument, type SenderStatsDocument } from './stats-document.js';
 import { openStatsJson } from './stats-json.js';
 import {

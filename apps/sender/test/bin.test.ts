@@ -1,14 +1,13 @@
 // The bond-sender executable as users run it: the built `dist/bin.js` in its own process (`pnpm
 // build` first). Exit codes, --help, an unusable uplink file, SIGHUP with garbage, clean SIGTERM,
 // and --http from the build (prom-client and the page come from the built @bond/app-common).
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createReceiver } from '@bond/runtime';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { cleanupAfterEach, freeTcpPort, startBin } from '../../common/test/support/testing.js';
 import { openRecordingSocket, waitFor } from './helpers.js';
 
 const BIN = join(import.meta.dirname, '..', 'dist', 'bin.js');
@@ -16,31 +15,9 @@ const built = existsSync(BIN);
 
 vi.setConfig({ testTimeout: 20_000 });
 
-const stops: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const stop of stops.splice(0).reverse()) await stop();
-});
+const defer = cleanupAfterEach();
 
-function start(args: readonly string[]) {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, BOND_IO_BACKEND: '' },
-  });
-  let text = '';
-  child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  const exited = new Promise<number | string>((resolve) => {
-    child.on('exit', (code, signal) => {
-      resolve(code ?? signal ?? 'unknown');
-    });
-  });
-  stops.push(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGKILL');
-    await exited;
-  });
-  return { child, exited, output: () => text };
-}
+const start = (args: readonly string[]) => startBin(BIN, args, defer);
 
 describe.skipIf(!built)('bond-sender process (needs `pnpm build` for dist/bin.js)', () => {
   it('prints help (exit 0); exits 2 for bad arguments and for a file of garbage', async () => {
@@ -51,7 +28,7 @@ describe.skipIf(!built)('bond-sender process (needs `pnpm build` for dist/bin.js
     expect(await bad.exited).toBe(2);
     expect(bad.output()).toMatch(/BOND_ERR_USAGE: expected SRT_LISTEN_PORT/);
     const dir = await mkdtemp(join(tmpdir(), 'bond-sender-bin-'));
-    stops.push(() => rm(dir, { recursive: true, force: true }));
+    defer(() => rm(dir, { recursive: true, force: true }));
     await writeFile(join(dir, 'ips'), 'garbage\n');
     const garbage = start(['6000', '127.0.0.1', '5000', join(dir, 'ips')]);
     expect(await garbage.exited).toBe(2);
@@ -60,15 +37,15 @@ describe.skipIf(!built)('bond-sender process (needs `pnpm build` for dist/bin.js
 
   it('runs, refuses garbage on SIGHUP and keeps running, and closes on SIGTERM', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'bond-sender-bin-'));
-    stops.push(() => rm(dir, { recursive: true, force: true }));
+    defer(() => rm(dir, { recursive: true, force: true }));
     const listener = await openRecordingSocket('127.0.0.1');
-    stops.push(() => listener.close());
+    defer(() => listener.close());
     const receiver = await createReceiver({
       port: 0,
       address: '127.0.0.1',
       upstream: { host: '127.0.0.1', port: listener.port },
     });
-    stops.push(() => receiver.close());
+    defer(() => receiver.close());
     const ips = join(dir, 'ips');
     await writeFile(ips, '127.0.0.2 name=a\n');
     const probe = await openRecordingSocket('127.0.0.1');
@@ -98,22 +75,13 @@ describe.skipIf(!built)('bond-sender process (needs `pnpm build` for dist/bin.js
 
   it('serves /metrics and the live page with --http, and says where', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'bond-sender-bin-'));
-    stops.push(() => rm(dir, { recursive: true, force: true }));
+    defer(() => rm(dir, { recursive: true, force: true }));
     const ips = join(dir, 'ips');
     await writeFile(ips, '127.0.0.2 name=a\n');
     const probe = await openRecordingSocket('127.0.0.1');
     const encoderPort = probe.port;
     await probe.close();
-    const tcp = createServer();
-    await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
-    const address = tcp.address();
-    await new Promise<void>((resolve) =>
-      tcp.close(() => {
-        resolve();
-      }),
-    );
-    if (address === null || typeof address === 'string') throw new Error('no TCP port');
-    const http = `127.0.0.1:${address.port}`;
+    const http = `127.0.0.1:${await freeTcpPort()}`;
     // Nothing answers on the SRTLA side (port 9, discard): HTTP works before any link is up.
     const sender = start([String(encoderPort), '127.0.0.1', '9', ips, '--http', http]);
     await waitFor(

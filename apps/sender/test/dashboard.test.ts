@@ -7,20 +7,18 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import {
+  CHROMIUM,
+  cleanupAfterEach,
+  headlessChromiumOptions,
+} from '../../common/test/support/testing.js';
 import { waitFor } from './helpers.js';
 import { srtData, startBench } from './sender-bench.js';
 
-const CHROMIUM = process.env.BOND_CHROMIUM ?? '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 
-const stops: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const stop of stops.splice(0).reverse()) await stop();
-});
-const defer = (stop: () => Promise<void>) => {
-  stops.push(stop);
-};
+const defer = cleanupAfterEach();
 
 describe('live page', () => {
   it.skipIf(!hasChromium)(
@@ -48,21 +46,10 @@ describe('live page', () => {
 
       const profile = await mkdtemp(join(tmpdir(), 'bond-sender-chromium-'));
       defer(() => rm(profile, { recursive: true, force: true }));
-      const browser = await chromium.launchPersistentContext(profile, {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: [
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-        viewport: { width: 1100, height: 760 },
-        timeout: 20_000,
-      });
+      const browser = await chromium.launchPersistentContext(
+        profile,
+        headlessChromiumOptions({ width: 1100, height: 760 }),
+      );
       defer(() => browser.close());
       const page = browser.pages()[0] ?? (await browser.newPage());
       const errors: string[] = [];

@@ -1,7 +1,7 @@
-// Shared test helpers: bounded waits, temporary directories, an in-memory log output, and plain
-// UDP sockets on loopback that record what they receive.
+// The sender's test helpers: bounded waits and plain UDP sockets on loopback that record what they
+// receive. What both apps' tests use (cleanup, logs, processes, metrics) is in
+// apps/common/test/support.
 import { createSocket, type Socket } from 'node:dgram';
-import type { LogOutput } from '../src/index.js';
 
 /** Waits until `condition()` holds, polling every 10 ms, for at most `timeoutMs`. */
 export async function waitFor(
@@ -15,19 +15,6 @@ export async function waitFor(
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-}
-
-/** Collects JSON log lines in memory. */
-export function memoryLog(): LogOutput & { lines(): Record<string, unknown>[] } {
-  const lines: string[] = [];
-  return {
-    isTTY: false,
-    write(line: string) {
-      lines.push(line);
-      return true;
-    },
-    lines: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
-  };
 }
 
 export interface RecordingSocket {
@@ -65,46 +52,4 @@ export async function openRecordingSocket(address: string): Promise<RecordingSoc
         });
       }),
   };
-}
-
-/** One sample of Prometheus exposition text. */
-export interface MetricSample {
-  readonly name: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly value: number;
-}
-
-/** Every sample of exposition `text` (comment lines skipped). */
-export function parseMetrics(text: string): MetricSample[] {
-  const samples: MetricSample[] = [];
-  for (const line of text.split('\n')) {
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (match === null) continue;
-    const labels: Record<string, string> = {};
-    for (const pair of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
-      labels[pair[1] ?? ''] = pair[2] ?? '';
-    }
-    samples.push({ name: match[1] ?? '', labels, value: Number(match[3]) });
-  }
-  return samples;
-}
-
-/**
- * The value of the one sample of `metric` whose labels include every `labels` pair (undefined when
- * there is none); throws when more than one matches, so a test never reads the wrong series.
- */
-export function metricValue(
-  samples: readonly MetricSample[],
-  metric: string,
-  labels: Record<string, string> = {},
-): number | undefined {
-  const found = samples.filter(
-    (sample) =>
-      sample.name === metric &&
-      Object.entries(labels).every(([key, value]) => sample.labels[key] === value),
-  );
-  if (found.length > 1) {
-    throw new Error(`${found.length} samples of ${metric} match ${JSON.stringify(labels)}`);
-  }
-  return found[0]?.value;
 }

@@ -1,10 +1,16 @@
 // bond-sender's HTTP side (`--http`) on loopback, with a sender carrying real traffic to bond's
 // receiver: the stats document, Prometheus metrics that equal it, server-sent events, the page,
 // refusals (405, 404), and a clear error when the port is taken.
-import { createServer, type Server } from 'node:net';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { VERSION, createSenderMetrics, run, type SenderStatsDocument } from '../src/index.js';
-import { memoryLog, metricValue, parseMetrics, waitFor } from './helpers.js';
+import {
+  cleanupAfterEach,
+  memoryLog,
+  metricValue,
+  parseMetrics,
+  takenTcpPort,
+} from '../../common/test/support/testing.js';
+import { waitFor } from './helpers.js';
 import { startBench, tempDir } from './sender-bench.js';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,13 +18,7 @@ import { join } from 'node:path';
 // Real sockets on a shared machine: generous bounds, never timing asserts.
 vi.setConfig({ testTimeout: 20_000 });
 
-const stops: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const stop of stops.splice(0).reverse()) await stop();
-});
-const defer = (stop: () => Promise<void>) => {
-  stops.push(stop);
-};
+const defer = cleanupAfterEach();
 
 const LINK_STATES = ['opening', 'failed', 'closed', 'idle', 'probing', 'registering', 'up'];
 
@@ -215,18 +215,7 @@ describe('--http', () => {
   });
 
   it('refuses to start when the HTTP port is taken, and closes what it opened', async () => {
-    const taken: Server = createServer();
-    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
-    defer(
-      () =>
-        new Promise<void>((resolve) =>
-          taken.close(() => {
-            resolve();
-          }),
-        ),
-    );
-    const address = taken.address();
-    if (address === null || typeof address === 'string') throw new Error('no TCP port');
+    const takenPort = await takenTcpPort(defer);
     const dir = await tempDir(defer);
     const uplinks = join(dir, 'uplinks');
     await writeFile(uplinks, '127.0.0.2\n');
@@ -238,14 +227,14 @@ describe('--http', () => {
           srtlaHost: '127.0.0.1',
           srtlaPort: 9,
           ipsFile: uplinks,
-          http: { host: '127.0.0.1', port: address.port },
+          http: { host: '127.0.0.1', port: takenPort },
         },
         configFile: undefined,
       },
       { logOutput: log },
     );
     await expect(started).rejects.toMatchObject({ code: 'BOND_ERR_HTTP_LISTEN' });
-    await expect(started).rejects.toThrow(`--http 127.0.0.1:${address.port}: cannot listen`);
+    await expect(started).rejects.toThrow(`--http 127.0.0.1:${takenPort}: cannot listen`);
     await expect(started).rejects.toThrow(/another program listens on that port/);
     expect(log.lines().some((line) => line.msg === 'sender closed')).toBe(true);
   });

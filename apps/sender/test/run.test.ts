@@ -4,22 +4,16 @@
 // a file of garbage is refused and the links keep running; --stats-json writes NDJSON.
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { UplinkFileError, run } from '../src/index.js';
-import { memoryLog, waitFor } from './helpers.js';
+import { cleanupAfterEach, memoryLog } from '../../common/test/support/testing.js';
+import { waitFor } from './helpers.js';
 import { dataSeqs, startBench, tempDir } from './sender-bench.js';
 
 // Real sockets on a shared machine: generous bounds, never timing asserts.
 vi.setConfig({ testTimeout: 20_000 });
 
-const stops: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const stop of stops.splice(0).reverse()) await stop();
-});
-
-const defer = (stop: () => Promise<void>) => {
-  stops.push(stop);
-};
+const defer = cleanupAfterEach();
 
 describe('run()', () => {
   it('carries the stream and applies a rewritten uplink file without disturbing the kept link', async () => {
