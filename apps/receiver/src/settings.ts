@@ -27,7 +27,7 @@ import {
   type SettingsDraft,
   type SettingsTable,
 } from '@bond/app-common';
-import { checkReorder, type ReorderSetting } from '@bond/runtime';
+import { DEFAULT_REORDER, checkReorder, type ReorderSetting } from '@bond/runtime';
 
 import type { LogFormat, LogLevel } from '@bond/runtime';
 
@@ -71,9 +71,8 @@ export const DEFAULT_SETTINGS = {
   linkTimeoutMs: 15_000,
   groupTimeoutMs: 30_000,
   pendingGroupTimeoutMs: 5000,
-  // auto: SRT listeners NAK every reordering between links; holding for the measured skew cuts
-  // those spurious retransmissions (tooling/stand tests, docs/performance.md section 4).
-  reorder: 'auto',
+  // The runtime's default (auto), so an embedded receiver and bond-receiver behave alike.
+  reorder: DEFAULT_REORDER,
   http: undefined,
   logLevel: 'info',
   logFormat: 'auto',
