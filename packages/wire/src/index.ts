@@ -3,7 +3,8 @@
  *
  * Codecs for SRT's header and the SRT control packets SRTLA reads (ACK, NAK, handshake, shutdown),
  * every SRTLA v2 packet (registration, ACK, keepalive in all forms) and bond's protobuf telemetry
- * trailer; wrap-aware 31-bit sequence arithmetic; classification of any datagram. Everything takes
+ * trailer; wrap-aware 31-bit sequence arithmetic; classification of any datagram; the {@link Address}
+ * value (IP and port, with a numeric lookup key) every layer names a peer with. Everything takes
  * and returns `Uint8Array`. Decoders throw only {@link WireDecodeError} and never read out of
  * bounds; encoders are total. No sockets, no clock, no state.
  *
@@ -23,6 +24,8 @@
 export { BondError, WireDecodeError } from './errors.js';
 
 export { bytesToHex, hexToBytes } from './hex.js';
+
+export { Address, IPV6_KEY_BASE, addressKey, type AddressFamily } from './address.js';
 
 export {
   SEQ_HALF,

@@ -1,0 +1,182 @@
+/**
+ * The address value: parsing and printing rules (RFC 5952 IPv6, IPv4-mapped IPv6 as IPv4,
+ * protocol.md 7), the numeric key, and equality on the full address. Parsing is checked against
+ * Node's own literal validation and the WHATWG URL parser's IPv6 serialisation as oracles.
+ */
+import { isIP } from 'node:net';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Address, IPV6_KEY_BASE, addressKey } from '../src/index.js';
+
+function parsed(ip: string, port: number): Address {
+  const address = Address.parse(ip, port);
+  if (address === undefined) throw new Error(`parse failed: ${ip}`);
+  return address;
+}
+
+/**
+ * Two different IPv6 addresses with the same key: a birthday search over the last two words (the
+ * key is a 32-bit hash, so about 2^16 tries; varying one word alone never collides).
+ */
+function collidingIpv6Pair(port = 4000): [Address, Address] {
+  const seen = new Map<number, number>();
+  const w0 = 0x20010db8;
+  for (let i = 1; i < 2 ** 22; i++) {
+    const key = addressKey(6, w0, 0, i, i, port);
+    const other = seen.get(key);
+    if (other !== undefined) {
+      return [
+        Address.fromWords(6, w0, 0, other, other, port),
+        Address.fromWords(6, w0, 0, i, i, port),
+      ];
+    }
+    seen.set(key, i);
+  }
+  throw new Error('no key collision found');
+}
+
+describe('Address.parse', () => {
+  it('parses IPv4 into one big-endian word and prints it dotted', () => {
+    const address = parsed('127.0.0.2', 5000);
+    expect({
+      ip: address.ip,
+      port: address.port,
+      family: address.family,
+      words: address.words,
+    }).toEqual({ ip: '127.0.0.2', port: 5000, family: 4, words: [0x7f000002, 0, 0, 0] });
+    expect(address.toString()).toBe('127.0.0.2:5000');
+  });
+
+  it('gives IPv4 and IPv4-mapped IPv6 the same exact key and prints them as IPv4', () => {
+    const v4 = Address.parse('192.0.2.7', 5000);
+    const mapped = Address.parse('::ffff:192.0.2.7', 5000);
+    const mappedHex = Address.parse('::ffff:c000:207', 5000);
+    expect(v4?.key).toBe((192 * 2 ** 24 + 2 * 256 + 7) * 65536 + 5000);
+    expect(mapped).toEqual(v4);
+    expect(mappedHex).toEqual(v4);
+    if (mapped === undefined || v4 === undefined) throw new Error('parse failed');
+    expect(mapped.family).toBe(4);
+    expect(mapped.equals(v4)).toBe(true);
+    expect(mapped.toString()).toBe('192.0.2.7:5000');
+  });
+
+  it('keys ports apart', () => {
+    expect(Address.parse('127.0.0.1', 1)?.key).not.toBe(Address.parse('127.0.0.1', 2)?.key);
+  });
+
+  it('canonicalises IPv6 (RFC 5952) so equal addresses compare equal', () => {
+    const a = parsed('2001:db8:0:0:0:0:0:1', 443);
+    const b = parsed('2001:DB8::1', 443);
+    expect(a.ip).toBe('2001:db8::1');
+    expect(a.equals(b)).toBe(true);
+    expect(a.key).toBe(b.key);
+    expect(a.key).toBeGreaterThanOrEqual(2 ** 48);
+    expect(a.toString()).toBe('[2001:db8::1]:443');
+    expect(parsed('::1', 9).ip).toBe('::1');
+    expect(parsed('::1', 1).words).toEqual([0, 0, 0, 1]);
+    expect(parsed('2001:DB8:0:0:1:0:0:1', 1).ip).toBe('2001:db8::1:0:0:1');
+    expect(parsed('fe80::', 1).words).toEqual([0xfe800000, 0, 0, 0]);
+    expect(parsed('::', 1).ip).toBe('::');
+    expect(parsed('1:2:3:4:5:6:7:8', 1).ip).toBe('1:2:3:4:5:6:7:8');
+  });
+
+  it('rejects what is not an address literal or a port', () => {
+    for (const ip of [
+      '',
+      '1.2.3',
+      '1.2.3.256',
+      'example.com',
+      'localhost',
+      '1::2::3',
+      '12345::',
+      ':::',
+      'fe80::1%lo',
+      '[::1]',
+    ]) {
+      expect(Address.parse(ip, 80)).toBeUndefined();
+    }
+    expect(Address.parse('1.2.3.4', 65536)).toBeUndefined();
+    expect(Address.parse('1.2.3.4', -1)).toBeUndefined();
+    expect(Address.parse('1.2.3.4', 1.5)).toBeUndefined();
+  });
+});
+
+/** Text that is often an IP literal and often nearly one. */
+const literalText = fc.oneof(
+  fc.ipV4(),
+  fc.ipV6(),
+  fc.ipV4().map((v4) => `::ffff:${v4}`),
+  fc
+    .array(
+      fc.constantFrom('0', '1', 'a', 'F', 'ffff', '12345', ':', '::', '.', '01', '255', '256'),
+      {
+        maxLength: 12,
+      },
+    )
+    .map((parts) => parts.join('')),
+  fc.string({ maxLength: 40 }),
+);
+
+describe('Address properties', () => {
+  it('accepts exactly the literals Node accepts (without a zone)', () => {
+    fc.assert(
+      fc.property(literalText, (text) => {
+        const expected = isIP(text) !== 0 && !text.includes('%');
+        expect(Address.parse(text, 1) !== undefined).toBe(expected);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('prints IPv6 as the URL standard serialises it, and mapped IPv6 as dotted IPv4', () => {
+    fc.assert(
+      fc.property(fc.ipV6(), fc.integer({ min: 0, max: 65535 }), (text, port) => {
+        const address = parsed(text, port);
+        const canonical = new URL(`http://[${text}]/`).hostname.slice(1, -1);
+        if (address.family === 6) {
+          expect(address.ip).toBe(canonical);
+          expect(address.key).toBeGreaterThanOrEqual(IPV6_KEY_BASE);
+        } else {
+          expect(canonical.startsWith('::ffff:')).toBe(true);
+          expect(isIP(address.ip)).toBe(4);
+          expect(address.key).toBe(address.words[0] * 65536 + port);
+        }
+      }),
+    );
+  });
+
+  it('round-trips through words and text, with equal keys for equal addresses', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom<4 | 6>(4, 6),
+        fc.array(fc.integer({ min: 0, max: 0xffffffff }), { minLength: 4, maxLength: 4 }),
+        fc.integer({ min: 0, max: 65535 }),
+        (family, [w0 = 0, w1 = 0, w2 = 0, w3 = 0], port) => {
+          const address = Address.fromWords(family, w0, w1, w2, w3, port);
+          const again = parsed(address.ip, port);
+          expect(again).toEqual(address);
+          expect(again.equals(address)).toBe(true);
+          expect(again.key).toBe(address.key);
+          expect(addressKey(family, w0, w1, w2, w3, port)).toBe(address.key);
+          expect(
+            Address.fromWords(family, w0, w1, w2, w3, (port + 1) % 65536).equals(address),
+          ).toBe(false);
+        },
+      ),
+    );
+  });
+
+  it('is immutable', () => {
+    const address = parsed('10.0.0.1', 1);
+    expect(Object.isFrozen(address)).toBe(true);
+    expect(Object.isFrozen(address.words)).toBe(true);
+  });
+
+  it('tells apart two IPv6 addresses that share a key', () => {
+    const [a, b] = collidingIpv6Pair();
+    expect(a.key).toBe(b.key);
+    expect(a.ip).not.toBe(b.ip);
+    expect(a.equals(b)).toBe(false);
+    expect(b.equals(a)).toBe(false);
+  });
+});
