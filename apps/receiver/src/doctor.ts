@@ -31,7 +31,7 @@ const doctor = createDoctor<PartialSettings>({
         lines.push({
           check: 'srt listener',
           ok: probe.answered,
-          detail: `${target.address} port ${target.port}: ${probe.detail}`,
+          detail: `${target.ip} port ${target.port}: ${probe.detail}`,
         });
       } catch (error) {
         lines.push({ check: 'srt listener', ok: false, detail: errorDetail(error) });

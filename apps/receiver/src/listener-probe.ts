@@ -2,8 +2,8 @@
  * Watches whether the SRT listener is there: an induction handshake at start, and again every
  * interval until it answers. Says clearly in the log whether it answered; never stops the receiver.
  */
-import { formatEndpoint, probeSrtListener, type SrtProbeResult } from '@bond/runtime';
-import type { Endpoint } from '@bond/io';
+import { probeSrtListener, type SrtProbeResult } from '@bond/runtime';
+import type { Address } from '@bond/io';
 import type { AppLogger } from '@bond/runtime';
 
 export interface ListenerProbeState {
@@ -22,7 +22,7 @@ export interface ListenerProbe {
 }
 
 export function watchSrtListener(
-  target: () => Endpoint,
+  target: () => Address,
   intervalMs: number,
   logger: AppLogger,
 ): ListenerProbe {
@@ -31,7 +31,7 @@ export function watchSrtListener(
   let running: Promise<void> = Promise.resolve();
   let stopped = false;
   let state: ListenerProbeState = {
-    target: formatEndpoint(target()),
+    target: target().toString(),
     answered: undefined,
     detail: 'not probed yet',
     attempts: 0,
@@ -39,7 +39,7 @@ export function watchSrtListener(
 
   const attempt = async (mine: number): Promise<void> => {
     const endpoint = target();
-    const name = formatEndpoint(endpoint);
+    const name = endpoint.toString();
     const result: SrtProbeResult = await probeSrtListener(endpoint, { timeoutMs: 1000 });
     if (stopped || mine !== generation) return;
     const first = state.attempts === 0;
@@ -77,7 +77,7 @@ export function watchSrtListener(
     generation++;
     if (timer !== undefined) clearTimeout(timer);
     state = {
-      target: formatEndpoint(target()),
+      target: target().toString(),
       answered: undefined,
       detail: 'not probed yet',
       attempts: 0,

@@ -14,7 +14,7 @@ import {
   decodeSrtlaAck,
   peekSrtControlType,
 } from '@bond/wire';
-import { createReceiveBatch, dgramBackend, type BatchSocket, type Endpoint } from '@bond/io';
+import { createReceiveBatch, dgramBackend, type BatchSocket, type Address } from '@bond/io';
 import { describe, expect, it, vi } from 'vitest';
 import { run } from '../src/index.js';
 import { cleanupAfterEach, memoryLog } from '../../common/test/support/testing.js';
@@ -125,7 +125,7 @@ for (const file of SESSIONS) {
         let ourReg2: Uint8Array | undefined;
         let listenerIndex = 0;
         // The group's upstream socket, once it is open (the start-up probe uses another socket).
-        let groupSocket: Endpoint | undefined;
+        let groupSocket: Address | undefined;
         const replayListenerUpTo = (count: number) => {
           const local = running.stats().groups[0]?.upstream.local;
           if (groupSocket === undefined && local !== undefined) {

@@ -37,7 +37,7 @@ describe('config reload and the SRT listener name', () => {
       { logOutput: log },
     );
     defer(() => running.close());
-    expect(running.receiver.upstream()).toMatchObject({ address: '127.0.0.1', port: srtPort });
+    expect(running.receiver.upstream()).toMatchObject({ ip: '127.0.0.1', port: srtPort });
 
     await writeFile(
       file,

@@ -7,7 +7,7 @@ import {
   createReceiveBatch,
   dgramBackend,
   type BatchSocket,
-  type Endpoint,
+  type Address,
 } from '@bond/io';
 import { DatagramKind, classifyDatagram } from '@bond/wire';
 
@@ -22,7 +22,7 @@ export interface SenderStandIn {
 }
 
 export async function startSenderStandIn(options: {
-  receiver: Endpoint;
+  receiver: Address;
   linkAddresses: readonly string[];
   linkTimeoutMs?: number;
 }): Promise<SenderStandIn> {
@@ -33,7 +33,7 @@ export async function startSenderStandIn(options: {
   const batch = createReceiveBatch({ maxBatch: 64 });
   const sockets = new Map<number, BatchSocket>();
   const sent = { srt: 0, data: 0 };
-  let encoderPeer: Endpoint | undefined;
+  let encoderPeer: Address | undefined;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
   const now = () => performance.now();

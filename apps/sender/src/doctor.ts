@@ -48,7 +48,7 @@ const doctor = createDoctor<PartialSettings>({
         lines.push({
           check: 'receiver',
           ok: true,
-          detail: `${settings.srtlaHost} is ${endpoint.address} port ${endpoint.port}`,
+          detail: `${settings.srtlaHost} is ${endpoint.ip} port ${endpoint.port}`,
         });
       } catch (error) {
         lines.push({ check: 'receiver', ok: false, detail: errorDetail(error) });

@@ -145,7 +145,7 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningSe
         uplinks.push(uplink);
       } else {
         skipped.push(
-          `${list.path}:${uplink.line}: ${uplink.address} is IPv${isIP(uplink.address)} but the receiver ${receiver.address} is IPv${receiver.family}: list addresses of the receiver's family`,
+          `${list.path}:${uplink.line}: ${uplink.address} is IPv${isIP(uplink.address)} but the receiver ${receiver.ip} is IPv${receiver.family}: list addresses of the receiver's family`,
         );
       }
     }
@@ -192,7 +192,7 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningSe
   try {
     sender = await createSender({
       listen: { address: settings.listen, port: settings.srtListenPort },
-      receiver: { host: receiver.address, port: receiver.port },
+      receiver: { host: receiver.ip, port: receiver.port },
       links: initial,
       scheduler: settings.scheduler,
       backend: settings.ioBackend,

@@ -25,12 +25,6 @@
 export { InvalidConfigError } from './errors.js';
 export { silentLogger, type CoreLogger } from './logger.js';
 export { createSeededRandom, type RandomSource } from './random.js';
-export {
-  formatPeerAddress,
-  parsePeerAddress,
-  samePeerAddress,
-  type PeerAddress,
-} from './peer-address.js';
 export { RttEstimator } from './rtt-estimator.js';
 export { DELAY_BASE_WINDOW_MS, DelayEstimator, DelayReference } from './delay-estimator.js';
 export { SentPacketLog, type SentPacketLogOwner } from './sent-packet-log.js';

@@ -33,12 +33,12 @@ import {
   SRTLA_ACK_LENGTH,
   SRTLA_ACK_SEQS_PER_ACK,
   RECEIVER_CAPABILITY,
+  type Address,
 } from '@bond/wire';
 import { InvalidConfigError } from './errors.js';
 import { COMPAT_ACK_THROTTLE_INTERVAL_MS, type EvaluatorMode } from './evaluator.js';
 import { createPassThroughForwardPath, type ForwardPathFactory } from './forward-path.js';
 import { silentLogger, type CoreLogger } from './logger.js';
-import { formatPeerAddress, samePeerAddress, type PeerAddress } from './peer-address.js';
 import type { RandomSource } from './random.js';
 import { ReceiverGroup, ReceiverLink } from './receiver-group.js';
 import {
@@ -90,7 +90,11 @@ export class ReceiverEngine {
   private readonly groups = new Map<number, ReceiverGroup>();
   /** Groups by a key from the receiver's half of their id (candidates; confirm the whole id). */
   private readonly groupsByIdKey = new Map<number, ReceiverGroup[]>();
-  /** Links by numeric address key (a chain for IPv6 hash collisions). */
+  /**
+   * Links by `Address.key`. A hit counts only when the full address is equal ({@link findLink}); an
+   * IPv6 address whose key another link holds is refused at REG2, so keys stay unique per link
+   * (the evaluator keys its records by them too).
+   */
   private readonly links = new Map<number, ReceiverLink>();
   private nextGroupHandle = 1;
   private readonly transmits = new SlotQueue<ReceiverTransmit>(() => ({
@@ -147,7 +151,7 @@ export class ReceiverEngine {
   // ---------------------------------------------------------------- from senders
 
   /** A datagram that arrived on the listening socket from `from`. */
-  handleDatagram(now: number, from: PeerAddress, bytes: Uint8Array): void {
+  handleDatagram(now: number, from: Address, bytes: Uint8Array): void {
     this.armHousekeeping(now);
     const kind = classifyDatagram(bytes);
     if (kind === DatagramKind.SrtlaReg1) {
@@ -258,7 +262,7 @@ export class ReceiverEngine {
 
   // ---------------------------------------------------------------- registration
 
-  private onReg1(now: number, from: PeerAddress, bytes: Uint8Array): void {
+  private onReg1(now: number, from: Address, bytes: Uint8Array): void {
     this.reg1Received++;
     if (this.groups.size > this.config.maxGroups) {
       // The limit went down at run time: the groups above it stay, but none is added or evicted.
@@ -305,11 +309,11 @@ export class ReceiverEngine {
     else bucket.push(group);
     this.groupsCreated++;
     this.events.push({ type: 'group-created', groupId: group.id, address: from });
-    this.logger.info('group created', { groupId: group.id, from: formatPeerAddress(from) });
+    this.logger.info('group created', { groupId: group.id, from: from.toString() });
     this.queue(ReceiverTarget.Link, from, group.id, encodeReg2(groupId));
   }
 
-  private onReg2(now: number, from: PeerAddress, bytes: Uint8Array): void {
+  private onReg2(now: number, from: Address, bytes: Uint8Array): void {
     this.reg2Received++;
     const id = bytes.subarray(2);
     const group = this.findGroupById(id, groupIdKey(id));
@@ -337,7 +341,7 @@ export class ReceiverEngine {
       group.links.push(link);
       this.links.set(from.key, link);
       this.events.push({ type: 'link-added', groupId: group.id, address: from });
-      this.logger.info('link added', { groupId: group.id, address: formatPeerAddress(from) });
+      this.logger.info('link added', { groupId: group.id, address: from.toString() });
     } else {
       existing.lastActivity = now;
     }
@@ -350,10 +354,10 @@ export class ReceiverEngine {
     );
   }
 
-  private refuse(from: PeerAddress, reason: string): void {
+  private refuse(from: Address, reason: string): void {
     this.regErrSent++;
     this.events.push({ type: 'registration-refused', address: from, reason });
-    this.logger.warn('registration refused', { from: formatPeerAddress(from), reason });
+    this.logger.warn('registration refused', { from: from.toString(), reason });
     this.queue(ReceiverTarget.Link, from, -1, encodeRegErr({ padTo: this.config.padRepliesTo }));
   }
 
@@ -554,9 +558,10 @@ export class ReceiverEngine {
       this.queue(ReceiverTarget.Upstream, undefined, group.id, datagram);
     }, group);
 
-  private findLink(from: PeerAddress): ReceiverLink | undefined {
+  /** The link of exactly `from`: a key hit counts only when the full address is equal. */
+  private findLink(from: Address): ReceiverLink | undefined {
     const link = this.links.get(from.key);
-    return link !== undefined && samePeerAddress(link.address, from) ? link : undefined;
+    return link?.address.equals(from) === true ? link : undefined;
   }
 
   private findGroupById(id: Uint8Array, idKey: number): ReceiverGroup | undefined {
@@ -576,7 +581,7 @@ export class ReceiverEngine {
     this.events.push({ type: 'link-removed', groupId: group.id, address: link.address, reason });
     this.logger.info('link removed', {
       groupId: group.id,
-      address: formatPeerAddress(link.address),
+      address: link.address.toString(),
       reason,
     });
   }
@@ -596,7 +601,7 @@ export class ReceiverEngine {
 
   private queue(
     target: ReceiverTarget,
-    address: PeerAddress | undefined,
+    address: Address | undefined,
     groupId: number,
     bytes: Uint8Array,
   ): void {

@@ -5,6 +5,7 @@
 import {
   SRTLA_ACK_SEQS_PER_ACK,
   SRTLA_ID_HALF_LENGTH,
+  type Address,
   type KeepaliveConnectionInfo,
   type ReceiverReport,
   type SenderTelemetry,
@@ -12,7 +13,6 @@ import {
 import { DelayEstimator, DelayReference } from './delay-estimator.js';
 import { Evaluator, type EvaluatorMode, type LinkObservation } from './evaluator.js';
 import type { ForwardPath, ForwardPathGroup } from './forward-path.js';
-import { formatPeerAddress, type PeerAddress } from './peer-address.js';
 import type { ReceiverGroupStats, ReceiverLinkStats } from './receiver-types.js';
 import { SeqObservation, SeqWindow } from './seq-window.js';
 
@@ -48,11 +48,9 @@ export class ReceiverLink {
   /** When the last SRTLA ACK left (for ACK throttling). */
   lastAckSentAt = -Infinity;
   acksThrottled = 0;
-  /** Another link with the same address key (IPv6 hash collision chain). */
-  nextWithSameKey: ReceiverLink | undefined;
 
   constructor(
-    readonly address: PeerAddress,
+    readonly address: Address,
     readonly group: ReceiverGroup,
     readonly createdAt: number,
   ) {
@@ -96,7 +94,7 @@ export class ReceiverLink {
 
   stats(now: number): ReceiverLinkStats {
     return {
-      address: formatPeerAddress(this.address),
+      address: this.address.toString(),
       ageMs: now - this.createdAt,
       lastActivityAgoMs: now - this.lastActivity,
       packetsReceived: this.packetsReceived,
@@ -251,8 +249,7 @@ export class ReceiverGroup implements ForwardPathGroup {
       state: this.pending ? 'pending' : 'active',
       ageMs: now - this.createdAt,
       lastActivityAgoMs: now - this.lastActivity,
-      lastAddress:
-        this.lastAddress === undefined ? undefined : formatPeerAddress(this.lastAddress.address),
+      lastAddress: this.lastAddress === undefined ? undefined : this.lastAddress.address.toString(),
       packetsForwarded: this.packetsForwarded,
       bytesForwarded: this.bytesForwarded,
       packetsFromUpstream: this.packetsFromUpstream,

@@ -5,7 +5,7 @@ import type { KeepaliveConnectionInfo, SenderTelemetry } from '@bond/wire';
 import type { EvaluatorMode, QualityLevel } from './evaluator.js';
 import type { ForwardPathFactory } from './forward-path.js';
 import type { CoreLogger } from './logger.js';
-import type { PeerAddress } from './peer-address.js';
+import type { Address } from '@bond/wire';
 import type { RandomSource } from './random.js';
 
 export interface ReceiverOptions {
@@ -77,36 +77,36 @@ export type ReceiverTarget = (typeof ReceiverTarget)[keyof typeof ReceiverTarget
 export interface ReceiverTransmit {
   target: ReceiverTarget;
   /** For {@link ReceiverTarget.Link}: the link's address. */
-  address: PeerAddress | undefined;
+  address: Address | undefined;
   /** The group this datagram belongs to (for Upstream: whose socket sends it); -1 for none. */
   groupId: number;
   bytes: Uint8Array;
 }
 
 export type ReceiverEvent =
-  | { readonly type: 'group-created'; readonly groupId: number; readonly address: PeerAddress }
+  | { readonly type: 'group-created'; readonly groupId: number; readonly address: Address }
   /** The group carried its first SRT data packet (it is no longer pending). */
   | { readonly type: 'group-active'; readonly groupId: number }
   /** The evaluator moved a link to another quality level. */
   | {
       readonly type: 'link-quality';
       readonly groupId: number;
-      readonly address: PeerAddress;
+      readonly address: Address;
       readonly level: QualityLevel;
       readonly score: number;
       readonly reason: string;
     }
   | { readonly type: 'group-removed'; readonly groupId: number; readonly reason: string }
-  | { readonly type: 'link-added'; readonly groupId: number; readonly address: PeerAddress }
+  | { readonly type: 'link-added'; readonly groupId: number; readonly address: Address }
   | {
       readonly type: 'link-removed';
       readonly groupId: number;
-      readonly address: PeerAddress;
+      readonly address: Address;
       readonly reason: string;
     }
   | {
       readonly type: 'registration-refused';
-      readonly address: PeerAddress;
+      readonly address: Address;
       readonly reason: string;
     };
 

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  Address,
   hexToBytes,
   DATAGRAM_KIND_NAMES,
   DatagramKind,
@@ -11,12 +12,7 @@ import {
   peekSrtControlType,
 } from '@bond/wire';
 import { describe, expect, it } from 'vitest';
-import {
-  ReceiverEngine,
-  ReceiverTarget,
-  createSeededRandom,
-  parsePeerAddress,
-} from '../src/index.js';
+import { ReceiverEngine, ReceiverTarget, createSeededRandom } from '../src/index.js';
 
 interface Datagram {
   t_ms: number;
@@ -36,7 +32,7 @@ const SESSIONS = [
 
 function parse(endpoint: string) {
   const colon = endpoint.lastIndexOf(':');
-  const address = parsePeerAddress(endpoint.slice(0, colon), Number(endpoint.slice(colon + 1)));
+  const address = Address.parse(endpoint.slice(0, colon), Number(endpoint.slice(colon + 1)));
   if (address === undefined) throw new Error(`bad endpoint ${endpoint}`);
   return address;
 }

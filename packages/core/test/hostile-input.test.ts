@@ -1,13 +1,12 @@
 // Malformed and hostile datagrams at both engines: no exception, counted, no state change.
 import fc from 'fast-check';
-import { encodeReg1, encodeReg2, encodeSrtlaAck } from '@bond/wire';
+import { Address, encodeReg1, encodeReg2, encodeSrtlaAck } from '@bond/wire';
 import { describe, expect, it } from 'vitest';
-import { parsePeerAddress, type PeerAddress } from '../src/index.js';
 import { cleanLink, linksUp } from './sim/scenario.js';
 import { Simulation } from './sim/simulation.js';
 
-function address(ip: string, port: number): PeerAddress {
-  const parsed = parsePeerAddress(ip, port);
+function address(ip: string, port: number): Address {
+  const parsed = Address.parse(ip, port);
   if (parsed === undefined) throw new Error(`bad address ${ip}`);
   return parsed;
 }

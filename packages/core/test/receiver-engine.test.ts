@@ -1,5 +1,7 @@
 // The receiver engine driven directly: what it answers, forwards and refuses (protocol.md 4.2, 5, 6.4, 6.5).
 import {
+  Address,
+  addressKey,
   SRT_CONTROL,
   classifyDatagram,
   DatagramKind,
@@ -22,8 +24,6 @@ import {
   createPassThroughForwardPath,
   createReorderForwardPath,
   createSeededRandom,
-  parsePeerAddress,
-  type PeerAddress,
   type ReceiverEngine as Receiver,
   type ReceiverOptions,
 } from '../src/index.js';
@@ -36,8 +36,8 @@ interface Sent {
   bytes: Uint8Array;
 }
 
-function address(ip: string, port: number): PeerAddress {
-  const parsed = parsePeerAddress(ip, port);
+function address(ip: string, port: number): Address {
+  const parsed = Address.parse(ip, port);
   if (parsed === undefined) throw new Error(`bad address ${ip}`);
   return parsed;
 }
@@ -73,7 +73,7 @@ function data(seq: number, timestampUs = 0, retransmitted = false): Uint8Array {
 }
 
 /** A receiver with one group of `links` registered links. */
-function registered(links: PeerAddress[], options: Partial<ReceiverOptions> = {}) {
+function registered(links: Address[], options: Partial<ReceiverOptions> = {}) {
   const receiver = new ReceiverEngine({ random: createSeededRandom(5), ...options });
   const first = links[0];
   if (first === undefined) throw new Error('need a link');
@@ -129,6 +129,44 @@ describe('receiver engine', () => {
     receiver.handleDatagram(1, address('::ffff:127.0.0.2', 5001), data(10));
     const out = drain(receiver);
     expect(out.map((r) => r.target)).toEqual([ReceiverTarget.Upstream]);
+  });
+
+  it('keeps apart two IPv6 senders whose address keys collide', () => {
+    // A birthday search over two words of the address finds two IPv6 addresses with one key.
+    const seen = new Map<number, number>();
+    let pair: [Address, Address] | undefined;
+    for (let i = 1; pair === undefined && i < 2 ** 22; i++) {
+      const key = addressKey(6, 0x20010db8, 0, i, i, 6000);
+      const other = seen.get(key);
+      if (other !== undefined) {
+        pair = [
+          Address.fromWords(6, 0x20010db8, 0, other, other, 6000),
+          Address.fromWords(6, 0x20010db8, 0, i, i, 6000),
+        ];
+      }
+      seen.set(key, i);
+    }
+    if (pair === undefined) throw new Error('no key collision found');
+    const [linked, stranger] = pair;
+    expect(stranger.key).toBe(linked.key);
+    expect(stranger.equals(linked)).toBe(false);
+    const { receiver, groupId } = registered([linked]);
+    // Data from the stranger is not the link's: dropped, neither forwarded nor acknowledged.
+    for (let seq = 0; seq < 10; seq++) receiver.handleDatagram(1, stranger, data(seq));
+    expect(drain(receiver)).toEqual([]);
+    // The stranger is not a link, so its REG1 opens a group of its own...
+    receiver.handleDatagram(1, stranger, encodeReg1(new Uint8Array(256).fill(3)));
+    expect(drain(receiver).map((r) => r.kind)).toEqual([DatagramKind.SrtlaReg2]);
+    // ...but it cannot join the linked group under a key another address holds.
+    receiver.handleDatagram(1, stranger, encodeReg2(groupId));
+    const refused = drain(receiver);
+    expect(refused.map((r) => [r.kind, r.address])).toEqual([
+      [DatagramKind.SrtlaRegErr, `${stranger.ip}:6000`],
+    ]);
+    expect(receiver.size).toEqual({ groups: 2, links: 1 });
+    // The linked address still is the link.
+    receiver.handleDatagram(1, linked, data(10));
+    expect(drain(receiver).map((r) => r.target)).toEqual([ReceiverTarget.Upstream]);
   });
 
   it('sends a 44-byte SRTLA ACK with the 10 seqs after every 10 data packets, to the arrival link', () => {

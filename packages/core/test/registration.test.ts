@@ -1,12 +1,11 @@
 // Registration in virtual time (protocol.md 4.1 / 4.2), named after what happens in the field.
-import { DatagramKind, encodeReg1 } from '@bond/wire';
+import { Address, DatagramKind, encodeReg1 } from '@bond/wire';
 import { describe, expect, it } from 'vitest';
-import { parsePeerAddress, type PeerAddress } from '../src/index.js';
 import { cleanLink, linksUp, receiverEventsOf, senderEventsOf } from './sim/scenario.js';
 import { Simulation } from './sim/simulation.js';
 
-function address(ip: string, port: number): PeerAddress {
-  const parsed = parsePeerAddress(ip, port);
+function address(ip: string, port: number): Address {
+  const parsed = Address.parse(ip, port);
   if (parsed === undefined) throw new Error(`bad address ${ip}`);
   return parsed;
 }

@@ -20,7 +20,7 @@
  *
  * const upstream = await openSocket({
  *   address: '0.0.0.0',
- *   connect: srtListener, // an Endpoint: connected sockets send with sendmsg_x
+ *   connect: srtListener, // an Address: connected sockets send with sendmsg_x
  *   batch: createReceiveBatch({ maxBatch: 64, slotSize: 2048 }),
  *   onBatch: (batch, count) => handle(batch, count),
  *   loadNative: async () => loadNativeBackend(),

@@ -7,10 +7,10 @@
  * It runs everywhere Node runs and is the fallback of the native backends.
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import type { BondError } from '@bond/wire';
+import { Address, type BondError } from '@bond/wire';
 import { claimBatch, releaseBatch } from './batch-claim.js';
 import { addCounter, Counter, COUNTER_COUNT } from './counters.js';
-import { createEndpoint, parseAddress, type Endpoint } from './endpoint.js';
+import { createEndpoint } from './endpoint.js';
 import { systemErrorParts } from './errno.js';
 import {
   BindError,
@@ -52,8 +52,8 @@ class DgramBatchSocket implements BatchSocket {
   readonly backend = 'dgram' as const;
   readonly maxBatch: number;
   readonly counters = new Float64Array(COUNTER_COUNT);
-  readonly remote: Endpoint | undefined;
-  local: Endpoint;
+  readonly remote: Address | undefined;
+  local: Address;
 
   private readonly socket: Socket;
   private readonly batch: ReceiveBatch;
@@ -78,14 +78,14 @@ class DgramBatchSocket implements BatchSocket {
   private lastAddress = '';
   private lastWords: [number, number, number, number, number] = [4, 0, 0, 0, 0];
 
-  private constructor(socket: Socket, options: ResolvedOpenOptions, local: Endpoint) {
+  private constructor(socket: Socket, options: ResolvedOpenOptions, local: Address) {
     this.socket = socket;
     this.options = options;
     this.batch = options.batch;
     this.maxBatch = options.batch.maxBatch;
     this.remote = options.connect;
     this.local = local;
-    this.dualStack = options.family === 6 && !options.ipv6Only && local.address === '::';
+    this.dualStack = options.family === 6 && !options.ipv6Only && local.ip === '::';
     socket.on('message', (message, rinfo) => {
       this.onMessage(message, rinfo);
     });
@@ -138,14 +138,14 @@ class DgramBatchSocket implements BatchSocket {
       } catch (error) {
         socket.close();
         const { errno } = systemErrorParts(error, 'connect');
-        throw new BindError(errno, 'connect', remote.address, remote.port, { cause: error });
+        throw new BindError(errno, 'connect', remote.ip, remote.port, { cause: error });
       }
     }
     const bound = socket.address();
     return new DgramBatchSocket(socket, options, createEndpoint(bound.address, bound.port));
   }
 
-  send(data: Uint8Array, to?: Endpoint): void {
+  send(data: Uint8Array, to?: Address): void {
     if (this.closing !== undefined) throw new SocketClosedError('send');
     const target = checkSend(
       data,
@@ -217,11 +217,9 @@ class DgramBatchSocket implements BatchSocket {
     const offset = i * batch.slotSize;
     batch.slab.set(message, offset);
     if (rinfo.address !== this.lastAddress) {
-      const parsed = parseAddress(rinfo.address);
+      const parsed = Address.parse(rinfo.address, 0);
       this.lastAddress = rinfo.address;
-      this.lastWords = parsed
-        ? [parsed.family, parsed.w0, parsed.w1, parsed.w2, parsed.w3]
-        : [4, 0, 0, 0, 0];
+      this.lastWords = parsed ? [parsed.family, ...parsed.words] : [4, 0, 0, 0, 0];
     }
     const row = i * META_STRIDE;
     const meta = batch.meta;
@@ -326,8 +324,6 @@ class DgramBatchSocket implements BatchSocket {
 }
 
 /** The address text dgram needs: IPv4 destinations of an IPv6 socket go through the mapping. */
-function dgramAddress(endpoint: Endpoint, socketFamily: 4 | 6): string {
-  return endpoint.family === 4 && socketFamily === 6
-    ? `::ffff:${endpoint.address}`
-    : endpoint.address;
+function dgramAddress(endpoint: Address, socketFamily: 4 | 6): string {
+  return endpoint.family === 4 && socketFamily === 6 ? `::ffff:${endpoint.ip}` : endpoint.ip;
 }

@@ -11,9 +11,10 @@
  * overrides). The contract suite every backend passes is `@bond/io/testing`.
  *
  * ```ts
- * import { Counter, createEndpoint, createReceiveBatch, openSocket } from '@bond/io';
+ * import { AddressTable, Counter, createReceiveBatch, openSocket } from '@bond/io';
  *
  * const batch = createReceiveBatch({ maxBatch: 64, slotSize: 2048 });
+ * const sources = new AddressTable(); // one Address per sender, not one per datagram
  * const socket = await openSocket({
  *   address: '0.0.0.0',
  *   port: 5000,
@@ -21,7 +22,7 @@
  *   onBatch: (batch, count) => {
  *     for (let i = 0; i < count; i++) {
  *       const bytes = batch.slab.subarray(batch.offset(i), batch.offset(i) + batch.length(i));
- *       socket.send(bytes, batch.source(i)); // echo; queued, sent as one batch after this call
+ *       socket.send(bytes, sources.fromRow(batch, i)); // echo; queued, sent as one batch later
  *     }
  *   },
  * });
@@ -57,7 +58,9 @@ export {
   type ReceiveBatchOptions,
 } from './receive-batch.js';
 
-export { createEndpoint, sameEndpoint, type Endpoint, type Family } from './endpoint.js';
+export { Address, type AddressFamily } from '@bond/wire';
+export { createEndpoint } from './endpoint.js';
+export { AddressTable, DEFAULT_ADDRESS_TABLE_LIMIT } from './address-table.js';
 
 export { COUNTER_COUNT, Counter, readCounters, type CounterName } from './counters.js';
 
@@ -69,6 +72,7 @@ export {
   SendError,
   SocketClosedError,
   SocketOptionError,
+  formatHostPort,
 } from './errors.js';
 
 export { dgramBackend } from './dgram-socket.js';

@@ -9,7 +9,8 @@
  * Randomness comes from a seeded generator, so a test replays exactly.
  */
 import { addCounter, Counter, COUNTER_COUNT } from './counters.js';
-import { createEndpoint, type Endpoint, type Family } from './endpoint.js';
+import type { Address, AddressFamily } from '@bond/wire';
+import { createEndpoint } from './endpoint.js';
 import { BindError, SendError, SocketClosedError } from './errors.js';
 import {
   attempt,
@@ -34,8 +35,8 @@ export interface Impairment {
 
 /** One datagram as it crossed the network. */
 export interface RecordedDatagram {
-  from: Endpoint;
-  to: Endpoint;
+  from: Address;
+  to: Address;
   bytes: Uint8Array;
   /** Why it was not delivered, if it was not. */
   dropped: 'loss' | 'down' | 'no-socket' | 'queue-full' | undefined;
@@ -135,7 +136,7 @@ class Network implements MemoryNetwork {
     }
     const local = createEndpoint(options.address, port);
     const socket = new MemorySocket(this, options, local);
-    this.sockets.set(key(local.family, local.address, port), socket);
+    this.sockets.set(key(local.family, local.ip, port), socket);
     return socket;
   }
 
@@ -145,7 +146,7 @@ class Network implements MemoryNetwork {
     for (const socket of this.sockets.values()) {
       const other = socket.local;
       if (other.port !== port) continue;
-      if (other.address === local.address) return true;
+      if (other.ip === local.ip) return true;
       const overlaps =
         other.family === local.family ||
         (socket.dualStack && local.family === 4) ||
@@ -156,13 +157,13 @@ class Network implements MemoryNetwork {
   }
 
   unbind(socket: MemorySocket): void {
-    this.sockets.delete(key(socket.local.family, socket.local.address, socket.local.port));
+    this.sockets.delete(key(socket.local.family, socket.local.ip, socket.local.port));
   }
 
   /** Finds the socket that receives datagrams sent to `to`. */
-  lookup(to: Endpoint): MemorySocket | undefined {
+  lookup(to: Address): MemorySocket | undefined {
     return (
-      this.sockets.get(key(to.family, to.address, to.port)) ??
+      this.sockets.get(key(to.family, to.ip, to.port)) ??
       this.sockets.get(key(to.family, to.family === 4 ? '0.0.0.0' : '::', to.port)) ??
       (to.family === 4 ? this.dualStackListener(to.port) : undefined)
     );
@@ -174,8 +175,8 @@ class Network implements MemoryNetwork {
   }
 
   /** Carries one datagram; returns false when the destination has no socket. */
-  transmit(from: Endpoint, to: Endpoint, bytes: Uint8Array): boolean {
-    const impairment = this.impairments.get(to.address) ?? this.impairments.get('*');
+  transmit(from: Address, to: Address, bytes: Uint8Array): boolean {
+    const impairment = this.impairments.get(to.ip) ?? this.impairments.get('*');
     const target = this.lookup(to);
     let dropped: RecordedDatagram['dropped'];
     if (impairment?.down === true) dropped = 'down';
@@ -203,12 +204,12 @@ class Network implements MemoryNetwork {
   }
 }
 
-function key(family: Family, address: string, port: number): string {
+function key(family: AddressFamily, address: string, port: number): string {
   return `${family}/${address}/${port}`;
 }
 
-function isWildcard(endpoint: Endpoint): boolean {
-  return endpoint.address === '0.0.0.0' || endpoint.address === '::';
+function isWildcard(endpoint: Address): boolean {
+  return endpoint.ip === '0.0.0.0' || endpoint.ip === '::';
 }
 
 function isDualWildcard(options: ResolvedOpenOptions): boolean {
@@ -219,26 +220,26 @@ class MemorySocket implements BatchSocket {
   readonly backend = 'memory' as const;
   readonly maxBatch: number;
   readonly counters = new Float64Array(COUNTER_COUNT);
-  readonly local: Endpoint;
-  readonly remote: Endpoint | undefined;
+  readonly local: Address;
+  readonly remote: Address | undefined;
   readonly dualStack: boolean;
 
   private readonly network: Network;
   private readonly options: ResolvedOpenOptions;
-  private readonly source: Endpoint;
-  private readonly sourceMapped: Endpoint;
-  private readonly inbox: { from: Endpoint; bytes: Uint8Array }[] = [];
+  private readonly source: Address;
+  private readonly sourceMapped: Address;
+  private readonly inbox: { from: Address; bytes: Uint8Array }[] = [];
   private inboxBytes = 0;
   private readonly receiveBuffer: number;
   private readonly sendBuffer: number;
-  private readonly outbox: { to: Endpoint | undefined; bytes: Uint8Array }[] = [];
+  private readonly outbox: { to: Address | undefined; bytes: Uint8Array }[] = [];
   private flushScheduled = false;
   private drainScheduled = false;
   private paused = false;
   private closed = false;
   private refusedPending = false;
 
-  constructor(network: Network, options: ResolvedOpenOptions, local: Endpoint) {
+  constructor(network: Network, options: ResolvedOpenOptions, local: Address) {
     this.network = network;
     this.options = options;
     this.local = local;
@@ -254,7 +255,7 @@ class MemorySocket implements BatchSocket {
     this.sourceMapped = isWildcard(local) ? createEndpoint('127.0.0.1', local.port) : local;
   }
 
-  send(data: Uint8Array, to?: Endpoint): void {
+  send(data: Uint8Array, to?: Address): void {
     if (this.closed) throw new SocketClosedError('send');
     const target = checkSend(
       data,
@@ -299,12 +300,9 @@ class MemorySocket implements BatchSocket {
   }
 
   /** A datagram reaches this socket's receive queue; false when the queue is full. */
-  arrive(from: Endpoint, bytes: Uint8Array): boolean {
+  arrive(from: Address, bytes: Uint8Array): boolean {
     if (this.closed) return false;
-    if (
-      this.remote !== undefined &&
-      (from.address !== this.remote.address || from.port !== this.remote.port)
-    ) {
+    if (this.remote !== undefined && !from.equals(this.remote)) {
       return true; // a connected socket hears only its peer
     }
     if (this.inboxBytes + bytes.length > this.receiveBuffer) return false;

@@ -10,9 +10,9 @@
  *
  * Send rows use the receive layout (`META_*`); family 0 means "the connected peer".
  */
-import type { BondError } from '@bond/wire';
+import type { Address, BondError } from '@bond/wire';
 import { addCounter, Counter, COUNTER_COUNT } from './counters.js';
-import { createEndpoint, type Endpoint } from './endpoint.js';
+import { createEndpoint } from './endpoint.js';
 import { errnoName, systemErrorParts } from './errno.js';
 import {
   BindError,
@@ -114,8 +114,8 @@ class NativeBatchSocket implements BatchSocket {
   readonly backend: BackendName;
   readonly maxBatch: number;
   readonly counters = new Float64Array(COUNTER_COUNT);
-  readonly remote: Endpoint | undefined;
-  local: Endpoint;
+  readonly remote: Address | undefined;
+  local: Address;
 
   private readonly binding: NativeBinding;
   private handle: NativeHandle | undefined;
@@ -178,7 +178,7 @@ class NativeBatchSocket implements BatchSocket {
     try {
       if (remote !== undefined) {
         const address =
-          remote.family === 4 && options.family === 6 ? `::ffff:${remote.address}` : remote.address;
+          remote.family === 4 && options.family === 6 ? `::ffff:${remote.ip}` : remote.ip;
         binding.connect(handle, address, remote.port);
       }
       const [address, port] = binding.localAddress(handle);
@@ -189,7 +189,7 @@ class NativeBatchSocket implements BatchSocket {
       throw new BindError(
         errno,
         syscall,
-        remote?.address ?? options.address,
+        remote?.ip ?? options.address,
         remote?.port ?? options.port,
         { cause: error },
       );
@@ -207,7 +207,7 @@ class NativeBatchSocket implements BatchSocket {
     this.options.onBatch(this.options.batch, count);
   };
 
-  send(data: Uint8Array, to?: Endpoint): void {
+  send(data: Uint8Array, to?: Address): void {
     if (this.handle === undefined) throw new SocketClosedError('send');
     const target = checkSend(
       data,

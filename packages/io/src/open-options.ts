@@ -1,19 +1,18 @@
 /**
  * Validation shared by every backend, so each rejects bad arguments the same way.
  */
-import type { BondError } from '@bond/wire';
-import { parseAddress, type Endpoint, type Family } from './endpoint.js';
+import { Address, type AddressFamily, type BondError } from '@bond/wire';
 import { IoArgumentError } from './errors.js';
 import { MAX_BATCH_LIMIT, ReceiveBatch } from './receive-batch.js';
 import type { BatchHandler, OpenOptions } from './socket.js';
 
 /** Open options after validation and defaults. */
 export interface ResolvedOpenOptions {
-  family: Family;
+  family: AddressFamily;
   address: string;
   port: number;
   ipv6Only: boolean;
-  connect: Endpoint | undefined;
+  connect: Address | undefined;
   batch: ReceiveBatch;
   onBatch: BatchHandler;
   onError: (error: BondError) => void;
@@ -38,12 +37,12 @@ export function resolveOpenOptions(
 ): ResolvedOpenOptions {
   if (typeof options !== 'object') throw new IoArgumentError('open options must be an object');
   const address = options.address ?? '0.0.0.0';
-  const parsed = typeof address === 'string' ? parseAddress(address) : undefined;
+  const parsed = typeof address === 'string' ? Address.parse(address, 0) : undefined;
   if (parsed === undefined) {
     throw new IoArgumentError(`address must be an IPv4 or IPv6 literal, got "${address}"`);
   }
   // A literal IPv4-mapped address still binds an IPv6 socket.
-  const family: Family = address.includes(':') ? 6 : 4;
+  const family: AddressFamily = address.includes(':') ? 6 : 4;
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new IoArgumentError(`port must be an integer 0..65535, got ${String(port)}`);
@@ -58,9 +57,9 @@ export function resolveOpenOptions(
     throw new IoArgumentError('onBatch must be a function');
   const connect = options.connect;
   if (connect !== undefined) {
-    checkEndpoint(connect, 'connect');
+    checkAddress(connect, 'connect');
     if (connect.family === 6 && family === 4) {
-      throw new IoArgumentError(`cannot connect an IPv4 socket to IPv6 ${connect.address}`);
+      throw new IoArgumentError(`cannot connect an IPv4 socket to IPv6 ${connect.ip}`);
     }
     if (connect.port === 0) throw new IoArgumentError('connect endpoint needs a port other than 0');
   }
@@ -101,7 +100,7 @@ function ignoreError(): void {
   // Errors are counted; a caller that wants them passes onError.
 }
 
-function checkEndpoint(endpoint: Endpoint, what: string): void {
+function checkAddress(endpoint: Address, what: string): void {
   // Callers outside TypeScript can pass anything: check the shape at run time.
   const shape = endpoint as unknown as { family?: unknown; words?: unknown } | null;
   if (
@@ -110,7 +109,9 @@ function checkEndpoint(endpoint: Endpoint, what: string): void {
     (shape.family !== 4 && shape.family !== 6) ||
     !Array.isArray(shape.words)
   ) {
-    throw new IoArgumentError(`${what} must be an Endpoint from createEndpoint()`);
+    throw new IoArgumentError(
+      `${what} must be an Address (from createEndpoint() or Address.parse())`,
+    );
   }
 }
 
@@ -120,11 +121,11 @@ function checkEndpoint(endpoint: Endpoint, what: string): void {
  */
 export function checkSend(
   data: Uint8Array,
-  to: Endpoint | undefined,
-  family: Family,
+  to: Address | undefined,
+  family: AddressFamily,
   dualStack: boolean,
   connected: boolean,
-): Endpoint | undefined {
+): Address | undefined {
   if (!(data instanceof Uint8Array)) throw new IoArgumentError('send data must be a Uint8Array');
   if (connected) {
     if (to !== undefined)
@@ -132,13 +133,13 @@ export function checkSend(
   } else {
     if (to === undefined)
       throw new IoArgumentError('send needs a destination on an unconnected socket');
-    checkEndpoint(to, 'send destination');
+    checkAddress(to, 'send destination');
     if (to.port === 0) throw new IoArgumentError('cannot send to port 0');
     if (to.family === 6 && family === 4) {
-      throw new IoArgumentError(`an IPv4 socket cannot send to IPv6 ${to.address}`);
+      throw new IoArgumentError(`an IPv4 socket cannot send to IPv6 ${to.ip}`);
     }
     if (to.family === 4 && family === 6 && !dualStack) {
-      throw new IoArgumentError(`an IPv6-only socket cannot send to IPv4 ${to.address}`);
+      throw new IoArgumentError(`an IPv6-only socket cannot send to IPv4 ${to.ip}`);
     }
   }
   const limit = family === 6 && to?.family !== 4 ? MAX_DATAGRAM_IPV6 : MAX_DATAGRAM_IPV4;

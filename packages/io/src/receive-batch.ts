@@ -19,7 +19,7 @@
  *
  * Native backends write these rows directly, so the layout is part of the binding contract.
  */
-import { endpointFromWords, type Endpoint, type Family } from './endpoint.js';
+import { Address, type AddressFamily } from '@bond/wire';
 import { IoArgumentError } from './errors.js';
 
 /** Words per metadata row. */
@@ -89,7 +89,7 @@ export class ReceiveBatch {
   }
 
   /** Source address family of datagram `i`. */
-  family(i: number): Family {
+  family(i: number): AddressFamily {
     return this.meta[i * META_STRIDE + META_FAMILY] === 6 ? 6 : 4;
   }
 
@@ -99,14 +99,14 @@ export class ReceiveBatch {
     return this.slab.subarray(offset, offset + this.length(i));
   }
 
-  /** Whether datagram `i` came from `endpoint`, without allocating. */
-  isFrom(i: number, endpoint: Endpoint): boolean {
+  /** Whether datagram `i` came from `address` (the full address), without allocating. */
+  isFrom(i: number, address: Address): boolean {
     const row = i * META_STRIDE;
     const m = this.meta;
-    const w = endpoint.words;
+    const w = address.words;
     return (
-      m[row + META_PORT] === endpoint.port &&
-      m[row + META_FAMILY] === endpoint.family &&
+      m[row + META_PORT] === address.port &&
+      m[row + META_FAMILY] === address.family &&
       m[row + META_ADDRESS] === w[0] &&
       m[row + META_ADDRESS + 1] === w[1] &&
       m[row + META_ADDRESS + 2] === w[2] &&
@@ -114,11 +114,14 @@ export class ReceiveBatch {
     );
   }
 
-  /** The source of datagram `i` as an {@link Endpoint}. Allocates: cache it per peer. */
-  source(i: number): Endpoint {
+  /**
+   * The source of datagram `i` as a new {@link Address}. Allocates: on a per-datagram path use an
+   * `AddressTable`, which returns one object per source.
+   */
+  source(i: number): Address {
     const row = i * META_STRIDE;
     const m = this.meta;
-    return endpointFromWords(
+    return Address.fromWords(
       this.family(i),
       m[row + META_ADDRESS] ?? 0,
       m[row + META_ADDRESS + 1] ?? 0,
@@ -140,7 +143,7 @@ export function writeMetaRow(
   i: number,
   offset: number,
   length: number,
-  source: Endpoint,
+  source: Address,
 ): void {
   const row = i * META_STRIDE;
   meta[row + META_OFFSET] = offset;

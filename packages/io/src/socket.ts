@@ -1,8 +1,7 @@
 /**
  * The batch socket interface every backend implements, and the options it is opened with.
  */
-import type { Endpoint } from './endpoint.js';
-import type { BondError } from '@bond/wire';
+import type { Address, BondError } from '@bond/wire';
 import type { ReceiveBatch } from './receive-batch.js';
 
 /** Which implementation moves the datagrams. */
@@ -22,7 +21,7 @@ export interface OpenOptions {
   /** For IPv6 addresses: accept IPv6 only. Default false (dual-stack on `::`). */
   ipv6Only?: boolean;
   /** Connect to this remote endpoint: `send` then takes no destination, and only it is heard. */
-  connect?: Endpoint;
+  connect?: Address;
   /** Caller-owned receive memory; may be shared by sockets on one thread. */
   batch: ReceiveBatch;
   /** Receives every batch. */
@@ -57,16 +56,16 @@ export interface BatchSocket {
   /** Counters indexed by `Counter`, updated in place by the backend. */
   readonly counters: Float64Array;
   /** The bound local endpoint (with the port the system chose). */
-  readonly local: Endpoint;
+  readonly local: Address;
   /** The connected remote endpoint, if any. */
-  readonly remote: Endpoint | undefined;
+  readonly remote: Address | undefined;
   /**
    * Queues one datagram (copied: the caller may reuse `data` at once). Queued datagrams go out as
    * one batch when the current JavaScript job ends, or at once when `maxBatch` are queued.
    * `to` is required on an unconnected socket and must be omitted on a connected one.
    * Throws `IoArgumentError` for bad arguments and `SocketClosedError` after `close()`.
    */
-  send(data: Uint8Array, to?: Endpoint): void;
+  send(data: Uint8Array, to?: Address): void;
   /** Sends everything queued now. */
   flush(): void;
   /** Stops reading: datagrams wait in the kernel queue (and are dropped when it is full). */

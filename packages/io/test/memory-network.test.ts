@@ -45,9 +45,7 @@ describe('memory network', () => {
     a.send(Uint8Array.of(1), b.local);
     a.send(Uint8Array.of(2), createEndpoint('127.0.0.9', 9));
     await waitFor(() => received.length === 1, 'delivery');
-    expect(
-      network.recorded.map((d) => [d.from.address, d.to.address, d.bytes[0], d.dropped]),
-    ).toEqual([
+    expect(network.recorded.map((d) => [d.from.ip, d.to.ip, d.bytes[0], d.dropped])).toEqual([
       ['127.0.0.1', '127.0.0.2', 1, undefined],
       ['127.0.0.1', '127.0.0.9', 2, 'no-socket'],
     ]);

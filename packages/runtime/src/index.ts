@@ -69,7 +69,7 @@ export {
   UnknownLinkError,
   UpstreamResolveError,
 } from './errors.js';
-export { formatEndpoint, formatHostPort } from './format-endpoint.js';
+export { formatHostPort } from '@bond/io';
 export { loadPlatformNative, selectIoBackend } from './io-selection.js';
 export { silentRuntimeLogger, type RuntimeLogger } from './logger.js';
 export {

@@ -14,12 +14,12 @@ import {
   ReceiverTarget,
   createPassThroughForwardPath,
   createReorderForwardPath,
-  formatPeerAddress,
   type ForwardPathFactory,
   type ReceiverEvent,
   type ReceiverGroupStats,
 } from '@bond/core';
 import {
+  AddressTable,
   BindError,
   COUNTER_COUNT,
   createReceiveBatch,
@@ -27,17 +27,15 @@ import {
   type BackendName,
   type BatchSocket,
   type CounterName,
-  type Endpoint,
+  type Address,
   type IoBackend,
   type ReceiveBatch,
 } from '@bond/io';
 import type { BondError } from '@bond/wire';
 import { cryptoRandom, monotonicClock } from './clock.js';
 import { publish, receiverChannels } from './diagnostics.js';
-import { formatEndpoint } from './format-endpoint.js';
 import { selectIoBackend } from './io-selection.js';
 import { silentRuntimeLogger, type RuntimeLogger } from './logger.js';
-import { PeerTable } from './peer-table.js';
 import {
   DEFAULT_RECEIVE_BUFFER,
   checkReceiverOptions,
@@ -127,18 +125,18 @@ export interface ReceiverReconfiguration {
 /** A running receiver. */
 export interface Receiver {
   /** The bound listening endpoint (with the port the system chose for port 0). */
-  readonly local: Endpoint;
+  readonly local: Address;
   /** The IO backend in use, and why it was chosen. */
   readonly backend: BackendName;
   readonly backendReason: string;
   /** The SRT listener new groups connect to. */
-  upstream(): Endpoint;
+  upstream(): Address;
   /**
    * Points groups created from now on at another SRT listener (resolving `host`); existing groups
    * keep theirs. Rejects with `UpstreamResolveError` and changes nothing when `host` does not
    * resolve.
    */
-  setUpstream(host: string, port: number): Promise<Endpoint>;
+  setUpstream(host: string, port: number): Promise<Address>;
   /**
    * Changes limits, timeouts or the reorder setting while running, for existing and new groups.
    * Every value is checked first: an invalid one throws (`RuntimeOptionError` or core's
@@ -180,10 +178,10 @@ export async function createReceiver(options: CreateReceiverOptions): Promise<Re
   const runtime = new ReceiverRuntime(engine, io, options, logger, reorder, () => upstreamTarget);
   await runtime.listen();
   logger.info('receiver listening', {
-    listen: formatEndpoint(runtime.local),
+    listen: runtime.local.toString(),
     backend: io.name,
     backendReason: selection.reason,
-    upstream: formatEndpoint(upstreamTarget),
+    upstream: upstreamTarget.toString(),
     reorder: formatReorder(reorder),
   });
   return {
@@ -193,10 +191,10 @@ export async function createReceiver(options: CreateReceiverOptions): Promise<Re
     upstream: () => upstreamTarget,
     async setUpstream(host, port) {
       const next = await resolveUpstream(host, port);
-      if (formatEndpoint(next) !== formatEndpoint(upstreamTarget)) {
+      if (!next.equals(upstreamTarget)) {
         logger.info('SRT listener changed for new groups', {
-          from: formatEndpoint(upstreamTarget),
-          to: formatEndpoint(next),
+          from: upstreamTarget.toString(),
+          to: next.toString(),
         });
       }
       upstreamTarget = next;
@@ -238,7 +236,7 @@ class ReceiverRuntime {
   private readonly clock: () => number;
   private readonly startedAt: number;
   private readonly batch: ReceiveBatch;
-  private readonly peers = new PeerTable();
+  private readonly peers = new AddressTable();
   private readonly upstreams = new Map<number, UpstreamSocket>();
   private readonly closing = new Set<Promise<void>>();
   private readonly closedTotals: ClosedTotals = {
@@ -265,7 +263,7 @@ class ReceiverRuntime {
     private readonly options: CreateReceiverOptions,
     private readonly logger: RuntimeLogger,
     private reorder: ReorderSetting,
-    private readonly upstreamTarget: () => Endpoint,
+    private readonly upstreamTarget: () => Address,
   ) {
     this.clock = options.clock ?? monotonicClock;
     this.timer = new DeadlineTimer(this.clock, this.onTimer);
@@ -273,7 +271,7 @@ class ReceiverRuntime {
     this.batch = createReceiveBatch({ maxBatch: options.maxBatch ?? 64, slotSize: 2048 });
   }
 
-  get local(): Endpoint {
+  get local(): Address {
     if (this.socket === undefined) throw new Error('receiver is not listening');
     return this.socket.local;
   }
@@ -304,7 +302,7 @@ class ReceiverRuntime {
       this.logger.warn('IPv6 unavailable: listening on IPv4 only', { error: error.message });
       this.socket = await open('0.0.0.0');
     }
-    this.listenName = formatEndpoint(this.socket.local);
+    this.listenName = this.socket.local.toString();
   }
 
   // ---------------------------------------------------------------- inputs
@@ -350,7 +348,7 @@ class ReceiverRuntime {
     return (error: BondError): void => {
       if (this.closed !== undefined) return;
       const errno = (error as { errno?: unknown }).errno;
-      const listener = formatEndpoint(this.upstreams.get(groupId)?.remote ?? this.upstreamTarget());
+      const listener = (this.upstreams.get(groupId)?.remote ?? this.upstreamTarget()).toString();
       publish(receiverChannels.upstreamError, () => ({
         receiver: this.listenName,
         groupId,
@@ -394,7 +392,7 @@ class ReceiverRuntime {
     for (let t = this.engine.pollTransmit(); t; t = this.engine.pollTransmit()) {
       if (t.target === ReceiverTarget.Link) {
         if (t.address !== undefined && socket !== undefined) {
-          socket.send(t.bytes, this.peers.endpointOf(t.address));
+          socket.send(t.bytes, t.address);
           this.sentToSenders++;
         }
       } else {
@@ -428,7 +426,7 @@ class ReceiverRuntime {
         void upstream.opened.then(() => {
           this.onUpstreamOpened(event.groupId, upstream);
         });
-        const address = formatPeerAddress(event.address);
+        const address = event.address.toString();
         this.logger.info('group created', { groupId: event.groupId, from: address });
         publish(receiverChannels.groupCreated, () => ({
           receiver,
@@ -443,7 +441,7 @@ class ReceiverRuntime {
         return;
       }
       case 'link-quality': {
-        const address = formatPeerAddress(event.address);
+        const address = event.address.toString();
         this.logger.info('link quality', {
           groupId: event.groupId,
           address,
@@ -477,13 +475,13 @@ class ReceiverRuntime {
         return;
       }
       case 'link-added': {
-        const address = formatPeerAddress(event.address);
+        const address = event.address.toString();
         this.logger.info('link up', { groupId: event.groupId, address });
         publish(receiverChannels.linkUp, () => ({ receiver, groupId: event.groupId, address }));
         return;
       }
       case 'link-removed': {
-        const address = formatPeerAddress(event.address);
+        const address = event.address.toString();
         this.logger.info('link down', { groupId: event.groupId, address, reason: event.reason });
         publish(receiverChannels.linkDown, () => ({
           receiver,
@@ -494,7 +492,7 @@ class ReceiverRuntime {
         return;
       }
       case 'registration-refused': {
-        const address = formatPeerAddress(event.address);
+        const address = event.address.toString();
         this.logRefusal(now, address, event.reason);
         publish(receiverChannels.registrationRefused, () => ({
           receiver,
@@ -600,7 +598,7 @@ class ReceiverRuntime {
       uptimeMs: now - this.startedAt,
       listen: this.listenName,
       backend: this.io.name,
-      upstream: formatEndpoint(this.upstreamTarget()),
+      upstream: this.upstreamTarget().toString(),
       reorder: formatReorder(this.reorder),
       limits: this.engine.limits,
       groups,

@@ -9,12 +9,11 @@ import {
   Counter,
   type BatchHandler,
   type BatchSocket,
-  type Endpoint,
+  type Address,
   type IoBackend,
   type ReceiveBatch,
 } from '@bond/io';
 import type { BondError } from '@bond/wire';
-import { formatHostPort } from './format-endpoint.js';
 import type { SenderLinkConfig } from './sender-options.js';
 
 export type LinkSocketState = 'opening' | 'open' | 'failed' | 'closed';
@@ -43,7 +42,7 @@ export interface SenderLinkSocketStats {
 
 export interface SenderLinkSocketOptions {
   readonly io: IoBackend;
-  readonly receiver: Endpoint;
+  readonly receiver: Address;
   readonly batch: ReceiveBatch;
   readonly onBatch: BatchHandler;
   readonly onError: (error: BondError) => void;
@@ -150,7 +149,7 @@ export class SenderLinkSocket {
     return {
       state: this.state,
       bindAddress: this.config.bindAddress,
-      local: local === undefined ? undefined : formatHostPort(local.address, local.port),
+      local: local === undefined ? undefined : local.toString(),
       failure: this.state === 'failed' ? this.failure?.message : undefined,
       failures: this.failures,
       retryInMs:

@@ -4,7 +4,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { RandomSource } from '@bond/core';
-import { createEndpoint, type BackendChoice, type Endpoint, type IoBackend } from '@bond/io';
+import { createEndpoint, type Address, type BackendChoice, type IoBackend } from '@bond/io';
 import type { InterfaceKind } from '@bond/wire';
 import type { Clock } from './clock.js';
 import { ReceiverResolveError, RuntimeOptionError } from './errors.js';
@@ -169,7 +169,7 @@ export async function resolveReceiver(
   host: string,
   port: number,
   family: 4 | 6 | undefined,
-): Promise<Endpoint> {
+): Promise<Address> {
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new RuntimeOptionError(`receiver port must be 1..65535, got ${String(port)}`);
   }

@@ -27,7 +27,7 @@ import {
   type BackendName,
   type BatchSocket,
   type CounterName,
-  type Endpoint,
+  type Address,
   type IoBackend,
   type ReceiveBatch,
 } from '@bond/io';
@@ -35,7 +35,6 @@ import type { BondError, InterfaceKind } from '@bond/wire';
 import { cryptoRandom, monotonicClock, type Clock } from './clock.js';
 import { publish, senderChannels } from './diagnostics.js';
 import { RuntimeOptionError, SenderClosedError, UnknownLinkError } from './errors.js';
-import { formatEndpoint } from './format-endpoint.js';
 import { selectIoBackend } from './io-selection.js';
 import { silentRuntimeLogger, type RuntimeLogger } from './logger.js';
 import { DEFAULT_RECEIVE_BUFFER } from './receiver-options.js';
@@ -86,12 +85,12 @@ export interface SenderSnapshot extends Omit<SenderStats, 'links'> {
 /** A running sender. */
 export interface Sender {
   /** The bound encoder-facing endpoint (with the port the system chose for port 0). */
-  readonly local: Endpoint;
+  readonly local: Address;
   /** The IO backend in use, and why it was chosen. */
   readonly backend: BackendName;
   readonly backendReason: string;
   /** The SRTLA receiver, resolved. */
-  readonly receiver: Endpoint;
+  readonly receiver: Address;
   /**
    * Adds a link and opens its socket; resolves with its id once the socket is open or has failed
    * (a failed link is retried, see `stats().links[i].socket`). Rejects with `RuntimeOptionError`
@@ -149,10 +148,10 @@ export async function createSender(options: CreateSenderOptions): Promise<Sender
   const runtime = new SenderRuntime(engine, io, options, logger, receiver);
   await runtime.listen();
   logger.info('sender listening', {
-    listen: formatEndpoint(runtime.local),
+    listen: runtime.local.toString(),
     backend: io.name,
     backendReason: selection.reason,
-    receiver: formatEndpoint(receiver),
+    receiver: receiver.toString(),
     scheduler: schedulerName,
   });
   await Promise.all(links.map((config) => runtime.addLink(config)));
@@ -189,7 +188,7 @@ class SenderRuntime {
   private readonly retryMs: number;
   private readonly retryMaxMs: number;
   private socket: BatchSocket | undefined;
-  private encoder: Endpoint | undefined;
+  private encoder: Address | undefined;
   private readonly timer: DeadlineTimer;
   private closed: Promise<void> | undefined;
   private listenName = '';
@@ -201,7 +200,7 @@ class SenderRuntime {
     private readonly io: IoBackend,
     private readonly options: CreateSenderOptions,
     private readonly logger: RuntimeLogger,
-    private readonly receiver: Endpoint,
+    private readonly receiver: Address,
   ) {
     this.clock = options.clock ?? monotonicClock;
     this.timer = new DeadlineTimer(this.clock, this.onTimer);
@@ -211,7 +210,7 @@ class SenderRuntime {
     this.retryMaxMs = Math.max(this.retryMs, options.linkRetryMaxMs ?? DEFAULT_LINK_RETRY_MAX_MS);
   }
 
-  get local(): Endpoint {
+  get local(): Address {
     if (this.socket === undefined) throw new Error('sender is not listening');
     return this.socket.local;
   }
@@ -235,7 +234,7 @@ class SenderRuntime {
       receiveBufferSize: this.options.receiveBufferSize ?? DEFAULT_RECEIVE_BUFFER,
       ...(sendBufferSize === undefined ? {} : { sendBufferSize }),
     });
-    this.listenName = formatEndpoint(this.socket.local);
+    this.listenName = this.socket.local.toString();
   }
 
   // ---------------------------------------------------------------- links
@@ -276,7 +275,7 @@ class SenderRuntime {
     this.logger.info('link socket open', {
       linkId: id,
       name,
-      local: formatEndpoint(socket.local),
+      local: socket.local.toString(),
     });
     this.drain(now);
   }
@@ -533,9 +532,9 @@ class SenderRuntime {
       uptimeMs: now - this.startedAt,
       listen: this.listenName,
       backend: this.io.name,
-      receiver: formatEndpoint(this.receiver),
+      receiver: this.receiver.toString(),
       receiverKind,
-      encoder: this.encoder === undefined ? undefined : formatEndpoint(this.encoder),
+      encoder: this.encoder?.toString(),
       droppedNoEncoder: this.droppedNoEncoder,
       droppedLinkNotOpen: this.droppedLinkNotOpen,
       links,

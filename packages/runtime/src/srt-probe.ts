@@ -17,7 +17,7 @@ import {
   createReceiveBatch,
   dgramBackend,
   type BatchSocket,
-  type Endpoint,
+  type Address,
   type IoBackend,
 } from '@bond/io';
 
@@ -41,7 +41,7 @@ export interface SrtProbeResult {
 
 /** Sends one induction handshake to `target` and waits for the reply. Never throws. */
 export async function probeSrtListener(
-  target: Endpoint,
+  target: Address,
   options: SrtProbeOptions = {},
 ): Promise<SrtProbeResult> {
   const timeoutMs = options.timeoutMs ?? 1000;

@@ -4,11 +4,11 @@
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { createEndpoint, type Endpoint } from '@bond/io';
+import { createEndpoint, type Address } from '@bond/io';
 import { RuntimeOptionError, UpstreamResolveError } from './errors.js';
 
 /** Resolves `host` (`name`, `1.2.3.4`, `::1` or `[::1]`) and `port` to an endpoint. */
-export async function resolveUpstream(host: string, port: number): Promise<Endpoint> {
+export async function resolveUpstream(host: string, port: number): Promise<Address> {
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new RuntimeOptionError(`SRT listener port must be 1..65535, got ${String(port)}`);
   }

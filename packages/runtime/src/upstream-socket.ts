@@ -8,12 +8,11 @@ import {
   Counter,
   type BatchHandler,
   type BatchSocket,
-  type Endpoint,
+  type Address,
   type IoBackend,
   type ReceiveBatch,
 } from '@bond/io';
 import type { BondError } from '@bond/wire';
-import { formatHostPort } from './format-endpoint.js';
 
 /** 64 KiB: an upstream socket's send queue (`OpenOptions.sendQueueBytes`), the smallest allowed. */
 const UPSTREAM_SEND_QUEUE_BYTES = 65536;
@@ -40,7 +39,7 @@ export interface UpstreamSocketStats {
 
 export interface UpstreamSocketOptions {
   readonly io: IoBackend;
-  readonly remote: Endpoint;
+  readonly remote: Address;
   readonly batch: ReceiveBatch;
   readonly onBatch: BatchHandler;
   readonly onError: (error: BondError) => void;
@@ -63,7 +62,7 @@ export class UpstreamSocket {
   failure: Error | undefined;
 
   /** The SRT listener this socket is connected to. */
-  get remote(): Endpoint {
+  get remote(): Address {
     return this.options.remote;
   }
 
@@ -126,8 +125,8 @@ export class UpstreamSocket {
     const local = this.socket?.local;
     return {
       state: this.state,
-      local: local === undefined ? undefined : formatHostPort(local.address, local.port),
-      remote: formatHostPort(this.options.remote.address, this.options.remote.port),
+      local: local === undefined ? undefined : local.toString(),
+      remote: this.options.remote.toString(),
       datagramsSent: read(Counter.datagramsSent),
       bytesSent: read(Counter.bytesSent),
       datagramsReceived: read(Counter.datagramsReceived),

@@ -40,7 +40,7 @@ describe('receiver on loopback sockets', () => {
     cleanup.push(() => receiver.close());
     const selection = await selectIoBackend();
     expect(receiver.backend).toBe(selection.backend.name);
-    expect(receiver.local.address).toBe('::');
+    expect(receiver.local.ip).toBe('::');
     const port = receiver.local.port;
 
     const v4 = await socket('127.0.0.2');

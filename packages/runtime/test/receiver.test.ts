@@ -92,7 +92,7 @@ describe('createReceiver on the memory network', () => {
       Array.from({ length: 15 }, (_, i) => i * 2),
     );
     // One upstream socket for the group: every datagram came from the same source.
-    expect(new Set(listener.received.map((d) => `${d.from.address}:${d.from.port}`)).size).toBe(1);
+    expect(new Set(listener.received.map((d) => `${d.from.ip}:${d.from.port}`)).size).toBe(1);
 
     // 15 data packets per link: one SRTLA ACK each, carrying that link's first 10 sequences.
     const acks = (link: RecordingSocket) =>
@@ -111,7 +111,7 @@ describe('createReceiver on the memory network', () => {
     expect(group?.upstream.state).toBe('open');
     expect(group?.upstream.datagramsSent).toBe(30);
     expect(group?.links.map((link) => link.address).sort()).toEqual(
-      links.map((link) => `${link.socket.local.address}:${link.socket.local.port}`).sort(),
+      links.map((link) => `${link.socket.local.ip}:${link.socket.local.port}`).sort(),
     );
     expect(stats.totals.forwardedToListener).toBe(30);
   });

@@ -51,7 +51,7 @@ async function startReceiver(listener: RecordingSocket, address = '::'): Promise
   const receiver = await createReceiver({
     port: 0,
     address,
-    upstream: { host: listener.socket.local.address, port: listener.socket.local.port },
+    upstream: { host: listener.socket.local.ip, port: listener.socket.local.port },
   });
   cleanup.push(() => receiver.close());
   return receiver;

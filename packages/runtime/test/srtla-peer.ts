@@ -12,15 +12,15 @@ import {
   createEndpoint,
   createReceiveBatch,
   type BatchSocket,
-  type Endpoint,
+  type Address,
   type IoBackend,
 } from '@bond/io';
 
 /** A socket that keeps every datagram it receives. */
 export interface RecordingSocket {
   readonly socket: BatchSocket;
-  readonly received: { bytes: Uint8Array; from: Endpoint }[];
-  send(bytes: Uint8Array, to?: Endpoint): void;
+  readonly received: { bytes: Uint8Array; from: Address }[];
+  send(bytes: Uint8Array, to?: Address): void;
   close(): Promise<void>;
 }
 
@@ -28,9 +28,9 @@ export async function openRecordingSocket(
   io: IoBackend,
   address: string,
   port = 0,
-  connect?: Endpoint,
+  connect?: Address,
 ): Promise<RecordingSocket> {
-  const received: { bytes: Uint8Array; from: Endpoint }[] = [];
+  const received: { bytes: Uint8Array; from: Address }[] = [];
   const socket = await io.open({
     address,
     port,
@@ -101,7 +101,7 @@ export function srtData(seq: number, payloadLength = 100): Uint8Array {
  */
 export async function registerGroup(
   links: readonly RecordingSocket[],
-  receiver: Endpoint,
+  receiver: Address,
   seed = 1,
 ): Promise<Uint8Array> {
   const first = links[0];

@@ -4,16 +4,13 @@
  * virtual time. Seeded and reproducible; time jumps from event to event; a drive that makes no
  * progress fails instead of hanging.
  */
-import { DatagramKind, classifyDatagram } from '@bond/wire';
+import { Address, DatagramKind, classifyDatagram } from '@bond/wire';
 import {
   ENCODER,
   ReceiverEngine,
   ReceiverTarget,
   SenderEngine,
   createSeededRandom,
-  parsePeerAddress,
-  samePeerAddress,
-  type PeerAddress,
   type RandomSource,
   type ReceiverEvent,
   type ReceiverOptions,
@@ -54,7 +51,7 @@ export class SimulationStalledError extends Error {}
 
 interface SimLink {
   readonly config: SimLinkConfig;
-  address: PeerAddress;
+  address: Address;
   readonly up: SimPath;
   readonly down: SimPath;
   removed: boolean;
@@ -171,7 +168,7 @@ export class Simulation {
   }
 
   /** Feeds a raw datagram to the receiver as if it came from `from` (hostile input tests). */
-  injectToReceiver(from: PeerAddress, bytes: Uint8Array): void {
+  injectToReceiver(from: Address, bytes: Uint8Array): void {
     this.receiver.handleDatagram(this.now, from, bytes);
     this.flush();
   }
@@ -221,8 +218,8 @@ export class Simulation {
 
   // ------------------------------------------------------------ plumbing
 
-  private newAddress(id: number): PeerAddress {
-    const address = parsePeerAddress(`127.0.1.${id % 250}`, this.nextPort++);
+  private newAddress(id: number): Address {
+    const address = Address.parse(`127.0.1.${id % 250}`, this.nextPort++);
     if (address === undefined) throw new Error('bad simulated address');
     return address;
   }
@@ -303,7 +300,7 @@ export class Simulation {
       const link =
         address === undefined
           ? undefined
-          : [...this.links.values()].find((each) => samePeerAddress(each.address, address));
+          : [...this.links.values()].find((each) => each.address.equals(address));
       if (link === undefined) {
         this.unroutable++;
         continue;
