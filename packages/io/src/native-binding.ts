@@ -28,12 +28,11 @@ import {
   type ResolvedOpenOptions,
 } from './open-options.js';
 import {
-  META_ADDRESS,
   META_FAMILY,
   META_LENGTH,
   META_OFFSET,
-  META_PORT,
   META_STRIDE,
+  writeMetaRow,
 } from './receive-batch.js';
 import type { BackendName, BatchSocket, BufferSizes, IoBackend, OpenOptions } from './socket.js';
 
@@ -221,19 +220,14 @@ class NativeBatchSocket implements BatchSocket {
       this.flush();
     const offset = this.sendBytes;
     this.sendSlab.set(data, offset);
-    const meta = this.sendMeta;
-    const row = this.sendCount * META_STRIDE;
-    meta[row + META_OFFSET] = offset;
-    meta[row + META_LENGTH] = length;
     if (target === undefined) {
+      const meta = this.sendMeta;
+      const row = this.sendCount * META_STRIDE;
+      meta[row + META_OFFSET] = offset;
+      meta[row + META_LENGTH] = length;
       meta[row + META_FAMILY] = 0;
     } else {
-      meta[row + META_FAMILY] = target.family;
-      meta[row + META_PORT] = target.port;
-      meta[row + META_ADDRESS] = target.words[0];
-      meta[row + META_ADDRESS + 1] = target.words[1];
-      meta[row + META_ADDRESS + 2] = target.words[2];
-      meta[row + META_ADDRESS + 3] = target.words[3];
+      writeMetaRow(this.sendMeta, this.sendCount, offset, length, target);
     }
     this.sendCount++;
     this.sendBytes = offset + length;
