@@ -20,9 +20,11 @@ interface PackageJson {
   engines?: Record<string, string>;
 }
 
-const workspaces = ['packages', 'apps'].flatMap((group) =>
-  readdirSync(join(root, group)).map((name) => join(root, group, name)),
-);
+// Folders without a package.json (packages/io-native-core: C sources the native packages copy in)
+// are not workspace packages, as in vitest.config.ts and pnpm-workspace.yaml.
+const workspaces = ['packages', 'apps']
+  .flatMap((group) => readdirSync(join(root, group)).map((name) => join(root, group, name)))
+  .filter((dir) => existsSync(join(dir, 'package.json')));
 
 function readPackage(dir: string): PackageJson {
   return JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as PackageJson;

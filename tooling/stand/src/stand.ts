@@ -259,6 +259,8 @@ export interface ReceiverStatsLike {
       /** Every datagram from the link since it registered. */
       readonly packetsReceived?: number;
       readonly dataPackets: number;
+      /** Copies of SRT data the group had already taken (acknowledged, not forwarded again). */
+      readonly duplicates?: number;
       readonly keepalives?: number;
     }[];
   }[];

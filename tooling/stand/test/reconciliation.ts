@@ -97,8 +97,9 @@ export function pathMismatches({ sender, links, receiver }: CounterReading): str
     const downDropped = sum(links.map((link) => droppedTotal(link.down)));
     problems.push(
       ...outside(
-        "SRT datagrams bond-sender's links sent - bond-receiver's group took",
-        sentByLinks - group.packetsForwarded,
+        "SRT datagrams bond-sender's links sent - bond-receiver's group took (forwarded + duplicates it dropped)",
+        sentByLinks -
+          (group.packetsForwarded + sum(group.links.map((link) => link.duplicates ?? 0))),
         0,
         upDropped,
       ),
