@@ -1,7 +1,8 @@
 // The test-only kit both apps' tests share: metric samples read back from exposition text (and an
-// ambiguous query refused), and cleanup that runs last-deferred first after each test.
+// ambiguous query refused), cleanup that runs last-deferred first after each test, and the apps'
+// bounded wait.
 import { describe, expect, it } from 'vitest';
-import { cleanupAfterEach, metricValue, parseMetrics } from './support/testing.js';
+import { cleanupAfterEach, metricValue, parseMetrics, waitFor } from './support/testing.js';
 
 const order: string[] = [];
 const defer = cleanupAfterEach();
@@ -50,5 +51,21 @@ describe('cleanupAfterEach', () => {
 
   it('ran the stops of the test before, last deferred first', () => {
     expect(order).toEqual(['second', 'first']);
+  });
+});
+
+describe('waitFor', () => {
+  it('awaits an async condition, checking again until it holds', async () => {
+    let checks = 0;
+    await waitFor(() => Promise.resolve(++checks === 3), 'the third check');
+    expect(checks).toBe(3);
+  });
+
+  it('takes a number as its time limit and names what it waited for', async () => {
+    const started = performance.now();
+    await expect(waitFor(() => false, 'nothing', 40)).rejects.toThrow(
+      'timed out after 40 ms waiting for nothing',
+    );
+    expect(performance.now() - started).toBeGreaterThanOrEqual(35);
   });
 });

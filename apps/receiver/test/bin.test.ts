@@ -6,8 +6,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { cleanupAfterEach, startBin } from '../../common/test/support/testing.js';
-import { freeUdpPort, waitFor } from './helpers.js';
+import { cleanupAfterEach, startBin, waitFor } from '../../common/test/support/testing.js';
+import { freeUdpPort } from './helpers.js';
 import { createGroup, joinGroup, openLink, type SrtlaLink } from './srtla-links.js';
 
 const BIN = join(import.meta.dirname, '..', 'dist', 'bin.js');

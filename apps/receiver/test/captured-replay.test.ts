@@ -17,8 +17,7 @@ import {
 import { createReceiveBatch, dgramBackend, type BatchSocket, type Address } from '@bond/io';
 import { describe, expect, it, vi } from 'vitest';
 import { run } from '../src/index.js';
-import { cleanupAfterEach, memoryLog } from '../../common/test/support/testing.js';
-import { waitFor } from './helpers.js';
+import { cleanupAfterEach, memoryLog, waitFor } from '../../common/test/support/testing.js';
 import { createEndpoint } from './sender-stand-in.js';
 
 interface Datagram {

@@ -13,8 +13,9 @@ import {
   cleanupAfterEach,
   headlessChromiumOptions,
   memoryLog,
+  waitFor,
 } from '../../common/test/support/testing.js';
-import { freeUdpPort, waitFor } from './helpers.js';
+import { freeUdpPort } from './helpers.js';
 import { createEndpoint, startSenderStandIn } from './sender-stand-in.js';
 
 const hasChromium = existsSync(CHROMIUM);

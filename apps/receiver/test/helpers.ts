@@ -1,5 +1,6 @@
-// The receiver's test helpers: free loopback ports, bounded waits, and whether a tool is there.
-// What both apps' tests use (cleanup, logs, processes, metrics) is in apps/common/test/support.
+// The receiver's test helpers: free loopback ports and whether a tool is there.
+// What both apps' tests use (cleanup, waits, logs, processes, metrics) is in
+// apps/common/test/support.
 import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 
@@ -20,18 +21,4 @@ export async function freeUdpPort(): Promise<number> {
     }),
   );
   return port;
-}
-
-/** Waits until `condition()` holds, polling every 10 ms, for at most `timeoutMs`. */
-export async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 5000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { run, type RunningReceiver } from '../src/index.js';
-import { cleanupAfterEach, memoryLog } from '../../common/test/support/testing.js';
-import { freeUdpPort, waitFor } from './helpers.js';
+import { cleanupAfterEach, memoryLog, waitFor } from '../../common/test/support/testing.js';
+import { freeUdpPort } from './helpers.js';
 import { createGroup, joinGroup, openLink, type SrtlaLink } from './srtla-links.js';
 
 // Real sockets on a shared 2-core machine: generous bounds, never timing asserts.

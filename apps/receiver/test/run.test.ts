@@ -10,8 +10,9 @@ import {
   memoryLog,
   metricValue,
   parseMetrics,
+  waitFor,
 } from '../../common/test/support/testing.js';
-import { freeUdpPort, waitFor } from './helpers.js';
+import { freeUdpPort } from './helpers.js';
 import { createEndpoint, startSenderStandIn } from './sender-stand-in.js';
 
 // Real processes and sockets on a shared 2-core machine: generous bounds, never timing asserts.

@@ -13,8 +13,9 @@ import {
   parseMetrics,
   startProcess,
   type TestProcess,
+  waitFor,
 } from '../../common/test/support/testing.js';
-import { freeUdpPort, hasCommand, waitFor } from './helpers.js';
+import { freeUdpPort, hasCommand } from './helpers.js';
 import { createEndpoint, startSenderStandIn, type SenderStandIn } from './sender-stand-in.js';
 
 const SRT_TOOL = 'srt-live-transmit';

@@ -2,7 +2,7 @@
 // that need one link more than a limit allows. Every socket they open closes in `close()`.
 import { createSocket, type Socket } from 'node:dgram';
 import { DatagramKind, classifyDatagram, decodeReg2, encodeReg1, encodeReg2 } from '@bond/wire';
-import { waitFor } from './helpers.js';
+import { waitFor } from '../../common/test/support/testing.js';
 
 /** One sender link: a UDP socket on 127.0.0.x that keeps what the receiver answers. */
 export interface SrtlaLink {

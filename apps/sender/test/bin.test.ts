@@ -7,8 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createReceiver } from '@bond/runtime';
 import { describe, expect, it, vi } from 'vitest';
-import { cleanupAfterEach, freeTcpPort, startBin } from '../../common/test/support/testing.js';
-import { openRecordingSocket, waitFor } from './helpers.js';
+import {
+  cleanupAfterEach,
+  freeTcpPort,
+  startBin,
+  waitFor,
+} from '../../common/test/support/testing.js';
+import { openRecordingSocket } from './helpers.js';
 
 const BIN = join(import.meta.dirname, '..', 'dist', 'bin.js');
 const built = existsSync(BIN);

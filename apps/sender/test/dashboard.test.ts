@@ -12,8 +12,8 @@ import {
   CHROMIUM,
   cleanupAfterEach,
   headlessChromiumOptions,
+  waitFor,
 } from '../../common/test/support/testing.js';
-import { waitFor } from './helpers.js';
 import { srtData, startBench } from './sender-bench.js';
 
 const hasChromium = existsSync(CHROMIUM);

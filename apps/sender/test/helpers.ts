@@ -1,21 +1,7 @@
-// The sender's test helpers: bounded waits and plain UDP sockets on loopback that record what they
-// receive. What both apps' tests use (cleanup, logs, processes, metrics) is in
+// The sender's test helpers: plain UDP sockets on loopback that record what they receive.
+// What both apps' tests use (cleanup, waits, logs, processes, metrics) is in
 // apps/common/test/support.
 import { createSocket, type Socket } from 'node:dgram';
-
-/** Waits until `condition()` holds, polling every 10 ms, for at most `timeoutMs`. */
-export async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 5000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 export interface RecordingSocket {
   readonly socket: Socket;

@@ -9,8 +9,8 @@ import {
   metricValue,
   parseMetrics,
   takenTcpPort,
+  waitFor,
 } from '../../common/test/support/testing.js';
-import { waitFor } from './helpers.js';
 import { startBench, tempDir } from './sender-bench.js';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

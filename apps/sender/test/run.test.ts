@@ -6,8 +6,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { UplinkFileError, run } from '../src/index.js';
-import { cleanupAfterEach, memoryLog } from '../../common/test/support/testing.js';
-import { waitFor } from './helpers.js';
+import { cleanupAfterEach, memoryLog, waitFor } from '../../common/test/support/testing.js';
 import { dataSeqs, startBench, tempDir } from './sender-bench.js';
 
 // Real sockets on a shared machine: generous bounds, never timing asserts.

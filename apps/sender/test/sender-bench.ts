@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { createReceiver } from '@bond/runtime';
 import { DatagramKind, classifyDatagram, encodeSrtData, peekSrtDataSeq } from '@bond/wire';
 import { run, type RunningSender } from '../src/index.js';
-import { memoryLog } from '../../common/test/support/testing.js';
-import { openRecordingSocket, waitFor, type RecordingSocket } from './helpers.js';
+import { memoryLog, waitFor } from '../../common/test/support/testing.js';
+import { openRecordingSocket, type RecordingSocket } from './helpers.js';
 
 /** Registers a cleanup to run after the test (in reverse order), also on failure. */
 export type Defer = (stop: () => Promise<void>) => void;

@@ -7,6 +7,7 @@ import {
   decodeSrtHandshake,
 } from '@bond/wire';
 import { dgramBackend } from '@bond/io';
+import { waitFor } from '@bond/io/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createReceiver, probeSrtListener, selectIoBackend } from '../src/index.js';
 import {
@@ -15,7 +16,6 @@ import {
   openRecordingSocket,
   registerGroup,
   srtData,
-  waitFor,
   type RecordingSocket,
 } from './srtla-peer.js';
 

@@ -15,6 +15,7 @@ import {
   peekSrtDataSeq,
 } from '@bond/wire';
 import { createMemoryNetwork, type MemoryNetwork } from '@bond/io';
+import { waitFor } from '@bond/io/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   RuntimeOptionError,
@@ -30,7 +31,6 @@ import {
   registerGroup,
   senderId,
   srtData,
-  waitFor,
   type RecordingSocket,
 } from './srtla-peer.js';
 

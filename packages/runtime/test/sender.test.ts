@@ -21,6 +21,7 @@ import {
 } from '@bond/wire';
 import { AdaptiveScheduler } from '@bond/core';
 import { dgramBackend } from '@bond/io';
+import { waitFor } from '@bond/io/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   RuntimeOptionError,
@@ -34,7 +35,7 @@ import {
   type Sender,
   type SenderDiagnostic,
 } from '../src/index.js';
-import { openRecordingSocket, srtData, waitFor, type RecordingSocket } from './srtla-peer.js';
+import { openRecordingSocket, srtData, type RecordingSocket } from './srtla-peer.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {

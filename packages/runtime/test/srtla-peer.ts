@@ -15,6 +15,7 @@ import {
   type Address,
   type IoBackend,
 } from '@bond/io';
+import { waitFor } from '@bond/io/testing';
 
 /** A socket that keeps every datagram it receives. */
 export interface RecordingSocket {
@@ -50,20 +51,6 @@ export async function openRecordingSocket(
     },
     close: () => socket.close(),
   };
-}
-
-/** Waits until `condition()` holds, polling every 5 ms, for at most `timeoutMs`. */
-export async function waitFor(
-  condition: () => boolean,
-  what: string,
-  timeoutMs = 3000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 /** The kinds of the datagrams `socket` received, in order. */

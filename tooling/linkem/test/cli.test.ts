@@ -2,9 +2,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitFor } from '@bond/io/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main, type CliIo } from '../src/cli.js';
-import { closeAll, openPeer, sendSeries, waitFor } from './udp-harness.js';
+import { closeAll, openPeer, sendSeries } from './udp-harness.js';
 
 const dirs: string[] = [];
 afterEach(async () => {

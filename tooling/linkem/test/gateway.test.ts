@@ -1,9 +1,10 @@
 // Gateway mode: one listen address for every link, the sender's source address picks the link, so
 // a sender whose links all send to one receiver address (bond-sender, srtla_send) gets one emulated
 // path per link.
+import { waitFor } from '@bond/io/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLinkEmulator, LinkemConfigError } from '../src/index.js';
-import { closeAll, openPeer, sendSeries, track, waitFor } from './udp-harness.js';
+import { closeAll, openPeer, sendSeries, track } from './udp-harness.js';
 
 afterEach(closeAll);
 

@@ -1,9 +1,10 @@
 // Each impairment on real loopback sockets. Assertions are on counts and order, and on lower bounds
 // of time (a loaded machine only makes things later), never on tight durations.
 import { performance } from 'node:perf_hooks';
+import { waitFor } from '@bond/io/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLinkEmulator, loadTrace, type Impairment, type LinkOptions } from '../src/index.js';
-import { closeAll, openPeer, sendSeries, sleep, track, waitFor, type Peer } from './udp-harness.js';
+import { closeAll, openPeer, sendSeries, sleep, track, type Peer } from './udp-harness.js';
 
 afterEach(closeAll);
 

@@ -1,7 +1,8 @@
 // The relay itself: both directions, the sender's address learned and followed, NAT rebinding.
+import { waitFor } from '@bond/io/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLinkEmulator } from '../src/index.js';
-import { closeAll, openPeer, sendSeries, sleep, track, waitFor } from './udp-harness.js';
+import { closeAll, openPeer, sendSeries, sleep, track } from './udp-harness.js';
 
 afterEach(closeAll);
 

@@ -1,5 +1,5 @@
 // Loopback UDP endpoints for linkem's tests: sockets that record what they receive, sequence-
-// numbered payloads, and bounded waits. Every socket and emulator is closed by `closeAll()`.
+// numbered payloads and pacing. Every socket and emulator is closed by `closeAll()`.
 import { createSocket, type Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import type { Endpoint, LinkEmulator } from '../src/index.js';
@@ -70,19 +70,6 @@ export async function openPeer(address = '127.0.0.1'): Promise<Peer> {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls `condition` every 5 ms; fails after `timeoutMs` (bounded: never hangs a run). */
-export async function waitFor(
-  condition: () => boolean,
-  what: string,
-  timeoutMs = 3000,
-): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
-    await sleep(5);
-  }
 }
 
 /** Sends `count` numbered datagrams, yielding every `batch` so the kernel's buffers never overflow. */

@@ -1,6 +1,7 @@
 // The built-in SRT-like pair: repairs loss through NAKs within the latency, delivers in order,
 // answers a listener probe, and gives up on a gap after the latency as SRT's too-late drop does.
 import { createSocket, type Socket } from 'node:dgram';
+import { waitFor } from '@bond/io/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   SRT_HANDSHAKE_TYPE,
@@ -56,14 +57,6 @@ async function lossyRelay(
   return { port: front.address().port, dropped };
 }
 
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 describe('built-in SRT-like source and sink', () => {
   it('repairs every lost packet through NAKs and delivers in order', async () => {
     const delivered: number[] = [];
@@ -82,7 +75,10 @@ describe('built-in SRT-like source and sink', () => {
       source.send(stampedPayload(n, performance.now()));
       if (n % 20 === 19) await new Promise((resolve) => setTimeout(resolve, 2));
     }
-    await waitFor(() => delivered.length === 300, 'all 300 payloads');
+    await waitFor(() => delivered.length === 300, 'all 300 payloads', {
+      timeoutMs: 5000,
+      intervalMs: 10,
+    });
     expect(delivered).toEqual(Array.from({ length: 300 }, (_, i) => i));
     expect(relay.dropped.length).toBeGreaterThanOrEqual(40);
     expect(source.stats().packetsRetransmitted).toBeGreaterThanOrEqual(relay.dropped.length);
@@ -101,7 +97,10 @@ describe('built-in SRT-like source and sink', () => {
     const source = await BuiltinSource.open(relay.port, 150);
     closers.push(() => source.close());
     for (let n = 0; n < 20; n++) source.send(stampedPayload(n, performance.now()));
-    await waitFor(() => delivered.length === 19, '19 payloads');
+    await waitFor(() => delivered.length === 19, '19 payloads', {
+      timeoutMs: 5000,
+      intervalMs: 10,
+    });
     expect(delivered).toEqual(Array.from({ length: 20 }, (_, i) => i).filter((n) => n !== 4));
     expect(sink.stats().packetsDropped).toBe(1);
   });

@@ -8,6 +8,7 @@
 // The receiver runs with `--reorder auto`, as the demo and a real deployment behind several links
 // do: without it the SRT listener NAKs every reordering between links of different delay, and the
 // retransmissions become a large part of the traffic.
+import { WaitTimeoutError, waitFor } from '@bond/io/testing';
 import { beforeAll, afterEach, describe, expect, it } from 'vitest';
 import {
   PAYLOAD_BYTES,
@@ -65,14 +66,12 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Polls `condition` every 50 ms for at most `timeoutMs`; whether it came true. */
-async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) return false;
-    await sleep(50);
-  }
-  return true;
+/** 50 ms between checks: each reads counters of several processes. */
+const POLL_MS = 50;
+
+/** For a wait that is best effort: a timeout only means "go on"; any other error still fails. */
+function goOnAfterTimeout(error: unknown): void {
+  if (!(error instanceof WaitTimeoutError)) throw error;
 }
 
 /**
@@ -82,7 +81,10 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<boole
 async function stopAndDrain(stand: Stand, timeoutMs = LATENCY_MS + 4000): Promise<void> {
   stand.stopStream();
   const last = stand.counts().sent - 1;
-  await until(() => stand.counts().highestDelivered >= last, timeoutMs);
+  await waitFor(() => stand.counts().highestDelivered >= last, 'the last payload at the sink', {
+    timeoutMs,
+    intervalMs: POLL_MS,
+  }).catch(goOnAfterTimeout);
   // A late duplicate or a straggler would show now.
   await sleep(300);
 }
@@ -194,30 +196,34 @@ describe('bond end to end with real SRT (srt-live-transmit)', { timeout: 60_000 
       expect(deliveredAtEnd, await context()).toBeGreaterThan(deliveredMidway);
 
       // After the outage b carries a real share again.
-      await until(() => stand.emulator.elapsedMs() >= outageEnd, 3000);
+      await waitFor(() => stand.emulator.elapsedMs() >= outageEnd, 'the end of the outage', {
+        timeoutMs: 3000,
+        intervalMs: POLL_MS,
+      }).catch(goOnAfterTimeout);
       let last = stand.emulator.stats();
       let backShare = 0;
-      const back = await until(() => {
-        const now = stand.emulator.stats();
-        if (
-          sum(
-            now.map(
-              (l) =>
-                l.up.offeredBytes - (last.find((x) => x.name === l.name)?.up.offeredBytes ?? 0),
-            ),
-          ) <
-          100 * PAYLOAD_BYTES
-        ) {
-          return false;
-        }
-        backShare = offeredShares(last, now).get('b') ?? 0;
-        last = now;
-        return backShare >= 0.1;
-      }, 8000);
-      expect(
-        back,
-        `b back to >= 10% of the offered bytes after the outage (last ${backShare.toFixed(3)}): ${await context()}`,
-      ).toBe(true);
+      await waitFor(
+        () => {
+          const now = stand.emulator.stats();
+          if (
+            sum(
+              now.map(
+                (l) =>
+                  l.up.offeredBytes - (last.find((x) => x.name === l.name)?.up.offeredBytes ?? 0),
+              ),
+            ) <
+            100 * PAYLOAD_BYTES
+          ) {
+            return false;
+          }
+          backShare = offeredShares(last, now).get('b') ?? 0;
+          last = now;
+          return backShare >= 0.1;
+        },
+        async () =>
+          `b back to >= 10% of the offered bytes after the outage (last ${backShare.toFixed(3)}): ${await context()}`,
+        { timeoutMs: 8000, intervalMs: POLL_MS },
+      );
 
       await stopAndDrain(stand);
       const summary = await context();
@@ -261,11 +267,11 @@ describe('bond end to end with real SRT (srt-live-transmit)', { timeout: 60_000 
       await sleep(1500);
 
       await stand.setUplinks(['a', 'b', 'c']);
-      const carried = await until(
+      await waitFor(
         () => linkStats(stand, 'c').up.deliveredBytes >= 50 * PAYLOAD_BYTES,
-        10_000,
+        async () => `the added link c carries data: ${await context()}`,
+        { timeoutMs: 10_000, intervalMs: POLL_MS },
       );
-      expect(carried, `the added link c carries data: ${await context()}`).toBe(true);
       expect(
         stand
           .senderSnapshot()
@@ -274,11 +280,11 @@ describe('bond end to end with real SRT (srt-live-transmit)', { timeout: 60_000 
       ).toEqual(['a', 'b', 'c']);
 
       await stand.setUplinks(['a', 'c']);
-      const removed = await until(
+      await waitFor(
         () => stand.senderSnapshot()?.links.every((link) => link.name !== 'b') === true,
-        10_000,
+        async () => `b is gone from bond-sender's links: ${await context()}`,
+        { timeoutMs: 10_000, intervalMs: POLL_MS },
       );
-      expect(removed, `b is gone from bond-sender's links: ${await context()}`).toBe(true);
       // Its socket is closed: not one more datagram on b, while a and c go on.
       await sleep(300);
       const bAfterRemoval = linkStats(stand, 'b').up.offered;
@@ -351,8 +357,11 @@ describe('bond end to end with real SRT (srt-live-transmit)', { timeout: 60_000 
       expect(rejoined).toBe(true);
 
       // srt-live-transmit reconnects by itself (caller and listener): payloads flow again.
-      const resumed = await until(() => stand.counts().highestDelivered >= sentAtRestart, 15_000);
-      expect(resumed, `payloads sent after the restart arrive: ${await context()}`).toBe(true);
+      await waitFor(
+        () => stand.counts().highestDelivered >= sentAtRestart,
+        async () => `payloads sent after the restart arrive: ${await context()}`,
+        { timeoutMs: 15_000, intervalMs: POLL_MS },
+      );
       const sentAtResume = stand.counts().sent;
       await sleep(1000);
       await stopAndDrain(stand);

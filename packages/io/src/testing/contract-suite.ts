@@ -19,6 +19,7 @@ import {
 } from '../errors.js';
 import { createReceiveBatch, type ReceiveBatch } from '../receive-batch.js';
 import type { BackendName, BatchSocket, IoBackend, OpenOptions } from '../socket.js';
+import { waitFor } from './wait-for.js';
 
 export interface ContractSuiteOptions {
   /** Shown in the suite's title. */
@@ -49,24 +50,6 @@ export async function hasIpv6Loopback(): Promise<boolean> {
   } finally {
     socket.close();
   }
-}
-
-/** 3 s: generous for loopback, short enough that a hang fails fast. */
-const WAIT_MS = 3000;
-
-/** Resolves when `condition()` holds; fails after {@link WAIT_MS} naming `what`. */
-export async function waitFor(
-  condition: () => boolean,
-  what: string,
-  timeoutMs = WAIT_MS,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (let round = 0; round < 100000 && !condition(); round++) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-  if (!condition()) throw new Error(`gave up waiting for ${what}`);
 }
 
 /** Lets the event loop turn `turns` times. */

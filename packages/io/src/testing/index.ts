@@ -1,10 +1,11 @@
 /**
  * @bond/io/testing: the contract suite every `@bond/io` backend passes, and the send-table suite
- * every native binding passes, for vitest.
+ * every native binding passes, for vitest; and `waitFor`, the bounded wait every test in the
+ * repository uses.
  *
  * ```ts
  * import { dgramBackend } from '@bond/io';
- * import { hasIpv6Loopback, runContractSuite } from '@bond/io/testing';
+ * import { hasIpv6Loopback, runContractSuite, waitFor } from '@bond/io/testing';
  *
  * runContractSuite({
  *   title: 'dgram backend',
@@ -13,14 +14,18 @@
  *   ipv6: await hasIpv6Loopback(),
  *   reportsTruncation: true,
  * });
+ *
+ * await waitFor(() => received.length === 10, 'ten datagrams', { timeoutMs: 5000 });
  * ```
  *
  * @packageDocumentation
  */
+export { hasIpv6Loopback, runContractSuite, type ContractSuiteOptions } from './contract-suite.js';
 export {
-  hasIpv6Loopback,
-  runContractSuite,
+  DEFAULT_WAIT_INTERVAL_MS,
+  DEFAULT_WAIT_TIMEOUT_MS,
   waitFor,
-  type ContractSuiteOptions,
-} from './contract-suite.js';
+  WaitTimeoutError,
+  type WaitLimits,
+} from './wait-for.js';
 export { runSendTableSuite, type SendTableSuiteOptions } from './send-table-suite.js';

@@ -17,7 +17,7 @@ import {
   META_PORT,
   META_STRIDE,
 } from '../receive-batch.js';
-import { waitFor } from './contract-suite.js';
+import { waitFor } from './wait-for.js';
 
 export interface SendTableSuiteOptions {
   /** Shown in the suite's title. */
