@@ -25,12 +25,14 @@ import {
   seqDistance,
 } from '@bond/wire';
 
+/** A capture from the wire package's test vectors (see their README). */
 const DEFAULT_CAPTURE = join(
   import.meta.dirname,
   '..',
   '..',
-  '..',
-  'shared',
+  'packages',
+  'wire',
+  'test',
   'vectors',
   'srtla-session-belabox-to-irlserver.json',
 );

@@ -48,6 +48,9 @@ export function createEslintConfig({ rootDir }) {
         '**/coverage/**',
         '**/.turbo/**',
         'packages/wire/src/generated/**',
+        // Test data, byte-identical to its source (see each folder's README).
+        'packages/wire/test/vectors/*.json',
+        'packages/core/test/traces/*.up',
       ],
     },
     js.configs.recommended,

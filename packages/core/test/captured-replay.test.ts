@@ -1,34 +1,13 @@
 // bond's receiver engine, fed the sender side of sessions captured between real SRTLA
 // implementations, answers with the same kinds of datagrams the real receiver did.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import {
-  Address,
-  hexToBytes,
-  DATAGRAM_KIND_NAMES,
-  DatagramKind,
-  SRT_CONTROL,
-  classifyDatagram,
-  peekSrtControlType,
-} from '@bond/wire';
+import { Address, hexToBytes, DatagramKind, classifyDatagram } from '@bond/wire';
 import { describe, expect, it } from 'vitest';
 import { ReceiverEngine, ReceiverTarget, createSeededRandom } from '../src/index.js';
-
-interface Datagram {
-  t_ms: number;
-  hop: string;
-  dir: string;
-  src: string;
-  dst: string;
-  kind: string;
-  hex: string;
-}
-
-const VECTORS = join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'vectors');
-const SESSIONS = [
-  'srtla-session-belabox-to-belabox.json',
-  'srtla-session-belabox-to-irlserver.json',
-];
+import {
+  CAPTURED_SESSION_FILES,
+  captureKindOf,
+  loadCapturedSession,
+} from '../../wire/test/vectors.js';
 
 function parse(endpoint: string) {
   const colon = endpoint.lastIndexOf(':');
@@ -37,22 +16,8 @@ function parse(endpoint: string) {
   return address;
 }
 
-/** The name of what a reply is: SRTLA kinds by name, SRT control by type. */
-function kindOf(bytes: Uint8Array): string {
-  const name = DATAGRAM_KIND_NAMES[classifyDatagram(bytes)];
-  if (name !== 'srt-control') return name;
-  const type = peekSrtControlType(bytes);
-  return type === SRT_CONTROL.ACK
-    ? 'srt-ack'
-    : type === SRT_CONTROL.HANDSHAKE
-      ? 'srt-handshake'
-      : 'srt-control';
-}
-
-for (const file of SESSIONS) {
-  const datagrams = (
-    JSON.parse(readFileSync(join(VECTORS, file), 'utf8')) as { datagrams: Datagram[] }
-  ).datagrams;
+for (const file of CAPTURED_SESSION_FILES) {
+  const { datagrams } = loadCapturedSession(file);
 
   describe(`replaying ${file}`, () => {
     // The real receiver's replies on the sender hop, and what it forwarded to the listener.
@@ -88,11 +53,11 @@ for (const file of SESSIONS) {
       for (let t = receiver.pollTransmit(); t !== undefined; t = receiver.pollTransmit()) {
         if (t.target === ReceiverTarget.Upstream) {
           group = t.groupId;
-          ourUpstream.push(kindOf(t.bytes));
+          ourUpstream.push(captureKindOf(t.bytes));
         } else {
           if (classifyDatagram(t.bytes) === DatagramKind.SrtlaReg2) ourReg2 = t.bytes.slice();
           ours.push({
-            kind: kindOf(t.bytes),
+            kind: captureKindOf(t.bytes),
             to: `${t.address?.ip}:${t.address?.port}`,
             group: t.groupId,
           });
@@ -103,7 +68,7 @@ for (const file of SESSIONS) {
     it('answers registration with the same replies, in the same order, to the same addresses', () => {
       const registration = (kind: string) => kind.startsWith('srtla-reg');
       const real = realToSender
-        .map((d) => ({ kind: kindOf(hexToBytes(d.hex)), to: d.dst }))
+        .map((d) => ({ kind: captureKindOf(hexToBytes(d.hex)), to: d.dst }))
         .filter((d) => registration(d.kind));
       const mine = ours.filter((d) => registration(d.kind)).map(({ kind, to }) => ({ kind, to }));
       expect(real.map((d) => d.kind)).toEqual([
@@ -126,7 +91,7 @@ for (const file of SESSIONS) {
     });
 
     it('replies with only kinds the real receiver also sent', () => {
-      const realKinds = new Set(realToSender.map((d) => kindOf(hexToBytes(d.hex))));
+      const realKinds = new Set(realToSender.map((d) => captureKindOf(hexToBytes(d.hex))));
       const ourKinds = new Set(ours.map((d) => d.kind));
       for (const kind of ourKinds) expect(realKinds).toContain(kind);
       for (const kind of [
@@ -141,7 +106,7 @@ for (const file of SESSIONS) {
     });
 
     it('forwards the same kinds to the SRT listener as the real receiver', () => {
-      const realKinds = new Set(realToListener.map((d) => kindOf(hexToBytes(d.hex))));
+      const realKinds = new Set(realToListener.map((d) => captureKindOf(hexToBytes(d.hex))));
       const ourKinds = new Set(ourUpstream);
       expect([...ourKinds].sort()).toEqual([...realKinds].sort());
       const dataCount = (list: string[]) => list.filter((k) => k === 'srt-data').length;

@@ -1,11 +1,16 @@
 /**
- * Loads the shared test vectors (`../shared/vectors` beside the repository root): datagrams captured
- * from real SRTLA implementations and hand-made edge cases.
+ * The test vectors (`test/vectors/`, see its README): datagrams captured from real SRTLA
+ * implementations and hand-made edge cases. Every test in the repository that reads a vector finds
+ * it through {@link vectorFile} or the loaders here.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-
-export const VECTORS_DIR = join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'vectors');
+import {
+  DATAGRAM_KIND_NAMES,
+  SRT_CONTROL,
+  classifyDatagram,
+  peekSrtControlType,
+} from '../src/index.js';
 
 export interface CapturedDatagram {
   readonly t_ms: number;
@@ -34,15 +39,37 @@ export const CAPTURED_SESSION_FILES = [
   'srtla-session-belabox-to-irlserver.json',
 ] as const;
 
-export function loadCapturedSession(file: string): CapturedSession {
-  return JSON.parse(readFileSync(join(VECTORS_DIR, file), 'utf8')) as CapturedSession;
+export type VectorFileName = (typeof CAPTURED_SESSION_FILES)[number] | 'handmade.json';
+
+/** The absolute path of a file in `test/vectors/`. */
+export function vectorFile(name: VectorFileName): string {
+  return join(import.meta.dirname, 'vectors', name);
+}
+
+export function loadCapturedSession(file: VectorFileName): CapturedSession {
+  return JSON.parse(readFileSync(vectorFile(file), 'utf8')) as CapturedSession;
 }
 
 export function loadHandmadeVectors(): readonly HandmadeVector[] {
-  const parsed = JSON.parse(readFileSync(join(VECTORS_DIR, 'handmade.json'), 'utf8')) as {
+  const parsed = JSON.parse(readFileSync(vectorFile('handmade.json'), 'utf8')) as {
     vectors: HandmadeVector[];
   };
   return parsed.vectors;
+}
+
+/**
+ * What a capture would call `bytes`, as far as the replays compare kinds: SRTLA kinds and SRT data
+ * by their capture labels, SRT ACK and handshake by theirs, any other SRT control as `srt-control`.
+ */
+export function captureKindOf(bytes: Uint8Array): string {
+  const name = DATAGRAM_KIND_NAMES[classifyDatagram(bytes)];
+  if (name !== 'srt-control') return name;
+  const type = peekSrtControlType(bytes);
+  return type === SRT_CONTROL.ACK
+    ? 'srt-ack'
+    : type === SRT_CONTROL.HANDSHAKE
+      ? 'srt-handshake'
+      : 'srt-control';
 }
 
 /** The captures store datagrams as hex. */

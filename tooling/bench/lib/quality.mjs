@@ -6,8 +6,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rootDir } from './processes.mjs';
 
-/** Where the cellular capacity traces live (`../shared/traces` from the repository). */
-export const TRACES_DIR = join(rootDir, '..', 'shared', 'traces');
+/**
+ * Where the cellular capacity traces live: core's test traces (see their README). The one path to
+ * them for the Node scripts; TypeScript tests use `traceFile()` in packages/core/test/traces.ts.
+ */
+export const TRACES_DIR = join(rootDir, 'packages', 'core', 'test', 'traces');
 
 /** 1500 bytes: what one line of a trace lets through (the Mahimahi format). */
 const TRACE_OPPORTUNITY_BYTES = 1500;

@@ -1,8 +1,8 @@
 /**
- * A capacity trace in the `shared/traces` (Mahimahi) format: one integer per line, a time in ms
- * from the start of the trace; each line is one opportunity for 1500 bytes to leave the bottleneck.
- * Several opportunities in one millisecond repeat the timestamp. The trace repeats with a period
- * equal to its last timestamp.
+ * A capacity trace in the Mahimahi format (as in `packages/core/test/traces`): one integer per line,
+ * a time in ms from the start of the trace; each line is one opportunity for 1500 bytes to leave the
+ * bottleneck. Several opportunities in one millisecond repeat the timestamp. The trace repeats with
+ * a period equal to its last timestamp.
  */
 import { readFileSync } from 'node:fs';
 import { LinkemTraceError } from './errors.js';
@@ -86,7 +86,7 @@ export function parseTrace(text: string, source = 'text'): CapacityTrace {
   return new CapacityTrace(offsets, source);
 }
 
-/** Reads and parses a trace file (for example `shared/traces/Verizon-LTE-short.up`). */
+/** Reads and parses a trace file (for example `packages/core/test/traces/Verizon-LTE-short.up`). */
 export function loadTrace(path: string): CapacityTrace {
   let text: string;
   try {

@@ -37,7 +37,7 @@ Scenario file ("duration" in seconds, every other time in ms, rates in bits/s):
       "rebindAtMs": [15000]
     }]
   }
-  Per direction: rateBps | trace (a shared/traces .up file, relative to the scenario file),
+  Per direction: rateBps | trace (a Mahimahi .up file, relative to the scenario file),
   queueBytes, queueMs, delayMs, jitterMs, lossRate, burst {enter, leave}, outages [[start, end]].
   Per link: name, listen, target, upstreamAddress, up, down, outages (both directions), rebindAtMs.
 

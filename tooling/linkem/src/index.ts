@@ -4,9 +4,10 @@
  *
  * Each emulated uplink is a UDP relay: the sender's link socket sends to `link.address` as if it
  * were the receiver; the relay forwards to `target` from its own upstream socket, and relays the
- * receiver's replies back. Per direction: a rate limit or a capacity trace replay
- * (`shared/traces`), a queue limited in bytes and/or ms, delay, jitter that never reorders, random
- * and bursty (Gilbert-Elliott) loss, and outages; per link: NAT rebinding (a new source port).
+ * receiver's replies back. Per direction: a rate limit or a capacity trace replay (Mahimahi `.up`
+ * files, as in `packages/core/test/traces`), a queue limited in bytes and/or ms, delay, jitter that
+ * never reorders, random and bursty (Gilbert-Elliott) loss, and outages; per link: NAT rebinding
+ * (a new source port).
  * Everything is seeded, changeable at run time, and counted. The same model as the core
  * simulator's `SimPath`, in real time.
  *

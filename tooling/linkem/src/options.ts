@@ -16,7 +16,7 @@ export interface Impairment {
   /** Bottleneck rate in bits per second. Without it (and without `trace`) the rate is unlimited. */
   readonly rateBps?: number;
   /**
-   * Capacity trace instead of a fixed rate: a `shared/traces` file path (relative paths resolve
+   * Capacity trace instead of a fixed rate: a Mahimahi `.up` file path (relative paths resolve
    * against the working directory, or in a scenario file against the file's directory), or the
    * trace's ms offsets. Each entry lets 1500 bytes through; the trace repeats.
    */

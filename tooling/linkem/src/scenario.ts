@@ -10,7 +10,7 @@
  *       "name": "lte-1",
  *       "listen": { "address": "127.0.0.1", "port": 6001 },
  *       "target": { "address": "127.0.0.1", "port": 5000 },
- *       "up": { "trace": "../../shared/traces/Verizon-LTE-short.up", "queueMs": 1000, "delayMs": 40, "jitterMs": 10 },
+ *       "up": { "trace": "../../../packages/core/test/traces/Verizon-LTE-short.up", "queueMs": 1000, "delayMs": 40, "jitterMs": 10 },
  *       "down": { "delayMs": 40 },
  *       "outages": [[20000, 30000]],
  *       "rebindAtMs": [45000]

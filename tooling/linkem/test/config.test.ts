@@ -13,6 +13,7 @@ import {
   type EmulatorOptions,
 } from '../src/index.js';
 import { closeAll, openPeer, track } from './udp-harness.js';
+import { traceFile } from '../../../packages/core/test/traces.js';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -102,10 +103,8 @@ describe('linkem options', () => {
 
 describe('linkem scenario files', () => {
   it('loads a scenario with a trace path relative to the file', () => {
-    const traceFile = new URL('../../../../shared/traces/Verizon-LTE-short.up', import.meta.url)
-      .pathname;
     const file = scenarioFile('{}');
-    const relativeTrace = relative(dirname(file), traceFile);
+    const relativeTrace = relative(dirname(file), traceFile('Verizon-LTE-short.up'));
     writeFileSync(
       file,
       JSON.stringify({ duration: 2, links: [{ name: 'a', target, up: { trace: relativeTrace } }] }),

@@ -5,6 +5,7 @@ import { waitFor } from '@bond/io/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLinkEmulator, loadTrace, type Impairment, type LinkOptions } from '../src/index.js';
 import { closeAll, openPeer, sendSeries, sleep, track, type Peer } from './udp-harness.js';
+import { traceFile } from '../../../packages/core/test/traces.js';
 
 afterEach(closeAll);
 
@@ -189,9 +190,8 @@ describe('linkem impairments', () => {
     });
   });
 
-  it('replays a shared/traces file given by path', async () => {
-    const path = new URL('../../../../shared/traces/Verizon-LTE-short.up', import.meta.url)
-      .pathname;
+  it('replays a cellular trace file given by path', async () => {
+    const path = traceFile('Verizon-LTE-short.up');
     // The traces README gives 6.0 Mbit/s (rounded) for this one.
     const meanMbps = loadTrace(path).meanRateBps / 1e6;
     expect(meanMbps).toBeGreaterThan(5.9);

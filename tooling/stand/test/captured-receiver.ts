@@ -1,6 +1,6 @@
 /**
  * A stand-in for the SRTLA receivers other projects ship (BELABOX srtla_rec, the irlserver
- * receiver), answering the way the captures in `../shared/vectors` show them answering: every
+ * receiver), answering the way the captures in `packages/wire/test/vectors` show them answering: every
  * reply's bytes and length are taken from a capture, not written here.
  *
  * What a capture gives (the `sender<->receiver` hop, `from receiver`):
@@ -19,29 +19,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createSocket, type RemoteInfo } from 'node:dgram';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { hexToBytes } from '@bond/wire';
+import {
+  CAPTURED_SESSION_FILES,
+  loadCapturedSession,
+} from '../../../packages/wire/test/vectors.js';
 import { bindLoopback, closeQuietly } from '../src/udp.js';
 
-/** `../shared/vectors`, beside the repository. */
-export const VECTORS_DIR = join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'vectors');
-
 /** The captured sessions, one per receiver implementation. */
-export const CAPTURED_RECEIVERS = [
-  'srtla-session-belabox-to-belabox.json',
-  'srtla-session-belabox-to-irlserver.json',
-] as const;
-
-interface CapturedDatagram {
-  readonly hop: string;
-  readonly dir: string;
-  readonly src: string;
-  readonly dst: string;
-  readonly kind: string;
-  readonly len: number;
-  readonly hex: string;
-}
+export const CAPTURED_RECEIVERS = CAPTURED_SESSION_FILES;
 
 /** How one captured receiver answers. */
 export interface CapturedReceiverStyle {
@@ -86,11 +72,10 @@ function allZero(bytes: Uint8Array): boolean {
  *
  * @throws Error naming what the capture lacks or contradicts.
  */
-export function loadCapturedReceiverStyle(file: string): CapturedReceiverStyle {
-  const session = JSON.parse(readFileSync(join(VECTORS_DIR, file), 'utf8')) as {
-    title: string;
-    datagrams: CapturedDatagram[];
-  };
+export function loadCapturedReceiverStyle(
+  file: (typeof CAPTURED_RECEIVERS)[number],
+): CapturedReceiverStyle {
+  const session = loadCapturedSession(file);
   const hop = session.datagrams.filter((d) => d.hop === 'sender<->receiver');
   const fromReceiver = hop.filter((d) => d.dir === 'from receiver');
   const first = (kind: string, list = fromReceiver): Uint8Array => {

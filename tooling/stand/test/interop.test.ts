@@ -1,9 +1,9 @@
 // Interop with the SRTLA receivers other projects ship: the real bond-sender process against a
 // receiver stand-in that answers the way the captured BELABOX and irlserver receivers do
-// (../shared/vectors: unpadded and padded replies, keepalives echoed byte for byte with no bond
-// trailer of their own, SRTLA ACKs per 10 packets), carrying a stamped stream from the built-in
-// SRT-like source to the built-in sink. bond-sender must register every link, carry the stream and
-// tell that the receiver is not bond.
+// (packages/wire/test/vectors: unpadded and padded replies, keepalives echoed byte for byte with no
+// bond trailer of their own, SRTLA ACKs per 10 packets), carrying a stamped stream from the
+// built-in SRT-like source to the built-in sink. bond-sender must register every link, carry the
+// stream and tell that the receiver is not bond.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -4,23 +4,12 @@
  * loss, and outages. Every datagram's fate is counted by cause.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { RandomSource } from '../../src/index.js';
-
-export const TRACES_DIR = join(
-  import.meta.dirname,
-  '..',
-  '..',
-  '..',
-  '..',
-  '..',
-  'shared',
-  'traces',
-);
+import { traceFile, type TraceFileName } from '../traces.js';
 
 /** Delivery opportunities of a Mahimahi-style trace: ms offsets, each for one 1500-byte packet. */
-export function loadTrace(name: string): Float64Array {
-  const text = readFileSync(join(TRACES_DIR, name), 'utf8');
+export function loadTrace(name: TraceFileName): Float64Array {
+  const text = readFileSync(traceFile(name), 'utf8');
   const values = text
     .split('\n')
     .filter((line) => line.trim() !== '')

@@ -1,5 +1,5 @@
 // adaptive against classic on replayed cellular uplinks (benchmarks.md section 4, "cellular"):
-// three links from ../shared/traces with 1-second queues, the stream at 80% of their combined
+// three links from test/traces with 1-second queues, the stream at 80% of their combined
 // mean capacity, a few minutes of virtual time, the same seeds for both. Prints a table and writes
 // JSON (BOND_COMPARE_JSON=file). Run with `pnpm test:slow`.
 //
@@ -25,7 +25,7 @@ const TRACES = [
   { file: 'TMobile-LTE-short.up', meanMbps: 13.3, delayMs: 40 },
   { file: 'Verizon-LTE-short.up', meanMbps: 6.0, delayMs: 50 },
   { file: 'TMobile-UMTS-driving.up', meanMbps: 0.9, delayMs: 70 },
-];
+] as const;
 const SIMULATED_MS = 180_000;
 const SEEDS = [1, 2, 3];
 /** SRT latency of the stand-ins: a real listener would drop what arrives later than this. */
