@@ -86,8 +86,8 @@ export {
   type ReceiverReconfiguration,
   type ReceiverSnapshot,
 } from './receiver.js';
+export { DEFAULT_RECEIVE_BUFFER, type HostOptions } from './host-options.js';
 export {
-  DEFAULT_RECEIVE_BUFFER,
   DEFAULT_REORDER,
   MAX_REORDER_HOLD_MS,
   checkReorder,

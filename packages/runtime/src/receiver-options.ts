@@ -1,11 +1,8 @@
 /**
  * `createReceiver` options, their defaults and validation.
  */
-import type { RandomSource } from '@bond/core';
-import type { BackendChoice, IoBackend } from '@bond/io';
-import type { Clock } from './clock.js';
 import { RuntimeOptionError } from './errors.js';
-import type { RuntimeLogger } from './logger.js';
+import type { HostOptions } from './host-options.js';
 
 /**
  * The group's forward path: `off` passes SRT through in arrival order; `auto` holds packets for
@@ -17,7 +14,7 @@ export type ReorderSetting = 'off' | 'auto' | { readonly fixedMs: number };
 /** 10000 ms: the longest fixed reorder hold accepted (SRT latencies are 1-3 s). */
 export const MAX_REORDER_HOLD_MS = 10_000;
 
-export interface CreateReceiverOptions {
+export interface CreateReceiverOptions extends HostOptions {
   /** UDP port senders register on (srtla_rec's SRTLA_LISTEN_PORT); 0 lets the system choose. */
   readonly port: number;
   /** Local address to listen on. Default `::` (dual-stack: IPv4 and IPv6 senders). */
@@ -40,28 +37,9 @@ export interface CreateReceiverOptions {
   readonly housekeepingIntervalMs?: number;
   /** The groups' forward path. Default {@link DEFAULT_REORDER} (`auto`). */
   readonly reorder?: ReorderSetting;
-  /** IO backend choice (`BOND_IO_BACKEND` overrides it). Default `auto`: native when it loads. */
-  readonly backend?: BackendChoice;
-  /** Open every socket on this backend instead (tests pass a memory network's backend). */
-  readonly io?: IoBackend;
-  /** Where state changes are logged. Default: silent. */
-  readonly logger?: RuntimeLogger;
-  /** Monotonic milliseconds. Default `performance.now`. */
-  readonly clock?: Clock;
-  /** Randomness for group ids. Default: the system CSPRNG. */
-  readonly random?: RandomSource;
-  /** Datagrams per receive batch. Default 64. */
-  readonly maxBatch?: number;
-  /** `SO_RCVBUF` request for the listening socket, bytes. Default 4 MiB (the kernel may cap it). */
-  readonly receiveBufferSize?: number;
-  /** `SO_SNDBUF` request for every socket, bytes. Default: the system's. */
-  readonly sendBufferSize?: number;
   /** Datagrams kept per group while its upstream socket is still opening. Default 1024. */
   readonly upstreamQueueLimit?: number;
 }
-
-/** 4 MiB: room for bursts from many links at once (the kernel caps it at net.core.rmem_max). */
-export const DEFAULT_RECEIVE_BUFFER = 4 * 1024 * 1024;
 
 /**
  * `auto`: the one default for every receiver, embedded or `bond-receiver`. SRT listeners NAK every

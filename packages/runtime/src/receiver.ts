@@ -36,8 +36,8 @@ import { cryptoRandom, monotonicClock } from './clock.js';
 import { publish, receiverChannels } from './diagnostics.js';
 import { selectIoBackend } from './io-selection.js';
 import { silentRuntimeLogger, type RuntimeLogger } from './logger.js';
+import { DEFAULT_RECEIVE_BUFFER } from './host-options.js';
 import {
-  DEFAULT_RECEIVE_BUFFER,
   checkReceiverOptions,
   checkReorder,
   formatReorder,

@@ -3,12 +3,10 @@
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import type { RandomSource } from '@bond/core';
-import { createEndpoint, type Address, type BackendChoice, type IoBackend } from '@bond/io';
+import { createEndpoint, type Address } from '@bond/io';
 import type { InterfaceKind } from '@bond/wire';
-import type { Clock } from './clock.js';
 import { ReceiverResolveError, RuntimeOptionError } from './errors.js';
-import type { RuntimeLogger } from './logger.js';
+import type { HostOptions } from './host-options.js';
 
 /** The balancer: `adaptive` (bond's) or `classic` (the reference sender's, kept for comparison). */
 export type SchedulerName = 'adaptive' | 'classic';
@@ -27,7 +25,7 @@ export interface SenderLinkOptions {
   readonly kind?: InterfaceKind;
 }
 
-export interface CreateSenderOptions {
+export interface CreateSenderOptions extends HostOptions {
   /** Where the encoder (an SRT caller) sends: address default `127.0.0.1`; port 0 lets the system choose. */
   readonly listen: { readonly address?: string; readonly port: number };
   /** The SRTLA receiver: host name or IP literal, and port. */
@@ -42,22 +40,6 @@ export interface CreateSenderOptions {
   readonly keepaliveIntervalMs?: number;
   /** Send bond's telemetry trailer in keepalives. Default true. */
   readonly telemetry?: boolean;
-  /** IO backend choice (`BOND_IO_BACKEND` overrides it). Default `auto`: native when it loads. */
-  readonly backend?: BackendChoice;
-  /** Open every socket on this backend instead (tests pass a memory network's backend). */
-  readonly io?: IoBackend;
-  /** Where state changes are logged. Default: silent. */
-  readonly logger?: RuntimeLogger;
-  /** Monotonic milliseconds. Default `performance.now`. */
-  readonly clock?: Clock;
-  /** Randomness for the sender id. Default: the system CSPRNG (`crypto.getRandomValues`). */
-  readonly random?: RandomSource;
-  /** Datagrams per receive batch. Default 64. */
-  readonly maxBatch?: number;
-  /** `SO_RCVBUF` request for the encoder socket, bytes. Default 4 MiB (the kernel may cap it). */
-  readonly receiveBufferSize?: number;
-  /** `SO_SNDBUF` request for every socket, bytes. Default: the system's. */
-  readonly sendBufferSize?: number;
   /** First wait before reopening a failed link socket. Default 1000 ms, doubling to the max. */
   readonly linkRetryMs?: number;
   /** Longest wait between attempts to reopen a failed link socket. Default 30000 ms. */

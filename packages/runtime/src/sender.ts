@@ -37,7 +37,7 @@ import { publish, senderChannels } from './diagnostics.js';
 import { RuntimeOptionError, SenderClosedError, UnknownLinkError } from './errors.js';
 import { selectIoBackend } from './io-selection.js';
 import { silentRuntimeLogger, type RuntimeLogger } from './logger.js';
-import { DEFAULT_RECEIVE_BUFFER } from './receiver-options.js';
+import { DEFAULT_RECEIVE_BUFFER } from './host-options.js';
 import { SenderLinkSocket, type SenderLinkSocketStats } from './sender-link-socket.js';
 import {
   checkSenderOptions,

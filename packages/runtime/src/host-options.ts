@@ -1,0 +1,36 @@
+/**
+ * What `createReceiver` and `createSender` take alike: how they reach sockets, the clock,
+ * randomness and the log. Each side's options extend {@link HostOptions}.
+ */
+import type { RandomSource } from '@bond/core';
+import type { BackendChoice, IoBackend } from '@bond/io';
+import type { Clock } from './clock.js';
+import type { RuntimeLogger } from './logger.js';
+
+export interface HostOptions {
+  /** IO backend choice (`BOND_IO_BACKEND` overrides it). Default `auto`: native when it loads. */
+  readonly backend?: BackendChoice;
+  /** Open every socket on this backend instead (tests pass a memory network's backend). */
+  readonly io?: IoBackend;
+  /** Where state changes are logged. Default: silent. */
+  readonly logger?: RuntimeLogger;
+  /** Monotonic milliseconds. Default `performance.now`. */
+  readonly clock?: Clock;
+  /**
+   * Randomness for group ids (receiver) and the sender id (sender). Default: the system CSPRNG
+   * (`crypto.getRandomValues`).
+   */
+  readonly random?: RandomSource;
+  /** Datagrams per receive batch. Default 64. */
+  readonly maxBatch?: number;
+  /**
+   * `SO_RCVBUF` request for the socket the stream comes in on (the receiver's listening socket, the
+   * sender's encoder socket), bytes. Default {@link DEFAULT_RECEIVE_BUFFER}.
+   */
+  readonly receiveBufferSize?: number;
+  /** `SO_SNDBUF` request for every socket, bytes. Default: the system's. */
+  readonly sendBufferSize?: number;
+}
+
+/** 4 MiB: room for bursts from many links at once (the kernel caps it at net.core.rmem_max). */
+export const DEFAULT_RECEIVE_BUFFER = 4 * 1024 * 1024;
