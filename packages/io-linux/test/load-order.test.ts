@@ -99,7 +99,7 @@ describe.skipIf(!linux)('addon load order (Linux)', () => {
     expect(status.attempts.map((attempt) => attempt.kind)).toEqual(['prebuild', 'source build']);
     expect(status.loadError).toBeInstanceOf(NativeBackendUnavailableError);
     expect(status.loadError?.message).toContain(`prebuild ${prebuildFile}: `);
-    expect(status.loadError?.message).toContain(`source build ${sourceFile}: ENOENT`);
+    expect(status.loadError?.message).toContain(`source build ${sourceFile}: not found (ENOENT)`);
     const cause = status.loadError?.cause;
     expect(cause).toBeInstanceOf(AggregateError);
     expect((cause as AggregateError).errors).toHaveLength(2);

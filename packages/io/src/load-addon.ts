@@ -120,7 +120,17 @@ export function loadFirstAddon<B>(
 export function describeAttempts(attempts: readonly AddonAttempt[]): string {
   if (attempts.length === 0) return 'no candidates';
   return attempts
-    .map((attempt) => `${attempt.kind} ${attempt.path}: ${firstLine(attempt.error.message)}`)
+    .map((attempt) => {
+      // The path is already named: drop it from stat's ENOENT and from dlopen's messages.
+      const message = firstLine(attempt.error.message);
+      const reason =
+        (attempt.error as NodeJS.ErrnoException).code === 'ENOENT'
+          ? 'not found (ENOENT)'
+          : message.startsWith(`${attempt.path}: `)
+            ? message.slice(attempt.path.length + 2)
+            : message;
+      return `${attempt.kind} ${attempt.path}: ${reason}`;
+    })
     .join('; ');
 }
 

@@ -138,7 +138,7 @@ describe('loadFirstAddon', () => {
     expect(load.loadError?.message).toContain(
       `@bond/test addon did not load: prebuild ${broken}: `,
     );
-    expect(load.loadError?.message).toContain(`; source build ${missing}: ENOENT`);
+    expect(load.loadError?.message).toContain(`; source build ${missing}: not found (ENOENT)`);
     expect(load.loadError?.message).not.toContain('\n');
     const cause = load.loadError?.cause as AggregateError;
     expect(cause).toBeInstanceOf(AggregateError);

@@ -40,7 +40,14 @@ function warnings(): RuntimeLogger & { readonly warned: [string, unknown][] } {
 async function listenerPort(): Promise<number> {
   const socket = createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  cleanup.push(() => new Promise((resolve) => socket.close(() => resolve())));
+  cleanup.push(
+    () =>
+      new Promise((resolve) =>
+        socket.close(() => {
+          resolve();
+        }),
+      ),
+  );
   return socket.address().port;
 }
 
