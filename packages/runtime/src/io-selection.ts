@@ -6,8 +6,10 @@
  * hoist them where `@bond/io` could import them by name; a package the installer skipped (another
  * platform, `--no-optional`) is reported as not installed, never thrown.
  */
+import { dirname } from 'node:path';
 import {
   selectBackend,
+  type AddonAttempt,
   type BackendChoice,
   type BackendSelection,
   type NativeBackendStatus,
@@ -97,20 +99,33 @@ export function selectIoBackend(
  * Returns `selection`.
  */
 export function warnOnDgramFallback<
-  S extends Pick<BackendSelection, 'backend' | 'choice' | 'loadError'>,
+  S extends Pick<BackendSelection, 'backend' | 'choice' | 'loadError' | 'attempts'>,
 >(selection: S, logger: RuntimeLogger): S {
   const { loadError } = selection;
   if (selection.backend.name !== 'dgram' || selection.choice === 'dgram') return selection;
   if (loadError === undefined) return selection;
-  const fix =
-    loadError instanceof NativePackageMissingError
-      ? `install ${loadError.packageName} (an optional dependency of @bond/runtime), or set BOND_IO_BACKEND=dgram to silence this warning`
-      : 'install a C compiler and Python 3, then reinstall so the addon builds from source (needed where no prebuild fits, e.g. musl or another architecture), or set BOND_IO_BACKEND=dgram to silence this warning';
   logger.warn('native IO backend unavailable: using dgram (fewer datagrams per system call)', {
     reason: loadError.message,
-    fix,
+    fix: fallbackFix(loadError, selection.attempts),
   });
   return selection;
+}
+
+const SILENCE = 'or set BOND_IO_BACKEND=dgram to silence this warning';
+
+/** What the operator can do: install the package, or build the addon where node-gyp expects it. */
+function fallbackFix(loadError: Error, attempts: readonly AddonAttempt[]): string {
+  if (loadError instanceof NativePackageMissingError) {
+    return `install ${loadError.packageName} (an optional dependency of @bond/runtime), ${SILENCE}`;
+  }
+  const source = attempts.find((attempt) => attempt.kind === 'source build');
+  // <package>/native/build/Release/<addon>.node: node-gyp runs in <package>/native.
+  const nativeDir = source === undefined ? undefined : dirname(dirname(dirname(source.path)));
+  const build =
+    nativeDir === undefined
+      ? 'build the addon from source with a C compiler and Python 3'
+      : `with a C compiler and Python 3, run \`npx node-gyp rebuild\` in ${nativeDir}`;
+  return `no prebuild fits this system and no source build loaded: ${build}, ${SILENCE}`;
 }
 
 function asError(value: unknown): Error {

@@ -126,15 +126,22 @@ describe('warnOnDgramFallback', () => {
     );
   });
 
-  it('for an addon that did not load, says to install a compiler or choose dgram', async () => {
+  it('for an addon that did not load, says where to build it from source, or to choose dgram', async () => {
     const logger = recordingLogger();
     const broken = new NativeBackendUnavailableError('@bond/io-linux addon did not load: test');
+    const attempts = [
+      { kind: 'prebuild', path: '/pkg/prebuilds/linux-x64/a.node', error: new Error('musl') },
+      { kind: 'source build', path: '/pkg/native/build/Release/a.node', error: new Error('no') },
+    ] as const;
     const selection = await selectIoBackend('auto', {}, () =>
-      Promise.resolve({ backend: undefined, loadError: broken }),
+      Promise.resolve({ backend: undefined, loadError: broken, attempts }),
     );
     warnOnDgramFallback(selection, logger);
     expect(logger.lines[0]?.fields?.reason).toBe(broken.message);
-    expect(logger.lines[0]?.fields?.fix).toMatch(/C compiler.*BOND_IO_BACKEND=dgram/);
+    expect(logger.lines[0]?.fields?.fix).toBe(
+      'no prebuild fits this system and no source build loaded: with a C compiler and Python 3, ' +
+        'run `npx node-gyp rebuild` in /pkg/native, or set BOND_IO_BACKEND=dgram to silence this warning',
+    );
   });
 
   it('stays quiet when dgram was asked for, and when the native backend loaded', async () => {
