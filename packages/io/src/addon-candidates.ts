@@ -45,11 +45,19 @@ export interface AddonCandidateOptions {
  */
 export function detectLibc(): LibcFamily | undefined {
   if (process.platform !== 'linux') return undefined;
+  // The report's network section resolves the names of open sockets' peers, which can stall on a
+  // host with broken DNS: leave it out while reading the header, then restore the caller's choice.
+  // (`excludeNetwork`: Node >= 20.13, not in @types/node 20.)
+  const reporter = process.report as NodeJS.ProcessReport & { excludeNetwork?: boolean };
+  const excluded = reporter.excludeNetwork;
   try {
-    const report = process.report.getReport() as { header?: { glibcVersionRuntime?: unknown } };
+    reporter.excludeNetwork = true;
+    const report = reporter.getReport() as { header?: { glibcVersionRuntime?: unknown } };
     return typeof report.header?.glibcVersionRuntime === 'string' ? 'glibc' : 'musl';
   } catch {
     return undefined;
+  } finally {
+    if (excluded !== undefined) reporter.excludeNetwork = excluded;
   }
 }
 

@@ -1,12 +1,14 @@
 // Native addon candidates and loading in order, shared by @bond/io-linux and @bond/io-apple. The
 // "addons" here are CommonJS files (require loads them as it loads a .node file), so the order
 // and the reports are tested without a compiler; the native packages test real addons.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
   addonCandidates,
   describeAttempts,
+  detectLibc,
   loadFirstAddon,
   NativeBackendUnavailableError,
   prebuildPath,
@@ -77,6 +79,26 @@ describe('addonCandidates', () => {
       path: join('/pkg', 'prebuilds', 'darwin-arm64', 'bond_io_apple.node'),
     });
   });
+});
+
+/** What `ldd --version` says this system's C library is (musl's ldd prints to stderr, exit 1). */
+function lddLibc(): 'glibc' | 'musl' | undefined {
+  const run = spawnSync('ldd', ['--version'], { encoding: 'utf8' });
+  const text = `${run.stdout}${run.stderr}`;
+  return /musl/i.test(text) ? 'musl' : /GNU libc|GLIBC/i.test(text) ? 'glibc' : undefined;
+}
+
+describe('detectLibc', () => {
+  const expected = process.platform === 'linux' ? lddLibc() : undefined;
+  it.skipIf(process.platform === 'linux' && expected === undefined)(
+    "agrees with ldd, and leaves the report's network setting as it was (skipped: no ldd)",
+    () => {
+      const reporter = process.report as NodeJS.ProcessReport & { excludeNetwork?: boolean };
+      const before = reporter.excludeNetwork;
+      expect(detectLibc()).toBe(expected);
+      expect(reporter.excludeNetwork).toBe(before);
+    },
+  );
 });
 
 describe('loadFirstAddon', () => {
