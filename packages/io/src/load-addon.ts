@@ -41,7 +41,8 @@ export type AddonLoad<B> =
 
 /**
  * Requires the addon at `addonPath` for `packageName` and checks it exports `functions`.
- * The caller asserts the binding type `B` those functions make up.
+ * The caller asserts the binding type `B` those functions make up; `kind` is what the file is
+ * reported as in `addon` or `attempts`.
  */
 export function loadAddon<B>(
   packageName: string,
