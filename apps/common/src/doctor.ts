@@ -5,7 +5,7 @@
  */
 import { createSocket } from 'node:dgram';
 import { isIP } from 'node:net';
-import { selectIoBackend } from '@bond/runtime';
+import { describeAttempts, selectIoBackend, type BackendSelection } from '@bond/runtime';
 import type { IoBackendChoice } from './runtime-settings.js';
 
 export interface DoctorLine {
@@ -38,8 +38,23 @@ export async function udpBindError(address: string, ipv6Only = false): Promise<s
 }
 
 /**
+ * `io addon`: the native addon file in use (prebuild or source build, and its path), or each file
+ * tried and why it did not load; undefined when no native load was attempted (`dgram` asked for).
+ */
+function addonLine(selection: BackendSelection): DoctorLine | undefined {
+  const { addon, attempts } = selection;
+  if (addon !== undefined) {
+    const after = attempts.length === 0 ? '' : ` (not loaded first: ${describeAttempts(attempts)})`;
+    return { check: 'io addon', ok: true, detail: `${addon.kind} ${addon.path}${after}` };
+  }
+  if (attempts.length === 0) return undefined;
+  return { check: 'io addon', ok: false, detail: `none loaded: ${describeAttempts(attempts)}` };
+}
+
+/**
  * The checks every app's report opens with: `node`, `io backend` (fails when `auto` or `native`
- * fell back to `dgram`), and `ipv6` (binding `::1`; `ipv6Only` as the app binds it).
+ * fell back to `dgram`), `io addon` (which native addon file loaded, or why none did; absent for
+ * `dgram`), and `ipv6` (binding `::1`; `ipv6Only` as the app binds it).
  */
 export async function commonDoctorLines(
   ioBackend: IoBackendChoice | undefined,
@@ -60,6 +75,8 @@ export async function commonDoctorLines(
       ok: selection.backend.name !== 'dgram' || selection.choice === 'dgram',
       detail: selection.reason,
     });
+    const addon = addonLine(selection);
+    if (addon !== undefined) lines.push(addon);
   } catch (error) {
     lines.push({ check: 'io backend', ok: false, detail: errorDetail(error) });
   }

@@ -71,4 +71,29 @@ describe('commonDoctorLines', () => {
     expect(lines[1]).toMatchObject({ check: 'io backend', ok: true });
     expect(lines[1]?.detail).toMatch(/^dgram/);
   });
+
+  const addonPackage =
+    process.platform === 'linux'
+      ? { addon: 'bond_io_linux' }
+      : process.platform === 'darwin'
+        ? { addon: 'bond_io_apple' }
+        : undefined;
+
+  it.skipIf(addonPackage === undefined)(
+    'with auto, adds an io addon line naming the binary loaded (prebuild or source build), or each one tried (skipped: no native package here)',
+    async () => {
+      const lines = await commonDoctorLines('auto', {});
+      expect(lines.map((line) => line.check)).toEqual(['node', 'io backend', 'io addon', 'ipv6']);
+      const addon = lines[2];
+      const prebuild = `prebuilds/${process.platform}-${process.arch}/${addonPackage?.addon}.node`;
+      // The prebuild is always the first file tried: loaded, or listed with its error.
+      expect(addon?.detail).toContain(prebuild);
+      if (addon?.ok === true) {
+        expect(addon.detail).toMatch(/^(prebuild|source build) \//);
+        expect(lines[1]?.detail).toContain(addon.detail.split(' (not loaded first')[0]);
+      } else {
+        expect(addon?.detail).toMatch(/^none loaded: prebuild .*; source build /);
+      }
+    },
+  );
 });

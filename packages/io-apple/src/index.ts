@@ -33,9 +33,11 @@
  */
 
 export {
+  appleAddonCandidates,
   defaultAddonPath,
   loadAppleBackend,
   loadNativeBackend,
+  prebuildAddonPath,
   type AppleBackendStatus,
   type AppleBinding,
   type LoadAppleOptions,

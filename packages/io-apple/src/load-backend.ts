@@ -1,13 +1,22 @@
 /**
- * Loads the addon and wraps it as an `@bond/io` backend, or says why it cannot.
+ * Loads the addon and wraps it as an `@bond/io` backend, or says why it cannot. The one place this
+ * package decides which addon file to load: the prebuild for this platform and architecture
+ * (`prebuilds/darwin-<arch>/bond_io_apple.node`), else the node-gyp source build
+ * (`native/build/Release/bond_io_apple.node`), else unavailable with each file's reason.
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  addonCandidates,
   addonUnavailable,
   createBindingBackend,
-  loadAddon,
+  loadFirstAddon,
   MAX_BATCH_LIMIT,
+  prebuildPath,
+  sourceBuildPath,
+  type AddonAttempt,
+  type AddonCandidate,
+  type AddonSource,
   type NativeBackendStatus,
   type NativeBinding,
   type NativeHandle,
@@ -26,26 +35,50 @@ export interface AppleBinding extends NativeBinding {
   usePlain(handle: NativeHandle): void;
 }
 
-/** Where node-gyp puts the addon: `<package>/native/build/Release`, the same from `src/` and `dist/`. */
-export function defaultAddonPath(): string {
+const ADDON = 'bond_io_apple';
+
+/** The package's root folder, the same from `src/` and `dist/`. */
+function packageDir(): string {
   // `__filename` exists in the CJS build (and under vitest); `import.meta.url` in the ESM build.
   const here = typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url);
-  return join(dirname(here), '..', 'native', 'build', 'Release', 'bond_io_apple.node');
+  return join(dirname(here), '..');
+}
+
+/** Where node-gyp puts the addon (the source build): `<package>/native/build/Release`. */
+export function defaultAddonPath(): string {
+  return sourceBuildPath(packageDir(), ADDON);
+}
+
+/** Where the prebuild for `platform`-`arch` (default: this process's) is shipped. */
+export function prebuildAddonPath(
+  platform: string = process.platform,
+  arch: string = process.arch,
+): string {
+  return prebuildPath(packageDir(), ADDON, platform, arch);
+}
+
+/** The addon files `loadNativeBackend()` tries, in order: this platform's prebuild, the source build. */
+export function appleAddonCandidates(): AddonCandidate[] {
+  return addonCandidates({ packageDir: packageDir(), addon: ADDON });
 }
 
 export interface LoadAppleOptions {
-  /** Addon file. Default: the one node-gyp built. */
+  /** One addon file to load (reported as a `given path`). Overrides `candidates`. */
   addonPath?: string;
+  /** Addon files to try in order. Default: {@link appleAddonCandidates}. */
+  candidates?: readonly AddonCandidate[];
   /** Accept the Linux build, whose Apple calls are a shim (tests only). Default false. */
   allowShim?: boolean;
   /** Use plain recvmsg / sendmsg even where the batch calls exist. Default false. */
   plain?: boolean;
 }
 
-/** A loaded Apple backend, or the reason there is none. */
+/** A loaded Apple backend and the file it came from, or the reason there is none. */
 export interface AppleBackendStatus extends NativeBackendStatus {
   /** The raw binding (for tests and diagnostics). */
   readonly binding: AppleBinding | undefined;
+  readonly addon: AddonSource | undefined;
+  readonly attempts: readonly AddonAttempt[];
 }
 
 const BINDING_FUNCTIONS = [
@@ -62,8 +95,10 @@ const BINDING_FUNCTIONS = [
 ] as const;
 
 /**
- * Loads the addon. Never throws: a failure is returned as `loadError` (a
- * `NativeBackendUnavailableError` whose `cause` is the loader's error). Off Apple platforms the
+ * Loads the first addon file that loads (see {@link LoadAppleOptions}). Never throws: a failure is
+ * returned as `loadError` (a `NativeBackendUnavailableError` listing each file tried and its
+ * error; its `cause` is that error, or an `AggregateError` of them). On success `addon` says which
+ * file loaded (kind and path) and `attempts` which did not before it. Off Apple platforms the
  * package loads and reports itself unavailable, unless `allowShim` accepts the Linux test build.
  */
 export function loadAppleBackend(options: LoadAppleOptions = {}): AppleBackendStatus {
@@ -73,8 +108,11 @@ export function loadAppleBackend(options: LoadAppleOptions = {}): AppleBackendSt
       new Error(`@bond/io-apple runs on Apple platforms only, not ${process.platform}`),
     );
   }
-  const addonPath = options.addonPath ?? defaultAddonPath();
-  const load = loadAddon<AppleBinding>('@bond/io-apple', addonPath, BINDING_FUNCTIONS);
+  const candidates: readonly AddonCandidate[] =
+    options.addonPath !== undefined
+      ? [{ kind: 'given path', path: options.addonPath }]
+      : (options.candidates ?? appleAddonCandidates());
+  const load = loadFirstAddon<AppleBinding>('@bond/io-apple', candidates, BINDING_FUNCTIONS);
   if (load.binding === undefined) return { backend: undefined, ...load };
   const binding = load.binding;
   const opened =
@@ -87,6 +125,8 @@ export function loadAppleBackend(options: LoadAppleOptions = {}): AppleBackendSt
     backend: createBindingBackend('apple-msgx', opened, MAX_BATCH_LIMIT),
     binding,
     loadError: undefined,
+    addon: load.addon,
+    attempts: load.attempts,
   };
 }
 

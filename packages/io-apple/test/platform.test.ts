@@ -3,7 +3,12 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { existsSync } from 'node:fs';
 import { NativeBackendUnavailableError } from '@bond/io';
-import { defaultAddonPath, loadAppleBackend, loadNativeBackend } from '@bond/io-apple';
+import {
+  defaultAddonPath,
+  loadAppleBackend,
+  loadNativeBackend,
+  prebuildAddonPath,
+} from '@bond/io-apple';
 import { describe, expect, it } from 'vitest';
 
 describe('@bond/io-apple availability', () => {
@@ -35,6 +40,20 @@ describe('@bond/io-apple availability', () => {
       const status = loadAppleBackend({ allowShim: true });
       expect(status.binding?.shim).toBe(true);
       expect(status.binding?.msgxAvailable()).toBe(true);
+    },
+  );
+
+  it.skipIf(process.platform !== 'linux' || !existsSync(defaultAddonPath()))(
+    'on Linux loads the source build (no Apple prebuild fits) and says which file it tried first (skipped: not Linux or not built)',
+    () => {
+      const status = loadAppleBackend({ allowShim: true });
+      expect(status.addon).toEqual({ kind: 'source build', path: defaultAddonPath() });
+      expect(status.attempts).toHaveLength(1);
+      expect(status.attempts[0]).toMatchObject({
+        kind: 'prebuild',
+        path: prebuildAddonPath('linux', process.arch),
+      });
+      expect(status.attempts[0]?.error.message).toMatch(/ENOENT/);
     },
   );
 });

@@ -30,8 +30,10 @@
 
 export {
   defaultAddonPath,
+  linuxAddonCandidates,
   loadLinuxBackend,
   loadNativeBackend,
+  prebuildAddonPath,
   type LinuxBackendStatus,
   type LinuxBinding,
   type LoadLinuxOptions,

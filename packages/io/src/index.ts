@@ -91,7 +91,25 @@ export {
   type NativeBinding,
   type NativeHandle,
 } from './native-binding.js';
-export { addonUnavailable, loadAddon, type AddonLoad } from './load-addon.js';
+export {
+  addonUnavailable,
+  describeAttempts,
+  loadAddon,
+  loadFirstAddon,
+  type AddonAttempt,
+  type AddonLoad,
+  type AddonSource,
+} from './load-addon.js';
+export {
+  addonCandidates,
+  detectLibc,
+  prebuildPath,
+  sourceBuildPath,
+  type AddonCandidate,
+  type AddonCandidateOptions,
+  type AddonKind,
+  type LibcFamily,
+} from './addon-candidates.js';
 
 export {
   openSocket,

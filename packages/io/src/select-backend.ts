@@ -9,6 +9,7 @@
  */
 import { dgramBackend } from './dgram-socket.js';
 import { IoArgumentError, NativeBackendUnavailableError } from './errors.js';
+import { describeAttempts, type AddonAttempt, type AddonSource } from './load-addon.js';
 import type { BatchSocket, IoBackend, OpenOptions } from './socket.js';
 
 export type BackendChoice = 'auto' | 'native' | 'dgram';
@@ -19,6 +20,10 @@ export interface NativeBackendStatus {
   readonly backend: IoBackend | undefined;
   /** Why it is unavailable, when it is. */
   readonly loadError: Error | undefined;
+  /** The addon file that loaded (prebuild or source build, and its path), when one did. */
+  readonly addon?: AddonSource | undefined;
+  /** The addon files tried that did not load, each with its error. */
+  readonly attempts?: readonly AddonAttempt[] | undefined;
 }
 
 export interface SelectOptions {
@@ -38,6 +43,10 @@ export interface BackendSelection {
   readonly reason: string;
   /** Why the native backend did not load (kept when `auto` fell back to `dgram`). */
   readonly loadError: Error | undefined;
+  /** The native addon file in use (its kind and path), when the native backend was chosen. */
+  readonly addon: AddonSource | undefined;
+  /** The addon files tried that did not load, each with its error (empty for `dgram`). */
+  readonly attempts: readonly AddonAttempt[];
 }
 
 const CHOICES: readonly BackendChoice[] = ['auto', 'native', 'dgram'];
@@ -59,6 +68,8 @@ export async function selectBackend(options: SelectOptions = {}): Promise<Backen
       choice,
       reason: `dgram: requested (${source})`,
       loadError: undefined,
+      addon: undefined,
+      attempts: [],
     };
   }
   let status: NativeBackendStatus;
@@ -67,12 +78,17 @@ export async function selectBackend(options: SelectOptions = {}): Promise<Backen
   } catch (error) {
     status = { backend: undefined, loadError: asError(error) };
   }
+  const attempts = status.attempts ?? [];
   if (status.backend !== undefined) {
+    const from = status.addon === undefined ? '' : ` (${status.addon.kind} ${status.addon.path})`;
+    const after = attempts.length === 0 ? '' : `; not loaded: ${describeAttempts(attempts)}`;
     return {
       backend: status.backend,
       choice,
-      reason: `${status.backend.name}: native backend loaded`,
+      reason: `${status.backend.name}: native backend loaded${from}${after}`,
       loadError: undefined,
+      addon: status.addon,
+      attempts,
     };
   }
   const loadError = status.loadError ?? new Error('no native backend for this platform');
@@ -83,6 +99,8 @@ export async function selectBackend(options: SelectOptions = {}): Promise<Backen
     choice,
     reason: `dgram: native backend unavailable (${loadError.message})`,
     loadError,
+    addon: undefined,
+    attempts,
   };
 }
 

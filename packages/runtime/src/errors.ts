@@ -62,3 +62,21 @@ export class SenderClosedError extends BondError {
     super(SenderClosedError.code, `cannot ${operation}: the sender is closed (create a new one)`);
   }
 }
+
+/**
+ * This platform's native IO package is not installed (a package manager skips an optional
+ * dependency it cannot install, or one installed with `--no-optional`); the runtime uses `dgram`.
+ */
+export class NativePackageMissingError extends BondError {
+  static readonly code = 'BOND_ERR_NATIVE_PACKAGE_MISSING';
+  /** The package that did not import, for example `@bond/io-linux`. */
+  readonly packageName: string;
+  constructor(packageName: string, options?: ErrorOptions) {
+    super(
+      NativePackageMissingError.code,
+      `package ${packageName} is not installed (install it to use the native IO backend)`,
+      options,
+    );
+    this.packageName = packageName;
+  }
+}

@@ -63,14 +63,27 @@ export {
   type SenderDiagnostic,
 } from './diagnostics.js';
 export {
+  NativePackageMissingError,
   ReceiverResolveError,
   RuntimeOptionError,
   SenderClosedError,
   UnknownLinkError,
   UpstreamResolveError,
 } from './errors.js';
-export { formatHostPort } from '@bond/io';
-export { loadPlatformNative, selectIoBackend } from './io-selection.js';
+export {
+  describeAttempts,
+  formatHostPort,
+  type AddonAttempt,
+  type AddonSource,
+  type BackendSelection,
+} from '@bond/io';
+export {
+  loadPlatformNative,
+  selectIoBackend,
+  warnOnDgramFallback,
+  type NativePackageName,
+  type PlatformNativeOptions,
+} from './io-selection.js';
 export { silentRuntimeLogger, type RuntimeLogger } from './logger.js';
 export {
   createLogger,

@@ -34,7 +34,7 @@ import {
 import type { BondError } from '@bond/wire';
 import { cryptoRandom, monotonicClock } from './clock.js';
 import { publish, receiverChannels } from './diagnostics.js';
-import { selectIoBackend } from './io-selection.js';
+import { selectIoBackend, warnOnDgramFallback } from './io-selection.js';
 import { silentRuntimeLogger, type RuntimeLogger } from './logger.js';
 import { DEFAULT_RECEIVE_BUFFER } from './host-options.js';
 import {
@@ -162,7 +162,7 @@ export async function createReceiver(options: CreateReceiverOptions): Promise<Re
   let upstreamTarget = await resolveUpstream(options.upstream.host, options.upstream.port);
   const selection =
     options.io === undefined
-      ? await selectIoBackend(options.backend)
+      ? warnOnDgramFallback(await selectIoBackend(options.backend), logger)
       : { backend: options.io, reason: `${options.io.name}: given by the caller` };
   const io = selection.backend;
   const engine = new ReceiverEngine({

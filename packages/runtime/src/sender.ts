@@ -35,7 +35,7 @@ import type { BondError, InterfaceKind } from '@bond/wire';
 import { cryptoRandom, monotonicClock, type Clock } from './clock.js';
 import { publish, senderChannels } from './diagnostics.js';
 import { RuntimeOptionError, SenderClosedError, UnknownLinkError } from './errors.js';
-import { selectIoBackend } from './io-selection.js';
+import { selectIoBackend, warnOnDgramFallback } from './io-selection.js';
 import { silentRuntimeLogger, type RuntimeLogger } from './logger.js';
 import { DEFAULT_RECEIVE_BUFFER } from './host-options.js';
 import { SenderLinkSocket, type SenderLinkSocketStats } from './sender-link-socket.js';
@@ -135,7 +135,7 @@ export async function createSender(options: CreateSenderOptions): Promise<Sender
   });
   const selection =
     options.io === undefined
-      ? await selectIoBackend(options.backend)
+      ? warnOnDgramFallback(await selectIoBackend(options.backend), logger)
       : { backend: options.io, reason: `${options.io.name}: given by the caller` };
   const io = selection.backend;
   const engine = new SenderEngine({
