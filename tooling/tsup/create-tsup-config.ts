@@ -1,9 +1,20 @@
 /**
  * The one tsup configuration every publishable package builds with.
  *
- * Output: ESM (`dist/*.js`), CJS (`dist/*.cjs`) and declarations for both (`.d.ts`, `.d.cts`), with
- * source maps, targeting the oldest Node we support. A package's `package.json` `exports` must list
- * `types` first in each branch, pointing at these files.
+ * Output: ESM (`dist/*.js`, the one implementation), a CommonJS entry per entry point
+ * (`dist/*.cjs`) that only re-exports the ESM build, and declarations for both (`.d.ts`, `.d.cts`),
+ * with source maps, targeting the oldest Node we support. A package's `package.json` `exports` must
+ * list `types` first in each branch, pointing at these files.
+ *
+ * One instance per module, whatever the module system: `dist/<entry>.cjs` is
+ * `module.exports = require('./<entry>.js')`, so `require('@bond/x')` (Node >= 20.19 loads ES
+ * modules with `require()`, no flag, no warning) and `import '@bond/x'` share the ESM module
+ * instance, its classes and its state. A second, CommonJS copy of the code would give
+ * `instanceof` checks and module state (loaded addons, caches) two answers: the dual-package
+ * hazard. The ESM build splits code shared by several entries into chunks, for the same reason
+ * within a package (`@bond/io` and `@bond/io/testing` share one `ReceiveBatch`). Contract for
+ * every built module: no top-level `await` (`require()` of an ES module refuses it) and no default
+ * export (`require()` then returns the namespace object itself, named exports as properties).
  *
  * Usage, in `packages/<name>/tsup.config.ts`:
  * ```ts
@@ -11,6 +22,8 @@
  * export default createTsupConfig();
  * ```
  */
+import { rm, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { defineConfig, type Options } from 'tsup';
 
 export interface BondTsupOptions {
@@ -18,13 +31,53 @@ export interface BondTsupOptions {
   entry?: Record<string, string>;
   /** Extra modules never bundled (dependencies are already external). */
   external?: string[];
+  /**
+   * Modules bundled although listed in `package.json` (a private workspace package an app ships
+   * inside its own dist, kept in `devDependencies`).
+   */
+  noExternal?: string[];
+}
+
+/** Plugin type taken from tsup's options (tsup does not export it by name). */
+type TsupPlugin = NonNullable<Options['plugins']>[number];
+
+/** The whole CommonJS entry for `dist/<name>.cjs`: it loads `dist/<name>.js`, the ESM build. */
+export function cjsReexport(entryName: string): string {
+  return (
+    `'use strict';\n` +
+    `// ${entryName}.cjs: CommonJS consumers get the ES module itself (one instance; Node >= 20.19).\n` +
+    `module.exports = require('./${entryName}.js');\n`
+  );
+}
+
+/**
+ * Overwrites each CommonJS entry tsup wrote with {@link cjsReexport} and removes its source map
+ * (no line of a re-export comes from a source file). tsup still compiles the CommonJS format so
+ * that its declaration build writes the `.d.cts` files; the code it bundled there is dropped.
+ */
+function cjsReexportPlugin(entryNames: readonly string[]): TsupPlugin {
+  return {
+    name: 'bond-cjs-reexport',
+    async buildEnd({ writtenFiles }) {
+      if (this.format !== 'cjs') return;
+      const written = new Set(writtenFiles.map((file) => resolve(file.name)));
+      for (const name of entryNames) {
+        const entry = resolve(this.options.outDir, `${name}.cjs`);
+        if (!written.has(entry)) throw new Error(`bond-cjs-reexport: tsup wrote no ${entry}`);
+        await writeFile(entry, cjsReexport(name));
+        await rm(`${entry}.map`, { force: true });
+      }
+    },
+  };
 }
 
 export function createTsupConfig(options: BondTsupOptions = {}) {
+  const entry = options.entry ?? { index: 'src/index.ts' };
   const config: Options = {
-    entry: options.entry ?? { index: 'src/index.ts' },
+    entry,
     format: ['esm', 'cjs'],
-    // 20.19: the oldest Node bond's runtime code supports (DEVELOPERS.md).
+    // 20.19: the oldest Node bond's runtime code supports (DEVELOPERS.md); also the first 20.x
+    // that loads ES modules with require(), which the CommonJS entries rely on.
     target: 'node20.19',
     platform: 'node',
     dts: {
@@ -34,11 +87,14 @@ export function createTsupConfig(options: BondTsupOptions = {}) {
     },
     sourcemap: true,
     clean: true,
-    splitting: false,
+    // Left to tsup: code splitting for ESM (shared chunks between entries), none for CommonJS
+    // (whose entries are re-exports).
     treeshake: true,
     shims: false,
     outDir: 'dist',
     external: options.external ?? [],
+    noExternal: options.noExternal ?? [],
+    plugins: [cjsReexportPlugin(Object.keys(entry))],
   };
   return defineConfig(config);
 }
