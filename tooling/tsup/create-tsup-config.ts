@@ -22,8 +22,10 @@
  * export default createTsupConfig();
  * ```
  */
+import { readFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
 import { defineConfig, type Options } from 'tsup';
 
 export interface BondTsupOptions {
@@ -71,6 +73,26 @@ function cjsReexportPlugin(entryNames: readonly string[]): TsupPlugin {
   };
 }
 
+/**
+ * TypeScript `paths` from each named workspace package's import specifiers to its sources (the
+ * `bond-source` condition of each of its `exports`), resolved from the package being built.
+ */
+function sourcePaths(names: readonly string[]): Record<string, string[]> {
+  const require = createRequire(join(process.cwd(), 'package.json'));
+  const paths: Record<string, string[]> = {};
+  for (const name of names) {
+    const manifest = require.resolve(`${name}/package.json`);
+    const { exports } = JSON.parse(readFileSync(manifest, 'utf8')) as {
+      exports?: Record<string, { 'bond-source'?: string } | string>;
+    };
+    for (const [subpath, target] of Object.entries(exports ?? {})) {
+      if (typeof target !== 'object' || target['bond-source'] === undefined) continue;
+      paths[name + subpath.slice(1)] = [join(dirname(manifest), target['bond-source'])];
+    }
+  }
+  return paths;
+}
+
 export function createTsupConfig(options: BondTsupOptions = {}) {
   const entry = options.entry ?? { index: 'src/index.ts' };
   const config: Options = {
@@ -83,7 +105,10 @@ export function createTsupConfig(options: BondTsupOptions = {}) {
     dts: {
       // Declarations must be built from the package's own sources; the `bond-source` condition
       // would pull sibling packages' sources into the bundle.
-      compilerOptions: { customConditions: [] },
+      // A bundled package's types are inlined from its sources too: the published declarations
+      // must not name it (its built declarations split into chunks the bundle cannot follow).
+      compilerOptions: { customConditions: [], paths: sourcePaths(options.noExternal ?? []) },
+      resolve: options.noExternal ?? [],
     },
     sourcemap: true,
     clean: true,
