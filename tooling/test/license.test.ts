@@ -18,7 +18,7 @@ function readPackage(dir: string): PackageJson {
   return JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as PackageJson;
 }
 
-// The apps are private to the workspace's publishing flow but are what users install.
+// The apps (published like the libraries) are listed by name: they must never be left out.
 const apps = ['apps/receiver', 'apps/sender'].map((dir) => join(root, dir));
 const shipped = readdirSync(join(root, 'packages'))
   .map((name) => join(root, 'packages', name))
