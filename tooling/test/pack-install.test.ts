@@ -428,12 +428,12 @@ export const address: Address | undefined = Address.parse('127.0.0.1', 5000);
       expect(versionRun.stdout.trim()).toBe(`${bin} ${version()}`);
     });
 
-    it('runs through npx in the project that installed it', async () => {
-      const result = await run('npx', ['--no-install', bin, '--version'], {
+    it(`runs as \`npx ${app}\` (its one bin) in the project that installed it`, async () => {
+      const result = await run('npx', ['--no-install', app, '--version'], {
         cwd: project,
         timeoutMs: 30_000,
       });
-      expect(result.code, describeRun(`npx ${bin} --version`, result)).toBe(0);
+      expect(result.code, describeRun(`npx ${app} --version`, result)).toBe(0);
       expect(result.stdout.trim()).toBe(`${bin} ${version()}`);
     });
   });
