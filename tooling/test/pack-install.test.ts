@@ -508,6 +508,7 @@ export const address: Address | undefined = Address.parse('127.0.0.1', 5000);
         const uplinks = join(streamDir, 'uplinks.txt');
         writeFileSync(uplinks, '127.0.0.2 name=a\n127.0.0.3 name=b\n');
         const senderPort = await freeUdpPort();
+        const senderHttpPort = await freeTcpPort();
         let linksUp = 0;
         const sender = startProcess(
           'bond-sender',
@@ -517,6 +518,8 @@ export const address: Address | undefined = Address.parse('127.0.0.1', 5000);
             '127.0.0.1',
             String(srtlaPort),
             uplinks,
+            '--http',
+            `127.0.0.1:${senderHttpPort}`,
             '--stats-json',
             '-',
             '--stats-interval',
@@ -581,11 +584,13 @@ export const address: Address | undefined = Address.parse('127.0.0.1', 5000);
         expect(stats?.backend).toBe(expected);
         expect(stats?.groups[0]?.links).toHaveLength(2);
 
-        // The dashboard ships inside the installed app.
-        const page = await fetch(`${receiverUrl}/`);
-        expect(page.status).toBe(200);
-        expect(page.headers.get('content-type')).toMatch(/text\/html/);
-        expect(await page.text()).toMatch(/<script/);
+        // Both pages (inline scripts and styles) ship inside the installed apps.
+        for (const url of [receiverUrl, `http://127.0.0.1:${senderHttpPort}`]) {
+          const page = await fetch(`${url}/`);
+          expect(page.status, url).toBe(200);
+          expect(page.headers.get('content-type')).toMatch(/text\/html/);
+          expect(await page.text()).toMatch(/<script/);
+        }
       } finally {
         for (const started of processes.splice(0)) await started.stop();
         await ends?.close();
