@@ -7,14 +7,16 @@
  * list `types` first in each branch, pointing at these files.
  *
  * One instance per module, whatever the module system: `dist/<entry>.cjs` is
- * `module.exports = require('./<entry>.js')`, so `require('@bond/x')` (Node >= 20.19 loads ES
- * modules with `require()`, no flag, no warning) and `import '@bond/x'` share the ESM module
- * instance, its classes and its state. A second, CommonJS copy of the code would give
- * `instanceof` checks and module state (loaded addons, caches) two answers: the dual-package
- * hazard. The ESM build splits code shared by several entries into chunks, for the same reason
- * within a package (`@bond/io` and `@bond/io/testing` share one `ReceiveBatch`). Contract for
- * every built module: no top-level `await` (`require()` of an ES module refuses it) and no default
- * export (`require()` then returns the namespace object itself, named exports as properties).
+ * `module.exports = require('./<entry>.js')`, so `require('@bond/x')` and `import '@bond/x'` share
+ * the ESM module instance, its classes and its state. Node loads ES modules with `require()`, with
+ * no flag and no warning, from 20.19 on the 20.x line and from 22.12 on the 22.x line (22.0 to
+ * 22.11 need `--experimental-require-module`; their `import` users are unaffected). A second,
+ * CommonJS copy of the code would give `instanceof` checks and module state (loaded addons,
+ * caches) two answers: the dual-package hazard. The ESM build splits code shared by several
+ * entries into chunks, for the same reason within a package (`@bond/io` and `@bond/io/testing`
+ * share one `ReceiveBatch`). Contract for every built module: no top-level `await` (`require()` of
+ * an ES module refuses it) and no default export (`require()` then returns the namespace object
+ * itself, named exports as properties); the workspace test checks both through the built entries.
  *
  * Usage, in `packages/<name>/tsup.config.ts`:
  * ```ts
@@ -44,7 +46,7 @@ export interface BondTsupOptions {
 type TsupPlugin = NonNullable<Options['plugins']>[number];
 
 /** The whole CommonJS entry for `dist/<name>.cjs`: it loads `dist/<name>.js`, the ESM build. */
-export function cjsReexport(entryName: string): string {
+function cjsReexport(entryName: string): string {
   return (
     `'use strict';\n` +
     `// ${entryName}.cjs: CommonJS consumers get the ES module itself (one instance; Node >= 20.19).\n` +
