@@ -64,6 +64,8 @@ interface WorkspacePackage {
   readonly dir: string;
   readonly version: string;
   readonly private: boolean;
+  /** Whether npm installs it here: its `os` and `cpu` fields (if any) name this platform. */
+  readonly installable: boolean;
 }
 
 function workspacePackages(): WorkspacePackage[] {
@@ -75,6 +77,8 @@ function workspacePackages(): WorkspacePackage[] {
         name: string;
         version: string;
         private?: boolean;
+        os?: string[];
+        cpu?: string[];
       };
       return [
         {
@@ -82,6 +86,9 @@ function workspacePackages(): WorkspacePackage[] {
           dir: join(root, group, entry),
           version: json.version,
           private: json.private === true,
+          installable:
+            (json.os?.includes(process.platform) ?? true) &&
+            (json.cpu?.includes(process.arch) ?? true),
         },
       ];
     }),
@@ -89,6 +96,8 @@ function workspacePackages(): WorkspacePackage[] {
 }
 
 const packages = workspacePackages().filter((p) => !p.private);
+/** What npm installs here (not @bond/io-apple on Linux: npm refuses it, EBADPLATFORM). */
+const installable = packages.filter((p) => p.installable).map((p) => p.name);
 
 /** A fenced `ts` or `js` block of a README: the examples users copy. */
 function readmeExamples(readme: string): string[] {
@@ -101,7 +110,7 @@ const examples = packages
   .flatMap((p) => {
     const readme = join(p.dir, 'README.md');
     const blocks = existsSync(readme) ? readmeExamples(readFileSync(readme, 'utf8')) : [];
-    return blocks.map((_, index) => ({ name: p.name, index }));
+    return blocks.map((_, index) => ({ name: p.name, index, installable: p.installable }));
   });
 
 interface Run {
@@ -214,18 +223,23 @@ beforeAll(async () => {
     JSON.stringify({ name: 'bond-consumer', version: '1.0.0', private: true }, null, 2),
   );
   const npmArgs = ['--prefer-offline', '--no-audit', '--no-fund'];
-  const install = await run('npm', ['install', ...npmArgs, ...tarballs.values()], {
+  // Only this platform's: @bond/runtime's optional native packages for other platforms are
+  // skipped by npm as they would be from the registry.
+  const here = installable.map((name) => tarballs.get(name) ?? '');
+  const elsewhere = packages.filter((p) => !p.installable).map((p) => p.name);
+  console.log(`not for ${process.platform}-${process.arch}: ${elsewhere.join(', ') || 'none'}`);
+  const install = await run('npm', ['install', ...npmArgs, ...here], {
     cwd: project,
     timeoutMs: 180_000,
   });
   if (install.code !== 0) throw new Error(describeRun('npm install (project)', install));
   console.log(
-    `npm install of ${tarballs.size} tarballs into a fresh project: ${install.ms.toFixed(0)} ms`,
+    `npm install of ${here.length} tarballs into a fresh project: ${install.ms.toFixed(0)} ms`,
   );
   // Every tarball at once: the apps' @bond/* dependencies are not on the registry yet.
   const global = await run(
     'npm',
-    ['install', '--global', '--prefix', prefix, ...npmArgs, ...tarballs.values()],
+    ['install', '--global', '--prefix', prefix, ...npmArgs, ...here],
     { cwd: workDir, timeoutMs: 180_000 },
   );
   if (global.code !== 0) throw new Error(describeRun('npm install --global', global));
@@ -268,7 +282,7 @@ describe('bond from its tarballs, installed with npm', { timeout: 300_000 }, () 
     writeFileSync(
       script,
       `'use strict';
-const names = ${JSON.stringify(PUBLISHED)};
+const names = ${JSON.stringify(installable)};
 (async () => {
   const problems = [];
   for (const name of names) {
@@ -289,17 +303,21 @@ const names = ${JSON.stringify(PUBLISHED)};
     expect(result.stderr).not.toMatch(/ExperimentalWarning/);
   });
 
-  it('ships a README with a runnable example in every library package', () => {
+  it('ships a README with a runnable example in every library package', async () => {
     for (const p of packages.filter((candidate) => !APPS.includes(candidate.name))) {
-      const readme = join(project, 'node_modules', p.name, 'README.md');
-      expect(existsSync(readme), `${p.name} ships README.md`).toBe(true);
-      const shipped = readmeExamples(readFileSync(readme, 'utf8'));
+      // Read from the tarball: packages for other platforms are not installed here.
+      const readme = await run('tar', ['-xzOf', tarballs.get(p.name) ?? '', 'package/README.md'], {
+        cwd: workDir,
+        timeoutMs: 20_000,
+      });
+      expect(readme.code, `${p.name} ships README.md`).toBe(0);
+      const shipped = readmeExamples(readme.stdout);
       expect(shipped.length, `${p.name}'s README has a ts example`).toBeGreaterThan(0);
       expect(shipped.length).toBe(examples.filter((e) => e.name === p.name).length);
     }
   });
 
-  describe.each(examples)('$name README example $index', ({ name, index }) => {
+  describe.each(examples)('$name README example $index', ({ name, index, installable: here }) => {
     const source = (): string => {
       const readme = readFileSync(join(project, 'node_modules', name, 'README.md'), 'utf8');
       const block = readmeExamples(readme)[index];
@@ -309,7 +327,7 @@ const names = ${JSON.stringify(PUBLISHED)};
     const file = (extension: string): string =>
       join(project, `example-${name.replace(/[@/]/g, '_')}-${index}.${extension}`);
 
-    it('runs as written as an ES module', async () => {
+    it.skipIf(!here)('runs as written as an ES module', async () => {
       const output = ts.transpileModule(source(), {
         compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
       }).outputText;
@@ -322,50 +340,61 @@ const names = ${JSON.stringify(PUBLISHED)};
       expect(result.stderr).not.toMatch(/ExperimentalWarning/);
     });
 
-    it('runs as CommonJS (require), top-level await in an async function', async () => {
-      const output = ts.transpileModule(source(), {
-        compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
-      }).outputText;
-      expect(output).toMatch(/require\("@bond\//);
-      writeFileSync(
-        file('cjs'),
-        `(async () => {\n${output}\n})().catch((error) => {\n  console.error(error);\n  process.exitCode = 1;\n});\n`,
-      );
-      const result = await run(process.execPath, [file('cjs')], {
-        cwd: project,
-        timeoutMs: 30_000,
-      });
-      expect(result.code, describeRun(file('cjs'), result)).toBe(0);
-      expect(result.stderr).not.toMatch(/ExperimentalWarning/);
-    });
+    it.skipIf(!here)(
+      'runs as CommonJS (require), top-level await in an async function',
+      async () => {
+        const output = ts.transpileModule(source(), {
+          compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
+        }).outputText;
+        expect(output).toMatch(/require\("@bond\//);
+        writeFileSync(
+          file('cjs'),
+          `(async () => {\n${output}\n})().catch((error) => {\n  console.error(error);\n  process.exitCode = 1;\n});\n`,
+        );
+        const result = await run(process.execPath, [file('cjs')], {
+          cwd: project,
+          timeoutMs: 30_000,
+        });
+        expect(result.code, describeRun(file('cjs'), result)).toBe(0);
+        expect(result.stderr).not.toMatch(/ExperimentalWarning/);
+      },
+    );
   });
 
   it('type-checks a TypeScript consumer with moduleResolution node16 and bundler', async () => {
     const types = join(project, 'types');
     mkdirSync(types, { recursive: true });
-    const imports = `import { SenderEngine } from '@bond/core';
-import { openSocket } from '@bond/io';
-import { loadNativeBackend as loadApple } from '@bond/io-apple';
-import { loadNativeBackend as loadLinux } from '@bond/io-linux';
-import { parseCommandLine as parseReceiverCommandLine } from '@bond/receiver';
-import { createReceiver, createSender, type CreateSenderOptions } from '@bond/runtime';
-import { parseCommandLine as parseSenderCommandLine } from '@bond/sender';
-import { Address, WireDecodeError } from '@bond/wire';
+    // One import from every package installed here (io-apple only where npm installs it).
+    const imported = [
+      ['SenderEngine', '@bond/core'],
+      ['openSocket', '@bond/io'],
+      ['loadNativeBackend as loadApple', '@bond/io-apple'],
+      ['loadNativeBackend as loadLinux', '@bond/io-linux'],
+      ['parseCommandLine as parseReceiverCommandLine', '@bond/receiver'],
+      ['createReceiver, createSender, type CreateSenderOptions', '@bond/runtime'],
+      ['parseCommandLine as parseSenderCommandLine', '@bond/sender'],
+      ['Address, WireDecodeError', '@bond/wire'],
+    ].filter(([, from]) => installable.includes(from ?? ''));
+    expect(imported.map(([, from]) => from).sort()).toEqual([...installable].sort());
+    const imports = `${imported.map(([names, from]) => `import { ${names} } from '${from}';`).join('\n')}
 
 export const options: CreateSenderOptions = {
   listen: { port: 0 },
   receiver: { host: '127.0.0.1', port: 5000 },
   links: [{ bindAddress: '127.0.0.1', name: 'lo' }],
 };
-export const used = [SenderEngine, openSocket, loadApple, loadLinux, parseReceiverCommandLine,
-  createReceiver, createSender, parseSenderCommandLine, WireDecodeError];
+export const used = [${imported
+      .flatMap(([names]) => (names ?? '').split(', '))
+      .filter((name) => !name.startsWith('type '))
+      .map((name) => name.split(' as ').pop())
+      .join(', ')}];
 export const address: Address | undefined = Address.parse('127.0.0.1', 5000);
 `;
     writeFileSync(join(types, 'consumer.mts'), imports);
     writeFileSync(join(types, 'consumer.cts'), imports);
     writeFileSync(join(types, 'consumer.ts'), imports);
     const exampleFiles: string[] = [];
-    for (const { name, index } of examples) {
+    for (const { name, index } of examples.filter((example) => example.installable)) {
       const readme = readFileSync(join(project, 'node_modules', name, 'README.md'), 'utf8');
       const fileName = `example-${name.replace(/[@/]/g, '_')}-${index}.mts`;
       writeFileSync(join(types, fileName), `${readmeExamples(readme)[index] ?? ''}\nexport {};\n`);
@@ -448,16 +477,28 @@ export const address: Address | undefined = Address.parse('127.0.0.1', 5000);
       console.log(
         `installed @bond/io-linux ships ${addons.length === 0 ? 'no .node addon' : addons.join(', ')}: expecting the ${expected} backend`,
       );
+      // A prebuild for this platform-arch (glibc only on Linux) is what loads, not a source build.
+      const platformArch = `${process.platform}-${process.arch}`;
+      const prebuilt =
+        addons.some((file) => file.startsWith(join('prebuilds', platformArch) + '/')) &&
+        (process.platform !== 'linux' || (await runsOnGlibc()));
       for (const bin of ['bond-receiver', 'bond-sender']) {
         const doctor = await run(join(prefix, 'bin', bin), ['--doctor'], {
           cwd: workDir,
           timeoutMs: 20_000,
         });
-        const line = doctor.stdout.split('\n').find((l) => l.includes('io backend')) ?? '';
-        console.log(`${bin} --doctor: ${line.trim()}`);
-        expect(line, describeRun(`${bin} --doctor`, doctor)).toMatch(
+        const lines = doctor.stdout.split('\n');
+        const backend = lines.find((l) => l.includes('io backend')) ?? '';
+        const addon = lines.find((l) => l.includes('io addon')) ?? '';
+        console.log(`${bin} --doctor:\n  ${backend.trim()}\n  ${addon.trim()}`);
+        expect(backend, describeRun(`${bin} --doctor`, doctor)).toMatch(
           new RegExp(`io backend\\s+${expected}\\b`),
         );
+        if (prebuilt) {
+          expect(addon, describeRun(`${bin} --doctor`, doctor)).toMatch(
+            new RegExp(`prebuild \\S*prebuilds/${platformArch}/[^/]+\\.node`),
+          );
+        }
       }
 
       const streamDir = join(workDir, 'stream');
@@ -598,6 +639,12 @@ export const address: Address | undefined = Address.parse('127.0.0.1', 5000);
     },
   );
 });
+
+/** Whether this Linux runs on glibc (the prebuilds' C library), as `ldd --version` says. */
+async function runsOnGlibc(): Promise<boolean> {
+  const ldd = await run('ldd', ['--version'], { cwd: tmpdir(), timeoutMs: 10_000 });
+  return /glibc|gnu libc/i.test(ldd.stdout + ldd.stderr);
+}
 
 /** Polls `condition` every 50 ms for at most 20 s; fails naming `what` and the process's output. */
 async function waitFor(
