@@ -75,6 +75,7 @@ export {
   EVENT_INTERVAL_MS,
   HttpListenError,
   startStatsHttpServer,
+  type HealthReport,
   type StatsHttpServer,
   type StatsHttpServerOptions,
   type StatsMetrics,

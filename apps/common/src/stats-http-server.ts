@@ -1,7 +1,9 @@
 /**
  * The read-only HTTP server both apps run with `--http ADDR:PORT`: Prometheus `/metrics`, the JSON
  * stats document `/api/v1/stats`, server-sent events `/api/v1/events` (one `stats` event with the
- * same document every second) and the live page at `/`. GET and HEAD only; anything else is 405.
+ * same document every second), the live page at `/` and `/healthz` for container healthchecks and
+ * load balancers (200 healthy, 503 not, a short JSON body either way). GET and HEAD only; anything
+ * else is 405.
  *
  * The app supplies the document (a function taking a snapshot), the metrics renderer and the page;
  * every route takes a fresh snapshot, so `/metrics` and `/api/v1/stats` never serve stale values.
@@ -28,6 +30,15 @@ export interface StatsMetrics<T> {
   render(stats: T): Promise<string>;
 }
 
+/** What `/healthz` answers: 200 when `healthy`, else 503; `reason` says what is wrong. */
+export interface HealthReport {
+  readonly healthy: boolean;
+  /** Why not healthy (required then), or what was checked. */
+  readonly reason?: string;
+  /** Extra JSON-safe fields for the body (what was checked, where). */
+  readonly details?: Readonly<Record<string, string | number | boolean | null>>;
+}
+
 export interface StatsHttpServerOptions<T> {
   readonly listen: HttpAddress;
   /** Takes a snapshot: the document of `/api/v1/stats` and of each event. Must be JSON-safe. */
@@ -36,6 +47,11 @@ export interface StatsHttpServerOptions<T> {
   /** The HTML document served at `/` (see `dashboardDocument`). */
   readonly page: string;
   readonly logger: AppLogger;
+  /**
+   * Called per `/healthz` request; must be cheap and must not throw. Default: healthy while the
+   * server answers (the process runs).
+   */
+  readonly health?: () => HealthReport;
   /** Period of the `stats` events, ms. Default {@link EVENT_INTERVAL_MS}. */
   readonly eventIntervalMs?: number;
 }
@@ -54,7 +70,9 @@ export const EVENT_INTERVAL_MS = 1000;
 /** 2000 ms: how long a browser waits before reconnecting a dropped event stream. */
 const EVENT_RETRY_MS = 2000;
 
-const ROUTES = '/, /metrics, /api/v1/stats, /api/v1/events';
+const ROUTES = '/, /metrics, /api/v1/stats, /api/v1/events, /healthz';
+
+const RUNNING: HealthReport = { healthy: true, reason: 'running' };
 
 /** What to do about the usual listen failures, by `errno` code. */
 const LISTEN_HINTS: Readonly<Record<string, string>> = {
@@ -86,6 +104,16 @@ export async function startStatsHttpServer<T>(
       case '/metrics':
         send(response, 200, metrics.contentType, await metrics.render(stats()));
         return;
+      case '/healthz': {
+        const report = (options.health ?? (() => RUNNING))();
+        const body = {
+          status: report.healthy ? 'ok' : 'unavailable',
+          ...(report.reason === undefined ? {} : { reason: report.reason }),
+          ...report.details,
+        };
+        send(response, report.healthy ? 200 : 503, 'application/json', `${JSON.stringify(body)}\n`);
+        return;
+      }
       case '/api/v1/stats':
         send(response, 200, 'application/json', `${JSON.stringify(stats(), null, 2)}\n`);
         return;

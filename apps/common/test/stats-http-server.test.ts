@@ -60,6 +60,40 @@ async function readEvents(response: Response, count: number): Promise<string[]> 
 }
 
 describe('startStatsHttpServer', () => {
+  it('answers /healthz: 200 by default, else what the app says, 503 with the reason', async () => {
+    const plain = await startCounting();
+    const running = await fetch(`${plain.base}/healthz`);
+    expect(running.status).toBe(200);
+    expect(await running.json()).toEqual({ status: 'ok', reason: 'running' });
+
+    let healthy = true;
+    const { logger } = memoryLogger();
+    const server = await startStatsHttpServer({
+      listen: { host: '127.0.0.1', port: 0 },
+      stats: () => ({}),
+      metrics: { contentType: 'text/plain', render: () => Promise.resolve('') },
+      page: '',
+      logger,
+      health: () =>
+        healthy
+          ? { healthy, details: { checked: 'thing' } }
+          : { healthy, reason: 'thing is gone', details: { checked: 'thing' } },
+    });
+    defer(() => server.close());
+    const base = `http://${server.address}`;
+    const up = await fetch(`${base}/healthz`);
+    expect([up.status, await up.json()]).toEqual([200, { status: 'ok', checked: 'thing' }]);
+    healthy = false;
+    const down = await fetch(`${base}/healthz`);
+    expect(down.headers.get('content-type')).toBe('application/json');
+    expect([down.status, await down.json()]).toEqual([
+      503,
+      { status: 'unavailable', reason: 'thing is gone', checked: 'thing' },
+    ]);
+    const head = await fetch(`${base}/healthz`, { method: 'HEAD' });
+    expect(head.status).toBe(503);
+  });
+
   it('serves a fresh snapshot on every route and says where it listens', async () => {
     const { server, base, lines } = await startCounting();
     expect(server.address).toBe(`127.0.0.1:${server.port}`);
@@ -122,7 +156,7 @@ describe('startStatsHttpServer', () => {
     const missing = await fetch(`${base}/api/v2/stats`);
     expect(missing.status).toBe(404);
     expect(await missing.text()).toBe(
-      'not found: /api/v2/stats (try /, /metrics, /api/v1/stats, /api/v1/events)\n',
+      'not found: /api/v2/stats (try /, /metrics, /api/v1/stats, /api/v1/events, /healthz)\n',
     );
   });
 

@@ -1,24 +1,48 @@
 /**
  * The HTTP server (`--http ADDR:PORT`; off by default): Prometheus `/metrics`, the JSON stats API
- * `/api/v1/stats`, server-sent stats events `/api/v1/events` (one `stats` event per second) and
- * the live dashboard at `/`. Read-only: GET and HEAD only. The server itself is
+ * `/api/v1/stats`, server-sent stats events `/api/v1/events` (one `stats` event per second), the
+ * live dashboard at `/` and `/healthz`. Read-only: GET and HEAD only. The server itself is
  * `@bond/app-common`'s, shared with bond-sender; this file gives it the receiver's stats view,
- * metrics and page.
+ * metrics, page and health.
  */
-import { startStatsHttpServer, type StatsHttpServer } from '@bond/app-common';
+import { startStatsHttpServer, type HealthReport, type StatsHttpServer } from '@bond/app-common';
 import type { AppLogger } from '@bond/runtime';
 import { dashboardPage } from './dashboard/dashboard-page.js';
+import type { ListenerProbeState } from './listener-probe.js';
 import type { ReceiverMetrics } from './metrics.js';
 import type { HttpAddress } from './settings.js';
 import type { StatsView } from './stats-view.js';
 
 export { EVENT_INTERVAL_MS, type StatsHttpServer } from '@bond/app-common';
 
+/**
+ * `/healthz` of a running receiver: healthy exactly when the SRT listener check says it answered
+ * (the same state `/api/v1/stats` `srtListener.answered` and `/metrics`
+ * `bond_receiver_srt_listener_answered` show).
+ */
+export function listenerHealth(probe: ListenerProbeState): HealthReport {
+  const details = { srtListener: probe.target, detail: probe.detail };
+  if (probe.answered === true) return { healthy: true, details };
+  const reason =
+    probe.answered === undefined
+      ? `SRT listener ${probe.target} not checked yet`
+      : `SRT listener ${probe.target} unreachable: ${probe.detail}`;
+  return { healthy: false, reason, details };
+}
+
 export function startHttpServer(
   listen: HttpAddress,
   view: () => StatsView,
   metrics: ReceiverMetrics,
+  health: () => HealthReport,
   logger: AppLogger,
 ): Promise<StatsHttpServer> {
-  return startStatsHttpServer({ listen, stats: view, metrics, page: dashboardPage(), logger });
+  return startStatsHttpServer({
+    listen,
+    stats: view,
+    metrics,
+    page: dashboardPage(),
+    health,
+    logger,
+  });
 }

@@ -1,28 +1,54 @@
 /**
- * Watches whether the SRT listener is there: an induction handshake at start, and again every
- * interval until it answers. Says clearly in the log whether it answered; never stops the receiver.
+ * Keeps whether the SRT listener is there current, for `/healthz`, the stats API and `/metrics`.
+ *
+ * Every interval (while it answers and while it does not) one check runs:
+ * - if any group received datagrams from the listener since the previous check, it is there (a
+ *   listener serving a caller, like srt-live-transmit, may not answer a second caller's handshake);
+ * - otherwise one SRT induction handshake is sent and its answer decides.
+ * A group's upstream socket refused by the listener (ICMP port unreachable: ECONNREFUSED) marks it
+ * down at once, without waiting for the next check ({@link ListenerProbe.refused}).
+ *
+ * One log line per change of state (and one for the first result), never one per check. Never
+ * stops the receiver.
  */
 import { probeSrtListener, type SrtProbeResult } from '@bond/runtime';
 import type { Address } from '@bond/io';
 import type { AppLogger } from '@bond/runtime';
 
+/** 1000 ms: how long a handshake probe waits for the listener's reply. */
+const PROBE_TIMEOUT_MS = 1000;
+
 export interface ListenerProbeState {
   readonly target: string;
-  /** undefined until the first probe finished. */
+  /** undefined until the first check finished. */
   readonly answered: boolean | undefined;
+  /** What the last check saw, in a few words. */
   readonly detail: string;
+  /** Checks done since start (or since the listener setting changed). */
   readonly attempts: number;
+}
+
+export interface ListenerProbeSources {
+  /** The SRT listener to probe (read at every check, so a reload's new listener is used). */
+  readonly target: () => Address;
+  /** Datagrams received from the listener so far, by group id (only live groups). */
+  readonly fromListener: () => ReadonlyMap<number, number>;
 }
 
 export interface ListenerProbe {
   state(): ListenerProbeState;
-  /** Probes `target` afresh (after the SRT listener setting changed). */
+  /** Checks `target` afresh (after the SRT listener setting changed). */
   restart(): void;
+  /**
+   * The listener refused a group's datagrams (ECONNREFUSED on its upstream socket): marks it down
+   * now; the next check says when it is back.
+   */
+  refused(detail: string): void;
   stop(): Promise<void>;
 }
 
 export function watchSrtListener(
-  target: () => Address,
+  sources: ListenerProbeSources,
   intervalMs: number,
   logger: AppLogger,
 ): ListenerProbe {
@@ -30,45 +56,64 @@ export function watchSrtListener(
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
   let stopped = false;
-  let state: ListenerProbeState = {
-    target: target().toString(),
+  let seen: ReadonlyMap<number, number> = new Map();
+  const fresh = (): ListenerProbeState => ({
+    target: sources.target().toString(),
     answered: undefined,
     detail: 'not probed yet',
     attempts: 0,
-  };
+  });
+  let state = fresh();
 
-  const attempt = async (mine: number): Promise<void> => {
-    const endpoint = target();
-    const name = endpoint.toString();
-    const result: SrtProbeResult = await probeSrtListener(endpoint, { timeoutMs: 1000 });
-    if (stopped || mine !== generation) return;
-    const first = state.attempts === 0;
+  /** Moves to `next`, logging when `answered` changed (or on the first result). */
+  const settle = (answered: boolean, detail: string, target: string): void => {
     const before = state.answered;
-    state = {
-      target: name,
-      answered: result.answered,
-      detail: result.detail,
-      attempts: state.attempts + 1,
-    };
-    if (result.answered) {
+    state = { target, answered, detail, attempts: state.attempts + 1 };
+    if (before === answered) return;
+    const fields = { listener: target, detail };
+    if (answered) {
       const message = before === false ? 'SRT listener answers now' : 'SRT listener answered';
-      const fields = { listener: name, detail: result.detail };
       // A rejection means it is there but refuses callers like ours (stream id, passphrase).
-      if (result.detail.includes('rejection')) logger.warn(message, fields);
+      if (detail.includes('rejection')) logger.warn(message, fields);
       else logger.info(message, fields);
-      return;
-    }
-    if (first) {
+    } else if (before === undefined) {
       logger.warn('SRT listener did not answer the induction handshake', {
-        listener: name,
-        detail: result.detail,
-        action: `still running: senders are accepted, and the listener is probed again every ${intervalMs / 1000} s`,
+        ...fields,
+        action: `still running: senders are accepted, and the listener is checked every ${intervalMs / 1000} s`,
       });
     } else {
-      logger.debug('SRT listener still not answering', { listener: name, detail: result.detail });
+      logger.warn('SRT listener stopped answering', {
+        ...fields,
+        action: `health is unavailable until it answers; checked every ${intervalMs / 1000} s`,
+      });
+    }
+  };
+
+  /** Whether some group heard from the listener since the previous check. */
+  const trafficSinceLastCheck = (): number => {
+    const now = sources.fromListener();
+    let groups = 0;
+    for (const [groupId, count] of now) {
+      if (count > (seen.get(groupId) ?? 0)) groups++;
+    }
+    seen = now;
+    return groups;
+  };
+
+  const check = async (mine: number): Promise<void> => {
+    const target = sources.target().toString();
+    const groups = trafficSinceLastCheck();
+    if (groups > 0) {
+      settle(true, `carrying SRT: ${groups} group(s) heard from it since the last check`, target);
+    } else {
+      const result: SrtProbeResult = await probeSrtListener(sources.target(), {
+        timeoutMs: PROBE_TIMEOUT_MS,
+      });
+      if (stopped || mine !== generation) return;
+      settle(result.answered, result.detail, target);
     }
     timer = setTimeout(() => {
-      running = attempt(mine);
+      running = check(mine);
     }, intervalMs);
     timer.unref();
   };
@@ -76,19 +121,21 @@ export function watchSrtListener(
   const start = () => {
     generation++;
     if (timer !== undefined) clearTimeout(timer);
-    state = {
-      target: target().toString(),
-      answered: undefined,
-      detail: 'not probed yet',
-      attempts: 0,
-    };
-    running = attempt(generation);
+    state = fresh();
+    seen = new Map();
+    running = check(generation);
   };
   start();
 
   return {
     state: () => state,
     restart: start,
+    refused(detail) {
+      if (stopped) return;
+      // Traffic counted before the refusal is no evidence that it is there now.
+      seen = sources.fromListener();
+      settle(false, detail, sources.target().toString());
+    },
     async stop() {
       stopped = true;
       if (timer !== undefined) clearTimeout(timer);

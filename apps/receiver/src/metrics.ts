@@ -25,7 +25,7 @@ export function createReceiverMetrics(version: string): ReceiverMetrics {
   const uptime = gauge('uptime_seconds', 'Seconds since the receiver started.');
   const listenerUp = gauge(
     'srt_listener_answered',
-    '1 when the SRT listener answered the last induction handshake probe, else 0.',
+    '1 when the last check found the SRT listener there (traffic from it or an answered handshake), else 0; /healthz is 200 exactly then.',
   );
   const groups = gauge('groups', 'Groups (senders) held, by state.', ['state']);
   const links = gauge('links', 'Links held across all groups.');

@@ -3,11 +3,17 @@
  * receiver (`@bond/runtime`), probes the SRT listener, serves HTTP when asked, and returns a handle
  * to reload and close it. `bin.ts` adds only argument parsing, signals and the exit code.
  */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { ConfigFileError, diffSettings } from '@bond/app-common';
 import type { IoBackend } from '@bond/io';
-import { createReceiver, type Receiver } from '@bond/runtime';
+import {
+  createReceiver,
+  receiverChannels,
+  type Receiver,
+  type ReceiverDiagnostic,
+} from '@bond/runtime';
 import packageJson from '../package.json' with { type: 'json' };
-import { startHttpServer, type StatsHttpServer } from './http-server.js';
+import { listenerHealth, startHttpServer, type StatsHttpServer } from './http-server.js';
 import { watchSrtListener, type ListenerProbe } from './listener-probe.js';
 import { createLogger, type AppLogger, type LogOutput } from '@bond/runtime';
 import { createReceiverMetrics } from './metrics.js';
@@ -88,17 +94,38 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningRe
     ...(deps.io === undefined ? {} : { io: deps.io }),
   });
   const probe: ListenerProbe = watchSrtListener(
-    () => receiver.upstream(),
+    {
+      target: () => receiver.upstream(),
+      fromListener: () =>
+        new Map(receiver.stats().groups.map((group) => [group.id, group.packetsFromUpstream])),
+    },
     settings.probeIntervalMs,
     logger,
   );
+  const listenName = receiver.local.toString();
+  const onUpstreamError = (message: unknown): void => {
+    const diagnostic = message as ReceiverDiagnostic;
+    if (diagnostic.receiver !== listenName || diagnostic.errno !== 'ECONNREFUSED') return;
+    probe.refused(`refused a group's datagrams (ECONNREFUSED): nothing listens on that UDP port`);
+  };
+  subscribe(receiverChannels.upstreamError, onUpstreamError);
+  const stopWatching = async (): Promise<void> => {
+    unsubscribe(receiverChannels.upstreamError, onUpstreamError);
+    await probe.stop();
+  };
   const view = () => statsView(receiver.stats(), probe.state());
   let http: StatsHttpServer | undefined;
   if (settings.http !== undefined) {
     try {
-      http = await startHttpServer(settings.http, view, createReceiverMetrics(VERSION), logger);
+      http = await startHttpServer(
+        settings.http,
+        view,
+        createReceiverMetrics(VERSION),
+        () => listenerHealth(probe.state()),
+        logger,
+      );
     } catch (error) {
-      await probe.stop();
+      await stopWatching();
       await receiver.close();
       throw error;
     }
@@ -201,7 +228,7 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningRe
     reload,
     close() {
       closing ??= (async () => {
-        await probe.stop();
+        await stopWatching();
         await http?.close();
         await receiver.close();
       })();

@@ -35,6 +35,8 @@ export interface ReceiverDiagnostic {
   /** The link's or sender's address, printed (IPv4-mapped IPv6 as IPv4). */
   readonly address?: string;
   readonly reason?: string;
+  /** For `upstreamError`: the system's error name (`ECONNREFUSED`: nothing listens there). */
+  readonly errno?: string;
   /** For `linkQuality`: the new level and the score behind it (0-1000). */
   readonly level?: string;
   readonly score?: number;

@@ -354,6 +354,7 @@ class ReceiverRuntime {
         groupId,
         address: listener,
         reason: error.message,
+        ...(typeof errno === 'string' ? { errno } : {}),
       }));
       if (errno !== 'ECONNREFUSED') {
         this.logger.debug('upstream socket error', { groupId, error: error.message });
