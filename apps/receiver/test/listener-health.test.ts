@@ -13,7 +13,8 @@ import {
   startProcess,
   type TestProcess,
 } from '../../common/test/support/testing.js';
-import { freeUdpPort, hasCommand, waitFor } from './helpers.js';
+import { waitFor } from '../../common/test/support/testing.js';
+import { freeUdpPort, hasCommand } from './helpers.js';
 
 const SRT_TOOL = 'srt-live-transmit';
 const hasSrt = hasCommand(SRT_TOOL);
