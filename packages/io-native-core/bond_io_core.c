@@ -353,6 +353,24 @@ static int open_descriptor(int family) {
 #endif
 }
 
+/* Sets SO_RCVBUF or SO_SNDBUF. Where the kernel has the FORCE variants (Linux), they are tried first:
+   with CAP_NET_ADMIN they take the size asked for above net.core.rmem_max / wmem_max; without it
+   they fail with EPERM and the plain option applies, capped by the kernel (the runtime compares
+   what was applied with what was asked and says what to raise). */
+static int set_buffer_size(int fd, int option, int force_option, int32_t bytes) {
+  if (force_option != 0 && setsockopt(fd, SOL_SOCKET, force_option, &bytes, sizeof bytes) == 0)
+    return 0;
+  return setsockopt(fd, SOL_SOCKET, option, &bytes, sizeof bytes);
+}
+
+#ifdef SO_RCVBUFFORCE
+#define BOND_RCVBUFFORCE SO_RCVBUFFORCE
+#define BOND_SNDBUFFORCE SO_SNDBUFFORCE
+#else
+#define BOND_RCVBUFFORCE 0
+#define BOND_SNDBUFFORCE 0
+#endif
+
 /* Creates, sizes and binds the descriptor; returns it, or -1 after throwing. */
 static int bind_descriptor(napi_env env, int family, const struct sockaddr_storage *local,
                            socklen_t local_length, bool ipv6_only, int32_t receive_buffer,
@@ -366,10 +384,9 @@ static int bind_descriptor(napi_env env, int family, const struct sockaddr_stora
   int on = ipv6_only ? 1 : 0;
   if (family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on) != 0)
     failed = "setsockopt";
-  else if ((receive_buffer > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer,
-                                             sizeof receive_buffer) != 0) ||
-           (send_buffer > 0 &&
-            setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &send_buffer, sizeof send_buffer) != 0))
+  else if ((receive_buffer > 0 &&
+            set_buffer_size(fd, SO_RCVBUF, BOND_RCVBUFFORCE, receive_buffer) != 0) ||
+           (send_buffer > 0 && set_buffer_size(fd, SO_SNDBUF, BOND_SNDBUFFORCE, send_buffer) != 0))
     failed = "setsockopt";
   else if (bind(fd, (const struct sockaddr *)local, local_length) != 0)
     failed = "bind";

@@ -101,6 +101,11 @@ export {
 } from './receiver.js';
 export { DEFAULT_RECEIVE_BUFFER, type HostOptions } from './host-options.js';
 export {
+  checkReceiveBuffer,
+  receiveBufferAdvice,
+  type ReceiveBufferCheck,
+} from './receive-buffer.js';
+export {
   DEFAULT_REORDER,
   MAX_REORDER_HOLD_MS,
   checkReorder,

@@ -35,6 +35,7 @@ import type { BondError } from '@bond/wire';
 import { cryptoRandom, monotonicClock } from './clock.js';
 import { publish, receiverChannels } from './diagnostics.js';
 import { selectIoBackend, warnOnDgramFallback } from './io-selection.js';
+import { warnOnCappedReceiveBuffer } from './receive-buffer.js';
 import { silentRuntimeLogger, type RuntimeLogger } from './logger.js';
 import { DEFAULT_RECEIVE_BUFFER } from './host-options.js';
 import {
@@ -303,6 +304,12 @@ class ReceiverRuntime {
       this.socket = await open('0.0.0.0');
     }
     this.listenName = this.socket.local.toString();
+    warnOnCappedReceiveBuffer(
+      this.socket,
+      this.options.receiveBufferSize ?? DEFAULT_RECEIVE_BUFFER,
+      'SRTLA listening socket',
+      this.logger,
+    );
   }
 
   // ---------------------------------------------------------------- inputs

@@ -36,6 +36,7 @@ import { cryptoRandom, monotonicClock, type Clock } from './clock.js';
 import { publish, senderChannels } from './diagnostics.js';
 import { RuntimeOptionError, SenderClosedError, UnknownLinkError } from './errors.js';
 import { selectIoBackend, warnOnDgramFallback } from './io-selection.js';
+import { warnOnCappedReceiveBuffer } from './receive-buffer.js';
 import { silentRuntimeLogger, type RuntimeLogger } from './logger.js';
 import { DEFAULT_RECEIVE_BUFFER } from './host-options.js';
 import { SenderLinkSocket, type SenderLinkSocketStats } from './sender-link-socket.js';
@@ -235,6 +236,12 @@ class SenderRuntime {
       ...(sendBufferSize === undefined ? {} : { sendBufferSize }),
     });
     this.listenName = this.socket.local.toString();
+    warnOnCappedReceiveBuffer(
+      this.socket,
+      this.options.receiveBufferSize ?? DEFAULT_RECEIVE_BUFFER,
+      'encoder socket',
+      this.logger,
+    );
   }
 
   // ---------------------------------------------------------------- links
