@@ -222,8 +222,8 @@ export class ReceiverEngine {
     if (!retransmitted) {
       link.delay.addSample(now, group.delayReference.relativeDelayUs(now, peekSrtTimestamp(bytes)));
     }
-    // A duplicate (a copy on a second link, or a re-sent retransmission) was acknowledged above
-    // and goes no further: the group's sequence window is the one duplicate filter.
+    // A duplicate (a copy of an original on a second link) was acknowledged above and goes no
+    // further: the group's sequence window is the one duplicate filter. Retransmissions go on.
     if (!group.trackSeq(link, seq, retransmitted)) return;
     group.packetsForwarded++;
     group.bytesForwarded += bytes.length;

@@ -199,6 +199,13 @@ export class ReceiverGroup implements ForwardPathGroup {
       return true;
     }
     if (seen === SeqObservation.Duplicate) {
+      if (retransmitted) {
+        // A retransmission of a number already forwarded: the SRT listener asked for it again, so
+        // the copy forwarded earlier did not reach it (a full socket buffer on the way). Forward
+        // it; a listener that has it already drops it.
+        link.retransmitted++;
+        return true;
+      }
       link.duplicates++;
       return false;
     }

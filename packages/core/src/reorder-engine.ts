@@ -5,11 +5,25 @@
  * It holds a packet only while an earlier one may still arrive. The hold is `auto` (the measured
  * delay skew between the group's links plus a margin, capped), a fixed number of milliseconds, or
  * `off`. Packets older than the release point go through at once (SRT handles them); a duplicate
- * of a held packet is dropped (the receiver group's sequence window drops every other duplicate
- * before the forward path, see `seq-window.ts`, so each sequence number is pushed here at most
- * once while it is recent); memory is bounded in packets and bytes; the drain deadline is never derived from a
- * measurement of 0 (clamped to {@link MIN_HOLD_MS}); a sequence jump (a sender restart) releases
- * what is held, in order, and starts again from the new sequence.
+ * of a held packet is dropped (the receiver group's sequence window drops other duplicates before
+ * the forward path, see `seq-window.ts`); a sequence jump (a sender restart) releases what is
+ * held, in order, and starts again from the new sequence.
+ *
+ * Invariants (each has a property test in `test/reorder-engine.test.ts`):
+ * 1. **Bounded wait.** Every packet leaves within the hold of its arrival (never more than
+ *    `maxHoldMs`) plus the lateness of the timer that calls {@link ReorderEngine.handleTimeout} at
+ *    {@link ReorderEngine.pollTimeout}. The deadline is the earliest arrival among held packets plus
+ *    the hold, whatever their sequence numbers: when it passes, that packet and every held packet
+ *    before it in sequence leave, in order, and the gaps before them are given up.
+ * 2. **In order, at most once.** Packets that were held leave in sequence order; a packet pushed is
+ *    emitted exactly once, or dropped as a copy of one held; a held packet leaves exactly once.
+ * 3. **Bounded memory.** At most `maxPackets` (rounded up to a power of two) and `maxBytes` are
+ *    held; every array is allocated in the constructor. A full buffer releases early; a packet that
+ *    alone exceeds `maxBytes` is released at once, in order.
+ * 4. **Never stalls.** While anything is held, {@link ReorderEngine.pollTimeout} gives a deadline,
+ *    never derived from a measurement of 0 (the hold is at least {@link MIN_HOLD_MS}).
+ * 5. **Counts add up.** `skipped` is the sequence numbers given up on that have not arrived since
+ *    (a given-up packet that arrives later is counted `late`, no longer `skipped`).
  *
  * Held packets are copied: the bytes pushed in belong to the runtime's receive buffer.
  */
@@ -18,6 +32,11 @@ import type { ForwardPath, ForwardPathFactory } from './forward-path.js';
 
 /** 1 ms: the shortest hold ever derived, so a skew of 0 can never mean "never drain". */
 export const MIN_HOLD_MS = 1;
+/**
+ * 8192: how many sequence numbers before the release point the engine remembers as given up, so a
+ * late arrival among them is no longer counted `skipped` (1 KiB per group).
+ */
+export const GIVEN_UP_MEMORY = 8192;
 /** A jump of more than this many sequence numbers (either way) is a new stream, not reordering. */
 export const REORDER_JUMP = 1 << 16;
 
@@ -54,7 +73,10 @@ export interface ReorderStats {
   readonly released: number;
   /** Packets held and then released in order (ahead of a gap, or at the start of a stream). */
   readonly reordered: number;
-  /** Sequence numbers given up on when the hold ran out (SRT will NAK or drop them). */
+  /**
+   * Sequence numbers given up on (the hold ran out, or the buffer was full) that have not arrived
+   * since: SRT will ask for them again or drop them.
+   */
   readonly skipped: number;
   /** Copies of a packet already held, dropped (the receiver filters other duplicates earlier). */
   readonly duplicates: number;
@@ -76,6 +98,21 @@ export class ReorderEngine implements ForwardPath {
   private readonly slots: (Uint8Array | undefined)[];
   private readonly slotSeq: Int32Array;
   private readonly arrivedAt: Float64Array;
+  /**
+   * Held packets in arrival order (a ring of sequence numbers and arrival times, twice the
+   * capacity): its first live entry is the packet that has waited longest, whose arrival times the
+   * next deadline. Entries of packets already released are dropped lazily.
+   */
+  private readonly arrivalSeq: Int32Array;
+  private readonly arrivalAt: Float64Array;
+  private arrivalHead = 0;
+  private arrivalCount = 0;
+  /**
+   * One bit per sequence number modulo {@link GIVEN_UP_MEMORY}, for that many numbers before
+   * `next`: set when the number was given up on, clear when it was released. Tells a late arrival
+   * that was given up (no longer `skipped`) from a re-sent one.
+   */
+  private readonly givenUp: Uint8Array;
   /** The next sequence number to release; undefined before the first packet. */
   private next: number | undefined;
   /** Highest sequence number held (the end of the window), valid while `held > 0`. */
@@ -86,8 +123,8 @@ export class ReorderEngine implements ForwardPath {
   private startupUntil: number | undefined;
   /** The hold computed at the latest `push` or `handleTimeout`, ms: what `pollTimeout` uses. */
   private hold = 0;
-  /** Cached sequence number of the oldest held packet; undefined when it must be searched. */
-  private oldestSeq: number | undefined;
+  /** Cached sequence number of the lowest held packet; undefined when it must be searched. */
+  private lowestSeq: number | undefined;
 
   private released = 0;
   private reordered = 0;
@@ -114,6 +151,9 @@ export class ReorderEngine implements ForwardPath {
     this.slots = new Array<Uint8Array | undefined>(size).fill(undefined);
     this.slotSeq = new Int32Array(size).fill(-1);
     this.arrivedAt = new Float64Array(size);
+    this.arrivalSeq = new Int32Array(2 * size);
+    this.arrivalAt = new Float64Array(2 * size);
+    this.givenUp = new Uint8Array(GIVEN_UP_MEMORY >>> 3);
   }
 
   /** The hold at `now`, ms: never below {@link MIN_HOLD_MS}, never above the cap. */
@@ -139,13 +179,18 @@ export class ReorderEngine implements ForwardPath {
       // links can move the release point back instead of arriving "late".
       this.next = seq;
       this.startupUntil = now + this.hold;
-      this.store(now, bytes, seq);
+      this.admit(now, bytes, seq);
       return;
     }
     const distance = seqDistance(this.next, seq);
-    if (this.startupUntil !== undefined && distance < 0 && -distance < this.capacity >>> 1) {
+    if (
+      this.startupUntil !== undefined &&
+      distance < 0 &&
+      seqDistance(seq, this.held > 0 ? this.highest : this.next) < this.capacity
+    ) {
+      // Still starting: an earlier packet moves the release point back (within the buffer).
       this.next = seq;
-      this.store(now, bytes, seq);
+      this.admit(now, bytes, seq);
       return;
     }
     if (distance < 0) {
@@ -154,9 +199,7 @@ export class ReorderEngine implements ForwardPath {
         this.releaseNow(bytes, seq);
         return;
       }
-      this.late++;
-      this.released++;
-      this.emit(bytes);
+      this.passLate(bytes, seq, -distance);
       return;
     }
     if (distance === 0 && this.startupUntil === undefined) {
@@ -169,31 +212,40 @@ export class ReorderEngine implements ForwardPath {
       this.releaseNow(bytes, seq);
       return;
     }
-    // Ahead of a gap: hold it, unless the window would outgrow the buffer.
-    while (distance >= this.capacity || this.heldBytes + bytes.length > this.maxBytes) {
-      if (this.held === 0 && distance >= this.capacity) {
+    this.admit(now, bytes, seq);
+  }
+
+  /**
+   * Holds `bytes` (at or ahead of the release point), making room first: a full buffer releases
+   * its lowest packets early; a packet that can never fit is released at once, in order.
+   */
+  private admit(now: number, bytes: Uint8Array, seq: number): void {
+    if (bytes.length > this.maxBytes) {
+      this.overflows++;
+      this.startupUntil = undefined;
+      this.releaseBefore(seq);
+      this.releaseNow(bytes, seq);
+      this.drainInOrder();
+      return;
+    }
+    for (let guard = 0; guard <= this.capacity; guard++) {
+      const span = seqDistance(this.next ?? seq, seq);
+      if (span < this.capacity && this.heldBytes + bytes.length <= this.maxBytes) break;
+      this.overflows++;
+      this.startupUntil = undefined;
+      if (this.held === 0) {
         // Nothing held and the gap alone is wider than the buffer: give up on the gap.
-        this.skipped += distance;
-        this.next = seq;
-        this.overflows++;
+        this.releaseBefore(seq);
         this.releaseNow(bytes, seq);
         this.drainInOrder();
         return;
       }
-      this.overflows++;
-      this.startupUntil = undefined;
-      this.skipToOldestHeld();
-      if (
-        seqDistance(this.next, seq) < this.capacity &&
-        this.heldBytes + bytes.length <= this.maxBytes
-      ) {
-        break;
-      }
+      this.skipToLowestHeld();
     }
     this.store(now, bytes, seq);
   }
 
-  /** Holds a copy of `bytes` (a duplicate of a held packet is dropped). */
+  /** Holds a copy of `bytes` (a copy of a packet already held is dropped). */
   private store(now: number, bytes: Uint8Array, seq: number): void {
     const slot = seq & this.mask;
     if (this.slotSeq[slot] === seq) {
@@ -204,10 +256,13 @@ export class ReorderEngine implements ForwardPath {
     this.slotSeq[slot] = seq;
     this.arrivedAt[slot] = now;
     if (this.held === 0 || seqDistance(this.highest, seq) > 0) this.highest = seq;
-    if (this.oldestSeq !== undefined && seqDistance(this.oldestSeq, seq) < 0) this.oldestSeq = seq;
-    if (this.held === 0) this.oldestSeq = seq;
+    if (this.held === 0) this.lowestSeq = seq;
+    else if (this.lowestSeq !== undefined && seqDistance(this.lowestSeq, seq) < 0) {
+      this.lowestSeq = seq;
+    }
     this.held++;
     this.heldBytes += bytes.length;
+    this.recordArrival(seq, now);
   }
 
   handleTimeout(now: number): void {
@@ -219,18 +274,21 @@ export class ReorderEngine implements ForwardPath {
     const hold = this.holdMs(now);
     this.hold = hold;
     for (let guard = 0; guard <= this.capacity && this.held > 0; guard++) {
-      const oldest = this.oldestHeldSlot();
-      if (oldest < 0 || now < (this.arrivedAt[oldest] ?? 0) + hold) return;
-      this.skipToOldestHeld();
+      const first = this.longestWaiting();
+      if (first < 0 || now < (this.arrivalAt[first] ?? 0) + hold) return;
+      // It has waited the hold: it leaves now, and so does everything held before it.
+      const seq = this.arrivalSeq[first] ?? 0;
+      this.releaseBefore(seq);
+      this.drainInOrder();
     }
   }
 
   pollTimeout(): number | undefined {
     if (this.startupUntil !== undefined) return this.startupUntil;
     if (this.held === 0) return undefined;
-    const oldest = this.oldestHeldSlot();
-    if (oldest < 0) return undefined;
-    return (this.arrivedAt[oldest] ?? 0) + this.hold;
+    const first = this.longestWaiting();
+    if (first < 0) return undefined;
+    return (this.arrivalAt[first] ?? 0) + this.hold;
   }
 
   stats(now: number): ReorderStats {
@@ -251,8 +309,20 @@ export class ReorderEngine implements ForwardPath {
 
   // ---------------------------------------------------------------- internals
 
+  /** A packet behind the release point: out at once; if it had been given up, it no longer is. */
+  private passLate(bytes: Uint8Array, seq: number, behind: number): void {
+    this.late++;
+    if (behind <= GIVEN_UP_MEMORY && this.isGivenUp(seq)) {
+      this.setGivenUp(seq, false);
+      this.skipped--;
+    }
+    this.released++;
+    this.emit(bytes);
+  }
+
   private releaseNow(bytes: Uint8Array, seq: number): void {
-    if (this.oldestSeq === seq) this.oldestSeq = undefined;
+    if (this.lowestSeq === seq) this.lowestSeq = undefined;
+    this.setGivenUp(seq, false);
     this.released++;
     this.next = seqAdd(seq, 1);
     this.emit(bytes);
@@ -260,55 +330,138 @@ export class ReorderEngine implements ForwardPath {
 
   /** Releases held packets from `next` while they are consecutive. */
   private drainInOrder(): void {
-    for (
-      let guard = 0;
-      guard < this.capacity && this.held > 0 && this.next !== undefined;
-      guard++
-    ) {
-      const slot = this.next & this.mask;
-      if (this.slotSeq[slot] !== this.next) return;
+    for (let guard = 0; guard < this.capacity && this.held > 0; guard++) {
+      const next = this.next;
+      if (next === undefined) return;
+      const slot = next & this.mask;
       const bytes = this.slots[slot];
+      if (this.slotSeq[slot] !== next || bytes === undefined) return;
       this.slots[slot] = undefined;
       this.slotSeq[slot] = -1;
       this.held--;
-      if (bytes === undefined) continue;
       this.heldBytes -= bytes.length;
       this.reordered++;
-      this.releaseNow(bytes, this.next);
+      this.releaseNow(bytes, next);
     }
   }
 
+  /**
+   * Releases, in order, every held packet before `seq` and gives up on the gaps between them;
+   * afterwards `next` is `seq` (unless it already was past it).
+   */
+  private releaseBefore(seq: number): void {
+    for (let guard = 0; guard <= this.capacity && this.next !== undefined; guard++) {
+      if (seqDistance(this.next, seq) <= 0) return;
+      const lowest = this.lowestHeldSlot();
+      const target =
+        lowest >= 0 && seqDistance(this.slotSeq[lowest] ?? 0, seq) > 0
+          ? (this.slotSeq[lowest] ?? 0)
+          : seq;
+      this.giveUpUntil(target);
+      if (target !== seq) this.drainInOrder();
+    }
+  }
+
+  /** Gives up on the gap before the lowest held packet and releases from there. */
+  private skipToLowestHeld(): void {
+    const slot = this.lowestHeldSlot();
+    if (slot < 0) return;
+    this.giveUpUntil(this.slotSeq[slot] ?? 0);
+    this.drainInOrder();
+  }
+
+  /** Moves `next` forward to `seq`, giving up on every sequence number in between. */
+  private giveUpUntil(seq: number): void {
+    if (this.next === undefined) return;
+    const gap = seqDistance(this.next, seq);
+    if (gap <= 0) return;
+    this.skipped += gap;
+    // Only the last GIVEN_UP_MEMORY numbers are remembered (late arrivals further back are not told).
+    const remembered = Math.min(gap, GIVEN_UP_MEMORY);
+    for (let offset = gap - remembered; offset < gap; offset++) {
+      this.setGivenUp(seqAdd(this.next, offset), true);
+    }
+    this.next = seq;
+  }
+
   /** The slot of the lowest held sequence number, or -1. */
-  private oldestHeldSlot(): number {
+  private lowestHeldSlot(): number {
     if (this.next === undefined || this.held === 0) return -1;
-    const cached = this.oldestSeq;
-    if (cached !== undefined && this.slotSeq[cached & this.mask] === cached)
+    const cached = this.lowestSeq;
+    if (cached !== undefined && this.slotSeq[cached & this.mask] === cached) {
       return cached & this.mask;
+    }
     const span = seqDistance(this.next, this.highest);
     for (let offset = 0; offset <= span && offset < this.capacity; offset++) {
       const seq = seqAdd(this.next, offset);
       if (this.slotSeq[seq & this.mask] === seq) {
-        this.oldestSeq = seq;
+        this.lowestSeq = seq;
         return seq & this.mask;
       }
     }
     return -1;
   }
 
-  /** Gives up on the gap before the oldest held packet and releases from there. */
-  private skipToOldestHeld(): void {
-    const slot = this.oldestHeldSlot();
-    if (slot < 0 || this.next === undefined) return;
-    const seq = this.slotSeq[slot] ?? 0;
-    this.skipped += seqDistance(this.next, seq);
-    this.next = seq;
-    this.drainInOrder();
+  /** Appends a held packet to the arrival ring (compacting it when full). */
+  private recordArrival(seq: number, now: number): void {
+    const size = this.arrivalSeq.length;
+    if (this.arrivalCount === size) this.compactArrivals();
+    const index = (this.arrivalHead + this.arrivalCount) % size;
+    this.arrivalSeq[index] = seq;
+    this.arrivalAt[index] = now;
+    this.arrivalCount++;
+  }
+
+  /** Whether ring entry `index` is a packet still held (not released, not replaced). */
+  private isWaiting(index: number): boolean {
+    const seq = this.arrivalSeq[index] ?? 0;
+    const slot = seq & this.mask;
+    return this.slotSeq[slot] === seq && this.arrivedAt[slot] === this.arrivalAt[index];
+  }
+
+  /** The ring index of the held packet that arrived first, or -1 (drops released entries). */
+  private longestWaiting(): number {
+    const size = this.arrivalSeq.length;
+    while (this.arrivalCount > 0) {
+      if (this.isWaiting(this.arrivalHead)) return this.arrivalHead;
+      this.arrivalHead = (this.arrivalHead + 1) % size;
+      this.arrivalCount--;
+    }
+    return -1;
+  }
+
+  /** Keeps only the entries of packets still held (at most `capacity`: half the ring). */
+  private compactArrivals(): void {
+    const size = this.arrivalSeq.length;
+    let kept = 0;
+    for (let offset = 0; offset < this.arrivalCount; offset++) {
+      const index = (this.arrivalHead + offset) % size;
+      if (!this.isWaiting(index)) continue;
+      const to = (this.arrivalHead + kept) % size;
+      this.arrivalSeq[to] = this.arrivalSeq[index] ?? 0;
+      this.arrivalAt[to] = this.arrivalAt[index] ?? 0;
+      kept++;
+    }
+    this.arrivalCount = kept;
+  }
+
+  private isGivenUp(seq: number): boolean {
+    const bit = seq & (GIVEN_UP_MEMORY - 1);
+    return ((this.givenUp[bit >>> 3] ?? 0) & (1 << (bit & 7))) !== 0;
+  }
+
+  private setGivenUp(seq: number, value: boolean): void {
+    const bit = seq & (GIVEN_UP_MEMORY - 1);
+    const byte = this.givenUp[bit >>> 3] ?? 0;
+    this.givenUp[bit >>> 3] = value ? byte | (1 << (bit & 7)) : byte & ~(1 << (bit & 7));
   }
 
   /** A new stream: release everything held, in order, then continue from `seq`. */
   private restartAt(seq: number): void {
     this.jumps++;
-    for (let guard = 0; guard <= this.capacity && this.held > 0; guard++) this.skipToOldestHeld();
+    if (this.held > 0) this.releaseBefore(seqAdd(this.highest, 1));
+    this.givenUp.fill(0);
+    this.arrivalCount = 0;
     this.startupUntil = undefined;
     this.next = seq;
   }

@@ -196,7 +196,7 @@ describe('receiver engine', () => {
     const { receiver } = registered([A, B]);
     for (let seq = 0; seq < 10; seq++) {
       receiver.handleDatagram(1, A, data(seq));
-      receiver.handleDatagram(1, B, data(seq, 0, seq % 2 === 1));
+      receiver.handleDatagram(1, B, data(seq));
     }
     const out = drain(receiver);
     const upstream = out.filter((r) => r.target === ReceiverTarget.Upstream);
@@ -205,6 +205,19 @@ describe('receiver engine', () => {
     expect(acks.map((r) => r.address)).toEqual(['127.0.0.2:5001', '127.0.0.3:5002']);
     const links = receiver.stats(1).groups[0]?.links ?? [];
     expect(links.map((link) => link.duplicates)).toEqual([0, 10]);
+  });
+
+  it('forwards a retransmission of a number it already forwarded (the listener asked for it again)', () => {
+    const { receiver } = registered([A, B]);
+    for (let seq = 0; seq < 4; seq++) receiver.handleDatagram(1, A, data(seq));
+    // The listener lost 2 on its side and NAKed it: the sender re-sends it, on either link.
+    receiver.handleDatagram(2, B, data(2, 0, true));
+    receiver.handleDatagram(3, A, data(2, 0, true));
+    const upstream = drain(receiver).filter((r) => r.target === ReceiverTarget.Upstream);
+    expect(upstream.map((r) => peekSrtDataSeq(r.bytes))).toEqual([0, 1, 2, 3, 2, 2]);
+    const links = receiver.stats(3).groups[0]?.links ?? [];
+    expect(links.map((link) => link.duplicates)).toEqual([0, 0]);
+    expect(links.map((link) => link.retransmitted)).toEqual([1, 1]);
   });
 
   it('forwards SRT upstream unchanged and never forwards unknown SRTLA types', () => {
