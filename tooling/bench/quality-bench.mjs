@@ -19,7 +19,7 @@
 // Per-link share and delay are sampled every --sample-ms (250 ms), also to time how fast traffic
 // leaves a dead link and comes back.
 //
-// Usage: node tooling/bench/quality-bench.mjs [--scenarios steady,cellular,outage,recovery,skew]
+// Usage: node tooling/bench/quality-bench.mjs [--scenarios steady,cellular,weak,fading,outage,recovery,skew]
 //          [--schedulers adaptive,classic] [--seconds 20] [--rounds 3] [--ends auto]
 //          [--json FILE] [--svg DIR]          (--help for every option)
 // Needs `pnpm build` first (apps/*/dist, tooling/stand/dist). Linux; loopback only (127.0.0.0/8);
@@ -29,6 +29,7 @@ import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { builtEntry, rootDir, sleep } from './lib/processes.mjs';
+import { oracleDelivered } from './lib/oracle.mjs';
 import { SCENARIO_NAMES, failoverTimes, medianOf, scenario } from './lib/quality.mjs';
 import {
   formattedJson,
@@ -51,7 +52,7 @@ Options:
                        recovery: the event at S/4 for S/2 (10 s at most), then S/2 more
   --rounds N           rounds of everything, medians reported (default 3)
   --ends KIND          auto (default: srt-live-transmit when installed), srt-live-transmit, builtin
-  --latency MS         SRT latency (default 1000)
+  --latency MS         SRT latency (default 1000; weak and fading run at their own 2000)
   --reorder MODE       bond-receiver --reorder for every scenario but skew (default auto)
   --skew-fixed MS      the fixed hold skew runs besides off and auto (default 350)
   --sample-ms MS       sampling period of shares and delays (default 250)
@@ -62,6 +63,8 @@ Options:
 /** benchmarks.md section 4's targets. */
 const TARGETS = {
   cellularDelayRatio: 0.5,
+  oracleFraction: 0.97,
+  oracleDelayRatio: 0.5,
   outageOffS: 1,
   outageBackS: 3,
   recoveryBackS: 3,
@@ -72,6 +75,8 @@ const TARGETS = {
 const DRAIN_EXTRA_MS = 500;
 /** 1316: payload bytes per SRT packet (the stand's stamped payloads). */
 const PAYLOAD_BYTES = 1316;
+/** 1332: one SRT data packet on the links (its 16-byte header and the payload). */
+const WIRE_BYTES = PAYLOAD_BYTES + 16;
 
 function parse(argv) {
   const { values } = parseArgs({
@@ -201,7 +206,7 @@ async function runOnce(plan, scheduler, reorder, round_, options, createStand) {
     scheduler,
     reorder,
     ends: options.ends,
-    latencyMs: options.latencyMs,
+    latencyMs: plan.latencyMs ?? options.latencyMs,
     seed: 1 + round_,
     pathTap: 'both',
     statsIntervalS: Math.min(0.5, options.sampleMs / 1000),
@@ -261,7 +266,8 @@ async function runOnce(plan, scheduler, reorder, round_, options, createStand) {
       if (problem !== undefined) throw new Error(problem);
     }
     stand.stopStream();
-    await sleep(options.latencyMs + DRAIN_EXTRA_MS);
+    const latencyMs = plan.latencyMs ?? options.latencyMs;
+    await sleep(latencyMs + DRAIN_EXTRA_MS);
     const report = await stand.report();
     const stream = report.stream;
     const path = report.path;
@@ -274,6 +280,18 @@ async function runOnce(plan, scheduler, reorder, round_, options, createStand) {
         return used.length < 2 ? NaN : Math.max(...used) - Math.min(...used);
       }),
     );
+    // What the links could have carried of the same stream (trace scenarios): lib/oracle.mjs.
+    const oracle =
+      plan.oracle === true
+        ? oracleDelivered({
+            links: plan.links,
+            packets: stream.sent,
+            intervalMs: (PAYLOAD_BYTES * 8 * 1000) / plan.bitrateBps,
+            startMs: traceOffsetS * 1000,
+            wireBytes: WIRE_BYTES,
+            latencyMs,
+          })
+        : undefined;
     const watch =
       plan.watch === undefined
         ? undefined
@@ -350,7 +368,23 @@ async function runOnce(plan, scheduler, reorder, round_, options, createStand) {
               duringShare: round(watch.duringShare ?? NaN, 3),
               threshold: round(watch.threshold, 3),
             },
-      traceOffsetS: plan.name === 'cellular' ? round(traceOffsetS, 2) : undefined,
+      traceOffsetS: plan.oracle === true ? round(traceOffsetS, 2) : undefined,
+      latencyMs,
+      oracle:
+        oracle === undefined
+          ? null
+          : {
+              delivered: oracle.delivered,
+              deliveredPercent: round(100 * oracle.fraction, 3),
+              perLink: oracle.perLink,
+              delayP50Ms: round(oracle.delay.p50Ms, 1),
+              delayP95Ms: round(oracle.delay.p95Ms, 1),
+              // bond's distinct payloads delivered by the SRT listener, of the oracle's.
+              bondOfOraclePercent: round(
+                (100 * stream.delivered) / Math.max(1, oracle.delivered),
+                2,
+              ),
+            },
       events: events.map((e) => ({ ...e, atS: round(e.atS, 3), untilS: round(e.untilS, 3) })),
       // The per-window samples of the first round only (the plots draw those): a few hundred KiB
       // of JSON per round otherwise.
@@ -375,6 +409,8 @@ function summarize(runs) {
     rounds: ok.length,
     failed: runs.length - ok.length,
     offeredMbps: m((r) => r.offeredMbps),
+    oracleDeliveredPercent: m((r) => r.oracle?.deliveredPercent ?? NaN, 2),
+    ofOraclePercent: m((r) => r.oracle?.bondOfOraclePercent ?? NaN, 2),
     goodputMbps: m((r) => r.goodputMbps),
     deliveredPercent: m((r) => r.deliveredPercent),
     pathP50Ms: m((r) => r.pathDelay.p50Ms, 1),
@@ -421,6 +457,20 @@ function verdicts(results, plans) {
       target: `adaptive path p95 <= ${TARGETS.cellularDelayRatio}x classic, goodput >= classic`,
       measured: `p95 ${cellA.pathP95Ms} vs ${cellC.pathP95Ms} ms (x${ratio}); goodput ${cellA.goodputMbps} vs ${cellC.goodputMbps} Mbit/s`,
       met: ratio <= TARGETS.cellularDelayRatio && cellA.goodputMbps >= cellC.goodputMbps,
+    });
+  }
+  for (const plan of plans.filter((p) => p.oracle === true)) {
+    const adaptive = find(plan.name, 'adaptive');
+    const classic = find(plan.name, 'classic');
+    if (adaptive === undefined || classic === undefined) continue;
+    const ratio = round(adaptive.pathP95Ms / classic.pathP95Ms, 3);
+    list.push({
+      scenario: plan.name,
+      target: `adaptive >= ${100 * TARGETS.oracleFraction}% of the oracle, path p95 <= ${TARGETS.oracleDelayRatio}x classic`,
+      measured: `${adaptive.ofOraclePercent}% of the oracle (classic ${classic.ofOraclePercent}%); p95 ${adaptive.pathP95Ms} vs ${classic.pathP95Ms} ms (x${ratio})`,
+      met:
+        adaptive.ofOraclePercent >= 100 * TARGETS.oracleFraction &&
+        ratio <= TARGETS.oracleDelayRatio,
     });
   }
   const outA = find('outage', 'adaptive');
@@ -487,6 +537,8 @@ function printTables(report) {
         'offered Mbit/s',
         'goodput Mbit/s',
         'delivered %',
+        'oracle delivers %',
+        'of oracle %',
         'path p50 ms',
         'path p95 ms',
         'in receiver p95 ms',
@@ -505,6 +557,8 @@ function printTables(report) {
         r.offeredMbps,
         r.goodputMbps,
         r.deliveredPercent,
+        r.oracleDeliveredPercent,
+        r.ofOraclePercent,
         r.pathP50Ms,
         r.pathP95Ms,
         r.holdP95Ms,
@@ -627,6 +681,8 @@ export async function main(argv) {
       durationS: plan.durationS,
       offeredMbps: round(plan.bitrateBps / 1e6, 3),
       capacityMbps: round(plan.capacityBps / 1e6, 3),
+      latencyMs: plan.latencyMs ?? options.latencyMs,
+      oracle: plan.oracle === true,
       variants: plan.variants,
       links: plan.links.map((link) => ({
         name: link.name,

@@ -264,6 +264,12 @@ function qualityFigures(report) {
     const value = report.results.find((r) => qualityCategory(report, r) === key)?.offeredMbps;
     return `${key} (${formatNumber(value)})`;
   };
+  // The trace scenarios, compared with what their links could carry (lib/oracle.mjs).
+  const oracleKeys = keys.filter((key) =>
+    report.results.some(
+      (r) => qualityCategory(report, r) === key && Number.isFinite(r.ofOraclePercent),
+    ),
+  );
   figures.push(
     {
       name: 'quality-goodput',
@@ -277,6 +283,32 @@ function qualityFigures(report) {
         width,
       }),
     },
+    ...(oracleKeys.length === 0
+      ? []
+      : [
+          {
+            name: 'quality-oracle',
+            svg: barChart({
+              title: 'Bonding quality: delivered, % of what the links could carry (the oracle)',
+              subtitle: `${subtitle}; oracle: every packet on the link where it arrives first, knowing the traces`,
+              xLabel: 'trace scenario',
+              yLabel: '% of the oracle',
+              categories: oracleKeys,
+              series: report.schedulers.map((scheduler) => ({
+                name: scheduler,
+                color: SCHEDULER_COLORS[scheduler],
+                values: oracleKeys.map((key) => pick(key, scheduler, 'ofOraclePercent')),
+              })),
+              references: [
+                {
+                  value: 100 * report.targets.oracleFraction,
+                  label: `target: ${100 * report.targets.oracleFraction}%`,
+                },
+              ],
+              width,
+            }),
+          },
+        ]),
     {
       name: 'quality-delay',
       svg: barChart({

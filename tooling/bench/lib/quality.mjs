@@ -2,7 +2,8 @@
 // samples: each scenario's emulated uplinks, stream rate and timed events (a link failing, getting
 // lossy, coming back), and from the per-window samples of a run how fast traffic left a dead link
 // and came back to a healed one. Used by quality-bench.mjs; nothing here starts a process.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rootDir } from './processes.mjs';
 
@@ -16,7 +17,15 @@ export const TRACES_DIR = join(rootDir, 'packages', 'core', 'test', 'traces');
 const TRACE_OPPORTUNITY_BYTES = 1500;
 
 /** Every scenario, in run order. */
-export const SCENARIO_NAMES = ['steady', 'cellular', 'outage', 'recovery', 'skew'];
+export const SCENARIO_NAMES = [
+  'steady',
+  'cellular',
+  'weak',
+  'fading',
+  'outage',
+  'recovery',
+  'skew',
+];
 
 /**
  * The share a link's sender-side traffic must fall under to count as "left" (5% of every byte bond
@@ -53,6 +62,60 @@ export function traceMeanBps(file, fromS, toS) {
     }
   }
   return (count * TRACE_OPPORTUNITY_BYTES * 8) / Math.max(1e-3, toS - fromS);
+}
+
+/** A trace file's opportunities (ms offsets; the trace repeats after its last line). */
+function traceOffsets(file) {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map(Number);
+}
+
+/**
+ * Writes (once) a trace derived from `file`: over `lengthS`, each of its opportunities at time t
+ * (the source repeated as needed) is kept with the weight `keep(tS)` in 0..1, deterministically (a
+ * running sum keeps one opportunity each time it passes a whole one), so the capacity is scaled
+ * while its ups and downs stay where they were. Returns the new file's path (in the temporary
+ * folder; the name says how it was made).
+ */
+export function derivedTrace(file, name, lengthS, keep) {
+  const folder = join(tmpdir(), 'bond-quality-traces');
+  mkdirSync(folder, { recursive: true });
+  const out = join(folder, `${name}.up`);
+  const offsets = traceOffsets(file);
+  const period = offsets.at(-1);
+  if (!(period > 0)) throw new Error(`${file}: not a capacity trace (one ms offset per line)`);
+  const lines = [];
+  let sum = 0;
+  for (let repeat = 0; repeat * period < lengthS * 1000; repeat++) {
+    for (const offset of offsets) {
+      const at = repeat * period + offset;
+      if (at >= lengthS * 1000) break;
+      sum += Math.min(1, Math.max(0, keep(at / 1000)));
+      if (sum >= 1) {
+        sum -= 1;
+        lines.push(at);
+      }
+    }
+  }
+  // At least one opportunity, and a last line at the end, so the trace's period is `lengthS`.
+  if (lines.length === 0 || lines.at(-1) < lengthS * 1000) lines.push(Math.round(lengthS * 1000));
+  writeFileSync(out, `${lines.join('\n')}\n`);
+  return out;
+}
+
+/** The links of a trace scenario from `[name, file]` pairs, with cellular delay and 1 s queues. */
+function traceLinks(pairs) {
+  return pairs.map(([linkName, file]) => ({
+    name: linkName,
+    up: { trace: file, queueMs: 1000, delayMs: CELLULAR_DELAY_MS },
+  }));
+}
+
+/** The links' combined mean capacity while a run of `seconds` streams (3 s of setup first). */
+function combinedBps(pairs, seconds) {
+  return pairs.reduce((sum, [, file]) => sum + traceMeanBps(file, 3, seconds + 3), 0);
 }
 
 /** Three equal links for the outage and recovery scenarios; `b` is the one that fails. */
@@ -95,6 +158,9 @@ export function eventTimes(seconds) {
  *                timed, its fair share
  *   variants     the receiver's reorder settings to run (skew: off, auto, fixed; else one)
  *   skewMs       skew: the difference of the links' one-way delays
+ *   latencyMs    the SRT latency of this scenario (else the benchmark's --latency)
+ *   oracle       trace scenarios: bond's delivery is compared with what the links could carry
+ *                (lib/oracle.mjs)
  */
 export function scenario(name, { seconds, reorder, skewFixedMs }) {
   switch (name) {
@@ -136,6 +202,72 @@ export function scenario(name, { seconds, reorder, skewFixedMs }) {
         events: [],
         variants: [reorder],
         traces: CELLULAR_TRACES.map(([linkName, file]) => ({ link: linkName, file })),
+        oracle: true,
+      };
+    }
+    case 'weak': {
+      // Three slow cellular uplinks with the stream at 90% of what they offer: where scheduling
+      // decides everything. Verizon's LTE trace is thinned to a quarter so no link is strong.
+      const pairs = [
+        ['att-lte', join(TRACES_DIR, 'ATT-LTE-driving.up')],
+        ['tmo-umts', join(TRACES_DIR, 'TMobile-UMTS-driving.up')],
+        [
+          'vzw-lte/4',
+          derivedTrace(
+            join(TRACES_DIR, 'Verizon-LTE-short.up'),
+            'Verizon-LTE-short-quarter',
+            140,
+            () => 0.25,
+          ),
+        ],
+      ];
+      const capacityBps = combinedBps(pairs, seconds);
+      return {
+        name,
+        title:
+          'weak: ATT-LTE-driving, TMobile-UMTS-driving, Verizon-LTE-short / 4; stream at 90%; 1 s queues; SRT latency 2 s',
+        links: traceLinks(pairs),
+        capacityBps,
+        bitrateBps: Math.round(0.9 * capacityBps),
+        latencyMs: 2000,
+        durationS: seconds,
+        events: [],
+        variants: [reorder],
+        oracle: true,
+      };
+    }
+    case 'fading': {
+      // One strong uplink (T-Mobile LTE at half its trace, about 6.6 Mbit/s) carries most of the
+      // capacity and fades to a twentieth of that over the run; two weak ones stay.
+      const fadeFromS = 3;
+      const fadeToS = seconds + 3;
+      const pairs = [
+        [
+          'strong',
+          derivedTrace(
+            join(TRACES_DIR, 'TMobile-LTE-short.up'),
+            `TMobile-LTE-short-fading-${fadeFromS}-${fadeToS}s`,
+            fadeToS + 60,
+            (tS) =>
+              0.5 * (1 - 0.95 * Math.min(1, Math.max(0, (tS - fadeFromS) / (fadeToS - fadeFromS)))),
+          ),
+        ],
+        ['att-lte', join(TRACES_DIR, 'ATT-LTE-driving.up')],
+        ['tmo-umts', join(TRACES_DIR, 'TMobile-UMTS-driving.up')],
+      ];
+      const capacityBps = combinedBps(pairs, seconds);
+      return {
+        name,
+        title:
+          'fading: T-Mobile LTE / 2 fading to 1/20 over the run, ATT-LTE-driving, TMobile-UMTS-driving; stream at 80% of the mean; 1 s queues; SRT latency 2 s',
+        links: traceLinks(pairs),
+        capacityBps,
+        bitrateBps: Math.round(0.8 * capacityBps),
+        latencyMs: 2000,
+        durationS: seconds,
+        events: [],
+        variants: [reorder],
+        oracle: true,
       };
     }
     case 'outage': {

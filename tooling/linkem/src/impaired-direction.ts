@@ -7,7 +7,7 @@
  * The same model as the core simulator's `SimPath`, driven by real time: call `offer` for each
  * datagram, and `service(now)` at `nextDueMs()` (or later) to release what is due.
  */
-import { TRACE_OPPORTUNITY_BYTES } from './capacity-trace.js';
+import { Bottleneck } from './bottleneck.js';
 import { Fifo } from './fifo.js';
 import type { ResolvedImpairment } from './options.js';
 import type { RandomSource } from './seeded-random.js';
@@ -56,11 +56,7 @@ export class ImpairedDirection {
   private readonly queue = new Fifo<Queued>();
   private readonly inFlight = new Fifo<InFlight>();
   private queuedBytes = 0;
-  /** Departure of the last datagram admitted to the bottleneck. */
-  private lastDeparture = Number.NEGATIVE_INFINITY;
-  /** Trace replay: the opportunity the last admitted datagram leaves at, and bytes left in it. */
-  private traceIndex = -1;
-  private traceCredit = 0;
+  private readonly bottleneck: Bottleneck;
   private lastArrival = Number.NEGATIVE_INFINITY;
   /** Gilbert-Elliott state. */
   private bad = false;
@@ -80,6 +76,7 @@ export class ImpairedDirection {
     private readonly deliver: (payload: Uint8Array) => void,
   ) {
     this.impairment = impairment;
+    this.bottleneck = new Bottleneck(impairment);
   }
 
   get settings(): ResolvedImpairment {
@@ -172,8 +169,7 @@ export class ImpairedDirection {
     const previous = this.impairment;
     this.impairment = impairment;
     if (previous.rateBps !== impairment.rateBps || previous.trace !== impairment.trace) {
-      this.lastDeparture = Number.NEGATIVE_INFINITY;
-      this.traceIndex = -1;
+      this.bottleneck.reset(impairment);
       for (const item of this.queue) {
         item.departure = this.plan(now, item.payload.byteLength, false) ?? now;
       }
@@ -183,7 +179,7 @@ export class ImpairedDirection {
 
   stats(now: number): DirectionStats {
     this.service(now);
-    const tail = this.queue.length > 0 ? this.lastDeparture : now;
+    const tail = this.queue.length > 0 ? this.bottleneck.lastDepartureMs : now;
     return {
       ...this.counters,
       dropped: { ...this.counters.dropped },
@@ -216,32 +212,9 @@ export class ImpairedDirection {
    * ones already queued; commits it unless it exceeds the ms queue limit (then undefined).
    */
   private plan(now: number, size: number, enforceLimit: boolean): number | undefined {
-    const { rateBps, trace, queueMs } = this.impairment;
-    if (trace !== undefined) {
-      let index = this.traceIndex;
-      let credit = this.traceCredit;
-      // An opportunity that passed with nobody queued is lost (the bottleneck idled).
-      if (index < 0 || trace.timeOf(index) < now) {
-        index = trace.firstAtOrAfter(now);
-        credit = TRACE_OPPORTUNITY_BYTES;
-      }
-      let need = size;
-      while (need > credit) {
-        need -= credit;
-        index++;
-        credit = TRACE_OPPORTUNITY_BYTES;
-      }
-      const departure = trace.timeOf(index);
-      if (enforceLimit && departure - now > queueMs) return undefined;
-      this.traceIndex = index;
-      this.traceCredit = credit - need;
-      this.lastDeparture = departure;
-      return departure;
+    if (enforceLimit && this.bottleneck.departure(now, size) - now > this.impairment.queueMs) {
+      return undefined;
     }
-    const start = Math.max(now, this.lastDeparture);
-    const departure = rateBps === undefined ? start : start + (size * 8 * 1000) / rateBps;
-    if (enforceLimit && departure - now > queueMs) return undefined;
-    this.lastDeparture = departure;
-    return departure;
+    return this.bottleneck.admit(now, size);
   }
 }

@@ -53,6 +53,7 @@ export type {
   Outage,
 } from './options.js';
 export { CapacityTrace, loadTrace, parseTrace, TRACE_OPPORTUNITY_BYTES } from './capacity-trace.js';
+export { Bottleneck, type BottleneckCapacity } from './bottleneck.js';
 export { loadScenario, parseScenario, type Scenario } from './scenario.js';
 export {
   LinkemBindError,
