@@ -28,7 +28,7 @@ describe('oracle', () => {
       latencyMs: 200,
     });
     expect(result.delivered).toBe(1000);
-    expect(result.perLink.a + result.perLink.b).toBe(1000);
+    expect((result.perLink.a ?? 0) + (result.perLink.b ?? 0)).toBe(1000);
     // The faster link carries at least half: it is chosen whenever it is as free.
     expect(result.perLink.a).toBeGreaterThanOrEqual(500);
   });
