@@ -28,7 +28,7 @@
  * @packageDocumentation
  */
 
-export { runCli, type CliRunning, type CliSpec } from './cli-main.js';
+export { isUsageError, runCli, type CliRunning, type CliSpec } from './cli-main.js';
 export {
   UsageError,
   helpLine,
@@ -67,10 +67,19 @@ export {
 } from './doctor.js';
 export {
   HTTP_ADDRESS_FORMS,
+  HTTP_DEFAULT_HOST,
   HttpAddressError,
+  isLoopbackHost,
   parseHttpAddress,
   type HttpAddress,
 } from './http-address.js';
+export {
+  HTTP_ENVIRONMENT,
+  HTTP_SETTINGS,
+  HTTP_TOKEN_MIN_LENGTH,
+  parseHttpToken,
+  type HttpSettings,
+} from './http-settings.js';
 export {
   EVENT_INTERVAL_MS,
   HttpListenError,
@@ -92,6 +101,7 @@ export {
   diffSettings,
   isMultiple,
   resolveSettings,
+  settingsFromEnvironment,
   type FieldSetting,
   type SettingDefinition,
   type SettingsDiff,

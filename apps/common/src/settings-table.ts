@@ -120,14 +120,46 @@ export interface SettingsDiff {
   readonly needsRestart: string[];
 }
 
-/** Compares each table setting's field (as JSON) between `running` and `next`. */
+/**
+ * Compares each table setting's field (as JSON) between `running` and `next`. A field two names set
+ * (an alias such as `log_level` beside `log-level`) is reported once, by its first name.
+ */
 export function diffSettings<S>(table: SettingsTable<S>, running: S, next: S): SettingsDiff {
   const applied: string[] = [];
   const needsRestart: string[] = [];
+  const seen = new Set<keyof S>();
   for (const [name, definition] of Object.entries(table)) {
     const field = definition.field;
+    if (seen.has(field)) continue;
+    seen.add(field);
     if (JSON.stringify(next[field]) === JSON.stringify(running[field])) continue;
     (definition.reloadable === true ? applied : needsRestart).push(name);
   }
   return { applied, needsRestart };
+}
+
+/**
+ * The settings the environment sets: `bindings` maps a variable (`BOND_HTTP_TOKEN`) to the setting
+ * it sets (`http-token`), parsed as the command line would; empty variables are skipped. Throws
+ * {@link SettingError} naming the variable. It layers between the config file and the command line.
+ */
+export function settingsFromEnvironment<S>(
+  table: SettingsTable<S>,
+  bindings: Readonly<Record<string, string>>,
+  env: Readonly<Record<string, string | undefined>>,
+): SettingsDraft<S> {
+  const draft: SettingsDraft<S> = {};
+  for (const [variable, name] of Object.entries(bindings)) {
+    const raw = env[variable];
+    if (raw === undefined || raw === '') continue;
+    try {
+      applySetting(table, name, raw, draft);
+    } catch (error) {
+      if (error instanceof SettingError) {
+        throw new SettingError(`environment variable ${variable}: ${error.message}`);
+      }
+      throw error;
+    }
+  }
+  return draft;
 }

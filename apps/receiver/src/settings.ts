@@ -13,10 +13,19 @@
  * ```
  *
  * A file that does not parse, or names an unknown setting, or gives a bad value, is refused whole.
+ *
+ * Without any of them it runs as irlserver's srtla_rec does: SRTLA on port 5000, forwarding to the
+ * SRT listener at 127.0.0.1:4001.
  */
 import {
+  HTTP_ENVIRONMENT,
+  HTTP_SETTINGS,
+  HttpAddressError,
   RUNTIME_SETTINGS,
   SettingError,
+  parseHttpAddress as parseHttpAddressText,
+  parseOneOf,
+  settingsFromEnvironment,
   loadConfigFile as loadSettingsFile,
   parseConfigText as parseSettingsText,
   parsePort,
@@ -52,6 +61,8 @@ export interface ReceiverSettings {
   readonly reorder: ReorderSetting;
   /** Where the HTTP server listens; undefined: no HTTP server. */
   readonly http: HttpAddress | undefined;
+  /** The secret the HTTP server asks for (not `/healthz`); undefined: none. */
+  readonly httpToken: string | undefined;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
   readonly ioBackend: IoBackendChoice;
@@ -64,6 +75,10 @@ export interface ReceiverSettings {
 export { SettingError };
 
 export const DEFAULT_SETTINGS = {
+  // irlserver srtla_rec's defaults: SRTLA on 5000, the SRT listener at 127.0.0.1:4001.
+  srtlaPort: 5000,
+  srtHost: '127.0.0.1',
+  srtPort: 4001,
   listen: '::',
   // protocol.md 4.3: bond's receiver defaults.
   maxGroups: 200,
@@ -74,6 +89,7 @@ export const DEFAULT_SETTINGS = {
   // The runtime's default (auto), so an embedded receiver and bond-receiver behave alike.
   reorder: DEFAULT_REORDER,
   http: undefined,
+  httpToken: undefined,
   logLevel: 'info',
   logFormat: 'auto',
   ioBackend: 'auto',
@@ -81,10 +97,7 @@ export const DEFAULT_SETTINGS = {
   // 2000: /healthz turns 503 within about 3 s (interval plus the probe's 1 s wait) of the listener
   // dying while no group streams; an induction handshake every 2 s costs the listener nothing.
   probeIntervalMs: 2000,
-} as const satisfies Omit<ReceiverSettings, RequiredField>;
-
-/** The fields no default fills: the SRTLA port and the SRT listener. */
-type RequiredField = 'srtlaPort' | 'srtHost' | 'srtPort';
+} as const satisfies ReceiverSettings;
 
 export type PartialSettings = SettingsDraft<ReceiverSettings>;
 
@@ -119,17 +132,28 @@ export function parseReorder(raw: string): ReorderSetting {
   throw new SettingError(`reorder must be off, auto or a hold in milliseconds, got "${raw}"`);
 }
 
-/** `ADDR:PORT`, `[IPV6]:PORT` or `:PORT` (every address). */
+/**
+ * An `--http` value: `PORT` (this machine only), `ADDR:PORT`, `[IPV6]:PORT` or `:PORT` (every
+ * address). Throws {@link SettingError}.
+ */
 export function parseHttpAddress(raw: string): HttpAddress {
-  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d+)$/.exec(raw.trim());
-  if (match === null) {
-    throw new SettingError(
-      `http must be ADDR:PORT, [IPV6]:PORT or :PORT (for example 127.0.0.1:8080), got "${raw}"`,
-    );
+  try {
+    return parseHttpAddressText(raw);
+  } catch (error) {
+    if (error instanceof HttpAddressError) throw new SettingError(error.message);
+    throw error;
   }
-  const host = match[1] ?? match[2] ?? '';
-  return { host: host === '' ? '::' : host, port: parsePort('http port', match[3] ?? '') };
 }
+
+/** irlserver srtla_rec's `--log_level` values, and the level each is here. */
+const IRLSERVER_LOG_LEVELS = {
+  trace: 'debug',
+  debug: 'debug',
+  info: 'info',
+  warn: 'warn',
+  error: 'error',
+  critical: 'error',
+} as const satisfies Record<string, LogLevel>;
 
 /**
  * The settings every source can set, by name. `reloadable`: SIGHUP applies it to the running
@@ -138,13 +162,13 @@ export function parseHttpAddress(raw: string): HttpAddress {
 export const SETTINGS: SettingsTable<ReceiverSettings> = {
   srtla_port: {
     value: 'PORT',
-    help: 'UDP port SRTLA senders connect to (as srtla_rec SRTLA_LISTEN_PORT)',
+    help: `UDP port SRTLA senders connect to (as srtla_rec SRTLA_LISTEN_PORT; default ${DEFAULT_SETTINGS.srtlaPort})`,
     field: 'srtlaPort',
     parse: (raw) => parsePort('srtla_port', raw),
   },
   srt_hostname: {
     value: 'HOST',
-    help: 'SRT listener to forward to: a host name, IPv4 or IPv6 address',
+    help: `SRT listener to forward to: a host name, IPv4 or IPv6 address (default ${DEFAULT_SETTINGS.srtHost})`,
     reloadable: true,
     field: 'srtHost',
     parse: (raw) => {
@@ -154,7 +178,7 @@ export const SETTINGS: SettingsTable<ReceiverSettings> = {
   },
   srt_port: {
     value: 'PORT',
-    help: "the SRT listener's UDP port",
+    help: `the SRT listener's UDP port (default ${DEFAULT_SETTINGS.srtPort})`,
     reloadable: true,
     field: 'srtPort',
     parse: (raw) => parsePort('srt_port', raw),
@@ -207,29 +231,39 @@ export const SETTINGS: SettingsTable<ReceiverSettings> = {
     field: 'reorder',
     parse: (raw) => parseReorder(raw.trim()),
   },
-  http: {
-    value: 'ADDR:PORT',
-    help: 'serve /metrics, /api/v1/stats and the dashboard here (off unless given)',
-    field: 'http',
-    parse: (raw) => parseHttpAddress(raw),
-  },
+  ...HTTP_SETTINGS,
   ...RUNTIME_SETTINGS,
+  log_level: {
+    value: 'LEVEL',
+    help: "as irlserver's srtla_rec: trace, debug, info, warn, error or critical (trace logs as debug, critical as error)",
+    reloadable: true,
+    field: 'logLevel',
+    parse: (raw) =>
+      IRLSERVER_LOG_LEVELS[
+        parseOneOf('log_level', raw.trim(), Object.keys(IRLSERVER_LOG_LEVELS) as LevelName[])
+      ],
+  },
 };
 
-/** Layers `sources` (later wins) over the defaults; requires the SRTLA port and SRT listener. */
+type LevelName = keyof typeof IRLSERVER_LOG_LEVELS;
+
+/** Layers `sources` (later wins) over the defaults; every setting has one (as irlserver's). */
 export function resolveSettings(...sources: PartialSettings[]): ReceiverSettings {
   return resolveFromSources(
     {
       defaults: DEFAULT_SETTINGS,
-      required: {
-        srtlaPort: 'SRTLA listen port (--srtla_port)',
-        srtHost: 'SRT host (--srt_hostname)',
-        srtPort: 'SRT port (--srt_port)',
-      },
+      required: {},
       hint: 'run bond-receiver SRTLA_LISTEN_PORT SRT_HOST SRT_PORT (see --help)',
     },
     sources,
   );
+}
+
+/** What the environment sets (`BOND_HTTP_TOKEN`); throws {@link SettingError} naming the variable. */
+export function environmentSettings(
+  env: Readonly<Record<string, string | undefined>>,
+): PartialSettings {
+  return settingsFromEnvironment(SETTINGS, HTTP_ENVIRONMENT, env);
 }
 
 /** Reads and validates the config file `path`; returns the settings it sets and the names it set. */
