@@ -6,9 +6,6 @@
  */
 import type { RuntimeLogger } from '@bond/runtime';
 import { BondError } from '@bond/wire';
-import { UsageError } from './command-line.js';
-import { ConfigFileError } from './config-file.js';
-import { SettingError } from './settings-table.js';
 
 /** What a running app offers the process. */
 export interface CliRunning {
@@ -30,11 +27,8 @@ export interface CliSpec<Command extends { readonly kind: string }> {
   ): Promise<{ readonly text: string; readonly ok: boolean }>;
   /** Starts the app for a `run` command. */
   start(command: Extract<Command, { readonly kind: 'run' }>): Promise<CliRunning>;
-  /**
-   * The app's own errors that mean "fix the command line or its files" (exit status 2), besides
-   * the ones every app has: {@link UsageError}, {@link SettingError}, {@link ConfigFileError}.
-   */
-  isUsageError?(error: unknown): boolean;
+  /** Errors that mean "fix the command line or its files" (exit status 2). */
+  isUsageError(error: unknown): boolean;
 }
 
 function isKind<Command extends { readonly kind: string }, Kind extends string>(
@@ -107,19 +101,6 @@ async function main<Command extends { readonly kind: string }>(
   return finished;
 }
 
-/** Whether `error` means "fix the command line or its files": exit status 2. */
-export function isUsageError(
-  spec: Pick<CliSpec<{ readonly kind: string }>, 'isUsageError'>,
-  error: unknown,
-): boolean {
-  return (
-    error instanceof UsageError ||
-    error instanceof SettingError ||
-    error instanceof ConfigFileError ||
-    spec.isUsageError?.(error) === true
-  );
-}
-
 /** Runs the executable described by `spec` on `argv` and sets `process.exitCode`. */
 export function runCli<Command extends { readonly kind: string }>(
   spec: CliSpec<Command>,
@@ -137,7 +118,7 @@ export function runCli<Command extends { readonly kind: string }>(
             ? (error.stack ?? error.message)
             : String(error);
       process.stderr.write(`${spec.name}: ${message}\n`);
-      process.exitCode = isUsageError(spec, error) ? 2 : 1;
+      process.exitCode = spec.isUsageError(error) ? 2 : 1;
     },
   );
 }

@@ -64,7 +64,7 @@ export function parseSettingsCommandLine<S>(
   try {
     parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError(spec.program, parseArgsMessage(spec.table, argv, error));
+    throw new UsageError(spec.program, error instanceof Error ? error.message : String(error));
   }
   const { values, positionals } = parsed;
   if (values.help === true) return { kind: 'help' };
@@ -94,51 +94,6 @@ export function parseSettingsCommandLine<S>(
   }
   const configFile = typeof values.config === 'string' ? values.config : undefined;
   return { kind: values.doctor === true ? 'doctor' : 'run', settings, configFile };
-}
-
-/** The option names `argv` gives (`--name` and `--name=value`), for messages. */
-function optionNames(argv: readonly string[]): string[] {
-  return argv.filter((arg) => arg.startsWith('--')).map((arg) => arg.slice(2).split('=')[0] ?? '');
-}
-
-/** `srt-port` and `srt_port`, `logLevel` and `log-level`: the same name for a suggestion. */
-function looseName(name: string): string {
-  return name.toLowerCase().replace(/[-_]/g, '');
-}
-
-/**
- * What to tell the user for a `node:util.parseArgs` error: an unknown option with the known one it
- * most likely meant (`--srt-port`: did you mean `--srt_port`?), or an option given no value with
- * the value it takes. Other errors keep parseArgs's message.
- */
-function parseArgsMessage<S>(
-  table: SettingsTable<S>,
-  argv: readonly string[],
-  error: unknown,
-): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const code = (error as { code?: unknown }).code;
-  const known = [...Object.keys(table), ...Object.keys(FLAGS)];
-  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-    const unknown = optionNames(argv).find((name) => !known.includes(name));
-    if (unknown !== undefined) {
-      const meant = known.find((name) => looseName(name) === looseName(unknown));
-      return meant === undefined
-        ? `unknown option --${unknown}: every option is listed in --help`
-        : `unknown option --${unknown}: did you mean --${meant}?`;
-    }
-    const short = /'(-[^'])'/.exec(message)?.[1];
-    if (short !== undefined) return `unknown option ${short}: the short options are -h and -v`;
-  }
-  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && message.includes('argument missing')) {
-    const name = /'--([^ ']+)/.exec(message)?.[1];
-    const definition = name === undefined ? undefined : table[name];
-    if (name !== undefined && definition !== undefined) {
-      return `--${name} needs a value: --${name} ${definition.value} or --${name}=${definition.value}`;
-    }
-    if (name !== undefined && name in FLAGS) return `--${name} needs a value`;
-  }
-  return message;
 }
 
 // 30: the option column of both apps' --help.

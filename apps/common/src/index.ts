@@ -28,7 +28,7 @@
  * @packageDocumentation
  */
 
-export { isUsageError, runCli, type CliRunning, type CliSpec } from './cli-main.js';
+export { runCli, type CliRunning, type CliSpec } from './cli-main.js';
 export {
   UsageError,
   helpLine,
@@ -49,7 +49,10 @@ export {
   type DashboardDocumentOptions,
 } from './dashboard/dashboard-document.js';
 export {
+  chartAxis,
   dashboardKit,
+  type AxisKind,
+  type ChartAxis,
   type ChartSeries,
   type DashboardKit,
   type LineChartOptions,
@@ -82,6 +85,7 @@ export {
 } from './http-settings.js';
 export {
   EVENT_INTERVAL_MS,
+  HTTP_OPEN_WARNING,
   HttpListenError,
   startStatsHttpServer,
   type HealthReport,

@@ -120,18 +120,12 @@ export interface SettingsDiff {
   readonly needsRestart: string[];
 }
 
-/**
- * Compares each table setting's field (as JSON) between `running` and `next`. A field two names set
- * (an alias such as `log_level` beside `log-level`) is reported once, by its first name.
- */
+/** Compares each table setting's field (as JSON) between `running` and `next`. */
 export function diffSettings<S>(table: SettingsTable<S>, running: S, next: S): SettingsDiff {
   const applied: string[] = [];
   const needsRestart: string[] = [];
-  const seen = new Set<keyof S>();
   for (const [name, definition] of Object.entries(table)) {
     const field = definition.field;
-    if (seen.has(field)) continue;
-    seen.add(field);
     if (JSON.stringify(next[field]) === JSON.stringify(running[field])) continue;
     (definition.reloadable === true ? applied : needsRestart).push(name);
   }

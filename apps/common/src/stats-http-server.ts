@@ -10,9 +10,10 @@
  *
  * With a `token` (`--http-token`) every route but `/healthz` asks for it before anything else, so a
  * route added later is covered too: `Authorization: Bearer TOKEN` (APIs, Prometheus), `?token=TOKEN`
- * (clients that cannot set a header), or the session cookie a browser gets by opening
- * `/?token=TOKEN` once (answered with a redirect to `/` that drops the token from the address bar).
- * `/healthz` stays open: load balancers and container healthchecks carry no secret, and it tells
+ * (clients that cannot set a header), or the session cookie (HttpOnly, SameSite=Strict) a browser
+ * gets by opening `/?token=TOKEN` once: that answer is the page itself with the cookie, not a
+ * redirect (a browser does not send a Strict cookie after a redirect that a link on another site
+ * started), and the page then drops the token from the address bar. `/healthz` stays open: load balancers and container healthchecks carry no secret, and it tells
  * only whether the app is healthy. Tokens are compared in constant time and never logged; the
  * cookie holds a keyed hash of the token, not the token.
  */
@@ -88,6 +89,10 @@ const ROUTES = '/, /metrics, /api/v1/stats, /api/v1/events, /healthz';
 
 const RUNNING: HealthReport = { healthy: true, reason: 'running' };
 
+/** Logged once at start when other machines may reach the server and no token guards it. */
+export const HTTP_OPEN_WARNING =
+  'the stats and dashboard are open to the network: anyone who can reach this address can read them';
+
 /** The route no token guards: health checks carry no secret. */
 const OPEN_PATH = '/healthz';
 
@@ -157,8 +162,10 @@ export async function startStatsHttpServer<T>(
 ): Promise<StatsHttpServer> {
   const { listen, stats, metrics, page, logger } = options;
   const streams = new Set<ServerResponse>();
-  // Set once the server listens (the cookie's name carries the port the system chose for 0).
+  // Set once the server listens (the cookie's name carries the port the system chose for 0);
+  // until then a server with a token refuses everything but /healthz.
   let gate: TokenGate | undefined;
+  const guarded = options.token !== undefined;
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     if (request.method !== 'GET' && request.method !== 'HEAD') {
@@ -168,8 +175,8 @@ export async function startStatsHttpServer<T>(
     }
     const url = new URL(request.url ?? '/', 'http://localhost');
     const path = url.pathname;
-    if (gate !== undefined && path !== OPEN_PATH) {
-      const credential = gate.check(request, url);
+    if (guarded && path !== OPEN_PATH) {
+      const credential = gate?.check(request, url);
       if (credential === undefined) {
         logger.debug('HTTP request refused: no valid token', {
           path,
@@ -178,18 +185,16 @@ export async function startStatsHttpServer<T>(
         refuse(request, response, path);
         return;
       }
-      if (credential === 'query' && path === '/') {
-        // A browser opening /?token=: keep the proof in a cookie and drop the token from the
-        // address bar and history.
-        url.searchParams.delete('token');
-        response.writeHead(303, {
-          // Relative: right behind a reverse proxy that serves this under a path prefix too.
-          location: `./${url.search}`,
-          'set-cookie': `${gate.cookieName}=${gate.session}; Path=/; Max-Age=${SESSION_MAX_AGE_S}; HttpOnly; SameSite=Lax`,
+      if (credential === 'query' && path === '/' && gate !== undefined) {
+        // A browser opening /?token=: the page, with the proof kept in a cookie for its requests
+        // and the next visits (the page removes the token from the address bar).
+        response.writeHead(200, {
+          'content-type': 'text/html; charset=utf-8',
+          'set-cookie': `${gate.cookieName}=${gate.session}; Path=/; Max-Age=${SESSION_MAX_AGE_S}; HttpOnly; SameSite=Strict`,
           'cache-control': 'no-store',
           'referrer-policy': 'no-referrer',
         });
-        response.end();
+        response.end(page);
         return;
       }
     }
@@ -283,9 +288,9 @@ export async function startStatsHttpServer<T>(
         : `token required (Authorization: Bearer, or open /?token=... once); ${OPEN_PATH} open`,
   });
   if (gate === undefined && !isLoopbackHost(listen.host)) {
-    logger.warn('the HTTP pages and APIs are open to anyone who can reach this address', {
+    logger.warn(HTTP_OPEN_WARNING, {
       address,
-      hint: 'set --http-token (or BOND_HTTP_TOKEN), or give --http a port alone to serve this machine only',
+      hint: 'set --http-token (or BOND_HTTP_TOKEN) to ask for a secret, or give --http a port alone (for example --http 8080) to serve this machine only',
     });
   }
   let closing: Promise<void> | undefined;
@@ -321,7 +326,7 @@ function refuse(request: IncomingMessage, response: ServerResponse, path: string
   }
   response.writeHead(401, { ...headers, 'content-type': 'text/plain' });
   response.end(
-    `unauthorized: ${path} needs this server's --http-token: send "Authorization: Bearer TOKEN", or add ?token=TOKEN\n`,
+    `unauthorized: ${path} needs the token this server was started with (--http-token or BOND_HTTP_TOKEN): send the header "Authorization: Bearer TOKEN", or add ?token=TOKEN to the address (a browser opening /?token=TOKEN keeps it in a cookie)\n`,
   );
 }
 

@@ -6,6 +6,7 @@ import { createLogger } from '@bond/runtime';
 import { describe, expect, it, vi } from 'vitest';
 import {
   HTTP_ENVIRONMENT,
+  HTTP_OPEN_WARNING,
   HTTP_SETTINGS,
   SettingError,
   dashboardDocument,
@@ -27,7 +28,7 @@ async function startGuarded(options: { token?: string; listen?: HttpAddress } = 
   const server = await startStatsHttpServer({
     listen: options.listen ?? { host: '127.0.0.1', port: 0 },
     ...(options.token === undefined ? {} : { token: options.token }),
-    stats: () => ({ secret: 'stats' }),
+    stats: () => ({ secret: 'payload-7f3a' }),
     metrics: { contentType: 'text/plain', render: () => Promise.resolve('up 1\n') },
     page: dashboardDocument({ title: 'guarded', main: () => undefined }),
     logger: createLogger('debug', 'json', log),
@@ -48,7 +49,7 @@ describe('--http-token', () => {
       expect(response.headers.get('www-authenticate')).toBe('Bearer realm="bond"');
       const text = await response.text();
       expect(text).toContain('Authorization: Bearer TOKEN');
-      expect(text).not.toContain('stats');
+      expect(text).not.toContain('payload-7f3a');
     }
     const health = await fetch(`${base}/healthz`);
     expect(health.status).toBe(200);
@@ -71,7 +72,7 @@ describe('--http-token', () => {
       headers: { authorization: `Bearer ${TOKEN}` },
     });
     expect(stats.status).toBe(200);
-    expect(await stats.json()).toEqual({ secret: 'stats' });
+    expect(await stats.json()).toEqual({ secret: 'payload-7f3a' });
     const metrics = await fetch(`${base}/metrics?token=${encodeURIComponent(TOKEN)}`);
     expect(metrics.status).toBe(200);
     expect(await metrics.text()).toBe('up 1\n');
@@ -81,7 +82,7 @@ describe('--http-token', () => {
     expect(unknown.status).toBe(404);
   });
 
-  it('gives a browser a form, then a cookie for /?token= and a redirect without it', async () => {
+  it('gives a browser a form, then the page and a Strict, HttpOnly cookie for /?token=', async () => {
     const { base, server } = await startGuarded({ token: TOKEN });
     const form = await fetch(`${base}/`, { headers: { accept: 'text/html' } });
     expect(form.status).toBe(401);
@@ -91,18 +92,24 @@ describe('--http-token', () => {
     const opened = await fetch(`${base}/?token=${encodeURIComponent(TOKEN)}&view=compact`, {
       redirect: 'manual',
     });
-    expect(opened.status).toBe(303);
-    expect(opened.headers.get('location')).toBe('./?view=compact');
+    // The page itself, not a redirect: a browser sends no Strict cookie after a redirect that a
+    // link on another site started.
+    expect(opened.status).toBe(200);
+    expect(await opened.text()).toContain('<title>guarded</title>');
     expect(opened.headers.get('referrer-policy')).toBe('no-referrer');
     const setCookie = opened.headers.get('set-cookie') ?? '';
     expect(setCookie).toMatch(
-      new RegExp(`^bond_session_${server.port}=[A-Za-z0-9_-]{43}; Path=/; Max-Age=\\d+; HttpOnly; SameSite=Lax$`),
+      new RegExp(
+        `^bond_session_${server.port}=[A-Za-z0-9_-]{43}; Path=/; Max-Age=\\d+; HttpOnly; SameSite=Strict$`,
+      ),
     );
     // The cookie holds a keyed hash of the token, never the token.
     expect(setCookie).not.toContain(TOKEN);
     const cookie = setCookie.split(';')[0] ?? '';
     for (const route of ['/', '/api/v1/stats', '/metrics']) {
-      const response = await fetch(`${base}${route}`, { headers: { cookie: `other=1; ${cookie}` } });
+      const response = await fetch(`${base}${route}`, {
+        headers: { cookie: `other=1; ${cookie}` },
+      });
       expect(response.status, route).toBe(200);
       await response.arrayBuffer();
     }
@@ -116,17 +123,22 @@ describe('--http-token', () => {
     const { base, lines } = await startGuarded({ token: TOKEN });
     await (await fetch(`${base}/api/v1/stats?token=${TOKEN}`)).text();
     await (await fetch(`${base}/api/v1/stats?token=not-the-token-at-all`)).text();
-    await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${TOKEN}x` } })).text();
+    await (
+      await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${TOKEN}x` } })
+    ).text();
     const text = JSON.stringify(lines());
     expect(text).not.toContain(TOKEN);
     expect(text).not.toContain('not-the-token-at-all');
     const listening = lines().find((line) => line.msg === 'HTTP server listening');
     expect(listening?.access).toMatch(/^token required/);
-    expect(lines().filter((line) => line.msg === 'HTTP request refused: no valid token')).toHaveLength(2);
+    expect(
+      lines().filter((line) => line.msg === 'HTTP request refused: no valid token'),
+    ).toHaveLength(2);
   });
 
   it('warns when other machines can reach it without a token, not on loopback or with one', async () => {
-    const warning = 'the HTTP pages and APIs are open to anyone who can reach this address';
+    const warning = HTTP_OPEN_WARNING;
+    expect(warning).toMatch(/^the stats and dashboard are open to the network/);
     const open = await startGuarded({ listen: { host: '0.0.0.0', port: 0 } });
     expect(open.lines().filter((line) => line.msg === warning)).toHaveLength(1);
     const guarded = await startGuarded({ listen: { host: '0.0.0.0', port: 0 }, token: TOKEN });
@@ -152,9 +164,9 @@ describe('http-token setting', () => {
 
   it('comes from BOND_HTTP_TOKEN, naming the variable when it is bad', () => {
     expect(settingsFromEnvironment(HTTP_SETTINGS, HTTP_ENVIRONMENT, {})).toEqual({});
-    expect(settingsFromEnvironment(HTTP_SETTINGS, HTTP_ENVIRONMENT, { BOND_HTTP_TOKEN: '' })).toEqual(
-      {},
-    );
+    expect(
+      settingsFromEnvironment(HTTP_SETTINGS, HTTP_ENVIRONMENT, { BOND_HTTP_TOKEN: '' }),
+    ).toEqual({});
     expect(
       settingsFromEnvironment(HTTP_SETTINGS, HTTP_ENVIRONMENT, { BOND_HTTP_TOKEN: TOKEN }),
     ).toEqual({ httpToken: TOKEN });

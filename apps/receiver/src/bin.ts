@@ -2,11 +2,10 @@
 /**
  * The `bond-receiver` executable: parses the command line, then runs. SIGTERM and SIGINT close
  * cleanly (exit 0); a second one exits at once. SIGHUP reloads the config file. Errors at start
- * print their message (with its `BOND_ERR_*` code) and exit 1; usage errors (the command line, a
- * bad setting, the config file) exit 2.
+ * print their message (with its `BOND_ERR_*` code) and exit 1; usage errors exit 2.
  */
 import { runCli } from '@bond/app-common';
-import { helpText, parseCommandLine, type Command } from './command-line.js';
+import { UsageError, helpText, parseCommandLine, type Command } from './command-line.js';
 import { doctorOutcome } from './doctor.js';
 import { VERSION, run } from './run.js';
 
@@ -17,4 +16,5 @@ runCli<Command>({
   helpText,
   doctor: (command) => doctorOutcome(command.settings),
   start: (command) => run(command, { logOutput: process.stderr }),
+  isUsageError: (error) => error instanceof UsageError,
 });

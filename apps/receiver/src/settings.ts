@@ -13,9 +13,6 @@
  * ```
  *
  * A file that does not parse, or names an unknown setting, or gives a bad value, is refused whole.
- *
- * Without any of them it runs as irlserver's srtla_rec does: SRTLA on port 5000, forwarding to the
- * SRT listener at 127.0.0.1:4001.
  */
 import {
   HTTP_ENVIRONMENT,
@@ -24,7 +21,6 @@ import {
   RUNTIME_SETTINGS,
   SettingError,
   parseHttpAddress as parseHttpAddressText,
-  parseOneOf,
   settingsFromEnvironment,
   loadConfigFile as loadSettingsFile,
   parseConfigText as parseSettingsText,
@@ -75,10 +71,6 @@ export interface ReceiverSettings {
 export { SettingError };
 
 export const DEFAULT_SETTINGS = {
-  // irlserver srtla_rec's defaults: SRTLA on 5000, the SRT listener at 127.0.0.1:4001.
-  srtlaPort: 5000,
-  srtHost: '127.0.0.1',
-  srtPort: 4001,
   listen: '::',
   // protocol.md 4.3: bond's receiver defaults.
   maxGroups: 200,
@@ -97,7 +89,10 @@ export const DEFAULT_SETTINGS = {
   // 2000: /healthz turns 503 within about 3 s (interval plus the probe's 1 s wait) of the listener
   // dying while no group streams; an induction handshake every 2 s costs the listener nothing.
   probeIntervalMs: 2000,
-} as const satisfies ReceiverSettings;
+} as const satisfies Omit<ReceiverSettings, RequiredField>;
+
+/** The fields no default fills: the SRTLA port and the SRT listener. */
+type RequiredField = 'srtlaPort' | 'srtHost' | 'srtPort';
 
 export type PartialSettings = SettingsDraft<ReceiverSettings>;
 
@@ -145,16 +140,6 @@ export function parseHttpAddress(raw: string): HttpAddress {
   }
 }
 
-/** irlserver srtla_rec's `--log_level` values, and the level each is here. */
-const IRLSERVER_LOG_LEVELS = {
-  trace: 'debug',
-  debug: 'debug',
-  info: 'info',
-  warn: 'warn',
-  error: 'error',
-  critical: 'error',
-} as const satisfies Record<string, LogLevel>;
-
 /**
  * The settings every source can set, by name. `reloadable`: SIGHUP applies it to the running
  * receiver (run.ts); the others need a restart.
@@ -162,13 +147,13 @@ const IRLSERVER_LOG_LEVELS = {
 export const SETTINGS: SettingsTable<ReceiverSettings> = {
   srtla_port: {
     value: 'PORT',
-    help: `UDP port SRTLA senders connect to (as srtla_rec SRTLA_LISTEN_PORT; default ${DEFAULT_SETTINGS.srtlaPort})`,
+    help: 'UDP port SRTLA senders connect to (as srtla_rec SRTLA_LISTEN_PORT)',
     field: 'srtlaPort',
     parse: (raw) => parsePort('srtla_port', raw),
   },
   srt_hostname: {
     value: 'HOST',
-    help: `SRT listener to forward to: a host name, IPv4 or IPv6 address (default ${DEFAULT_SETTINGS.srtHost})`,
+    help: 'SRT listener to forward to: a host name, IPv4 or IPv6 address',
     reloadable: true,
     field: 'srtHost',
     parse: (raw) => {
@@ -178,7 +163,7 @@ export const SETTINGS: SettingsTable<ReceiverSettings> = {
   },
   srt_port: {
     value: 'PORT',
-    help: `the SRT listener's UDP port (default ${DEFAULT_SETTINGS.srtPort})`,
+    help: "the SRT listener's UDP port",
     reloadable: true,
     field: 'srtPort',
     parse: (raw) => parsePort('srt_port', raw),
@@ -233,26 +218,18 @@ export const SETTINGS: SettingsTable<ReceiverSettings> = {
   },
   ...HTTP_SETTINGS,
   ...RUNTIME_SETTINGS,
-  log_level: {
-    value: 'LEVEL',
-    help: "as irlserver's srtla_rec: trace, debug, info, warn, error or critical (trace logs as debug, critical as error)",
-    reloadable: true,
-    field: 'logLevel',
-    parse: (raw) =>
-      IRLSERVER_LOG_LEVELS[
-        parseOneOf('log_level', raw.trim(), Object.keys(IRLSERVER_LOG_LEVELS) as LevelName[])
-      ],
-  },
 };
 
-type LevelName = keyof typeof IRLSERVER_LOG_LEVELS;
-
-/** Layers `sources` (later wins) over the defaults; every setting has one (as irlserver's). */
+/** Layers `sources` (later wins) over the defaults; requires the SRTLA port and SRT listener. */
 export function resolveSettings(...sources: PartialSettings[]): ReceiverSettings {
   return resolveFromSources(
     {
       defaults: DEFAULT_SETTINGS,
-      required: {},
+      required: {
+        srtlaPort: 'SRTLA listen port (--srtla_port)',
+        srtHost: 'SRT host (--srt_hostname)',
+        srtPort: 'SRT port (--srt_port)',
+      },
       hint: 'run bond-receiver SRTLA_LISTEN_PORT SRT_HOST SRT_PORT (see --help)',
     },
     sources,

@@ -6,9 +6,10 @@
  * print their message (with its `BOND_ERR_*` code) and exit 1.
  */
 import { runCli } from '@bond/app-common';
-import { helpText, parseCommandLine, type Command } from './command-line.js';
+import { UsageError, helpText, parseCommandLine, type Command } from './command-line.js';
 import { doctorOutcome } from './doctor.js';
 import { VERSION, run } from './run.js';
+import { SettingError } from './settings.js';
 import { UplinkFileError } from './uplink-file.js';
 
 runCli<Command>({
@@ -18,6 +19,8 @@ runCli<Command>({
   helpText,
   doctor: (command) => doctorOutcome(command.settings),
   start: (command) => run(command, { logOutput: process.stderr, statsOutput: process.stdout }),
-  // UsageError, SettingError and ConfigFileError exit 2 in every app; here an unusable uplink file too.
-  isUsageError: (error) => error instanceof UplinkFileError,
+  isUsageError: (error) =>
+    error instanceof UsageError ||
+    error instanceof SettingError ||
+    error instanceof UplinkFileError,
 });
