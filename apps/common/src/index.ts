@@ -49,7 +49,10 @@ export {
   type DashboardDocumentOptions,
 } from './dashboard/dashboard-document.js';
 export {
+  chartAxis,
   dashboardKit,
+  type AxisKind,
+  type ChartAxis,
   type ChartSeries,
   type DashboardKit,
   type LineChartOptions,
@@ -67,12 +70,22 @@ export {
 } from './doctor.js';
 export {
   HTTP_ADDRESS_FORMS,
+  HTTP_DEFAULT_HOST,
   HttpAddressError,
+  isLoopbackHost,
   parseHttpAddress,
   type HttpAddress,
 } from './http-address.js';
 export {
+  HTTP_ENVIRONMENT,
+  HTTP_SETTINGS,
+  HTTP_TOKEN_MIN_LENGTH,
+  parseHttpToken,
+  type HttpSettings,
+} from './http-settings.js';
+export {
   EVENT_INTERVAL_MS,
+  HTTP_OPEN_WARNING,
   HttpListenError,
   startStatsHttpServer,
   type HealthReport,
@@ -92,6 +105,7 @@ export {
   diffSettings,
   isMultiple,
   resolveSettings,
+  settingsFromEnvironment,
   type FieldSetting,
   type SettingDefinition,
   type SettingsDiff,

@@ -131,3 +131,29 @@ export function diffSettings<S>(table: SettingsTable<S>, running: S, next: S): S
   }
   return { applied, needsRestart };
 }
+
+/**
+ * The settings the environment sets: `bindings` maps a variable (`BOND_HTTP_TOKEN`) to the setting
+ * it sets (`http-token`), parsed as the command line would; empty variables are skipped. Throws
+ * {@link SettingError} naming the variable. It layers between the config file and the command line.
+ */
+export function settingsFromEnvironment<S>(
+  table: SettingsTable<S>,
+  bindings: Readonly<Record<string, string>>,
+  env: Readonly<Record<string, string | undefined>>,
+): SettingsDraft<S> {
+  const draft: SettingsDraft<S> = {};
+  for (const [variable, name] of Object.entries(bindings)) {
+    const raw = env[variable];
+    if (raw === undefined || raw === '') continue;
+    try {
+      applySetting(table, name, raw, draft);
+    } catch (error) {
+      if (error instanceof SettingError) {
+        throw new SettingError(`environment variable ${variable}: ${error.message}`);
+      }
+      throw error;
+    }
+  }
+  return draft;
+}

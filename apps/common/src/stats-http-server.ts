@@ -7,12 +7,22 @@
  *
  * The app supplies the document (a function taking a snapshot), the metrics renderer and the page;
  * every route takes a fresh snapshot, so `/metrics` and `/api/v1/stats` never serve stale values.
+ *
+ * With a `token` (`--http-token`) every route but `/healthz` asks for it before anything else, so a
+ * route added later is covered too: `Authorization: Bearer TOKEN` (APIs, Prometheus), `?token=TOKEN`
+ * (clients that cannot set a header), or the session cookie (HttpOnly, SameSite=Strict) a browser
+ * gets by opening `/?token=TOKEN` once: that answer is the page itself with the cookie, not a
+ * redirect (a browser does not send a Strict cookie after a redirect that a link on another site
+ * started), and the page then drops the token from the address bar. `/healthz` stays open: load balancers and container healthchecks carry no secret, and it tells
+ * only whether the app is healthy. Tokens are compared in constant time and never logged; the
+ * cookie holds a keyed hash of the token, not the token.
  */
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { formatHostPort, type AppLogger } from '@bond/runtime';
 import { BondError } from '@bond/wire';
-import type { HttpAddress } from './http-address.js';
+import { isLoopbackHost, type HttpAddress } from './http-address.js';
 
 /** A running stats server. */
 export interface StatsHttpServer {
@@ -48,6 +58,11 @@ export interface StatsHttpServerOptions<T> {
   readonly page: string;
   readonly logger: AppLogger;
   /**
+   * The secret every route but `/healthz` asks for (see the module comment); undefined: every route
+   * is open to whoever reaches the address (a warning is logged when that is not this machine).
+   */
+  readonly token?: string | undefined;
+  /**
    * Called per `/healthz` request; must be cheap and must not throw. Default: healthy while the
    * server answers (the process runs).
    */
@@ -74,6 +89,64 @@ const ROUTES = '/, /metrics, /api/v1/stats, /api/v1/events, /healthz';
 
 const RUNNING: HealthReport = { healthy: true, reason: 'running' };
 
+/** Logged once at start when other machines may reach the server and no token guards it. */
+export const HTTP_OPEN_WARNING =
+  'the stats and dashboard are open to the network: anyone who can reach this address can read them';
+
+/** The route no token guards: health checks carry no secret. */
+const OPEN_PATH = '/healthz';
+
+/** 30 days: how long a browser keeps the session cookie. */
+const SESSION_MAX_AGE_S = 30 * 24 * 3600;
+
+/** How a request proved it knows the token, or `undefined` when it did not. */
+type Credential = 'header' | 'cookie' | 'query';
+
+/** The token check of one server: constant-time comparisons, the session cookie's name and value. */
+interface TokenGate {
+  /** `bond_session_PORT`: cookies are per host, not per port, so each server names its own. */
+  readonly cookieName: string;
+  /** The cookie's value: HMAC-SHA256 of a fixed label keyed by the token, base64url. */
+  readonly session: string;
+  check(request: IncomingMessage, url: URL): Credential | undefined;
+}
+
+const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+
+function tokenGate(token: string, port: number): TokenGate {
+  // Hashing both sides first gives equal lengths, so timingSafeEqual never throws and the time
+  // does not depend on where (or whether) the texts differ, nor on the candidate's length.
+  const expected = digest(token);
+  const matches = (candidate: string) => timingSafeEqual(digest(candidate), expected);
+  const session = createHmac('sha256', token).update('bond http session v1').digest('base64url');
+  const expectedSession = digest(session);
+  const cookieName = `bond_session_${port}`;
+  return {
+    cookieName,
+    session,
+    check(request, url) {
+      const bearer = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(request.headers.authorization ?? '')?.[1];
+      if (bearer !== undefined && matches(bearer)) return 'header';
+      for (const value of cookieValues(request.headers.cookie, cookieName)) {
+        if (timingSafeEqual(digest(value), expectedSession)) return 'cookie';
+      }
+      const query = url.searchParams.get('token');
+      if (query !== null && matches(query)) return 'query';
+      return undefined;
+    },
+  };
+}
+
+/** Every value of cookie `name` in a `Cookie` header. */
+function cookieValues(header: string | undefined, name: string): string[] {
+  if (header === undefined) return [];
+  return header
+    .split(';')
+    .map((part) => part.trim())
+    .filter((part) => part.startsWith(`${name}=`))
+    .map((part) => part.slice(name.length + 1));
+}
+
 /** What to do about the usual listen failures, by `errno` code. */
 const LISTEN_HINTS: Readonly<Record<string, string>> = {
   EADDRINUSE: 'another program listens on that port: choose another port',
@@ -89,6 +162,10 @@ export async function startStatsHttpServer<T>(
 ): Promise<StatsHttpServer> {
   const { listen, stats, metrics, page, logger } = options;
   const streams = new Set<ServerResponse>();
+  // Set once the server listens (the cookie's name carries the port the system chose for 0);
+  // until then a server with a token refuses everything but /healthz.
+  let gate: TokenGate | undefined;
+  const guarded = options.token !== undefined;
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     if (request.method !== 'GET' && request.method !== 'HEAD') {
@@ -96,7 +173,31 @@ export async function startStatsHttpServer<T>(
       response.end('method not allowed: this server is read-only\n');
       return;
     }
-    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const path = url.pathname;
+    if (guarded && path !== OPEN_PATH) {
+      const credential = gate?.check(request, url);
+      if (credential === undefined) {
+        logger.debug('HTTP request refused: no valid token', {
+          path,
+          from: request.socket.remoteAddress,
+        });
+        refuse(request, response, path);
+        return;
+      }
+      if (credential === 'query' && path === '/' && gate !== undefined) {
+        // A browser opening /?token=: the page, with the proof kept in a cookie for its requests
+        // and the next visits (the page removes the token from the address bar).
+        response.writeHead(200, {
+          'content-type': 'text/html; charset=utf-8',
+          'set-cookie': `${gate.cookieName}=${gate.session}; Path=/; Max-Age=${SESSION_MAX_AGE_S}; HttpOnly; SameSite=Strict`,
+          'cache-control': 'no-store',
+          'referrer-policy': 'no-referrer',
+        });
+        response.end(page);
+        return;
+      }
+    }
     switch (path) {
       case '/':
         send(response, 200, 'text/html; charset=utf-8', page);
@@ -139,7 +240,9 @@ export async function startStatsHttpServer<T>(
 
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
-      logger.error('HTTP request failed', { path: request.url, error });
+      // The path only: a query may carry the token.
+      const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+      logger.error('HTTP request failed', { path, error });
       if (!response.headersSent) send(response, 500, 'text/plain', 'internal error\n');
       else response.destroy();
     });
@@ -175,7 +278,21 @@ export async function startStatsHttpServer<T>(
 
   const bound = server.address() as AddressInfo;
   const address = formatHostPort(bound.address, bound.port);
-  logger.info('HTTP server listening', { address, dashboard: `http://${address}/` });
+  if (options.token !== undefined) gate = tokenGate(options.token, bound.port);
+  logger.info('HTTP server listening', {
+    address,
+    dashboard: `http://${address}/`,
+    access:
+      gate === undefined
+        ? 'open'
+        : `token required (Authorization: Bearer, or open /?token=... once); ${OPEN_PATH} open`,
+  });
+  if (gate === undefined && !isLoopbackHost(listen.host)) {
+    logger.warn(HTTP_OPEN_WARNING, {
+      address,
+      hint: 'set --http-token (or BOND_HTTP_TOKEN) to ask for a secret, or give --http a port alone (for example --http 8080) to serve this machine only',
+    });
+  }
   let closing: Promise<void> | undefined;
   return {
     address,
@@ -194,6 +311,36 @@ export async function startStatsHttpServer<T>(
     },
   };
 }
+
+/** 401, naming the ways in; a browser gets a form that asks for the token. */
+function refuse(request: IncomingMessage, response: ServerResponse, path: string): void {
+  const browser = (request.headers.accept ?? '').includes('text/html');
+  const headers = {
+    'www-authenticate': 'Bearer realm="bond"',
+    'cache-control': 'no-store',
+  };
+  if (browser) {
+    response.writeHead(401, { ...headers, 'content-type': 'text/html; charset=utf-8' });
+    response.end(TOKEN_FORM);
+    return;
+  }
+  response.writeHead(401, { ...headers, 'content-type': 'text/plain' });
+  response.end(
+    `unauthorized: ${path} needs the token this server was started with (--http-token or BOND_HTTP_TOKEN): send the header "Authorization: Bearer TOKEN", or add ?token=TOKEN to the address (a browser opening /?token=TOKEN keeps it in a cookie)\n`,
+  );
+}
+
+/** The page a browser gets without a token: one field, sent to `/?token=` (which sets the cookie). */
+const TOKEN_FORM = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>token needed</title>
+<style>:root { color-scheme: light dark; font: 16px/1.4 system-ui, sans-serif; } body { margin: 2em auto; max-width: 24em; padding: 0 1em; } input { font: inherit; width: 100%; box-sizing: border-box; margin: 0.5em 0; }</style>
+</head><body>
+<h1>Token needed</h1>
+<p>This server asks for the token it was started with (<code>--http-token</code> or <code>BOND_HTTP_TOKEN</code>).</p>
+<form method="get" action="./"><label>Token <input type="password" name="token" autocomplete="current-password" required autofocus></label><button type="submit">Open the dashboard</button></form>
+</body></html>
+`;
 
 function send(response: ServerResponse, status: number, type: string, body: string): void {
   response.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });

@@ -32,6 +32,7 @@ export function listenerHealth(probe: ListenerProbeState): HealthReport {
 
 export function startHttpServer(
   listen: HttpAddress,
+  token: string | undefined,
   view: () => StatsView,
   metrics: ReceiverMetrics,
   health: () => HealthReport,
@@ -39,6 +40,7 @@ export function startHttpServer(
 ): Promise<StatsHttpServer> {
   return startStatsHttpServer({
     listen,
+    token,
     stats: view,
     metrics,
     page: dashboardPage(),

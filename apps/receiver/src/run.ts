@@ -19,6 +19,7 @@ import { createLogger, type AppLogger, type LogOutput } from '@bond/runtime';
 import { createReceiverMetrics } from './metrics.js';
 import {
   SETTINGS,
+  environmentSettings,
   loadConfigFile,
   resolveSettings,
   type PartialSettings,
@@ -39,6 +40,8 @@ export interface RunDeps {
   readonly logOutput: LogOutput;
   /** Open sockets on this backend instead of choosing one (tests). */
   readonly io?: IoBackend;
+  /** Where `BOND_HTTP_TOKEN` is read (default `process.env`). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface ReloadOutcome {
@@ -70,14 +73,18 @@ export interface RunningReceiver {
 /** What a refused reload tells the operator to do. */
 const REFUSED_HINT = 'fix the file and send SIGHUP again; the receiver keeps its running settings';
 
-async function readSettings(options: RunOptions): Promise<ReceiverSettings> {
+/** Defaults < config file < environment (`BOND_HTTP_TOKEN`) < command line. */
+async function readSettings(options: RunOptions, deps: RunDeps): Promise<ReceiverSettings> {
   const fromFile =
     options.configFile === undefined ? {} : (await loadConfigFile(options.configFile)).settings;
-  return resolveSettings(fromFile, options.settings, { configFile: options.configFile });
+  const fromEnvironment = environmentSettings(deps.env ?? process.env);
+  return resolveSettings(fromFile, fromEnvironment, options.settings, {
+    configFile: options.configFile,
+  });
 }
 
 export async function run(options: RunOptions, deps: RunDeps): Promise<RunningReceiver> {
-  let settings = await readSettings(options);
+  let settings = await readSettings(options, deps);
   const logger = createLogger(settings.logLevel, settings.logFormat, deps.logOutput);
   const receiver = await createReceiver({
     port: settings.srtlaPort,
@@ -119,6 +126,7 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningRe
     try {
       http = await startHttpServer(
         settings.http,
+        settings.httpToken,
         view,
         createReceiverMetrics(VERSION),
         () => listenerHealth(probe.state()),
@@ -151,7 +159,7 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningRe
     }
     let next: ReceiverSettings;
     try {
-      next = await readSettings(options);
+      next = await readSettings(options, deps);
     } catch (error) {
       return refuse(file, error);
     }
@@ -189,6 +197,7 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningRe
       srtlaPort: running.srtlaPort,
       listen: running.listen,
       http: running.http,
+      httpToken: running.httpToken,
       ioBackend: running.ioBackend,
       configFile: running.configFile,
       probeIntervalMs: running.probeIntervalMs,

@@ -15,8 +15,13 @@
  * A file that does not parse, or names an unknown setting, or gives a bad value, is refused whole.
  */
 import {
+  HTTP_ENVIRONMENT,
+  HTTP_SETTINGS,
+  HttpAddressError,
   RUNTIME_SETTINGS,
   SettingError,
+  parseHttpAddress as parseHttpAddressText,
+  settingsFromEnvironment,
   loadConfigFile as loadSettingsFile,
   parseConfigText as parseSettingsText,
   parsePort,
@@ -52,6 +57,8 @@ export interface ReceiverSettings {
   readonly reorder: ReorderSetting;
   /** Where the HTTP server listens; undefined: no HTTP server. */
   readonly http: HttpAddress | undefined;
+  /** The secret the HTTP server asks for (not `/healthz`); undefined: none. */
+  readonly httpToken: string | undefined;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
   readonly ioBackend: IoBackendChoice;
@@ -74,6 +81,7 @@ export const DEFAULT_SETTINGS = {
   // The runtime's default (auto), so an embedded receiver and bond-receiver behave alike.
   reorder: DEFAULT_REORDER,
   http: undefined,
+  httpToken: undefined,
   logLevel: 'info',
   logFormat: 'auto',
   ioBackend: 'auto',
@@ -119,16 +127,17 @@ export function parseReorder(raw: string): ReorderSetting {
   throw new SettingError(`reorder must be off, auto or a hold in milliseconds, got "${raw}"`);
 }
 
-/** `ADDR:PORT`, `[IPV6]:PORT` or `:PORT` (every address). */
+/**
+ * An `--http` value: `PORT` (this machine only), `ADDR:PORT`, `[IPV6]:PORT` or `:PORT` (every
+ * address). Throws {@link SettingError}.
+ */
 export function parseHttpAddress(raw: string): HttpAddress {
-  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d+)$/.exec(raw.trim());
-  if (match === null) {
-    throw new SettingError(
-      `http must be ADDR:PORT, [IPV6]:PORT or :PORT (for example 127.0.0.1:8080), got "${raw}"`,
-    );
+  try {
+    return parseHttpAddressText(raw);
+  } catch (error) {
+    if (error instanceof HttpAddressError) throw new SettingError(error.message);
+    throw error;
   }
-  const host = match[1] ?? match[2] ?? '';
-  return { host: host === '' ? '::' : host, port: parsePort('http port', match[3] ?? '') };
 }
 
 /**
@@ -207,12 +216,7 @@ export const SETTINGS: SettingsTable<ReceiverSettings> = {
     field: 'reorder',
     parse: (raw) => parseReorder(raw.trim()),
   },
-  http: {
-    value: 'ADDR:PORT',
-    help: 'serve /metrics, /api/v1/stats and the dashboard here (off unless given)',
-    field: 'http',
-    parse: (raw) => parseHttpAddress(raw),
-  },
+  ...HTTP_SETTINGS,
   ...RUNTIME_SETTINGS,
 };
 
@@ -230,6 +234,13 @@ export function resolveSettings(...sources: PartialSettings[]): ReceiverSettings
     },
     sources,
   );
+}
+
+/** What the environment sets (`BOND_HTTP_TOKEN`); throws {@link SettingError} naming the variable. */
+export function environmentSettings(
+  env: Readonly<Record<string, string | undefined>>,
+): PartialSettings {
+  return settingsFromEnvironment(SETTINGS, HTTP_ENVIRONMENT, env);
 }
 
 /** Reads and validates the config file `path`; returns the settings it sets and the names it set. */

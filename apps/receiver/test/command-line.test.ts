@@ -75,8 +75,13 @@ describe('bond-receiver command line', () => {
       logFormat: 'text',
     });
     expect(settingsOf(parseCommandLine(['--reorder', 'auto', '1', 'h', '2'])).reorder).toBe('auto');
+    // `:PORT` is every address (the container's --http :8080); a port alone this machine only.
     expect(settingsOf(parseCommandLine(['--http', ':9000', '1', 'h', '2'])).http).toEqual({
       host: '::',
+      port: 9000,
+    });
+    expect(settingsOf(parseCommandLine(['--http', '9000', '1', 'h', '2'])).http).toEqual({
+      host: '127.0.0.1',
       port: 9000,
     });
   });
@@ -87,7 +92,11 @@ describe('bond-receiver command line', () => {
     [['5000', 'host', '4001', '--max-links', '0'], /max-links must be a whole number/],
     [['5000', 'host', '4001', '--reorder', 'sometimes'], /reorder must be off, auto/],
     [['5000', 'host', '4001', '--reorder', '99999'], /fixedMs <= 10000/],
-    [['5000', 'host', '4001', '--http', 'localhost'], /http must be ADDR:PORT/],
+    [
+      ['5000', 'host', '4001', '--http', 'localhost'],
+      /http must be PORT \(this machine only\), ADDR:PORT/,
+    ],
+    [['5000', 'host', '4001', '--http-token', 'short'], /http-token must be 16 to 256 characters/],
     [['5000', 'host', '4001', '--log-level', 'loud'], /log-level must be one of/],
     [['5000', 'host', '4001', '--no-such-option'], /Unknown option/],
     [['5000', 'host', '4001', '--link-timeout', '0'], /link-timeout must be a number of seconds/],

@@ -76,7 +76,10 @@ describe('dashboard', () => {
         .groups[0]?.links.map((link) => link.address)
         .sort();
       expect(addresses.sort()).toEqual(expected);
-      expect(await group.locator('svg.chart polyline').count()).toBe(2);
+      expect(await group.locator('svg.chart.bitrate polyline').count()).toBe(2);
+      expect(await group.locator('svg.chart.delay polyline').count()).toBe(2);
+      // No stream label in these stats: the group is titled by its number.
+      expect(await group.locator('h2 .stream').textContent()).toBe('Group 1');
       expect(await page.locator('#status').textContent()).toBe('live');
 
       // Updates keep coming: the counter moves past its first value.

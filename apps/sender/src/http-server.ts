@@ -16,12 +16,14 @@ export type { StatsHttpServer };
 /** Starts the server; rejects with `HttpListenError` (from `@bond/app-common`) if it cannot listen. */
 export async function startHttpServer(
   listen: HttpAddress,
+  token: string | undefined,
   stats: () => SenderStatsDocument,
   version: string,
   logger: AppLogger,
 ): Promise<StatsHttpServer> {
   return startStatsHttpServer({
     listen,
+    token,
     stats,
     metrics: await createSenderMetrics(version),
     page: dashboardPage(),

@@ -19,6 +19,7 @@ import { RttFloor, formatStatusLines } from './link-status.js';
 import { createLiveView, type LiveView, type TerminalOutput } from './live-view.js';
 import { createLogger, type AppLogger } from '@bond/runtime';
 import {
+  environmentSettings,
   loadConfigFile,
   resolveSettings,
   type PartialSettings,
@@ -55,6 +56,8 @@ export interface RunDeps {
   readonly io?: CreateSenderOptions['io'];
   /** Quiet time after a file event before the uplink file is re-read, ms. Default 250. */
   readonly watchDebounceMs?: number;
+  /** Where `BOND_HTTP_TOKEN` is read (default `process.env`). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** A link as bond-sender runs it: the runtime's id and the uplink it came from. */
@@ -94,9 +97,13 @@ export interface RunningSender {
   close(): Promise<void>;
 }
 
-async function readSettings(options: RunOptions): Promise<SenderSettings> {
+/** Defaults < config file < environment (`BOND_HTTP_TOKEN`) < command line. */
+async function readSettings(options: RunOptions, deps: RunDeps): Promise<SenderSettings> {
   const fromFile = options.configFile === undefined ? {} : await loadConfigFile(options.configFile);
-  return resolveSettings(fromFile, options.settings, { configFile: options.configFile });
+  const fromEnvironment = environmentSettings(deps.env ?? process.env);
+  return resolveSettings(fromFile, fromEnvironment, options.settings, {
+    configFile: options.configFile,
+  });
 }
 
 /** The file's uplinks with `--link-name` and `--link-priority` applied. */
@@ -119,7 +126,7 @@ function preferredFamily(uplinks: readonly Uplink[]): 4 | 6 {
 }
 
 export async function run(options: RunOptions, deps: RunDeps): Promise<RunningSender> {
-  let settings = await readSettings(options);
+  let settings = await readSettings(options, deps);
   const terminal = deps.logOutput.isTTY === true;
   const view: LiveView | undefined = terminal ? createLiveView(deps.logOutput) : undefined;
   const logger = createLogger(
@@ -211,7 +218,13 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningSe
   let http: StatsHttpServer | undefined;
   if (settings.http !== undefined) {
     try {
-      http = await startHttpServer(settings.http, statsDocument, VERSION, logger);
+      http = await startHttpServer(
+        settings.http,
+        settings.httpToken,
+        statsDocument,
+        VERSION,
+        logger,
+      );
     } catch (error) {
       await sender.close();
       await stats?.close();
@@ -376,7 +389,7 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningSe
     async reload() {
       if (options.configFile !== undefined) {
         try {
-          const next = await readSettings(options);
+          const next = await readSettings(options, deps);
           logger.configure(next.logLevel, next.logFormat);
           settings = { ...settings, logLevel: next.logLevel, logFormat: next.logFormat };
         } catch (error) {

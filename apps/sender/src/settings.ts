@@ -17,13 +17,14 @@
  */
 import { isIP } from 'node:net';
 import {
-  HttpAddressError,
+  HTTP_ENVIRONMENT,
+  HTTP_SETTINGS,
   RUNTIME_SETTINGS,
   SettingError,
   loadConfigFile as loadSettingsFile,
   parseConfigText as parseSettingsText,
-  parseHttpAddress,
   parseOneOf,
+  settingsFromEnvironment,
   parsePort,
   resolveSettings as resolveFromSources,
   type HttpAddress,
@@ -72,6 +73,8 @@ export interface SenderSettings {
   readonly statusIntervalMs: number;
   /** Where the HTTP server (metrics, stats, live page) listens; undefined: no HTTP server. */
   readonly http: HttpAddress | undefined;
+  /** The secret the HTTP server asks for (not `/healthz`); undefined: none. */
+  readonly httpToken: string | undefined;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
   readonly ioBackend: IoBackendChoice;
@@ -90,6 +93,7 @@ export const DEFAULT_SETTINGS = {
   statsIntervalMs: 1000,
   statusIntervalMs: 10_000,
   http: undefined,
+  httpToken: undefined,
   logLevel: 'info',
   logFormat: 'auto',
   ioBackend: 'auto',
@@ -224,19 +228,7 @@ export const SETTINGS: SettingsTable<SenderSettings> = {
     field: 'statusIntervalMs',
     parse: (raw) => seconds('status-interval', raw),
   },
-  http: {
-    value: 'ADDR:PORT',
-    help: 'serve /metrics, /api/v1/stats, /api/v1/events and the live page / here (off unless given)',
-    field: 'http',
-    parse: (raw) => {
-      try {
-        return parseHttpAddress(raw);
-      } catch (error) {
-        if (error instanceof HttpAddressError) throw new SettingError(error.message);
-        throw error;
-      }
-    },
-  },
+  ...HTTP_SETTINGS,
   ...RUNTIME_SETTINGS,
 };
 
@@ -255,6 +247,13 @@ export function resolveSettings(...sources: PartialSettings[]): SenderSettings {
     },
     sources,
   );
+}
+
+/** What the environment sets (`BOND_HTTP_TOKEN`); throws {@link SettingError} naming the variable. */
+export function environmentSettings(
+  env: Readonly<Record<string, string | undefined>>,
+): PartialSettings {
+  return settingsFromEnvironment(SETTINGS, HTTP_ENVIRONMENT, env);
 }
 
 /** Reads and validates the config file `path`; returns the settings it sets. */

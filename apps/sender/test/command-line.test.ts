@@ -100,7 +100,8 @@ describe('parseCommandLine', () => {
     expect(help).toContain('bond-sender SRT_LISTEN_PORT SRTLA_HOST SRTLA_PORT BIND_IPS_FILE');
     expect(help).toContain('10.0.0.2  name=wwan0 priority=50 kind=cellular');
     expect(help).toContain('--scheduler NAME');
-    expect(help).toMatch(/--http ADDR:PORT +serve \/metrics, \/api\/v1\/stats/);
+    expect(help).toMatch(/--http ADDR:PORT +serve the dashboard \/, \/metrics, \/api\/v1\/stats/);
+    expect(help).toMatch(/--http-token TOKEN +ask for this secret/);
     expect(help).not.toContain('not available');
   });
 
@@ -114,8 +115,12 @@ describe('parseCommandLine', () => {
     [['--link-name', 'wwan0=x'], /link-name must start with an IP address/],
     [['--listen', 'localhost'], /listen must be an IPv4 or IPv6 address/],
     [['--bogus'], /Unknown option '--bogus'/],
-    [['--http', 'localhost'], /http must be ADDR:PORT, \[IPV6\]:PORT or :PORT/],
-    [['--http', '::1:8080'], /http must be ADDR:PORT/],
+    [
+      ['--http', 'localhost'],
+      /http must be PORT \(this machine only\), ADDR:PORT, \[IPV6\]:PORT or :PORT/,
+    ],
+    [['--http', '::1:8080'], /http must be PORT \(this machine only\), ADDR:PORT/],
+    [['--http-token', 'too-short'], /http-token must be 16 to 256 characters long, got 9/],
     [['--http', '127.0.0.1:0'], /http port must be 1\.\.65535, got "0"/],
     [['--http', '[10.0.0.1]:80'], /"\[10\.0\.0\.1\]" is not an IPv6 address/],
     [['--http', 'my host:80'], /"my host" is neither an IP address nor a host name/],
@@ -174,8 +179,11 @@ describe('config file', () => {
       /config file s\.json: scheduler must be one of/,
     );
     expect(() => parseConfigText('s.json', '{"nope":1}')).toThrow(/unknown setting "nope"/);
-    expect(() => parseConfigText('s.json', '{"http":"8080"}')).toThrow(
-      /config file s\.json: http must be ADDR:PORT/,
+    expect(() => parseConfigText('s.json', '{"http":"localhost"}')).toThrow(
+      /config file s\.json: http must be PORT \(this machine only\), ADDR:PORT/,
+    );
+    expect(() => parseConfigText('s.json', '{"http-token":"short"}')).toThrow(
+      /config file s\.json: http-token must be 16 to 256 characters long/,
     );
   });
 });

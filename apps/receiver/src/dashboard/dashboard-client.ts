@@ -2,64 +2,85 @@
  * The dashboard's page code. {@link dashboardMain} runs in the page with `@bond/app-common`'s
  * {@link DashboardKit} (its source text is inlined by `dashboard-page.ts`), so it must be
  * self-contained: it may use types from other modules but no imported values, and nothing from
- * Node. For each `stats` event it redraws each group: a chart of every link's bitrate over the last
- * two minutes, and a table of link state, bitrate, delay and score.
+ * Node. For each `stats` event it redraws each group, titled by its stream (the stream's label when
+ * the stats carry one, else `Group N`) with the total bitrate of its links: charts of every link's
+ * bitrate (Mbit/s) and queueing delay (ms) over the last two minutes, and a table of link state,
+ * bitrate, delay and score.
  */
 import type { DashboardKit } from '@bond/app-common';
 import type { GroupView, LinkView, StatsView } from '../stats-view.js';
 
+/**
+ * What the page reads beyond today's fields: the stream's display label per group and a name per
+ * link, when the stats carry them (null or absent: unknown).
+ */
+type NamedGroup = GroupView & { readonly stream?: string | null };
+type NamedLink = LinkView & { readonly name?: string | null };
+
 export function dashboardMain(kit: DashboardKit): void {
   const { element, format } = kit;
-  const history = kit.createHistory();
+  const bitrates = kit.createHistory();
+  const delays = kit.createHistory();
   const linkKey = (group: GroupView, link: LinkView) => `${group.id}/${link.address}`;
 
-  function renderGroup(group: GroupView): HTMLElement {
+  /** The group's title: its stream when known, else its number. */
+  const streamTitle = (group: NamedGroup): string =>
+    typeof group.stream === 'string' && group.stream !== '' ? group.stream : `Group ${group.id}`;
+
+  function renderGroup(group: NamedGroup): HTMLElement {
     const card = element('section', undefined, `group ${group.state}`);
     card.dataset.groupId = String(group.id);
-    const title = element('h2', `Group ${group.id} `);
+    const total = group.links.reduce((sum, link) => sum + link.bitrateBitsPerSecond, 0);
+    const title = element('h2');
+    title.appendChild(element('span', streamTitle(group), 'stream'));
+    title.appendChild(element('span', format.bitrate(total), 'total'));
     title.appendChild(element('span', group.state, `badge ${group.state}`));
     card.appendChild(title);
     card.appendChild(
       element(
         'p',
-        `tag ${group.tag} · ${format.count(group.packetsForwarded)} packets forwarded · ${group.links.length} links · last address ${group.lastAddress ?? '–'} · SRT socket ${group.upstream.state}`,
+        `group ${group.id} · tag ${group.tag} · ${group.links.length} uplinks · ` +
+          `${format.count(group.packetsForwarded)} packets forwarded · last address ${group.lastAddress ?? '–'} · ` +
+          `SRT socket ${group.upstream.state}`,
         'meta',
       ),
     );
-    const series = group.links.map((link, index) => ({
-      link,
-      samples: history.push(linkKey(group, link), link.bitrateBitsPerSecond),
-      color: kit.color(index),
-    }));
-    card.appendChild(
+    const links = group.links as readonly NamedLink[];
+    const series = (history: typeof bitrates, value: (link: LinkView) => number) =>
+      links.map((link, index) => ({
+        samples: history.push(linkKey(group, link), value(link)),
+        color: kit.color(index),
+      }));
+    const charts = element('div', undefined, 'charts');
+    charts.appendChild(
       kit.lineChart({
-        series,
-        caption: 'last 2 minutes: bitrate per link',
-        label: `bitrate per link of group ${group.id}`,
+        series: series(bitrates, (link) => link.bitrateBitsPerSecond),
+        caption: 'bitrate per uplink',
+        label: `bitrate per uplink of ${streamTitle(group)}`,
         floor: 1e5,
-        tick: format.bitrateTick,
+        axis: 'bitrate',
+        className: 'bitrate',
       }),
     );
-    const table = element('table');
-    table.appendChild(
-      kit.headRow([
-        '',
-        'link',
-        'state',
-        'bitrate',
-        'queueing delay',
-        'delay offset',
-        'sender RTT',
-        'score',
-        'packets',
-        'gaps',
-      ]),
+    charts.appendChild(
+      kit.lineChart({
+        series: series(delays, (link) => link.queueingDelayMs),
+        caption: 'queueing delay per uplink',
+        label: `queueing delay per uplink of ${streamTitle(group)}`,
+        floor: 10,
+        axis: 'ms',
+        className: 'delay',
+      }),
     );
-    series.forEach(({ link }, index) => {
+    card.appendChild(charts);
+    const rows = links.map((link, index) => {
       const row = element('tr');
       row.dataset.linkAddress = link.address;
       row.appendChild(kit.swatch(index));
-      row.appendChild(element('td', link.address, 'address'));
+      const name = typeof link.name === 'string' && link.name !== '' ? link.name : undefined;
+      row.appendChild(
+        element('td', name === undefined ? link.address : `${name} (${link.address})`, 'address'),
+      );
       row.appendChild(element('td', link.state, `state ${link.state}`));
       row.appendChild(element('td', format.bitrate(link.bitrateBitsPerSecond), 'bitrate'));
       row.appendChild(element('td', format.ms(link.queueingDelayMs)));
@@ -70,9 +91,25 @@ export function dashboardMain(kit: DashboardKit): void {
       row.appendChild(score);
       row.appendChild(element('td', format.count(link.packetsReceived), 'packets'));
       row.appendChild(element('td', format.count(link.gaps)));
-      table.appendChild(row);
+      return row;
     });
-    card.appendChild(table);
+    card.appendChild(
+      kit.table(
+        [
+          '',
+          'uplink',
+          'state',
+          'bitrate',
+          'queueing delay',
+          'delay offset',
+          'sender RTT',
+          'score',
+          'packets',
+          'gaps',
+        ],
+        rows,
+      ),
+    );
     return card;
   }
 
@@ -86,17 +123,19 @@ export function dashboardMain(kit: DashboardKit): void {
           : 'probing';
     kit.summary.textContent =
       `listening on ${stats.listen} (${stats.backend}) · SRT listener ${stats.upstream} ${listener} · ` +
-      `reorder ${stats.reorder} · ${stats.groups.length} groups · ${format.count(stats.totals.forwardedToListener)} packets forwarded · ` +
+      `reorder ${stats.reorder} · ${stats.groups.length} streams · ${format.count(stats.totals.forwardedToListener)} packets forwarded · ` +
       `up ${Math.round(stats.uptimeSeconds)} s`;
     const fragment = document.createDocumentFragment();
     if (stats.groups.length === 0) {
-      fragment.appendChild(element('p', 'No senders connected.', 'empty'));
+      fragment.appendChild(element('p', 'No stream: no sender is connected.', 'empty'));
     }
     for (const group of stats.groups) fragment.appendChild(renderGroup(group));
     kit.content.replaceChildren(fragment);
-    history.keep(
-      new Set(stats.groups.flatMap((group) => group.links.map((link) => linkKey(group, link)))),
+    const live = new Set(
+      stats.groups.flatMap((group) => group.links.map((link) => linkKey(group, link))),
     );
+    bitrates.keep(live);
+    delays.keep(live);
   }
 
   // The server sends its own stats document: parsed JSON of that type.

@@ -2,20 +2,25 @@
  * The live page's code. {@link dashboardMain} runs in the page with `@bond/app-common`'s
  * {@link DashboardKit} (its source text is inlined by `dashboard-page.ts`), so it must be
  * self-contained: it may use types from other modules but no imported values, and nothing from
- * Node. For each `stats` event it redraws the links: the share of the send rate, charts of every
- * link's bitrate, RTT and queueing delay over the last two minutes, and a table of link state,
- * share, rate, RTT, queueing delay, in flight, loss and packets.
+ * Node. For each `stats` event it redraws the stream's card, titled by the stream (its label when
+ * the stats carry one, else `Links`) with the total send rate: the share of the send rate, charts
+ * of every uplink's send rate (Mbit/s), RTT and queueing delay (ms) and loss (%) over the last two
+ * minutes, and a table of uplink state, share, rate, RTT, queueing delay, in flight, loss and
+ * packets.
  */
 import type { DashboardKit } from '@bond/app-common';
 import type { LinkStatus } from '../link-status.js';
 import type { SenderStatsDocument } from '../stats-document.js';
+
+/** What the page reads beyond today's fields: the stream's display label, when the stats carry it. */
+type NamedStats = SenderStatsDocument & { readonly stream?: string | null };
 
 export function dashboardMain(kit: DashboardKit): void {
   const { element, format } = kit;
   const bitrates = kit.createHistory();
   const rtts = kit.createHistory();
   const queues = kit.createHistory();
-  const msTick = (value: number) => `${Math.round(value)} ms`;
+  const losses = kit.createHistory();
 
   function shareBar(rows: readonly LinkStatus[]): HTMLElement {
     const bar = element('div', undefined, 'share-bar');
@@ -34,9 +39,13 @@ export function dashboardMain(kit: DashboardKit): void {
     return bar;
   }
 
-  function renderLinks(stats: SenderStatsDocument): HTMLElement {
+  function renderLinks(stats: NamedStats): HTMLElement {
     const card = element('section', undefined, 'links');
-    const title = element('h2', 'Links ');
+    const title = element('h2');
+    const stream = typeof stats.stream === 'string' && stats.stream !== '' ? stats.stream : 'Links';
+    title.appendChild(element('span', stream, 'stream'));
+    const total = stats.linkStatus.reduce((sum, row) => sum + row.rateBitsPerSec, 0);
+    title.appendChild(element('span', format.bitrate(total), 'total'));
     title.appendChild(element('span', stats.phase, `badge ${stats.phase}`));
     card.appendChild(title);
     card.appendChild(
@@ -63,55 +72,47 @@ export function dashboardMain(kit: DashboardKit): void {
     charts.appendChild(
       kit.lineChart({
         series: series(bitrates, (row) => row.rateBitsPerSec),
-        caption: 'last 2 minutes: send rate per link',
-        label: 'send rate per link',
+        caption: 'send rate per uplink',
+        label: 'send rate per uplink',
         floor: 1e5,
-        tick: format.bitrateTick,
+        axis: 'bitrate',
         className: 'bitrate',
       }),
     );
     charts.appendChild(
       kit.lineChart({
         series: series(rtts, (row) => row.rttMs ?? 0),
-        caption: 'RTT per link',
-        label: 'RTT per link',
+        caption: 'RTT per uplink',
+        label: 'RTT per uplink',
         floor: 20,
-        tick: msTick,
+        axis: 'ms',
         className: 'rtt',
       }),
     );
     charts.appendChild(
       kit.lineChart({
         series: series(queues, (row) => row.queueDelayMs ?? 0),
-        caption: 'queueing delay per link',
-        label: 'queueing delay per link',
+        caption: 'queueing delay per uplink',
+        label: 'queueing delay per uplink',
         floor: 10,
-        tick: msTick,
+        axis: 'ms',
         className: 'queue',
+      }),
+    );
+    charts.appendChild(
+      kit.lineChart({
+        series: series(losses, (row) => row.lossPercent),
+        caption: 'loss per uplink',
+        label: 'loss per uplink',
+        floor: 1,
+        axis: 'percent',
+        className: 'loss',
       }),
     );
     card.appendChild(charts);
 
-    const table = element('table');
-    table.appendChild(
-      kit.headRow([
-        '',
-        'link',
-        'address',
-        'state',
-        'priority',
-        'share',
-        'rate',
-        'RTT',
-        'queueing delay',
-        'in flight',
-        'loss',
-        'packets',
-        'retransmitted',
-      ]),
-    );
     const byId = new Map(stats.links.map((link) => [link.id, link]));
-    rows.forEach((row, index) => {
+    const tableRows = rows.map((row, index) => {
       const link = byId.get(row.id);
       const tr = element('tr');
       tr.dataset.linkId = String(row.id);
@@ -131,9 +132,28 @@ export function dashboardMain(kit: DashboardKit): void {
       tr.appendChild(element('td', format.percent(row.lossPercent)));
       tr.appendChild(element('td', format.count(link?.engine?.packetsSent ?? 0), 'packets'));
       tr.appendChild(element('td', format.count(link?.engine?.packetsRetransmitted ?? 0)));
-      table.appendChild(tr);
+      return tr;
     });
-    card.appendChild(table);
+    card.appendChild(
+      kit.table(
+        [
+          '',
+          'uplink',
+          'address',
+          'state',
+          'priority',
+          'share',
+          'rate',
+          'RTT',
+          'queueing delay',
+          'in flight',
+          'loss',
+          'packets',
+          'retransmitted',
+        ],
+        tableRows,
+      ),
+    );
     return card;
   }
 
@@ -148,7 +168,7 @@ export function dashboardMain(kit: DashboardKit): void {
       `${format.count(stats.droppedNoLink)} dropped (no link) · up ${Math.round(stats.uptimeMs / 1000)} s`;
     kit.content.replaceChildren(renderLinks(stats));
     const live = new Set(stats.linkStatus.map((row) => String(row.id)));
-    for (const history of [bitrates, rtts, queues]) history.keep(live);
+    for (const history of [bitrates, rtts, queues, losses]) history.keep(live);
   }
 
   // The server sends its own stats document: parsed JSON of that type.
