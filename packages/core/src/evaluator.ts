@@ -177,10 +177,10 @@ export class Evaluator {
         last.senderPacketsNaked !== undefined
       ) {
         // Both counts come from the same telemetry snapshot, so they are consistent.
-        loss = Math.max(0, observation.senderPacketsNaked - last.senderPacketsNaked) / sent;
+        loss = lossRatio(observation.senderPacketsNaked - last.senderPacketsNaked, sent);
         lossSource = 'NAKed of sent';
       } else if (observation.senderNakCount !== undefined && last.senderNakCount !== undefined) {
-        loss = Math.max(0, observation.senderNakCount - last.senderNakCount) / received;
+        loss = lossRatio(observation.senderNakCount - last.senderNakCount, received);
         lossSource = 'NAKs';
       }
       const queueingMs = observation.queueingDelayUs / 1000;
@@ -226,9 +226,11 @@ export class Evaluator {
       if (last === undefined || dt <= 0) continue;
       const bytes = observation.bytesReceived - last.bytesReceived;
       const packets = observation.packetsReceived - last.packetsReceived;
+      // A sender's counter is off the wire: an increment above what the link carried is bounded
+      // to it (loss never exceeds 100%), and a counter going back counts nothing.
       const naks =
         observation.senderNakCount !== undefined && last.senderNakCount !== undefined
-          ? Math.max(0, observation.senderNakCount - last.senderNakCount)
+          ? Math.min(Math.max(0, observation.senderNakCount - last.senderNakCount), packets)
           : 0;
       rows.push({
         key,
@@ -330,4 +332,13 @@ function nextLevel(current: QualityLevel, score: number): QualityLevel {
   if (score > 800 + h) return 'good';
   if (score < 500 - h) return 'poor';
   return 'fair';
+}
+
+/**
+ * `lost` of `total` as a ratio in [0, 1]: counters off the wire (a sender's NAK counts) may jump
+ * anywhere, and a loss over 100% means nothing but a wrong or hostile sender.
+ */
+function lossRatio(lost: number, total: number): number {
+  if (!(total > 0) || !(lost > 0)) return 0;
+  return Math.min(1, lost / total);
 }

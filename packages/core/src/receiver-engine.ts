@@ -19,6 +19,7 @@ import {
   WireDecodeError,
   classifyDatagram,
   constantTimeEqual,
+  clampConnectionInfo,
   decodeKeepalive,
   encodeKeepaliveEcho,
   encodeReg2,
@@ -243,7 +244,8 @@ export class ReceiverEngine {
     let bondSender = false;
     try {
       const keepalive = decodeKeepalive(bytes);
-      if (keepalive.info !== undefined) link.senderInfo = keepalive.info;
+      // Off the wire, from anyone: clamped to physical ranges before anything reads it.
+      if (keepalive.info !== undefined) link.senderInfo = clampConnectionInfo(keepalive.info);
       if (keepalive.trailer?.body === 'sender') {
         link.senderTelemetry = keepalive.trailer.sender;
         bondSender = true;

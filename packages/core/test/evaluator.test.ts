@@ -163,4 +163,35 @@ describe('evaluator (compatibility tables)', () => {
     expect(idle?.reason).toMatch(/^10 error points/);
     expect(idle?.score).toBe(700);
   });
+
+  it('bounds loss from hostile counters to 100%, in the reason and the score', () => {
+    for (const mode of ['bond', 'compat-telemetry'] as const) {
+      const evaluator = new Evaluator(mode);
+      const link = (t: number, received: number, nakCount: number) =>
+        evaluator.evaluate(
+          t,
+          new Map([
+            [
+              1,
+              observation({
+                packetsReceived: received,
+                bytesReceived: received * 1332,
+                senderNakCount: nakCount,
+              }),
+            ],
+          ]),
+        );
+      link(10_000, 100, 0);
+      link(20_000, 600, 0);
+      // A sender claiming 4e9 NAKs in one period (compat evaluates every few seconds), then its counter going back to 0.
+      link(30_000, 1100, 4_000_000_000);
+      const reason = evaluator.score(1).reason;
+      const percents = [...reason.matchAll(/loss ([\d.]+)%/g)].map((match) => Number(match[1]));
+      expect(percents.length, reason).toBeGreaterThan(0);
+      for (const percent of percents) expect(percent).toBeLessThanOrEqual(100);
+      link(40_000, 1600, 0);
+      expect(evaluator.score(1).score).toBeGreaterThanOrEqual(0);
+      expect(evaluator.score(1).score).toBeLessThanOrEqual(1000);
+    }
+  });
 });

@@ -8,6 +8,7 @@ import {
   decodeKeepalive,
   decodeReg2,
   decodeSrtlaAck,
+  CONNECTION_INFO_LIMITS,
   encodeKeepalive,
   encodeReg1,
   encodeReg2,
@@ -321,6 +322,32 @@ describe('receiver engine', () => {
     receiver.handleDatagram(3, A, plain);
     expect(drain(receiver)[0]?.bytes).toEqual(plain);
     expect(receiver.stats(3).groups[0]?.links[0]?.senderInfo).toEqual(info);
+  });
+
+  it("clamps a sender's connection info to physical ranges before anything reads it", () => {
+    const { receiver } = registered([A]);
+    const hostile = encodeKeepalive({
+      timestampMs: 5,
+      info: {
+        connId: 9,
+        window: -5,
+        inFlight: 2_000_000_000,
+        rttMs: 4_000_000_000,
+        nakCount: 4_000_000_000,
+        bitrateBytesPerSec: 4_000_000_000,
+      },
+    });
+    receiver.handleDatagram(2, A, hostile);
+    // Echoed as sent (it is the sender's own datagram); stored clamped.
+    expect(drain(receiver)[0]?.bytes).toEqual(hostile);
+    expect(receiver.stats(2).groups[0]?.links[0]?.senderInfo).toEqual({
+      connId: 9,
+      window: 0,
+      inFlight: CONNECTION_INFO_LIMITS.inFlight,
+      rttMs: CONNECTION_INFO_LIMITS.rttMs,
+      nakCount: 4_000_000_000,
+      bitrateBytesPerSec: CONNECTION_INFO_LIMITS.bitrateBytesPerSec,
+    });
   });
 
   it('expires links after 15 s and groups after 30 s of silence, pending groups after 5 s', () => {

@@ -140,6 +140,7 @@ export {
 } from './srtla-ack.js';
 
 export {
+  CONNECTION_INFO_LIMITS,
   KEEPALIVE_BARE_LENGTH,
   KEEPALIVE_EXTENDED_LENGTH,
   KEEPALIVE_EXTENDED_MAGIC,
@@ -147,6 +148,7 @@ export {
   KEEPALIVE_MAX_RTT_MS,
   KEEPALIVE_OFFSET,
   KEEPALIVE_TIMESTAMPED_LENGTH,
+  clampConnectionInfo,
   decodeKeepalive,
   encodeKeepalive,
   encodeKeepaliveEcho,

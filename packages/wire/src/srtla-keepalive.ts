@@ -65,6 +65,37 @@ export interface KeepaliveConnectionInfo {
 }
 
 /**
+ * The physical ranges of a link's connection info; a sender reporting more is wrong or hostile.
+ * window: 60 000 000 (60 000 packets x1000, the most any sender here reports); in flight: 1 000 000
+ * packets; RTT: {@link KEEPALIVE_MAX_RTT_MS}; bitrate: 1 250 000 000 bytes/s (10 Gbit/s).
+ */
+export const CONNECTION_INFO_LIMITS = {
+  window: 60_000_000,
+  inFlight: 1_000_000,
+  rttMs: KEEPALIVE_MAX_RTT_MS,
+  bitrateBytesPerSec: 1_250_000_000,
+} as const;
+
+const clampTo = (value: number, max: number): number =>
+  !(value > 0) ? 0 : value > max ? max : Math.floor(value);
+
+/**
+ * `info` with every gauge clamped to {@link CONNECTION_INFO_LIMITS} (negative values become 0),
+ * so nothing off the wire reaches an evaluator, a log line or a metric outside its physical range.
+ * `nakCount` is a counter and stays as sent: whoever reads it bounds its increments.
+ */
+export function clampConnectionInfo(info: KeepaliveConnectionInfo): KeepaliveConnectionInfo {
+  return {
+    connId: info.connId,
+    window: clampTo(info.window, CONNECTION_INFO_LIMITS.window),
+    inFlight: clampTo(info.inFlight, CONNECTION_INFO_LIMITS.inFlight),
+    rttMs: clampTo(info.rttMs, CONNECTION_INFO_LIMITS.rttMs),
+    nakCount: info.nakCount,
+    bitrateBytesPerSec: clampTo(info.bitrateBytesPerSec, CONNECTION_INFO_LIMITS.bitrateBytesPerSec),
+  };
+}
+
+/**
  * A keepalive. `timestampMs` is absent only in the bare form; `info` is present only in the
  * extended form; `trailer` only in bond's form.
  */
