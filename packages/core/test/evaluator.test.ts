@@ -167,7 +167,7 @@ describe('evaluator (compatibility tables)', () => {
   it('bounds loss from hostile counters to 100%, in the reason and the score', () => {
     for (const mode of ['bond', 'compat-telemetry'] as const) {
       const evaluator = new Evaluator(mode);
-      const link = (t: number, received: number, nakCount: number) =>
+      const link = (t: number, received: number, nakCount: number) => {
         evaluator.evaluate(
           t,
           new Map([
@@ -181,6 +181,7 @@ describe('evaluator (compatibility tables)', () => {
             ],
           ]),
         );
+      };
       link(10_000, 100, 0);
       link(20_000, 600, 0);
       // A sender claiming 4e9 NAKs in one period (compat evaluates every few seconds), then its counter going back to 0.
