@@ -2,9 +2,11 @@
 // bond's receiver-forwarding benchmark (docs: benchmarks.md, section 2). A native load generator
 // registers G groups of K links (127.0.0.2..) with the receiver and sends 1332-byte SRT data
 // packets at a fixed rate; a native sink counts what reaches the SRT side. Each configuration runs
-// bond-receiver (the built CLI, IO backend `auto`) and a minimal C forwarder (recvmmsg in, sendmmsg
-// out, no protocol: the physical limit here) in the same invocation, alternating which goes first
-// round by round; the table shows medians. CPU is the forwarding process's own utime+stime from
+// bond-receiver (the built CLI, IO backend `auto`), irlserver's C++ srtla_rec (the real peer users
+// run instead: recvmmsg/sendmmsg, built from ../shared/peers by lib/peers.mjs) and a minimal C
+// forwarder (recvmmsg in, sendmmsg out, no protocol: the floor) in the same invocation, rotating
+// which goes first round by round; the table shows medians. Every receiver is started just before
+// its load (a cold start) and loss counts from the first packet; CPU is measured after the warm-up. CPU is the forwarding process's own utime+stime from
 // /proc/<pid>/stat over the sending window, divided by packets delivered to the sink. The first
 // `--warmup` seconds of each round (default 1) carry traffic but are not measured, for both
 // systems: a receiver runs for days, and its first quarter-second of traffic is JIT compilation
@@ -13,7 +15,7 @@
 //
 // Usage: node tooling/bench/receiver-bench.mjs [--rates 20000,50000,100000,200000]
 //          [--groups 1,10,100] [--links 2] [--seconds 2] [--warmup 1] [--rounds 3]
-//          [--json FILE] [--svg DIR]
+//          [--systems auto|c-forwarder,bond,irlserver] [--peers DIR] [--json FILE] [--svg DIR]
 // Needs `pnpm build` first (apps/receiver/dist) and a C compiler. Linux only (/proc). Loopback only
 // (127.0.0.0/8); every process is bounded in time and stopped at the end of its round.
 import { cpus } from 'node:os';
@@ -28,6 +30,7 @@ import {
   startChild as start,
   stopAll,
 } from './lib/processes.mjs';
+import { PEERS_DIR, peerBinaries } from './lib/peers.mjs';
 import { markdownTable, median, outputOptions, writeOutputs } from './lib/results.mjs';
 
 const { values } = parseArgs({
@@ -38,6 +41,8 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '2' },
     warmup: { type: 'string', default: '1' },
     rounds: { type: 'string', default: '3' },
+    systems: { type: 'string', default: 'auto' },
+    peers: { type: 'string', default: PEERS_DIR },
     ...outputOptions,
   },
 });
@@ -47,6 +52,13 @@ const links = Number(values.links);
 const seconds = Number(values.seconds);
 const warmup = Number(values.warmup);
 const rounds = Number(values.rounds);
+const SYSTEMS = ['c-forwarder', 'bond', 'irlserver'];
+// auto: all three when the real peer can be had (built, or its sources beside the repository).
+const auto = values.systems === 'auto';
+const systems = (auto ? SYSTEMS.join(',') : values.systems).split(',').filter((n) => n !== '');
+if (!systems.includes('bond') || systems.some((name) => !SYSTEMS.includes(name))) {
+  throw new Error(`--systems: bond and any of ${SYSTEMS.join(', ')}, comma-separated`);
+}
 if (
   rates.some((r) => !(r > 0 && r <= 1_000_000)) ||
   groupCounts.some((g) => !(Number.isInteger(g) && g >= 1 && g <= 1000)) ||
@@ -62,6 +74,16 @@ if (
 
 const bin = builtEntry('apps/receiver/dist/bin.js');
 const tool = compileTool('receiver-tool');
+let peers;
+if (systems.includes('irlserver')) {
+  try {
+    peers = peerBinaries(values.peers);
+  } catch (error) {
+    if (!auto) throw error;
+    process.stderr.write(`irlserver's srtla_rec left out: ${error.message}\n`);
+    systems.splice(systems.indexOf('irlserver'), 1);
+  }
+}
 
 const limit = warmup + seconds + 15;
 
@@ -78,6 +100,19 @@ async function round(system, rate, groups) {
     if (system === 'c-forwarder') {
       forwarder = start(tool, ['forward', String(sinkPort), String(limit)], limit + 2);
       port = number(await forwarder.line(/^port /));
+    } else if (system === 'irlserver') {
+      port = await freeUdpPort();
+      forwarder = start(
+        peers.irlserverRec,
+        [
+          ...['--srtla_port', String(port), '--srt_hostname', '127.0.0.1'],
+          ...['--srt_port', String(sinkPort), '--log_level', 'info'],
+        ],
+        limit + 2,
+      );
+      // It checks that the SRT server answers first (the sink does not), then runs.
+      await forwarder.line(/srtla_rec is now running/, 10_000);
+      backend = 'irlserver srtla_rec';
     } else {
       port = await freeUdpPort();
       forwarder = start(
@@ -97,7 +132,7 @@ async function round(system, rate, groups) {
         String(warmup + seconds),
         String(groups),
         String(links),
-        system === 'bond' ? '1' : '0',
+        system === 'c-forwarder' ? '0' : '1',
       ],
       limit + 2,
     );
@@ -117,13 +152,13 @@ async function round(system, rate, groups) {
   }
 }
 
-const systems = ['c-forwarder', 'bond'];
 const results = [];
 for (const groups of groupCounts) {
   for (const rate of rates) {
-    const samples = { 'c-forwarder': [], bond: [] };
+    const samples = Object.fromEntries(systems.map((system) => [system, []]));
     for (let r = 0; r < rounds; r++) {
-      const order = r % 2 === 0 ? systems : [...systems].reverse();
+      // Rotate which goes first from one round to the next.
+      const order = systems.map((_, i) => systems[(i + r) % systems.length]);
       for (const system of order) samples[system].push(await round(system, rate, groups));
     }
     const row = { groups, links, offeredPps: rate };
@@ -141,10 +176,15 @@ for (const groups of groupCounts) {
         rounds: list,
       };
     }
-    row.cpuRatio = Number((row.bond.cpuUsPerPacket / row['c-forwarder'].cpuUsPerPacket).toFixed(2));
+    const ratio = (other) =>
+      row[other] === undefined || !(row[other].cpuUsPerPacket > 0)
+        ? null
+        : Number((row.bond.cpuUsPerPacket / row[other].cpuUsPerPacket).toFixed(2));
+    row.cpuRatio = ratio('c-forwarder');
+    row.cpuRatioIrlserver = ratio('irlserver');
     results.push(row);
     process.stderr.write(
-      `groups ${groups} rate ${rate}: bond ${row.bond.cpuUsPerPacket} us/pkt, C ${row['c-forwarder'].cpuUsPerPacket} us/pkt\n`,
+      `groups ${groups} rate ${rate}: ${systems.map((system) => `${system} ${row[system].cpuUsPerPacket} us/pkt, loss ${row[system].lossPercent}%`).join('; ')}\n`,
     );
   }
 }
@@ -162,40 +202,48 @@ for (const groups of groupCounts) {
 console.log(
   `receiver forwarding: ${links} links per group, 1332-byte SRT data, ${seconds} s measured after ${warmup} s of warm-up x ${rounds} rounds (medians), bond IO backend: ${results[0]?.bond.backend}\n`,
 );
+const LABEL = { bond: 'bond', irlserver: 'irlserver', 'c-forwarder': 'C' };
+const others = systems.filter((system) => system !== 'bond');
 console.log(
   markdownTable(
     [
       'groups',
       'offered pps',
-      'bond delivered pps',
-      'bond loss %',
-      'bond CPU us/pkt',
-      'C delivered pps',
-      'C loss %',
-      'C CPU us/pkt',
-      'CPU ratio bond/C',
+      ...systems.flatMap((system) => [
+        `${LABEL[system]} delivered pps`,
+        `${LABEL[system]} loss %`,
+        `${LABEL[system]} CPU us/pkt`,
+      ]),
+      ...others.map((other) => `CPU ratio bond/${LABEL[other]}`),
     ],
     results.map((row) => [
       row.groups,
       row.offeredPps,
-      row.bond.deliveredPps,
-      row.bond.lossPercent,
-      row.bond.cpuUsPerPacket,
-      row['c-forwarder'].deliveredPps,
-      row['c-forwarder'].lossPercent,
-      row['c-forwarder'].cpuUsPerPacket,
-      row.cpuRatio,
+      ...systems.flatMap((system) => [
+        row[system].deliveredPps,
+        row[system].lossPercent,
+        row[system].cpuUsPerPacket,
+      ]),
+      ...others.map((other) => (other === 'irlserver' ? row.cpuRatioIrlserver : row.cpuRatio)),
     ]),
   ),
 );
 console.log('');
 console.log(
   markdownTable(
-    ['groups', 'highest clean rate bond (pps, < 0.1% loss)', 'highest clean rate C', 'ratio'],
-    groupCounts.map((groups) => {
-      const c = clean[groups]['c-forwarder'];
-      return [groups, clean[groups].bond, c, c === 0 ? '-' : (clean[groups].bond / c).toFixed(2)];
-    }),
+    [
+      'groups',
+      ...systems.map((system) => `highest clean rate ${LABEL[system]} (pps, < 0.1% loss)`),
+      ...others.map((other) => `ratio bond/${LABEL[other]}`),
+    ],
+    groupCounts.map((groups) => [
+      groups,
+      ...systems.map((system) => clean[groups][system]),
+      ...others.map((other) => {
+        const base = clean[groups][other];
+        return base === 0 ? '-' : (clean[groups].bond / base).toFixed(2);
+      }),
+    ]),
   ),
 );
 writeOutputs(
@@ -206,6 +254,7 @@ writeOutputs(
     seconds,
     warmupSeconds: warmup,
     rounds,
+    systems,
     results,
     highestCleanRate: clean,
   },

@@ -7,10 +7,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PEERS_SOURCE } from '../bench/lib/peers.mjs';
 import { failoverTimes } from '../bench/lib/quality.mjs';
 import { BENCHMARKS } from '../bench/run-all.mjs';
 
 const root = join(import.meta.dirname, '..', '..');
+const PEERS_BUILD_SCRIPT = join(PEERS_SOURCE, 'build.sh');
 const built = [
   'apps/receiver/dist/bin.js',
   'apps/sender/dist/bin.js',
@@ -66,9 +68,9 @@ describe.skipIf(!available)('benchmarks, smoke run (needs pnpm build, cc, Linux)
     run = spawnSync(
       process.execPath,
       [join(root, 'tooling', 'bench', 'run-all.mjs'), '--smoke', '--out', out],
-      { encoding: 'utf8', timeout: 100_000 },
+      { encoding: 'utf8', timeout: 150_000 },
     );
-  }, 110_000);
+  }, 160_000);
   afterAll(() => {
     if (out !== '') rmSync(out, { recursive: true, force: true });
   });
@@ -110,16 +112,22 @@ describe.skipIf(!available)('benchmarks, smoke run (needs pnpm build, cc, Linux)
     for (const row of report.rows) expect(row.deliveredPps).toBeGreaterThan(0);
   });
 
-  it('receiver: bond-receiver and the C forwarder both forwarded the stream', () => {
+  it("receiver: bond-receiver, irlserver's srtla_rec (when its sources are here) and the C forwarder forwarded the stream", () => {
     const report = read('receiver.json') as {
       benchmark: string;
-      results: { groups: number; bond: System; 'c-forwarder': System }[];
+      systems: string[];
+      results: { groups: number; bond: System; 'c-forwarder': System; irlserver?: System }[];
     };
     expect(report.benchmark).toBe('receiver-forwarding');
     expect(report.results).toHaveLength(1);
+    // The real peer is built from ../shared/peers (lib/peers.mjs); without those sources the
+    // benchmark leaves it out and says so.
+    const peers = existsSync(PEERS_BUILD_SCRIPT);
+    expect(report.systems.includes('irlserver')).toBe(peers);
     for (const row of report.results) {
       expect(row.bond.deliveredPps).toBeGreaterThan(0);
       expect(row['c-forwarder'].deliveredPps).toBeGreaterThan(0);
+      if (peers) expect(row.irlserver?.deliveredPps).toBeGreaterThan(0);
     }
   });
 

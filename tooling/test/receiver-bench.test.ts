@@ -23,6 +23,8 @@ describe('receiver benchmark', () => {
           [
             join(root, 'tooling', 'bench', 'receiver-bench.mjs'),
             ...['--rates', '2000', '--groups', '1', '--seconds', '0.3', '--rounds', '1'],
+            // The real peer runs in the benchmarks' smoke run (bench-smoke.test.ts).
+            ...['--systems', 'c-forwarder,bond'],
             ...['--json', json],
           ],
           { encoding: 'utf8', timeout: 60_000 },

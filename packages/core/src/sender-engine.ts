@@ -152,7 +152,7 @@ export class SenderEngine {
         this.registration.onRegErr(now, link);
         return;
       case DatagramKind.SrtlaRegNak:
-        this.registration.onRegNak(now, bytes);
+        this.registration.onRegNak(now, link, bytes);
         return;
       case DatagramKind.SrtlaAck:
         this.dataPath.onSrtlaAck(now, link, bytes);
@@ -194,6 +194,8 @@ export class SenderEngine {
     return {
       phase: this.registration.phase,
       refusedReason: this.registration.refusedReason,
+      refusedRetryAt: this.registration.refusedUntil,
+      regNaksIgnored: this.registration.regNaksIgnored,
       scheduler: this.scheduler.name,
       linksUp: this.links.up(),
       packetsFromEncoder: dataPath.packetsFromEncoder,

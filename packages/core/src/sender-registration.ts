@@ -3,6 +3,12 @@
  * probes with a random id, REG1 on the first link to answer, REG2 with the group id on every
  * link), each link's REG2 retries until its REG3, REG_ERR back-off, REG_NAK refusal, NGPs that say
  * the receiver lost the group, and for each up link its keepalive schedule and its timeout.
+ *
+ * A REG_NAK is believed only as the answer to a registration of ours still waiting for one (REG1
+ * during the bootstrap on the link it went out on, a link's REG2 while that link waits for its
+ * REG3), and never while a link is up: anyone who can send to the sender's address can forge one,
+ * and one forged packet must not stop a live stream. A refusal believed stops sending for
+ * {@link REFUSED_RETRY_MS} (doubling up to {@link REFUSED_RETRY_MAX_MS}), then registers again.
  */
 import {
   KEEPALIVE_MAX_RTT_MS,
@@ -24,9 +30,19 @@ import type { SenderLinks } from './sender-links.js';
 import type { SenderOutbox } from './sender-outbox.js';
 import type { SenderPhase } from './sender-types.js';
 
+/** 30 s: the first wait after the receiver refused the sender, before registering again. */
+export const REFUSED_RETRY_MS = 30_000;
+/** 5 min: the longest wait between registrations the receiver keeps refusing. */
+export const REFUSED_RETRY_MAX_MS = 300_000;
+
 export class SenderRegistration {
   phase: SenderPhase = 'bootstrap';
   refusedReason: string | undefined;
+  /** While refused: when the sender registers again. */
+  refusedUntil: number | undefined;
+  /** REG_NAKs not believed (no registration of ours waiting, or a link up). */
+  regNaksIgnored = 0;
+  private refusedRetryMs = REFUSED_RETRY_MS;
   /** Bootstraps started (each one draws a new sender id). */
   bootstraps = 0;
   private senderId = new Uint8Array(SRTLA_ID_LENGTH);
@@ -104,6 +120,8 @@ export class SenderRegistration {
     this.reg1Link = undefined;
     this.reg1Deadline = undefined;
     this.bootstrapBackoffMs = this.config.regErrBackoffMs;
+    this.refusedRetryMs = REFUSED_RETRY_MS;
+    this.refusedReason = undefined;
     this.ngpIgnoreUntil = now + this.config.ngpIgnoreMs;
     this.outbox.event({ type: 'registered', linkId: link.id });
     this.logger.info('group registered', { linkId: link.id });
@@ -147,20 +165,34 @@ export class SenderRegistration {
     }
   }
 
-  onRegNak(now: number, bytes: Uint8Array): void {
+  onRegNak(now: number, link: SenderLink, bytes: Uint8Array): void {
     const reason = bytes.length > 2 ? decodeRegNakSafe(bytes) : '';
+    const awaited =
+      (this.phase === 'bootstrap' && this.reg1Link === link) ||
+      (this.phase === 'registered' && link.state === 'registering');
+    if (!awaited || this.links.up() > 0) {
+      this.regNaksIgnored++;
+      this.logger.debug('REG_NAK ignored: no registration of ours was waiting for it', {
+        linkId: link.id,
+        phase: this.phase,
+        linksUp: this.links.up(),
+        reason,
+      });
+      return;
+    }
+    link.lastHeardAt = now;
     this.phase = 'refused';
     this.refusedReason = reason === '' ? 'the receiver refused the registration' : reason;
-    for (const link of this.links.all) {
-      if (link.state === 'up') {
-        this.scheduler.linkDown(now, link);
-        this.outbox.event({ type: 'link-down', linkId: link.id, reason: 'refused' });
-      }
-      link.state = 'idle';
-    }
-    this.outbox.event({ type: 'refused', reason: this.refusedReason });
-    this.logger.warn('receiver refused registration (REG_NAK); giving up', {
+    const wait = this.refusedRetryMs;
+    this.refusedRetryMs = Math.min(REFUSED_RETRY_MAX_MS, wait * 2);
+    this.refusedUntil = now + wait;
+    this.reg1Link = undefined;
+    this.reg1Deadline = undefined;
+    for (const each of this.links.all) each.state = 'idle';
+    this.outbox.event({ type: 'refused', reason: this.refusedReason, retryInMs: wait });
+    this.logger.warn('receiver refused the stream (REG_NAK); trying again later', {
       reason: this.refusedReason,
+      retryInMs: wait,
     });
   }
 
@@ -168,14 +200,20 @@ export class SenderRegistration {
 
   /** Runs registration retries, timeouts and keepalives due at `now`. */
   handleTimeout(now: number): void {
-    if (this.phase === 'refused') return;
+    if (this.phase === 'refused') {
+      if (this.refusedUntil === undefined || now < this.refusedUntil) return;
+      this.refusedUntil = undefined;
+      this.startBootstrap(now, 'retrying after the receiver refused the stream');
+      return;
+    }
     if (this.phase === 'bootstrap') this.driveBootstrap(now);
     for (const link of this.links.all) this.driveLink(now, link);
   }
 
   /** The next instant {@link handleTimeout} must run, or undefined. */
   pollTimeout(): number | undefined {
-    if (this.phase === 'refused' || this.links.all.length === 0) return undefined;
+    if (this.links.all.length === 0) return undefined;
+    if (this.phase === 'refused') return this.refusedUntil;
     let next = Infinity;
     if (this.phase === 'bootstrap') {
       if (this.bootstrapPending) {

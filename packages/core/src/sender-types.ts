@@ -74,7 +74,8 @@ export type SenderEvent =
   | { readonly type: 'link-up'; readonly linkId: number }
   | { readonly type: 'link-down'; readonly linkId: number; readonly reason: string }
   | { readonly type: 'bootstrap'; readonly reason: string }
-  | { readonly type: 'refused'; readonly reason: string }
+  /** The receiver refused the stream (REG_NAK); the sender registers again in `retryInMs`. */
+  | { readonly type: 'refused'; readonly reason: string; readonly retryInMs: number }
   | { readonly type: 'registration-error'; readonly linkId: number; readonly retryInMs: number }
   | { readonly type: 'receiver-kind'; readonly linkId: number; readonly kind: ReceiverKind };
 
@@ -103,6 +104,10 @@ export interface SenderLinkStats {
 export interface SenderStats {
   readonly phase: SenderPhase;
   readonly refusedReason: string | undefined;
+  /** While refused: when the sender registers again (engine time, ms). */
+  readonly refusedRetryAt: number | undefined;
+  /** REG_NAKs not believed: no registration of ours was waiting for one, or a link was up. */
+  readonly regNaksIgnored: number;
   readonly scheduler: string;
   readonly linksUp: number;
   readonly packetsFromEncoder: number;

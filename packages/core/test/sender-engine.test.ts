@@ -56,20 +56,66 @@ describe('sender engine', () => {
     expect(sim.receiver.size.groups).toBe(1);
   });
 
-  it('stops on REG_NAK and reports the reason', () => {
-    const sim = new Simulation({ seed: 42, links: [cleanLink(1, 20)] });
-    sim.runUntilTrue(() => linksUp(sim).length === 1, 5000);
-    sim.injectToSender(1, encodeRegNak('stream key revoked', { padTo: 32 }));
+  it('ignores a REG_NAK while links are up: one forged packet does not stop the stream', () => {
+    const sim = new Simulation({ seed: 42, links: [cleanLink(1, 20), cleanLink(2, 30)] });
+    sim.runUntilTrue(() => linksUp(sim).length === 2, 5000);
+    sim.stream(sim.now + 3000);
+    sim.runUntil(sim.now + 1000);
+    sim.injectToSender(1, encodeRegNak('forged', { padTo: 32 }));
+    sim.runUntil(sim.now + 4000);
     const stats = sim.sender.stats(sim.now);
-    expect(stats.phase).toBe('refused');
-    expect(stats.refusedReason).toBe('stream key revoked');
-    expect(senderEventsOf(sim, 'refused').map((e) => e.event)).toEqual([
-      { type: 'refused', reason: 'stream key revoked' },
+    expect(stats.phase).toBe('registered');
+    expect(stats.regNaksIgnored).toBe(1);
+    expect(senderEventsOf(sim, 'refused')).toHaveLength(0);
+    expect(linksUp(sim)).toEqual([1, 2]);
+    expect(sim.listener.seen.size).toBe(sim.encoder.sent);
+  });
+
+  it('believes a REG_NAK only as the answer to its REG1, then retries after 30 s, doubling', () => {
+    const sender = new SenderEngine({ random: createSeededRandom(3) });
+    sender.addLink(0, { id: 1 });
+    sender.addLink(0, { id: 2 });
+    sender.handleTimeout(0);
+    drainKinds(sender);
+    sender.handleLinkDatagram(10, 1, encodeRegNgp());
+    expect(drainKinds(sender).map((t) => [t.linkId, t.kind])).toEqual([
+      [1, DatagramKind.SrtlaReg1],
     ]);
-    expect(sim.sender.pollTimeout()).toBeUndefined();
-    sim.stream(sim.now + 1000);
-    sim.runUntil(sim.now + 2000);
-    expect(sim.listener.delivered).toBe(0);
+    // On the link REG1 did not go out on: not an answer to anything of ours.
+    sender.handleLinkDatagram(20, 2, encodeRegNak('not for you'));
+    expect(sender.stats(20)).toMatchObject({ phase: 'bootstrap', regNaksIgnored: 1 });
+    // The answer to REG1: refused, with a retry.
+    sender.handleLinkDatagram(30, 1, encodeRegNak('stream key revoked', { padTo: 32 }));
+    expect(sender.stats(30)).toMatchObject({
+      phase: 'refused',
+      refusedReason: 'stream key revoked',
+      refusedRetryAt: 30_030,
+    });
+    const refusals = () => {
+      const events = [];
+      for (let e = sender.pollEvent(); e !== undefined; e = sender.pollEvent()) {
+        if (e.type === 'refused') events.push(e);
+      }
+      return events;
+    };
+    expect(refusals()).toEqual([
+      { type: 'refused', reason: 'stream key revoked', retryInMs: 30_000 },
+    ]);
+    expect(sender.pollTimeout()).toBe(30_030);
+    sender.handleTimeout(30_029);
+    expect(drainKinds(sender)).toEqual([]);
+    sender.handleTimeout(30_030);
+    expect(sender.stats(30_030).phase).toBe('bootstrap');
+    expect(drainKinds(sender).map((t) => t.kind)).toEqual([
+      DatagramKind.SrtlaReg2,
+      DatagramKind.SrtlaReg2,
+    ]);
+    // Refused again: the wait doubles.
+    sender.handleLinkDatagram(30_040, 2, encodeRegNgp());
+    drainKinds(sender);
+    sender.handleLinkDatagram(30_050, 2, encodeRegNak('still revoked'));
+    expect(refusals()).toEqual([{ type: 'refused', reason: 'still revoked', retryInMs: 60_000 }]);
+    expect(sender.pollTimeout()).toBe(90_050);
   });
 
   it('backs off after REG_ERR on REG1, doubling, and retries', () => {

@@ -477,7 +477,10 @@ class SenderRuntime {
         return;
       }
       case 'refused': {
-        this.logger.error('receiver refused the sender (REG_NAK)', { reason: event.reason });
+        this.logger.error(
+          `the receiver refused this stream: ${event.reason}; trying again in ${Math.round(event.retryInMs / 1000)} s (check the receiver's address and that it accepts this sender)`,
+          { reason: event.reason, retryInMs: event.retryInMs },
+        );
         publish(senderChannels.refused, () => ({ sender, reason: event.reason }));
         return;
       }

@@ -5,6 +5,8 @@
 import { BASELINE_COLOR, PALETTE, barChart, formatNumber, timeSeries } from './plot.mjs';
 
 const BOND_COLOR = '#0072b2';
+/** The real peer a benchmark runs beside bond (irlserver's srtla_rec, BELABOX's srtla_send). */
+const PEER_COLOR = '#d55e00';
 const kpps = (pps) => `${formatNumber(pps / 1000)}k pps`;
 const mib = (kib) => kib / 1024;
 
@@ -54,14 +56,18 @@ function ioFigures(report) {
 
 function receiverFigures(report) {
   const categories = report.results.map((row) => `${row.groups} g, ${kpps(row.offeredPps)}`);
-  const series = (field) => [
-    { name: 'bond-receiver', color: BOND_COLOR, values: report.results.map((r) => r.bond[field]) },
-    {
-      name: 'C forwarder',
-      color: BASELINE_COLOR,
-      values: report.results.map((r) => r['c-forwarder'][field]),
-    },
-  ];
+  const series = (field) =>
+    [
+      { key: 'bond', name: 'bond-receiver', color: BOND_COLOR },
+      { key: 'irlserver', name: "irlserver's srtla_rec", color: PEER_COLOR },
+      { key: 'c-forwarder', name: 'C forwarder', color: BASELINE_COLOR },
+    ]
+      .filter(({ key }) => report.results.some((r) => r[key] !== undefined))
+      .map(({ key, name, color }) => ({
+        name,
+        color,
+        values: report.results.map((r) => r[key]?.[field] ?? null),
+      }));
   const subtitle = `${report.links} links per group, 1332-byte SRT data, ${report.seconds} s x ${report.rounds} rounds, medians`;
   return [
     {
