@@ -32,5 +32,11 @@ export interface HostOptions {
   readonly sendBufferSize?: number;
 }
 
-/** 4 MiB: room for bursts from many links at once (the kernel caps it at net.core.rmem_max). */
-export const DEFAULT_RECEIVE_BUFFER = 4 * 1024 * 1024;
+/**
+ * 32 MiB: room for bursts from many links at once, and for the first fraction of a second after a
+ * cold start while V8 compiles the hot path (at 100k packets/s of 1332 bytes, 4 MiB holds 30 ms; a
+ * cold bond-receiver lost 0.5-2.6% of a sudden 60-100k pps load with 4 MiB and nothing with 32 MiB,
+ * tooling/bench/receiver-bench.mjs). The kernel caps it at net.core.rmem_max unless the process may
+ * use SO_RCVBUFFORCE; memory is taken only while datagrams wait.
+ */
+export const DEFAULT_RECEIVE_BUFFER = 32 * 1024 * 1024;
