@@ -47,6 +47,8 @@ export function createEslintConfig({ rootDir }) {
         '**/node_modules/**',
         '**/coverage/**',
         '**/.turbo/**',
+        // Compiled tools and the real peers' build trees (tooling/bench/build/peers).
+        'tooling/bench/build/**',
         'packages/wire/src/generated/**',
         // Test data, byte-identical to its source (see each folder's README).
         'packages/wire/test/vectors/*.json',

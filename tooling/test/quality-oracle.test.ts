@@ -12,7 +12,9 @@ const WIRE = 1332;
 const SLOT_MS = (WIRE * 8) / 1000;
 
 const folder = mkdtempSync(join(tmpdir(), 'bond-oracle-'));
-afterAll(() => rmSync(folder, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(folder, { recursive: true, force: true });
+});
 
 describe('oracle', () => {
   it('delivers everything when the links together carry the stream', () => {
@@ -121,7 +123,11 @@ describe('derived traces and the trace scenarios', () => {
     expect(weak.links).toHaveLength(3);
     expect(weak.bitrateBps / weak.capacityBps).toBeCloseTo(0.9, 3);
     expect(weak.latencyMs).toBe(2000);
-    const fading = scenario('fading', { seconds: 20, reorder: 'auto', skewFixedMs: 350 });
+    const fading = scenario('fading', { seconds: 20, reorder: 'auto', skewFixedMs: 350 }) as {
+      links: { up: { trace?: string } }[];
+      bitrateBps: number;
+      capacityBps: number;
+    };
     const strong = fading.links[0]?.up.trace ?? '';
     // The strong link fades: its capacity in the last 5 s is a fraction of the first 5 s.
     expect(traceMeanBps(strong, 18, 23)).toBeLessThan(0.3 * traceMeanBps(strong, 3, 8));

@@ -322,7 +322,10 @@ describe('reorder engine', () => {
     { minLength: 1, maxLength: 400 },
   );
 
-  function arrivalsOf(start: number, shape: readonly { delay: number; lost: boolean; copy: boolean }[]) {
+  function arrivalsOf(
+    start: number,
+    shape: readonly { delay: number; lost: boolean; copy: boolean }[],
+  ) {
     const arrivals: { time: number; seq: number }[] = [];
     shape.forEach(({ delay, lost, copy }, index) => {
       if (lost && index > 0) return;
@@ -346,7 +349,8 @@ describe('reorder engine', () => {
             ? { mode: 'auto', marginMs: 0, maxHoldMs: holdMs, initialHoldMs: holdMs }
             : { mode: { fixedMs: holdMs } };
           // In auto mode the measured skew moves all the time, often above the cap.
-          const skewAt = (now: number) => (Math.floor(now / 17) % 3 === 0 ? undefined : (now * 7) % (3 * holdMs));
+          const skewAt = (now: number) =>
+            Math.floor(now / 17) % 3 === 0 ? undefined : (now * 7) % (3 * holdMs);
           const { out, arrived, reorder } = drive(options, arrivalsOf(start, shape), skewAt);
           for (const { seq, at } of out) {
             const waited = at - (arrived.get(seq) ?? at);
