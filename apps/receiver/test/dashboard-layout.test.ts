@@ -7,7 +7,7 @@
 // `bond-dashboard-screenshots` directory in the system's temp directory), never the repository.
 import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -20,7 +20,7 @@ import { createReceiverMetrics } from '../src/metrics.js';
 import {
   CHROMIUM,
   cleanupAfterEach,
-  headlessChromiumOptions,
+  openHeadlessPage,
   memoryLog,
   waitFor,
 } from '../../common/test/support/testing.js';
@@ -127,14 +127,7 @@ describe('receiver dashboard layout', () => {
       const base = `http://${http.address}/`;
 
       await mkdir(SCREENSHOTS, { recursive: true });
-      const profile = await mkdtemp(join(tmpdir(), 'bond-dashboard-layout-chromium-'));
-      defer(() => rm(profile, { recursive: true, force: true }));
-      const browser = await chromium.launchPersistentContext(
-        profile,
-        headlessChromiumOptions({ width: 1280, height: 900 }),
-      );
-      defer(() => browser.close());
-      const page = browser.pages()[0] ?? (await browser.newPage());
+      const page = await openHeadlessPage(chromium, defer, { width: 1280, height: 900 });
       const errors: string[] = [];
       page.on('pageerror', (error) => errors.push(error.message));
       const external: string[] = [];

@@ -2,7 +2,7 @@
 // downloaded browser) loads `/` from a running receiver with a live group, shows the group and
 // its links, keeps updating from the event stream, and a screenshot is taken.
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -11,7 +11,7 @@ import { run } from '../src/index.js';
 import {
   CHROMIUM,
   cleanupAfterEach,
-  headlessChromiumOptions,
+  openHeadlessPage,
   memoryLog,
   waitFor,
 } from '../../common/test/support/testing.js';
@@ -48,14 +48,7 @@ describe('dashboard', () => {
       defer(() => sender.close());
       await waitFor(() => sender.linksUp() === 2, 'two links up');
 
-      const profile = await mkdtemp(join(tmpdir(), 'bond-dashboard-chromium-'));
-      defer(() => rm(profile, { recursive: true, force: true }));
-      const browser = await chromium.launchPersistentContext(
-        profile,
-        headlessChromiumOptions({ width: 1100, height: 700 }),
-      );
-      defer(() => browser.close());
-      const page = browser.pages()[0] ?? (await browser.newPage());
+      const page = await openHeadlessPage(chromium, defer, { width: 1100, height: 700 });
       const errors: string[] = [];
       page.on('pageerror', (error) => errors.push(error.message));
       const external: string[] = [];

@@ -4,7 +4,7 @@
 // and %, and at 390 px (a phone) nothing scrolls sideways and the table stacks. Screenshots go to
 // BOND_SCREENSHOT_DIR (default: `bond-dashboard-screenshots` in the system's temp directory).
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import {
   CHROMIUM,
   cleanupAfterEach,
-  headlessChromiumOptions,
+  openHeadlessPage,
   waitFor,
 } from '../../common/test/support/testing.js';
 import { srtData, startBench } from './sender-bench.js';
@@ -48,14 +48,7 @@ describe('sender live page layout', () => {
       expect((await fetch(`${base}api/v1/stats`)).status).toBe(401);
 
       await mkdir(SCREENSHOTS, { recursive: true });
-      const profile = await mkdtemp(join(tmpdir(), 'bond-sender-layout-chromium-'));
-      defer(() => rm(profile, { recursive: true, force: true }));
-      const browser = await chromium.launchPersistentContext(
-        profile,
-        headlessChromiumOptions({ width: 390, height: 844 }),
-      );
-      defer(() => browser.close());
-      const page = browser.pages()[0] ?? (await browser.newPage());
+      const page = await openHeadlessPage(chromium, defer, { width: 390, height: 844 });
       const errors: string[] = [];
       page.on('pageerror', (error) => errors.push(error.message));
 

@@ -3,7 +3,7 @@
 // links with their state, share, rate and charts, keeps updating from the event stream, and a
 // screenshot is taken.
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import {
   CHROMIUM,
   cleanupAfterEach,
-  headlessChromiumOptions,
+  openHeadlessPage,
   waitFor,
 } from '../../common/test/support/testing.js';
 import { srtData, startBench } from './sender-bench.js';
@@ -44,14 +44,7 @@ describe('live page', () => {
         return Promise.resolve();
       });
 
-      const profile = await mkdtemp(join(tmpdir(), 'bond-sender-chromium-'));
-      defer(() => rm(profile, { recursive: true, force: true }));
-      const browser = await chromium.launchPersistentContext(
-        profile,
-        headlessChromiumOptions({ width: 1100, height: 760 }),
-      );
-      defer(() => browser.close());
-      const page = browser.pages()[0] ?? (await browser.newPage());
+      const page = await openHeadlessPage(chromium, defer, { width: 1100, height: 760 });
       const errors: string[] = [];
       page.on('pageerror', (error) => errors.push(error.message));
       const base = `http://${running.http?.address ?? ''}/`;

@@ -1,5 +1,9 @@
 // The live pages in a real browser: Debian's headless Chromium, driven by playwright-core (never a
-// downloaded browser). Launch options only, so this module needs no playwright-core of its own.
+// downloaded browser). The caller passes playwright-core's `chromium`, so this module needs no
+// playwright-core of its own.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** The browser binary: `BOND_CHROMIUM`, else Debian's. */
 export const CHROMIUM = process.env.BOND_CHROMIUM ?? '/usr/bin/chromium';
@@ -27,4 +31,31 @@ export function headlessChromiumOptions(viewport: {
     viewport: { width: viewport.width, height: viewport.height },
     timeout: 20_000,
   };
+}
+
+/** What {@link openHeadlessPage} uses of playwright-core's `chromium`. */
+export interface PersistentLauncher<Page> {
+  launchPersistentContext(
+    profile: string,
+    options: ReturnType<typeof headlessChromiumOptions>,
+  ): Promise<{ pages(): Page[]; newPage(): Promise<Page>; close(): Promise<void> }>;
+}
+
+/**
+ * A page in headless Chromium with a fresh profile at `viewport`; the browser and its profile are
+ * handed to `defer` (see `cleanupAfterEach`), so they go also when the test fails.
+ */
+export async function openHeadlessPage<Page>(
+  launcher: PersistentLauncher<Page>,
+  defer: (stop: () => Promise<void>) => void,
+  viewport: { readonly width: number; readonly height: number },
+): Promise<Page> {
+  const profile = await mkdtemp(join(tmpdir(), 'bond-chromium-'));
+  defer(() => rm(profile, { recursive: true, force: true }));
+  const browser = await launcher.launchPersistentContext(
+    profile,
+    headlessChromiumOptions(viewport),
+  );
+  defer(() => browser.close());
+  return browser.pages()[0] ?? (await browser.newPage());
 }

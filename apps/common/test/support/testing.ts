@@ -2,7 +2,7 @@
 // cleanup after each test, bounded waits, an in-memory log, child processes, TCP ports,
 // Prometheus samples, and headless Chromium's launch options.
 export { cleanupAfterEach } from './cleanup.js';
-export { CHROMIUM, headlessChromiumOptions } from './headless-chromium.js';
+export { CHROMIUM, headlessChromiumOptions, openHeadlessPage } from './headless-chromium.js';
 export { memoryLog } from './memory-log.js';
 export { metricValue, parseMetrics, type MetricSample } from './metric-samples.js';
 export { freeTcpPort, takenTcpPort } from './tcp-port.js';
