@@ -118,6 +118,26 @@ function combinedBps(pairs, seconds) {
   return pairs.reduce((sum, [, file]) => sum + traceMeanBps(file, 3, seconds + 3), 0);
 }
 
+/**
+ * A trace scenario near the links' capacity (weak, fading): the stream at `share` of their
+ * combined mean, an SRT latency of 2 s, compared with the oracle.
+ */
+function nearCapacityScenario(name, { title, pairs, share, seconds, reorder }) {
+  const capacityBps = combinedBps(pairs, seconds);
+  return {
+    name,
+    title,
+    links: traceLinks(pairs),
+    capacityBps,
+    bitrateBps: Math.round(share * capacityBps),
+    latencyMs: 2000,
+    durationS: seconds,
+    events: [],
+    variants: [reorder],
+    oracle: true,
+  };
+}
+
 /** Three equal links for the outage and recovery scenarios; `b` is the one that fails. */
 function threeEqualLinks() {
   return [
@@ -221,20 +241,14 @@ export function scenario(name, { seconds, reorder, skewFixedMs }) {
           ),
         ],
       ];
-      const capacityBps = combinedBps(pairs, seconds);
-      return {
-        name,
+      return nearCapacityScenario(name, {
         title:
           'weak: ATT-LTE-driving, TMobile-UMTS-driving, Verizon-LTE-short / 4; stream at 90%; 1 s queues; SRT latency 2 s',
-        links: traceLinks(pairs),
-        capacityBps,
-        bitrateBps: Math.round(0.9 * capacityBps),
-        latencyMs: 2000,
-        durationS: seconds,
-        events: [],
-        variants: [reorder],
-        oracle: true,
-      };
+        pairs,
+        share: 0.9,
+        seconds,
+        reorder,
+      });
     }
     case 'fading': {
       // One strong uplink (T-Mobile LTE at half its trace, about 6.6 Mbit/s) carries most of the
@@ -255,20 +269,14 @@ export function scenario(name, { seconds, reorder, skewFixedMs }) {
         ['att-lte', join(TRACES_DIR, 'ATT-LTE-driving.up')],
         ['tmo-umts', join(TRACES_DIR, 'TMobile-UMTS-driving.up')],
       ];
-      const capacityBps = combinedBps(pairs, seconds);
-      return {
-        name,
+      return nearCapacityScenario(name, {
         title:
           'fading: T-Mobile LTE / 2 fading to 1/20 over the run, ATT-LTE-driving, TMobile-UMTS-driving; stream at 80% of the mean; 1 s queues; SRT latency 2 s',
-        links: traceLinks(pairs),
-        capacityBps,
-        bitrateBps: Math.round(0.8 * capacityBps),
-        latencyMs: 2000,
-        durationS: seconds,
-        events: [],
-        variants: [reorder],
-        oracle: true,
-      };
+        pairs,
+        share: 0.8,
+        seconds,
+        reorder,
+      });
     }
     case 'outage': {
       const { startS, lastsS, durationS } = eventTimes(seconds);
