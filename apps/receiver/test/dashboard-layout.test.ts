@@ -5,7 +5,6 @@
 // its total bitrate; the charts' axes are in Mbit/s (or kbit/s) and ms; at 390 px (a phone) nothing
 // scrolls sideways. Screenshots at 1280 and 390 px go to BOND_SCREENSHOT_DIR (default: a
 // `bond-dashboard-screenshots` directory in the system's temp directory), never the repository.
-import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -24,6 +23,7 @@ import {
   memoryLog,
   waitFor,
 } from '../../common/test/support/testing.js';
+import { boundUdpSocket } from './helpers.js';
 import { createEndpoint, startSenderStandIn } from './sender-stand-in.js';
 
 const hasChromium = existsSync(CHROMIUM);
@@ -51,28 +51,12 @@ function srtData(seq: number): Uint8Array {
   );
 }
 
-/** A UDP socket on 127.0.0.1 that takes what it gets, closed after the test. */
-async function udpSocket() {
-  const socket = createSocket('udp4');
-  socket.on('message', () => undefined);
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  defer(
-    () =>
-      new Promise<void>((resolve) =>
-        socket.close(() => {
-          resolve();
-        }),
-      ),
-  );
-  return socket;
-}
-
 describe('receiver dashboard layout', () => {
   it.skipIf(!hasChromium)(
     `titles each group by its stream with units, and fits a 390-px phone (needs ${CHROMIUM})`,
     async () => {
       // The SRT listener: a socket that takes the stream, so the group stays.
-      const listener = await udpSocket();
+      const listener = await boundUdpSocket(defer);
       const running = await run(
         {
           settings: {
@@ -95,7 +79,7 @@ describe('receiver dashboard layout', () => {
       await waitFor(() => sender.linksUp() === 2, 'two links up');
 
       // A steady stream while the page is open: 10 packets every 10 ms, for at most 40 s.
-      const encoder = await udpSocket();
+      const encoder = await boundUdpSocket(defer);
       let seq = 0;
       const trickle = setInterval(() => {
         for (let i = 0; i < 10; i++) encoder.send(srtData(seq++), sender.encoderPort, '127.0.0.1');

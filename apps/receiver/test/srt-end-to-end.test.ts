@@ -15,7 +15,7 @@ import {
   type TestProcess,
   waitFor,
 } from '../../common/test/support/testing.js';
-import { freeUdpPort, hasCommand } from './helpers.js';
+import { boundUdpSocket, freeUdpPort, hasCommand } from './helpers.js';
 import { createEndpoint, startSenderStandIn, type SenderStandIn } from './sender-stand-in.js';
 
 const SRT_TOOL = 'srt-live-transmit';
@@ -34,18 +34,8 @@ function srtUrl(host: string, port: number, mode: 'caller' | 'listener'): string
 }
 
 async function startSink(): Promise<{ socket: Socket; counters: number[]; port: number }> {
-  const socket = createSocket('udp4');
   const counters: number[] = [];
-  socket.on('message', (message) => counters.push(message.readUInt32BE(0)));
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  defer(
-    () =>
-      new Promise<void>((resolve) =>
-        socket.close(() => {
-          resolve();
-        }),
-      ),
-  );
+  const socket = await boundUdpSocket(defer, (message) => counters.push(message.readUInt32BE(0)));
   return { socket, counters, port: socket.address().port };
 }
 
