@@ -118,7 +118,13 @@ describe('derived traces and the trace scenarios', () => {
   });
 
   it('weak runs the stream at 90% of its three links, fading at 80%, both against the oracle', () => {
-    const weak = scenario('weak', { seconds: 20, reorder: 'auto', skewFixedMs: 350 });
+    const weak = scenario('weak', { seconds: 20, reorder: 'auto', skewFixedMs: 350 }) as {
+      oracle?: boolean;
+      links: unknown[];
+      bitrateBps: number;
+      capacityBps: number;
+      latencyMs?: number;
+    };
     expect(weak.oracle).toBe(true);
     expect(weak.links).toHaveLength(3);
     expect(weak.bitrateBps / weak.capacityBps).toBeCloseTo(0.9, 3);
