@@ -130,14 +130,14 @@ export function openIrlPublisher(group: GroupView): OpenIrlPublisher {
 export function slsPublisher(group: GroupView): SlsPublisher {
   const feedback = group.listenerFeedback;
   const packetBytes = averagePacketBytes(group);
-  const receiveRate = feedback.receiveRateBitsPerSecond ?? group.bitrateBitsPerSecond;
   const capacity = feedback.linkCapacityPacketsPerSecond;
   return {
     bitrate: kbps(group.bitrateBitsPerSecond),
     bytesRcvDrop: Math.round(feedback.droppedPackets * packetBytes),
     bytesRcvLoss: Math.round(feedback.lostPackets * packetBytes),
     mbpsBandwidth: capacity === null ? 0 : millis((capacity * packetBytes * 8) / 1e6),
-    mbpsRecvRate: millis(receiveRate / 1e6),
+    // What was forwarded: the ACK's arrival speed is a burst speed, not SRT's receive rate.
+    mbpsRecvRate: millis(group.bitrateBitsPerSecond / 1e6),
     msRcvBuf: i32(feedback.latencyMs ?? 0),
     pktRcvDrop: i32(feedback.droppedPackets),
     pktRcvLoss: i32(feedback.lostPackets),

@@ -45,9 +45,13 @@ export interface ListenerFeedbackView {
   /** The listener's smoothed RTT to the encoder (through bond) and its variance, ms (full ACKs). */
   readonly rttMs: number | null;
   readonly rttVarianceMs: number | null;
-  /** The listener's receive rate, bits/s and packets/s (full ACKs). */
-  readonly receiveRateBitsPerSecond: number | null;
-  readonly receiveRatePacketsPerSecond: number | null;
+  /**
+   * The listener's packet arrival speed, bits/s and packets/s (full ACKs): libsrt derives it from
+   * the median gap between recent arrivals, so for a paced stream it reads far above the average
+   * rate (`bitrateBitsPerSecond` is that).
+   */
+  readonly arrivalSpeedBitsPerSecond: number | null;
+  readonly arrivalSpeedPacketsPerSecond: number | null;
   /** The listener's estimate of the path's capacity, packets/s (full ACKs). */
   readonly linkCapacityPacketsPerSecond: number | null;
   /** Free space in the listener's receive buffer, packets. */
@@ -142,11 +146,11 @@ function listenerFeedbackView(feedback: SrtFeedbackStats): ListenerFeedbackView 
   return {
     rttMs: msOrNull(feedback.rttUs),
     rttVarianceMs: msOrNull(feedback.rttVarianceUs),
-    receiveRateBitsPerSecond:
+    arrivalSpeedBitsPerSecond:
       feedback.receivingRateBytesPerSec === undefined
         ? null
         : feedback.receivingRateBytesPerSec * 8,
-    receiveRatePacketsPerSecond: feedback.packetsReceivingRate ?? null,
+    arrivalSpeedPacketsPerSecond: feedback.packetsReceivingRate ?? null,
     linkCapacityPacketsPerSecond: feedback.linkCapacityPacketsPerSec ?? null,
     availableBufferPackets: feedback.availableBufferPackets ?? null,
     latencyMs: feedback.latencyMs ?? null,

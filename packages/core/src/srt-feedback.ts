@@ -45,7 +45,10 @@ export interface SrtFeedbackStats {
   readonly rttVarianceUs: number | undefined;
   /** Free space in the listener's receive buffer, packets. */
   readonly availableBufferPackets: number | undefined;
-  /** The listener's receive rate, packets/s and bytes/s (full ACKs). */
+  /**
+   * The listener's receive speed, packets/s and bytes/s (full ACKs). libsrt takes it from the
+   * median gap between recent arrivals: a burst speed, above the average rate of a paced stream.
+   */
   readonly packetsReceivingRate: number | undefined;
   readonly receivingRateBytesPerSec: number | undefined;
   /** The listener's estimate of the path's capacity, packets/s (packet-pair probing). */
