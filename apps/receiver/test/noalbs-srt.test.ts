@@ -91,16 +91,16 @@ describe('NOALBS stats from a real SRT stream', () => {
       );
       const input = caller.child.stdin;
       if (input === null) throw new Error('no stdin');
-      // About 500 packets/s (5.3 Mbit/s) until the checks are done; bounded by `feeding`.
-      let feeding = true;
+      // About 500 packets/s (5.3 Mbit/s) until the checks are done; bounded by `feed.on`.
+      const feed = { on: true };
       const feeder = (async () => {
-        for (let round = 0; feeding && round < 3000; round++) {
+        for (let round = 0; feed.on && round < 3000; round++) {
           for (let burst = 0; burst < 5; burst++) input.write(Buffer.alloc(PAYLOAD, round & 0xff));
           await new Promise((resolve) => setTimeout(resolve, 10));
         }
       })();
       defer(async () => {
-        feeding = false;
+        feed.on = false;
         await feeder;
       });
 
@@ -167,7 +167,7 @@ describe('NOALBS stats from a real SRT stream', () => {
 
       // The stream ends: the caller hangs up (its SRT shutdown passes through bond). The group
       // stays until it times out, but it is no publisher any more.
-      feeding = false;
+      feed.on = false;
       await feeder;
       await caller.stop();
       await waitFor(

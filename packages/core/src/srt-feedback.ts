@@ -142,10 +142,11 @@ export class SrtFeedback {
 
   private onHandshake(bytes: Uint8Array): void {
     const { extensions } = decodeSrtHandshake(bytes);
+    const view = new DataView(extensions.buffer, extensions.byteOffset, extensions.byteLength);
     // Extension blocks: u16 type, u16 length in 4-byte words, then the words.
     for (let offset = 0; offset + 4 <= extensions.length;) {
-      const type = (extensions[offset]! << 8) | extensions[offset + 1]!;
-      const words = (extensions[offset + 2]! << 8) | extensions[offset + 3]!;
+      const type = view.getUint16(offset);
+      const words = view.getUint16(offset + 2);
       const body = offset + 4;
       if (body + 4 * words > extensions.length) {
         this.malformed++;
@@ -153,8 +154,7 @@ export class SrtFeedback {
       }
       if (type === HSRSP && words >= HSRSP_WORDS) {
         // Word 2: receiver TSBPD delay (bits 31..16), sender TSBPD delay (bits 15..0), ms.
-        const latency = body + 8;
-        this.latencyMs = (extensions[latency]! << 8) | extensions[latency + 1]!;
+        this.latencyMs = view.getUint16(body + 8);
         // A new SRT connection: its sequence numbers start afresh.
         this.highestLost = undefined;
         this.outstanding.clear();

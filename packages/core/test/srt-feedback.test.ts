@@ -57,7 +57,9 @@ function handshake(blocks: number[][]): Uint8Array {
   const words = blocks.flatMap(([type, ...body]) => [((type ?? 0) << 16) | body.length, ...body]);
   const extensions = new Uint8Array(4 * words.length);
   const view = new DataView(extensions.buffer);
-  words.forEach((word, index) => view.setUint32(4 * index, word >>> 0));
+  words.forEach((word, index) => {
+    view.setUint32(4 * index, word >>> 0);
+  });
   return encodeSrtHandshake({
     timestamp: 0,
     destinationSocketId: 42,
@@ -239,15 +241,22 @@ describe('SRT feedback from the listener', () => {
       const bytes = new Uint8Array(Math.floor(random.nextFloat() * 120));
       random.fillBytes(bytes);
       const type = [SRT_CONTROL.ACK, SRT_CONTROL.NAK, SRT_CONTROL.HANDSHAKE][round % 3] ?? 0;
-      expect(() => feedback.fromListener(round, type, bytes)).not.toThrow();
+      expect(() => {
+        feedback.fromListener(round, type, bytes);
+      }).not.toThrow();
     }
     expect(feedback.malformed).toBeGreaterThan(0);
   });
 });
 
 describe('the receiver engine and the listener’s feedback', () => {
-  const A = Address.parse('127.0.0.2', 5001) as Address;
-  const B = Address.parse('127.0.0.3', 5002) as Address;
+  const address = (ip: string, port: number): Address => {
+    const parsed = Address.parse(ip, port);
+    if (parsed === undefined) throw new Error(`bad address ${ip}`);
+    return parsed;
+  };
+  const A = address('127.0.0.2', 5001);
+  const B = address('127.0.0.3', 5002);
 
   function setup() {
     const receiver = new ReceiverEngine({ random: createSeededRandom(5) });
