@@ -49,6 +49,8 @@ function group(overrides: Partial<Group> = {}): Group {
   return {
     id: 7,
     tag: '9051075b',
+    // Without a label, as a sender that sends no SRT stream id (and as before labels existed).
+    stream: null,
     state: 'active',
     ageSeconds: 61.9,
     lastActivityAgoSeconds: 0.05,
