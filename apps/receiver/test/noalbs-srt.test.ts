@@ -72,6 +72,8 @@ describe('NOALBS stats from a real SRT stream', () => {
       const sender = await startSenderStandIn({
         receiver: createEndpoint('127.0.0.1', running.receiver.local.port),
         linkAddresses: ['127.0.0.2', '127.0.0.3'],
+        // One packet in 50 lost on its first way: the listener NAKs it, SRT retransmits it.
+        dropFirstCopy: (seq) => seq % 50 === 7,
       });
       defer(() => sender.close());
       await waitFor(() => sender.linksUp() === 2, 'two links up');
@@ -120,6 +122,11 @@ describe('NOALBS stats from a real SRT stream', () => {
         'the stream live, with the listener’s ACKs',
         10_000,
       );
+      // The listener reported losses in its NAKs.
+      await waitFor(
+        () => (group()?.listenerFeedback.lostPackets ?? 0) > 0,
+        'the listener’s NAKs of the dropped packets',
+      );
       const { id, tag } = group() ?? { id: -1, tag: '' };
 
       const openIrl = await getJson(`${base}/stats/${tag}`);
@@ -149,6 +156,13 @@ describe('NOALBS stats from a real SRT stream', () => {
         expect(entry.rtt as number, url).toBeGreaterThan(0);
         expect(entry.mbpsBandwidth as number, url).toBeGreaterThan(0);
         expect(entry.msRcvBuf, url).toBe(LISTENER_LATENCY_MS);
+        // Losses: reported by the listener, each at most once, never more than were dropped.
+        expect(entry.pktRcvLoss as number, url).toBeGreaterThan(0);
+        expect(entry.pktRcvLoss as number, url).toBeLessThanOrEqual(sender.dropped());
+        expect(entry.bytesRcvLoss as number, url).toBeGreaterThan(0);
+        // Every retransmission arrived in time (1.2 s latency on loopback): nothing counted dropped.
+        expect(entry.pktRcvDrop, url).toBe(0);
+        expect(entry.dropped_pkts, url).toBe(0);
       }
       // The plain listing, as NOALBS's SLS and BELABOX types fetch it.
       expectSlsPublisher((await getJson(`${base}/stats`)).body, tag);
