@@ -4,7 +4,7 @@
  * (IPv4-mapped IPv6 as IPv4, IPv6 in brackets).
  */
 import type { ReceiverGroupSnapshot, ReceiverSnapshot } from '@bond/runtime';
-import type { ReceiverLinkStats } from '@bond/core';
+import type { ReceiverLinkStats, SrtFeedbackStats } from '@bond/core';
 import type { ListenerProbeState } from './listener-probe.js';
 
 export interface LinkView {
@@ -37,6 +37,37 @@ export interface LinkView {
   readonly keepalives: number;
 }
 
+/**
+ * What the group's SRT listener reports back to the sender, read as it passes (see the README's
+ * "Stats for scene switchers"); null where no packet carried it yet.
+ */
+export interface ListenerFeedbackView {
+  /** The listener's smoothed RTT to the encoder (through bond) and its variance, ms (full ACKs). */
+  readonly rttMs: number | null;
+  readonly rttVarianceMs: number | null;
+  /**
+   * The listener's packet arrival speed, bits/s and packets/s (full ACKs): libsrt derives it from
+   * the median gap between recent arrivals, so for a paced stream it reads far above the average
+   * rate (`bitrateBitsPerSecond` is that).
+   */
+  readonly arrivalSpeedBitsPerSecond: number | null;
+  readonly arrivalSpeedPacketsPerSecond: number | null;
+  /** The listener's estimate of the path's capacity, packets/s (full ACKs). */
+  readonly linkCapacityPacketsPerSecond: number | null;
+  /** Free space in the listener's receive buffer, packets. */
+  readonly availableBufferPackets: number | null;
+  /** The receive latency the listener accepted in its handshake response, ms. */
+  readonly latencyMs: number | null;
+  /** Distinct packets the listener reported lost in its NAKs. */
+  readonly lostPackets: number;
+  /** Estimate: lost packets whose retransmission did not arrive before the listener gave up. */
+  readonly droppedPackets: number;
+  readonly fullAcks: number;
+  readonly naks: number;
+  /** Control packets from the listener that did not decode (forwarded all the same). */
+  readonly malformed: number;
+}
+
 export interface GroupView {
   readonly id: number;
   readonly tag: string;
@@ -48,6 +79,13 @@ export interface GroupView {
   readonly bytesForwarded: number;
   readonly packetsFromListener: number;
   readonly packetsToSenders: number;
+  /** Bytes forwarded to the SRT listener over the last second, as bits/s. */
+  readonly bitrateBitsPerSecond: number;
+  /** Time since the last SRT data packet went to the listener, s; null before one. */
+  readonly lastDataAgoSeconds: number | null;
+  /** Time since the sender's SRT caller shut the stream down, s; null unless it did (and no data followed). */
+  readonly senderShutdownAgoSeconds: number | null;
+  readonly listenerFeedback: ListenerFeedbackView;
   readonly forwardPath: unknown;
   readonly upstream: ReceiverGroupSnapshot['upstream'];
   readonly links: readonly LinkView[];
@@ -102,6 +140,30 @@ function linkView(link: ReceiverLinkStats): LinkView {
   };
 }
 
+const msOrNull = (us: number | undefined) => (us === undefined ? null : round(us / 1000));
+
+function listenerFeedbackView(feedback: SrtFeedbackStats): ListenerFeedbackView {
+  return {
+    rttMs: msOrNull(feedback.rttUs),
+    rttVarianceMs: msOrNull(feedback.rttVarianceUs),
+    arrivalSpeedBitsPerSecond:
+      feedback.receivingRateBytesPerSec === undefined
+        ? null
+        : feedback.receivingRateBytesPerSec * 8,
+    arrivalSpeedPacketsPerSecond: feedback.packetsReceivingRate ?? null,
+    linkCapacityPacketsPerSecond: feedback.linkCapacityPacketsPerSec ?? null,
+    availableBufferPackets: feedback.availableBufferPackets ?? null,
+    latencyMs: feedback.latencyMs ?? null,
+    lostPackets: feedback.lostPackets,
+    droppedPackets: feedback.droppedPackets,
+    fullAcks: feedback.fullAcks,
+    naks: feedback.naks,
+    malformed: feedback.malformed,
+  };
+}
+
+const secondsOrNull = (ms: number | undefined) => (ms === undefined ? null : round(ms / 1000));
+
 function groupView(group: ReceiverGroupSnapshot): GroupView {
   return {
     id: group.id,
@@ -114,6 +176,10 @@ function groupView(group: ReceiverGroupSnapshot): GroupView {
     bytesForwarded: group.bytesForwarded,
     packetsFromListener: group.packetsFromUpstream,
     packetsToSenders: group.packetsToSenders,
+    bitrateBitsPerSecond: Math.round(group.forwardRateBytesPerSec * 8),
+    lastDataAgoSeconds: secondsOrNull(group.lastDataAgoMs),
+    senderShutdownAgoSeconds: secondsOrNull(group.senderShutdownAgoMs),
+    listenerFeedback: listenerFeedbackView(group.listenerFeedback),
     forwardPath: group.forwardPath,
     upstream: group.upstream,
     links: group.links.map(linkView),

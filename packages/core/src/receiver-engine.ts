@@ -182,6 +182,7 @@ export class ReceiverEngine {
         return;
       case DatagramKind.SrtControl:
         group.lastAddress = link;
+        if (peekSrtControlType(bytes) === SRT_CONTROL.SHUTDOWN) group.shutdownAt = now;
         group.packetsForwarded++;
         group.bytesForwarded += bytes.length;
         group.forwardPath.push(now, bytes, undefined);
@@ -226,6 +227,8 @@ export class ReceiverEngine {
     // A duplicate (a copy of an original on a second link) was acknowledged above and goes no
     // further: the group's sequence window is the one duplicate filter. Retransmissions go on.
     if (!group.trackSeq(link, seq, retransmitted)) return;
+    group.lastDataAt = now;
+    group.feedback.forwarded(seq);
     group.packetsForwarded++;
     group.bytesForwarded += bytes.length;
     group.forwardPath.push(now, bytes, seq);
@@ -390,6 +393,7 @@ export class ReceiverEngine {
     }
     group.packetsFromUpstream++;
     const type = kind === DatagramKind.SrtControl ? peekSrtControlType(bytes) : -1;
+    if (type !== -1) group.feedback.fromListener(now, type, bytes);
     if (type === SRT_CONTROL.ACK || type === SRT_CONTROL.NAK) {
       // Every link: whichever still works carries the ACK or NAK back (protocol.md 6.5).
       for (const link of group.links) {
@@ -435,6 +439,7 @@ export class ReceiverEngine {
           link.sampleRate(now);
         }
       }
+      group.sampleRate(now);
       group.evaluate(now);
       for (const link of group.links) {
         const score = group.evaluator.score(link.address.key);

@@ -15,6 +15,7 @@ import { Evaluator, type EvaluatorMode, type LinkObservation } from './evaluator
 import type { ForwardPath, ForwardPathGroup } from './forward-path.js';
 import type { ReceiverGroupStats, ReceiverLinkStats } from './receiver-types.js';
 import { SeqObservation, SeqWindow } from './seq-window.js';
+import { SrtFeedback } from './srt-feedback.js';
 
 /** 2 s: links that carried no data for this long do not count toward the delay skew. */
 const SKEW_RECENT_MS = 2000;
@@ -161,6 +162,17 @@ export class ReceiverGroup implements ForwardPathGroup {
   packetsFromUpstream = 0;
   packetsToSenders = 0;
   readonly evaluator: Evaluator;
+  /** What the SRT listener reports back (ACK, NAK, handshake response). */
+  readonly feedback = new SrtFeedback();
+  /** When the last SRT data packet went to the listener; -Infinity before one. */
+  lastDataAt = -Infinity;
+  /** When the sender's SRT caller last sent a shutdown; -Infinity if it has not. */
+  shutdownAt = -Infinity;
+  /**
+   * The rate of bytes forwarded to the listener over the last housekeeping interval. In an object
+   * of its own, as `ReceiverLink`'s delivery rate is (the rate turns fractional).
+   */
+  private readonly forwardRate: { bytesPerSec: number; sampleAt: number; sampleBytes: number };
 
   constructor(
     /** Numeric handle the runtime uses for this group (its upstream socket). */
@@ -178,6 +190,17 @@ export class ReceiverGroup implements ForwardPathGroup {
     this.lastActivity = createdAt;
     this.forwardPath = makeForwardPath(this);
     this.evaluator = new Evaluator(evaluatorMode);
+    this.forwardRate = { bytesPerSec: 0, sampleAt: createdAt, sampleBytes: 0 };
+  }
+
+  /** Updates the forwarded byte rate; called once per housekeeping tick. */
+  sampleRate(now: number): void {
+    const rate = this.forwardRate;
+    const elapsed = now - rate.sampleAt;
+    if (elapsed <= 0) return;
+    rate.bytesPerSec = ((this.bytesForwarded - rate.sampleBytes) * 1000) / elapsed;
+    rate.sampleAt = now;
+    rate.sampleBytes = this.bytesForwarded;
   }
 
   /** Scores the group's links (once per housekeeping tick). */
@@ -261,6 +284,10 @@ export class ReceiverGroup implements ForwardPathGroup {
       bytesForwarded: this.bytesForwarded,
       packetsFromUpstream: this.packetsFromUpstream,
       packetsToSenders: this.packetsToSenders,
+      forwardRateBytesPerSec: this.forwardRate.bytesPerSec,
+      lastDataAgoMs: Number.isFinite(this.lastDataAt) ? now - this.lastDataAt : undefined,
+      senderShutdownAgoMs: this.shutdownAt > this.lastDataAt ? now - this.shutdownAt : undefined,
+      listenerFeedback: this.feedback.stats(now),
       highestSeq: this.seen.highest,
       forwardPath: this.forwardPath.stats(now),
       links: this.links.map((link) => link.stats(now)),

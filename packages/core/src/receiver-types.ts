@@ -7,6 +7,7 @@ import type { ForwardPathFactory } from './forward-path.js';
 import type { CoreLogger } from './logger.js';
 import type { Address } from '@bond/wire';
 import type { RandomSource } from './random.js';
+import type { SrtFeedbackStats } from './srt-feedback.js';
 
 export interface ReceiverOptions {
   /** Randomness for group ids (cryptographic in production, seeded in tests). */
@@ -154,6 +155,17 @@ export interface ReceiverGroupStats {
   readonly bytesForwarded: number;
   readonly packetsFromUpstream: number;
   readonly packetsToSenders: number;
+  /** Bytes per second forwarded to the SRT listener over the last housekeeping interval (1 s). */
+  readonly forwardRateBytesPerSec: number;
+  /** Time since the last SRT data packet went to the listener, ms; undefined before one. */
+  readonly lastDataAgoMs: number | undefined;
+  /**
+   * Time since the sender's SRT caller sent a shutdown, ms, while no data followed it (the stream
+   * ended); undefined otherwise.
+   */
+  readonly senderShutdownAgoMs: number | undefined;
+  /** What the SRT listener reported back: ACK RTT and rates, NAK losses, latency. */
+  readonly listenerFeedback: SrtFeedbackStats;
   readonly highestSeq: number | undefined;
   readonly forwardPath: unknown;
   readonly links: readonly ReceiverLinkStats[];
