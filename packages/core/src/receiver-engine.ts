@@ -20,6 +20,7 @@ import {
   classifyDatagram,
   constantTimeEqual,
   decodeKeepalive,
+  displayLinkName,
   encodeKeepaliveEcho,
   encodeReg2,
   encodeReg3,
@@ -29,6 +30,7 @@ import {
   peekSrtDataSeq,
   peekSrtRetransmitted,
   peekSrtTimestamp,
+  readSrtStreamId,
   writeSrtlaAck,
   SRTLA_ACK_LENGTH,
   SRTLA_ACK_SEQS_PER_ACK,
@@ -180,6 +182,7 @@ export class ReceiverEngine {
         this.onData(now, link, bytes);
         return;
       case DatagramKind.SrtControl:
+        if (peekSrtControlType(bytes) === SRT_CONTROL.HANDSHAKE) this.onHandshake(group, bytes);
         group.lastAddress = link;
         group.packetsForwarded++;
         group.bytesForwarded += bytes.length;
@@ -238,6 +241,24 @@ export class ReceiverEngine {
     return now < link.lastAckSentAt + COMPAT_ACK_THROTTLE_INTERVAL_MS / factor;
   }
 
+  /**
+   * A handshake on its way to the SRT listener: a caller's conclusion names the stream (its
+   * `SRT_CMD_SID`). Forwarded whatever it holds; a malformed one is the listener's to refuse.
+   */
+  private onHandshake(group: ReceiverGroup, bytes: Uint8Array): void {
+    let streamId: string | undefined;
+    try {
+      streamId = readSrtStreamId(bytes);
+    } catch (error) {
+      if (!(error instanceof WireDecodeError)) throw error;
+      group.malformedHandshakes++;
+      return;
+    }
+    if (streamId === undefined || streamId === group.streamId) return;
+    group.streamId = streamId;
+    this.events.push({ type: 'group-stream', groupId: group.id, streamId });
+  }
+
   private onKeepalive(link: ReceiverLink, bytes: Uint8Array): void {
     link.keepalives++;
     let bondSender = false;
@@ -245,7 +266,22 @@ export class ReceiverEngine {
       const keepalive = decodeKeepalive(bytes);
       if (keepalive.info !== undefined) link.senderInfo = keepalive.info;
       if (keepalive.trailer?.body === 'sender') {
-        link.senderTelemetry = keepalive.trailer.sender;
+        const sender = keepalive.trailer.sender;
+        if (sender.linkName !== link.senderTelemetry?.linkName) {
+          const name = displayLinkName(sender.linkName);
+          if (name !== link.name) {
+            link.name = name;
+            if (name !== undefined) {
+              this.events.push({
+                type: 'link-named',
+                groupId: link.group.id,
+                address: link.address,
+                name,
+              });
+            }
+          }
+        }
+        link.senderTelemetry = sender;
         bondSender = true;
       }
     } catch (error) {
