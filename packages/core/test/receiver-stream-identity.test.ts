@@ -108,7 +108,14 @@ const telemetry: SenderTelemetry = {
   capabilities: 0,
 };
 function bondKeepalive(linkName: string): Uint8Array {
-  const info = { connId: 1, window: 20_000, inFlight: 0, rttMs: 40, nakCount: 0, bitrateBytesPerSec: 0 };
+  const info = {
+    connId: 1,
+    window: 20_000,
+    inFlight: 0,
+    rttMs: 40,
+    nakCount: 0,
+    bitrateBytesPerSec: 0,
+  };
   return encodeKeepalive({
     timestampMs: 1,
     info,
@@ -139,9 +146,10 @@ describe('receiver: the stream id from the caller conclusion handshake', () => {
     const receiver = registered([A]);
     receiver.handleDatagram(10, A, conclusionWith('live/one'));
     receiver.handleDatagram(20, A, conclusionWith('live/two'));
-    expect(
-      events(receiver).map((e) => (e.type === 'group-stream' ? e.streamId : e.type)),
-    ).toEqual(['live/one', 'live/two']);
+    expect(events(receiver).map((e) => (e.type === 'group-stream' ? e.streamId : e.type))).toEqual([
+      'live/one',
+      'live/two',
+    ]);
     expect(receiver.stats(20).groups[0]?.streamId).toBe('live/two');
   });
 
@@ -174,7 +182,9 @@ describe('receiver: link names from a bond sender', () => {
     receiver.handleDatagram(1010, A, bondKeepalive('wwan0'));
     receiver.handleDatagram(10, B, bondKeepalive('wifi\n"fake" line'));
     const named = events(receiver).filter((e) => e.type === 'link-named');
-    expect(named.map((e) => (e.type === 'link-named' ? [e.address.toString(), e.name] : []))).toEqual([
+    expect(
+      named.map((e) => (e.type === 'link-named' ? [e.address.toString(), e.name] : [])),
+    ).toEqual([
       ['127.0.0.2:5001', 'wwan0'],
       ['127.0.0.3:5002', 'wifi?"fake" line'],
     ]);

@@ -140,7 +140,9 @@ describe('SRT stream id: captured from a real SRT caller', () => {
       );
       expect(sid).toBeDefined();
       expect(toHex(encodeSrtStreamIdExtension(capture.streamId))).toBe(
-        toHex(bytes.subarray(sid?.offset ?? 0, (sid?.offset ?? 0) + 4 + (sid?.contents.length ?? 0))),
+        toHex(
+          bytes.subarray(sid?.offset ?? 0, (sid?.offset ?? 0) + 4 + (sid?.contents.length ?? 0)),
+        ),
       );
     });
   }
@@ -178,9 +180,9 @@ describe('SRT stream id: properties', () => {
   it('decode(encode(id)) is id for any id up to 512 bytes not ending in NUL', () => {
     fc.assert(
       fc.property(idText, (id) => {
-        expect(readSrtStreamId(conclusion(concat(HSREQ_BLOCK, encodeSrtStreamIdExtension(id))))).toBe(
-          id,
-        );
+        expect(
+          readSrtStreamId(conclusion(concat(HSREQ_BLOCK, encodeSrtStreamIdExtension(id)))),
+        ).toBe(id);
       }),
       { numRuns: 300 },
     );
@@ -191,7 +193,10 @@ describe('SRT stream id: properties', () => {
       fc.uint8Array({ maxLength: 600 }),
       // Valid blocks with a few bytes changed.
       fc
-        .tuple(idText, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }))
+        .tuple(
+          idText,
+          fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+        )
         .map(([id, changes]) => {
           const block = concat(HSREQ_BLOCK, encodeSrtStreamIdExtension(id));
           for (const [at, value] of changes) block[at % block.length] = value;

@@ -40,9 +40,7 @@ export const CAPTURED_SESSION_FILES = [
 ] as const;
 
 export type VectorFileName =
-  | (typeof CAPTURED_SESSION_FILES)[number]
-  | 'handmade.json'
-  | 'srt-conclusion-streamid.json';
+  (typeof CAPTURED_SESSION_FILES)[number] | 'handmade.json' | 'srt-conclusion-streamid.json';
 
 export interface CapturedHandshake {
   readonly name: string;
