@@ -614,7 +614,13 @@ export class ReceiverEngine {
     group.evaluator.remove(link.address.key);
     if (this.links.get(link.address.key) === link) this.links.delete(link.address.key);
     if (group.lastAddress === link) group.lastAddress = group.links[group.links.length - 1];
-    this.events.push({ type: 'link-removed', groupId: group.id, address: link.address, reason });
+    this.events.push({
+      type: 'link-removed',
+      groupId: group.id,
+      address: link.address,
+      ...(link.name === undefined ? {} : { name: link.name }),
+      reason,
+    });
     this.logger.info('link removed', {
       groupId: group.id,
       address: link.address.toString(),

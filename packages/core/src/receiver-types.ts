@@ -114,6 +114,8 @@ export type ReceiverEvent =
       readonly type: 'link-removed';
       readonly groupId: number;
       readonly address: Address;
+      /** The link's name from a bond sender, when it had one. */
+      readonly name?: string;
       readonly reason: string;
     }
   | {
