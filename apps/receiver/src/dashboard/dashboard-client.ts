@@ -16,13 +16,14 @@ export function dashboardMain(kit: DashboardKit): void {
   function renderGroup(group: GroupView): HTMLElement {
     const card = element('section', undefined, `group ${group.state}`);
     card.dataset.groupId = String(group.id);
-    const title = element('h2', `Group ${group.id} `);
+    // Titled by its stream (the SRT stream id as --stream-label shows it) once known.
+    const title = element('h2', `${group.stream ?? `Group ${group.id}`} `);
     title.appendChild(element('span', group.state, `badge ${group.state}`));
     card.appendChild(title);
     card.appendChild(
       element(
         'p',
-        `tag ${group.tag} · ${format.count(group.packetsForwarded)} packets forwarded · ${group.links.length} links · last address ${group.lastAddress ?? '–'} · SRT socket ${group.upstream.state}`,
+        `${group.stream === null ? '' : `group ${group.id} · `}tag ${group.tag} · ${format.count(group.packetsForwarded)} packets forwarded · ${group.links.length} links · last address ${group.lastAddress ?? '–'} · SRT socket ${group.upstream.state}`,
         'meta',
       ),
     );
@@ -35,7 +36,7 @@ export function dashboardMain(kit: DashboardKit): void {
       kit.lineChart({
         series,
         caption: 'last 2 minutes: bitrate per link',
-        label: `bitrate per link of group ${group.id}`,
+        label: `bitrate per link of ${group.stream ?? `group ${group.id}`}`,
         floor: 1e5,
         tick: format.bitrateTick,
       }),
@@ -59,7 +60,10 @@ export function dashboardMain(kit: DashboardKit): void {
       const row = element('tr');
       row.dataset.linkAddress = link.address;
       row.appendChild(kit.swatch(index));
-      row.appendChild(element('td', link.address, 'address'));
+      // A bond sender names its links; others are known by address.
+      const name = element('td', link.name, 'address');
+      if (link.name !== link.address) name.title = link.address;
+      row.appendChild(name);
       row.appendChild(element('td', link.state, `state ${link.state}`));
       row.appendChild(element('td', format.bitrate(link.bitrateBitsPerSecond), 'bitrate'));
       row.appendChild(element('td', format.ms(link.queueingDelayMs)));
