@@ -58,11 +58,15 @@ function start(command: string, args: readonly string[]): Started {
     env: { ...process.env, BOND_IO_BACKEND: '' },
   });
   let text = '';
-  child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
   const exited = new Promise<number | string>((resolve) => {
-    child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
-    child.on('error', (error) => resolve(error.message));
+    child.on('exit', (code, signal) => {
+      resolve(code ?? signal ?? 'unknown');
+    });
+    child.on('error', (error) => {
+      resolve(error.message);
+    });
   });
   const entry = { child, output: () => text, exited };
   started.push(entry);
@@ -73,7 +77,11 @@ async function freeUdpPort(): Promise<number> {
   const socket = createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
   const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
+  await new Promise<void>((resolve) =>
+    socket.close(() => {
+      resolve();
+    }),
+  );
   return port;
 }
 
@@ -81,7 +89,11 @@ async function freeTcpPort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await new Promise<void>((resolve) =>
+    server.close(() => {
+      resolve();
+    }),
+  );
   if (address === null || typeof address === 'string') throw new Error('no TCP port');
   return address.port;
 }
@@ -112,7 +124,9 @@ describe('stream identity with a real encoder', () => {
     'ffmpeg -> bond-sender -> bond-receiver -> ffmpeg: the stream id shows redacted everywhere (needs ffmpeg with SRT and the built apps)',
     async () => {
       const dir = mkdtempSync(join(tmpdir(), 'bond-stream-identity-'));
-      cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+      cleanups.push(() => {
+        rmSync(dir, { recursive: true, force: true });
+      });
       const uplinks = join(dir, 'uplinks.txt');
       writeFileSync(uplinks, '127.0.0.2 name=wwan0 kind=cellular\n127.0.0.3 name=wifi kind=wifi\n');
       const [listenerPort, receiverPort, senderPort, httpPort] = [
@@ -223,7 +237,7 @@ describe('stream identity with a real encoder', () => {
       for (let reads = 0; reads < 20 && !eventText.includes('\n\n'); reads++) {
         const chunk = await reader?.read();
         if (chunk === undefined || chunk.done) break;
-        eventText += new TextDecoder().decode(chunk.value);
+        eventText += new TextDecoder().decode(chunk.value as Uint8Array);
       }
       await reader?.cancel();
 
@@ -239,7 +253,11 @@ describe('stream identity with a real encoder', () => {
       expect(await encoder.exited).toBe(0);
       const decoderExit = await Promise.race([
         decoder.exited,
-        new Promise((resolve) => setTimeout(() => resolve('still running'), 15_000)),
+        new Promise((resolve) =>
+          setTimeout(() => {
+            resolve('still running');
+          }, 15_000),
+        ),
       ]);
       expect(decoderExit).toBe(0);
       // ffmpeg's SRT input ends a stream with one "Input/output error" when the caller closes

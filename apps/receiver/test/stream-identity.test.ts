@@ -58,7 +58,9 @@ async function srtListenerStandIn(): Promise<number> {
   defer(
     () =>
       new Promise<void>((resolve) => {
-        listener.close(() => resolve());
+        listener.close(() => {
+          resolve();
+        });
       }),
   );
   return listener.address().port;
@@ -95,14 +97,17 @@ async function startWithStream(extra: Parameters<typeof run>[0]['settings'] = {}
   defer(
     () =>
       new Promise<void>((resolve) => {
-        caller.close(() => resolve());
+        caller.close(() => {
+          resolve();
+        });
       }),
   );
   const bytes = conclusion(STREAM_ID);
   await new Promise<void>((resolve, reject) => {
-    caller.send(bytes, sender.encoderPort, '127.0.0.1', (error) =>
-      error ? reject(error) : resolve(),
-    );
+    caller.send(bytes, sender.encoderPort, '127.0.0.1', (error) => {
+      if (error) reject(error);
+      else resolve();
+    });
   });
   await waitFor(() => running.stats().groups[0]?.stream != null, 'the stream named');
   // Every link's name arrives with its next keepalive (one a second).

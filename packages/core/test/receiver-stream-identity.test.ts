@@ -181,10 +181,10 @@ describe('receiver: link names from a bond sender', () => {
     receiver.handleDatagram(10, A, bondKeepalive('wwan0'));
     receiver.handleDatagram(1010, A, bondKeepalive('wwan0'));
     receiver.handleDatagram(10, B, bondKeepalive('wifi\n"fake" line'));
-    const named = events(receiver).filter((e) => e.type === 'link-named');
-    expect(
-      named.map((e) => (e.type === 'link-named' ? [e.address.toString(), e.name] : [])),
-    ).toEqual([
+    const named = events(receiver).flatMap((e) =>
+      e.type === 'link-named' ? [[e.address.toString(), e.name]] : [],
+    );
+    expect(named).toEqual([
       ['127.0.0.2:5001', 'wwan0'],
       ['127.0.0.3:5002', 'wifi?"fake" line'],
     ]);
