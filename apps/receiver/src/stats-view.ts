@@ -9,6 +9,11 @@ import type { ListenerProbeState } from './listener-probe.js';
 
 export interface LinkView {
   readonly address: string;
+  /**
+   * The link's name: from a bond sender (its uplink file's name, made printable), else its
+   * address as for legacy senders.
+   */
+  readonly name: string;
   /** `up`: heard from in the last 3 s; `quiet`: registered but silent since. */
   readonly state: 'up' | 'quiet';
   readonly ageSeconds: number;
@@ -71,6 +76,8 @@ export interface ListenerFeedbackView {
 export interface GroupView {
   readonly id: number;
   readonly tag: string;
+  /** The stream's name from the SRT stream id, as `--stream-label` shows it; null until known. */
+  readonly stream: string | null;
   readonly state: 'pending' | 'active';
   readonly ageSeconds: number;
   readonly lastActivityAgoSeconds: number;
@@ -100,6 +107,8 @@ export interface StatsView {
   readonly upstream: string;
   readonly srtListener: ListenerProbeState;
   readonly reorder: string;
+  /** `--stream-label`: how each group's `stream` shows its SRT stream id. */
+  readonly streamLabel: ReceiverSnapshot['streamLabel'];
   readonly limits: ReceiverSnapshot['limits'];
   readonly registration: ReceiverSnapshot['registration'];
   readonly dropped: ReceiverSnapshot['dropped'];
@@ -115,6 +124,7 @@ const round = (value: number, digits = 3) => Number(value.toFixed(digits));
 function linkView(link: ReceiverLinkStats): LinkView {
   return {
     address: link.address,
+    name: link.name ?? link.address,
     state: link.lastActivityAgoMs < QUIET_AFTER_MS ? 'up' : 'quiet',
     ageSeconds: round(link.ageMs / 1000),
     lastActivityAgoSeconds: round(link.lastActivityAgoMs / 1000),
@@ -168,6 +178,7 @@ function groupView(group: ReceiverGroupSnapshot): GroupView {
   return {
     id: group.id,
     tag: group.tag,
+    stream: group.stream,
     state: group.state,
     ageSeconds: round(group.ageMs / 1000),
     lastActivityAgoSeconds: round(group.lastActivityAgoMs / 1000),
@@ -196,6 +207,7 @@ export function statsView(snapshot: ReceiverSnapshot, probe: ListenerProbeState)
     upstream: snapshot.upstream,
     srtListener: probe,
     reorder: snapshot.reorder,
+    streamLabel: snapshot.streamLabel,
     limits: snapshot.limits,
     registration: snapshot.registration,
     dropped: snapshot.dropped,

@@ -21,6 +21,7 @@ import {
   constantTimeEqual,
   clampConnectionInfo,
   decodeKeepalive,
+  displayLinkName,
   encodeKeepaliveEcho,
   encodeReg2,
   encodeReg3,
@@ -30,6 +31,7 @@ import {
   peekSrtDataSeq,
   peekSrtRetransmitted,
   peekSrtTimestamp,
+  readSrtStreamId,
   writeSrtlaAck,
   SRTLA_ACK_LENGTH,
   SRTLA_ACK_SEQS_PER_ACK,
@@ -181,6 +183,7 @@ export class ReceiverEngine {
         this.onData(now, link, bytes);
         return;
       case DatagramKind.SrtControl:
+        if (peekSrtControlType(bytes) === SRT_CONTROL.HANDSHAKE) this.onHandshake(group, bytes);
         group.lastAddress = link;
         if (peekSrtControlType(bytes) === SRT_CONTROL.SHUTDOWN) group.shutdownAt = now;
         group.packetsForwarded++;
@@ -242,6 +245,24 @@ export class ReceiverEngine {
     return now < link.lastAckSentAt + COMPAT_ACK_THROTTLE_INTERVAL_MS / factor;
   }
 
+  /**
+   * A handshake on its way to the SRT listener: a caller's conclusion names the stream (its
+   * `SRT_CMD_SID`). Forwarded whatever it holds; a malformed one is the listener's to refuse.
+   */
+  private onHandshake(group: ReceiverGroup, bytes: Uint8Array): void {
+    let streamId: string | undefined;
+    try {
+      streamId = readSrtStreamId(bytes);
+    } catch (error) {
+      if (!(error instanceof WireDecodeError)) throw error;
+      group.malformedHandshakes++;
+      return;
+    }
+    if (streamId === undefined || streamId === group.streamId) return;
+    group.streamId = streamId;
+    this.events.push({ type: 'group-stream', groupId: group.id, streamId });
+  }
+
   private onKeepalive(link: ReceiverLink, bytes: Uint8Array): void {
     link.keepalives++;
     let bondSender = false;
@@ -250,7 +271,22 @@ export class ReceiverEngine {
       // Off the wire, from anyone: clamped to physical ranges before anything reads it.
       if (keepalive.info !== undefined) link.senderInfo = clampConnectionInfo(keepalive.info);
       if (keepalive.trailer?.body === 'sender') {
-        link.senderTelemetry = keepalive.trailer.sender;
+        const sender = keepalive.trailer.sender;
+        if (sender.linkName !== link.senderTelemetry?.linkName) {
+          const name = displayLinkName(sender.linkName);
+          if (name !== link.name) {
+            link.name = name;
+            if (name !== undefined) {
+              this.events.push({
+                type: 'link-named',
+                groupId: link.group.id,
+                address: link.address,
+                name,
+              });
+            }
+          }
+        }
+        link.senderTelemetry = sender;
         bondSender = true;
       }
     } catch (error) {
@@ -585,7 +621,13 @@ export class ReceiverEngine {
     group.evaluator.remove(link.address.key);
     if (this.links.get(link.address.key) === link) this.links.delete(link.address.key);
     if (group.lastAddress === link) group.lastAddress = group.links[group.links.length - 1];
-    this.events.push({ type: 'link-removed', groupId: group.id, address: link.address, reason });
+    this.events.push({
+      type: 'link-removed',
+      groupId: group.id,
+      address: link.address,
+      ...(link.name === undefined ? {} : { name: link.name }),
+      reason,
+    });
     this.logger.info('link removed', {
       groupId: group.id,
       address: link.address.toString(),

@@ -44,6 +44,8 @@ export class ReceiverLink {
   readonly delay = new DelayEstimator();
   senderInfo: KeepaliveConnectionInfo | undefined;
   senderTelemetry: SenderTelemetry | undefined;
+  /** The link's name from a bond sender's trailer, made printable; undefined from other senders. */
+  name: string | undefined;
   /** The quality level last reported in a `link-quality` event; links start `fair` (unknown). */
   reportedLevel = 'fair';
   /** When the last SRTLA ACK left (for ACK throttling). */
@@ -96,6 +98,7 @@ export class ReceiverLink {
   stats(now: number): ReceiverLinkStats {
     return {
       address: this.address.toString(),
+      name: this.name,
       ageMs: now - this.createdAt,
       lastActivityAgoMs: now - this.lastActivity,
       packetsReceived: this.packetsReceived,
@@ -161,6 +164,13 @@ export class ReceiverGroup implements ForwardPathGroup {
   bytesForwarded = 0;
   packetsFromUpstream = 0;
   packetsToSenders = 0;
+  /**
+   * The SRT stream id from the caller's conclusion handshake, as sent: it may hold a password, so
+   * show it only through a label that redacts it (the runtime's `streamLabel`).
+   */
+  streamId: string | undefined;
+  /** Handshakes toward the listener whose extension blocks did not decode (still forwarded). */
+  malformedHandshakes = 0;
   readonly evaluator: Evaluator;
   /** What the SRT listener reports back (ACK, NAK, handshake response). */
   readonly feedback = new SrtFeedback();
@@ -277,6 +287,8 @@ export class ReceiverGroup implements ForwardPathGroup {
       id: this.id,
       tag,
       state: this.pending ? 'pending' : 'active',
+      streamId: this.streamId,
+      malformedHandshakes: this.malformedHandshakes,
       ageMs: now - this.createdAt,
       lastActivityAgoMs: now - this.lastActivity,
       lastAddress: this.lastAddress === undefined ? undefined : this.lastAddress.address.toString(),

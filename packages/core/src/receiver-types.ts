@@ -97,12 +97,26 @@ export type ReceiverEvent =
       readonly score: number;
       readonly reason: string;
     }
+  /**
+   * The caller's conclusion handshake named the stream (first time, or a new name after the
+   * caller reconnected). `streamId` is as sent and may hold a password: never print it as it is.
+   */
+  | { readonly type: 'group-stream'; readonly groupId: number; readonly streamId: string }
+  /** A bond sender named the link in its keepalive trailer (printable, at most 64 bytes). */
+  | {
+      readonly type: 'link-named';
+      readonly groupId: number;
+      readonly address: Address;
+      readonly name: string;
+    }
   | { readonly type: 'group-removed'; readonly groupId: number; readonly reason: string }
   | { readonly type: 'link-added'; readonly groupId: number; readonly address: Address }
   | {
       readonly type: 'link-removed';
       readonly groupId: number;
       readonly address: Address;
+      /** The link's name from a bond sender, when it had one. */
+      readonly name?: string;
       readonly reason: string;
     }
   | {
@@ -113,6 +127,8 @@ export type ReceiverEvent =
 
 export interface ReceiverLinkStats {
   readonly address: string;
+  /** The link's name from a bond sender (printable, at most 64 bytes); undefined otherwise. */
+  readonly name: string | undefined;
   readonly ageMs: number;
   readonly lastActivityAgoMs: number;
   readonly packetsReceived: number;
@@ -148,6 +164,14 @@ export interface ReceiverGroupStats {
   /** First 8 hex digits of the receiver's half of the group id (for logs; not a secret). */
   readonly tag: string;
   readonly state: 'pending' | 'active';
+  /**
+   * The SRT stream id from the caller's conclusion handshake (`SRT_CMD_SID`), exactly as sent;
+   * undefined until one passes (or when the caller sends none). It often carries a password or a
+   * stream key: show it only through a redacting label (`@bond/runtime`'s `streamLabel`).
+   */
+  readonly streamId: string | undefined;
+  /** Handshakes toward the SRT listener whose extension blocks did not decode (still forwarded). */
+  readonly malformedHandshakes: number;
   readonly ageMs: number;
   readonly lastActivityAgoMs: number;
   readonly lastAddress: string | undefined;

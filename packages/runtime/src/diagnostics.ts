@@ -9,6 +9,8 @@ import { channel } from 'node:diagnostics_channel';
 export const receiverChannels = {
   /** A sender registered a new group (REG1 answered). */
   groupCreated: 'bond:receiver:group-created',
+  /** The caller's conclusion handshake named the group's stream (`stream`: its label). */
+  groupStream: 'bond:receiver:group-stream',
   /** A group carried its first SRT data packet. */
   groupActive: 'bond:receiver:group-active',
   /** A group was removed (timed out, evicted, upstream failed, receiver closed). */
@@ -35,6 +37,8 @@ export interface ReceiverDiagnostic {
   /** The link's or sender's address, printed (IPv4-mapped IPv6 as IPv4). */
   readonly address?: string;
   readonly reason?: string;
+  /** For `groupStream`: the stream's label (as the receiver's `streamLabel` mode shows it). */
+  readonly stream?: string;
   /** For `upstreamError`: the system's error name (`ECONNREFUSED`: nothing listens there). */
   readonly errno?: string;
   /** For `linkQuality`: the new level and the score behind it (0-1000). */

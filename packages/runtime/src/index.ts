@@ -126,6 +126,13 @@ export {
   type SchedulerName,
   type SenderLinkOptions,
 } from './sender-options.js';
+export {
+  DEFAULT_STREAM_LABEL,
+  STREAM_LABEL_MODES,
+  checkStreamLabelMode,
+  streamLabel,
+  type StreamLabelMode,
+} from './stream-label.js';
 export { probeSrtListener, type SrtProbeOptions, type SrtProbeResult } from './srt-probe.js';
 export { resolveUpstream } from './upstream-address.js';
 export type { UpstreamSocketStats, UpstreamState } from './upstream-socket.js';

@@ -46,10 +46,25 @@ import {
   type ReorderSetting,
 } from './receiver-options.js';
 import { UpstreamSocket, type UpstreamSocketStats } from './upstream-socket.js';
+import {
+  DEFAULT_STREAM_LABEL,
+  checkStreamLabelMode,
+  streamLabel,
+  type StreamLabelMode,
+} from './stream-label.js';
 import { resolveUpstream } from './upstream-address.js';
 
-/** A group as stats show it: core's view plus its upstream socket. */
-export interface ReceiverGroupSnapshot extends ReceiverGroupStats {
+/**
+ * A group as stats show it: core's view plus its upstream socket, with the raw stream id replaced
+ * by its label.
+ */
+export interface ReceiverGroupSnapshot extends Omit<ReceiverGroupStats, 'streamId'> {
+  /**
+   * The stream's name: the SRT stream id from the caller's conclusion handshake as the receiver's
+   * `streamLabel` mode shows it (redacted by default); null until a stream id passed (or when the
+   * caller sends none).
+   */
+  readonly stream: string | null;
   readonly upstream: UpstreamSocketStats;
 }
 
@@ -62,6 +77,8 @@ export interface ReceiverSnapshot {
   /** Where new groups forward to. */
   readonly upstream: string;
   readonly reorder: string;
+  /** How stream ids are shown (`stream` of each group). */
+  readonly streamLabel: StreamLabelMode;
   readonly limits: {
     readonly maxGroups: number;
     readonly maxLinksPerGroup: number;
@@ -159,6 +176,7 @@ const REFUSAL_LOG_WINDOW_MS = 10_000;
 /** Starts a receiver: resolves the SRT listener, binds the listening socket, and runs. */
 export async function createReceiver(options: CreateReceiverOptions): Promise<Receiver> {
   const reorder = checkReceiverOptions(options);
+  const labelMode = checkStreamLabelMode(options.streamLabel ?? DEFAULT_STREAM_LABEL);
   const logger = options.logger ?? silentRuntimeLogger;
   let upstreamTarget = await resolveUpstream(options.upstream.host, options.upstream.port);
   const selection =
@@ -176,7 +194,15 @@ export async function createReceiver(options: CreateReceiverOptions): Promise<Re
     ...defined('housekeepingIntervalMs', options.housekeepingIntervalMs),
     ...defined('forwardPath', forwardPathFor(reorder)),
   });
-  const runtime = new ReceiverRuntime(engine, io, options, logger, reorder, () => upstreamTarget);
+  const runtime = new ReceiverRuntime(
+    engine,
+    io,
+    options,
+    logger,
+    reorder,
+    () => upstreamTarget,
+    labelMode,
+  );
   await runtime.listen();
   logger.info('receiver listening', {
     listen: runtime.local.toString(),
@@ -257,6 +283,8 @@ class ReceiverRuntime {
   private refusalsLogged = 0;
   private refusalsSuppressed = 0;
   private listenName = '';
+  /** Each named group's stream label, for log lines about the group. */
+  private readonly streams = new Map<number, string>();
 
   constructor(
     private readonly engine: ReceiverEngine,
@@ -265,6 +293,7 @@ class ReceiverRuntime {
     private readonly logger: RuntimeLogger,
     private reorder: ReorderSetting,
     private readonly upstreamTarget: () => Address,
+    private readonly labelMode: StreamLabelMode,
   ) {
     this.clock = options.clock ?? monotonicClock;
     this.timer = new DeadlineTimer(this.clock, this.onTimer);
@@ -443,8 +472,34 @@ class ReceiverRuntime {
         }));
         return;
       }
+      case 'group-stream': {
+        const stream = streamLabel(event.streamId, this.labelMode);
+        if (stream === null) return;
+        const previous = this.streams.get(event.groupId);
+        this.streams.set(event.groupId, stream);
+        this.logger.info(previous === undefined ? 'stream identified' : 'stream renamed', {
+          groupId: event.groupId,
+          stream,
+          ...(previous === undefined ? {} : { previous }),
+        });
+        publish(receiverChannels.groupStream, () => ({ receiver, groupId: event.groupId, stream }));
+        return;
+      }
+      case 'link-named': {
+        const address = event.address.toString();
+        this.logger.info('uplink named by the sender', {
+          groupId: event.groupId,
+          ...this.streamField(event.groupId),
+          address,
+          name: event.name,
+        });
+        return;
+      }
       case 'group-active': {
-        this.logger.info('group active', { groupId: event.groupId });
+        this.logger.info('group active', {
+          groupId: event.groupId,
+          ...this.streamField(event.groupId),
+        });
         publish(receiverChannels.groupActive, () => ({ receiver, groupId: event.groupId }));
         return;
       }
@@ -474,7 +529,12 @@ class ReceiverRuntime {
           this.upstreams.delete(event.groupId);
           this.retire(upstream);
         }
-        this.logger.info('group removed', { groupId: event.groupId, reason: event.reason });
+        this.logger.info('group removed', {
+          groupId: event.groupId,
+          ...this.streamField(event.groupId),
+          reason: event.reason,
+        });
+        this.streams.delete(event.groupId);
         publish(receiverChannels.groupRemoved, () => ({
           receiver,
           groupId: event.groupId,
@@ -490,7 +550,13 @@ class ReceiverRuntime {
       }
       case 'link-removed': {
         const address = event.address.toString();
-        this.logger.info('link down', { groupId: event.groupId, address, reason: event.reason });
+        this.logger.info('link down', {
+          groupId: event.groupId,
+          ...this.streamField(event.groupId),
+          address,
+          ...(event.name === undefined ? {} : { name: event.name }),
+          reason: event.reason,
+        });
         publish(receiverChannels.linkDown, () => ({
           receiver,
           groupId: event.groupId,
@@ -510,6 +576,12 @@ class ReceiverRuntime {
         return;
       }
     }
+  }
+
+  /** `{ stream }` for a log line about a group whose stream is named, else `{}`. */
+  private streamField(groupId: number): { stream?: string } {
+    const stream = this.streams.get(groupId);
+    return stream === undefined ? {} : { stream };
   }
 
   private onUpstreamOpened(groupId: number, upstream: UpstreamSocket): void {
@@ -587,8 +659,9 @@ class ReceiverRuntime {
   stats(): ReceiverSnapshot {
     const now = this.clock();
     const core = this.engine.stats(now);
-    const groups = core.groups.map((group) => ({
+    const groups = core.groups.map(({ streamId, ...group }): ReceiverGroupSnapshot => ({
       ...group,
+      stream: streamLabel(streamId, this.labelMode),
       upstream: this.upstreams.get(group.id)?.stats() ?? closedUpstreamStats(),
     }));
     const live = { ...this.closedTotals };
@@ -608,6 +681,7 @@ class ReceiverRuntime {
       backend: this.io.name,
       upstream: this.upstreamTarget().toString(),
       reorder: formatReorder(this.reorder),
+      streamLabel: this.labelMode,
       limits: this.engine.limits,
       groups,
       registration: {

@@ -77,7 +77,11 @@ export function dashboardMain(kit: DashboardKit): void {
       const row = element('tr');
       row.dataset.linkAddress = link.address;
       row.appendChild(kit.swatch(index));
-      const name = typeof link.name === 'string' && link.name !== '' ? link.name : undefined;
+      // A bond sender names its uplinks; others are known by their address.
+      const name =
+        typeof link.name === 'string' && link.name !== '' && link.name !== link.address
+          ? link.name
+          : undefined;
       row.appendChild(
         element('td', name === undefined ? link.address : `${name} (${link.address})`, 'address'),
       );
