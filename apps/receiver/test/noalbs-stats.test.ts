@@ -19,6 +19,7 @@ import {
 function link(overrides: Partial<LinkView> = {}): LinkView {
   return {
     address: '198.51.100.7:40000',
+    name: '198.51.100.7:40000',
     state: 'up',
     ageSeconds: 12.5,
     lastActivityAgoSeconds: 0.1,
