@@ -95,6 +95,15 @@ export {
 } from './srt-handshake.js';
 
 export {
+  SRT_REJECTIONS,
+  SRT_REJECTION_BASE,
+  describeSrtRejection,
+  peekSrtHandshakeType,
+  type SrtRejection,
+  type SrtRejectionName,
+} from './srt-rejection.js';
+
+export {
   SRT_SHUTDOWN_LENGTH,
   decodeSrtShutdown,
   encodeSrtShutdown,
