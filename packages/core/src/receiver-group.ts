@@ -160,6 +160,14 @@ export class ReceiverGroup implements ForwardPathGroup {
   bytesForwarded = 0;
   packetsFromUpstream = 0;
   packetsToSenders = 0;
+  /** When a sender first sent SRT for this group (its caller's first handshake). */
+  srtStartedAt: number | undefined;
+  /** The SRT listener answered a conclusion handshake with its own: the stream was accepted. */
+  srtAccepted = false;
+  /** The last rejection (handshake type) the SRT listener answered with, until it accepts. */
+  rejection: number | undefined;
+  /** Rejections (handshakes) the SRT listener sent for this group. */
+  rejections = 0;
   readonly evaluator: Evaluator;
 
   constructor(
@@ -254,6 +262,9 @@ export class ReceiverGroup implements ForwardPathGroup {
       bytesForwarded: this.bytesForwarded,
       packetsFromUpstream: this.packetsFromUpstream,
       packetsToSenders: this.packetsToSenders,
+      srtAccepted: this.srtAccepted,
+      srtRejection: this.rejection,
+      srtRejections: this.rejections,
       highestSeq: this.seen.highest,
       forwardPath: this.forwardPath.stats(now),
       links: this.links.map((link) => link.stats(now)),
