@@ -432,6 +432,7 @@ export class ReceiverEngine {
     if (handshakeType === SRT_HANDSHAKE_TYPE.CONCLUSION) {
       group.srtAccepted = true;
       group.rejection = undefined;
+      group.upstreamRefusedAt = undefined;
       return;
     }
     if (!isHandshakeRejection(handshakeType)) return;
@@ -448,6 +449,16 @@ export class ReceiverEngine {
       groupId: group.id,
       handshakeType,
     });
+  }
+
+  /**
+   * The SRT listener refused the group's datagrams (nothing listens on its port: ICMP port
+   * unreachable). The group stays, so its stream resumes when the listener is back; a pending
+   * group expires by its pending timeout, with this as the reason.
+   */
+  upstreamRefused(now: number, groupId: number): void {
+    const group = this.groups.get(groupId);
+    if (group !== undefined) group.upstreamRefusedAt = now;
   }
 
   /**
@@ -514,9 +525,13 @@ export class ReceiverEngine {
     if (now - group.srtStartedAt < timeout) return undefined;
     const rejection =
       group.rejection === undefined ? undefined : describeSrtRejection(group.rejection);
-    return rejection === undefined
-      ? `no SRT connection within ${timeout / 1000} s: the SRT server did not accept the stream`
-      : `the SRT server rejected the stream: ${rejection.words} (${rejection.code})`;
+    if (rejection !== undefined) {
+      return `the SRT server rejected the stream: ${rejection.words} (${rejection.code})`;
+    }
+    const within = `no SRT connection within ${timeout / 1000} s`;
+    return group.upstreamRefusedAt === undefined
+      ? `${within}: the SRT server did not accept the stream`
+      : `${within}: nothing listens at the SRT server's address (refused)`;
   }
 
   /** The next instant `handleTimeout` must run, or undefined. */

@@ -168,6 +168,8 @@ export class ReceiverGroup implements ForwardPathGroup {
   rejection: number | undefined;
   /** Rejections (handshakes) the SRT listener sent for this group. */
   rejections = 0;
+  /** When the SRT listener last refused the group's datagrams (ECONNREFUSED), until it accepts. */
+  upstreamRefusedAt: number | undefined;
   readonly evaluator: Evaluator;
 
   constructor(

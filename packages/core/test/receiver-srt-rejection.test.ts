@@ -190,3 +190,19 @@ describe('receiver engine: SRT rejections and pending groups', () => {
     expect(drainAll(receiver)).toContainEqual({ type: 'srt-rejected', groupId, code: 1010 });
   });
 });
+
+describe('receiver engine: a refused upstream', () => {
+  it('keeps the group, and a pending one expires saying nothing listens there', () => {
+    const { receiver, groupId } = oneGroup(A, 3000);
+    receiver.handleDatagram(0, A, handshake(SRT_HANDSHAKE_TYPE.INDUCTION));
+    receiver.upstreamRefused(5, groupId);
+    expect(drainAll(receiver)).toEqual([]);
+    expect(receiver.size.groups).toBe(1);
+    const events = keepAlive(receiver, A, 1000, 4000);
+    expect(events).toContainEqual({
+      type: 'group-removed',
+      groupId,
+      reason: "no SRT connection within 3 s: nothing listens at the SRT server's address (refused)",
+    });
+  });
+});
