@@ -5,6 +5,7 @@
  */
 import type { ReceiverGroupSnapshot, ReceiverSnapshot } from '@bond/runtime';
 import type { ReceiverLinkStats } from '@bond/core';
+import { describeSrtRejection, type SrtRejection } from '@bond/wire';
 import type { ListenerProbeState } from './listener-probe.js';
 
 export interface LinkView {
@@ -48,6 +49,10 @@ export interface GroupView {
   readonly bytesForwarded: number;
   readonly packetsFromListener: number;
   readonly packetsToSenders: number;
+  /** The SRT listener accepted this group's caller (answered its conclusion handshake). */
+  readonly srtAccepted: boolean;
+  /** The SRT listener's last rejection of this group's caller, until it accepts; else null. */
+  readonly srtRejection: SrtRejection | null;
   readonly forwardPath: unknown;
   readonly upstream: ReceiverGroupSnapshot['upstream'];
   readonly links: readonly LinkView[];
@@ -65,6 +70,8 @@ export interface StatsView {
   readonly limits: ReceiverSnapshot['limits'];
   readonly registration: ReceiverSnapshot['registration'];
   readonly dropped: ReceiverSnapshot['dropped'];
+  /** Streams the SRT listener rejected, by reason: code, SRT's name, words, streams. */
+  readonly srtRejections: ReceiverSnapshot['srtRejections'];
   readonly totals: ReceiverSnapshot['totals'];
   readonly groups: readonly GroupView[];
 }
@@ -114,6 +121,9 @@ function groupView(group: ReceiverGroupSnapshot): GroupView {
     bytesForwarded: group.bytesForwarded,
     packetsFromListener: group.packetsFromUpstream,
     packetsToSenders: group.packetsToSenders,
+    srtAccepted: group.srtAccepted,
+    srtRejection:
+      group.srtRejection === undefined ? null : (describeSrtRejection(group.srtRejection) ?? null),
     forwardPath: group.forwardPath,
     upstream: group.upstream,
     links: group.links.map(linkView),
@@ -133,6 +143,7 @@ export function statsView(snapshot: ReceiverSnapshot, probe: ListenerProbeState)
     limits: snapshot.limits,
     registration: snapshot.registration,
     dropped: snapshot.dropped,
+    srtRejections: snapshot.srtRejections,
     totals: snapshot.totals,
     groups: snapshot.groups.map(groupView),
   };
