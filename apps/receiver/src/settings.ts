@@ -196,7 +196,7 @@ export const SETTINGS: SettingsTable<ReceiverSettings> = {
   },
   'pending-timeout': {
     value: 'SECONDS',
-    help: `a group that never carried data is dropped after this long (default ${DEFAULT_SETTINGS.pendingGroupTimeoutMs / 1000})`,
+    help: `a group with no stream yet is dropped after this long without data, or this long after its encoder's first SRT packet if the SRT server has not accepted it (default ${DEFAULT_SETTINGS.pendingGroupTimeoutMs / 1000})`,
     reloadable: true,
     field: 'pendingGroupTimeoutMs',
     parse: (raw) => seconds('pending-timeout', raw),

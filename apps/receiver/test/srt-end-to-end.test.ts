@@ -220,11 +220,7 @@ describe('bond-receiver with real SRT endpoints', () => {
         () => messages().includes('SRT server does not answer'),
         'the probe to report the listener down',
       );
-      expect(
-        log
-          .lines()
-          .find((line) => line.msg === 'SRT server does not answer'),
-      ).toMatchObject({
+      expect(log.lines().find((line) => line.msg === 'SRT server does not answer')).toMatchObject({
         level: 'warn',
         detail: expect.stringMatching(/refused|no answer/) as unknown,
       });
@@ -254,7 +250,8 @@ describe('bond-receiver with real SRT endpoints', () => {
       }
       await waitFor(() => running.stats().groups.length === 0, 'the refused group to expire');
       expect(log.lines().find((line) => line.msg === 'group removed')).toMatchObject({
-        reason: "no SRT connection within 1 s: nothing listens at the SRT server's address (refused)",
+        reason:
+          "no SRT connection within 1 s: nothing listens at the SRT server's address (refused)",
       });
 
       const discard = await startSink();

@@ -142,7 +142,8 @@ describe('receiver engine: SRT rejections and pending groups', () => {
     expect(events).toContainEqual({
       type: 'group-removed',
       groupId,
-      reason: 'the SRT server rejected the stream: passphrase set on one side only (encoder or SRT server) (1011)',
+      reason:
+        'the SRT server rejected the stream: passphrase set on one side only (encoder or SRT server) (1011)',
     });
     expect(receiver.size.groups).toBe(0);
   });

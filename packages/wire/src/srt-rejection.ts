@@ -58,7 +58,10 @@ export const SRT_REJECTIONS: Readonly<Record<number, SrtRejectionName>> = {
   2002: { name: 'SRT_REJX_FILEPATH', words: 'the file path in the stream id is wrong' },
   2003: { name: 'SRT_REJX_HOSTNOTFOUND', words: 'the host in the stream id is unknown' },
   2400: { name: 'SRT_REJX_BAD_REQUEST', words: 'malformed stream id' },
-  2401: { name: 'SRT_REJX_UNAUTHORIZED', words: 'not authorised (check the stream id credentials)' },
+  2401: {
+    name: 'SRT_REJX_UNAUTHORIZED',
+    words: 'not authorised (check the stream id credentials)',
+  },
   2402: { name: 'SRT_REJX_OVERLOAD', words: 'the server is overloaded or over its limit' },
   2403: { name: 'SRT_REJX_FORBIDDEN', words: 'access denied' },
   2404: { name: 'SRT_REJX_NOTFOUND', words: 'stream not found (check the stream id)' },
