@@ -146,6 +146,7 @@ describe('the SRT listener state: one state on every surface', () => {
       }, 10);
       defer(() => {
         clearInterval(feeder);
+        return Promise.resolve();
       });
       await waitFor(() => running.stats().groups[0]?.state === 'active', 'the stream through');
       await waitFor(async () => up(await surfaces(base)), 'every surface up', WAIT_MS);

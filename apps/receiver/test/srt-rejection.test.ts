@@ -66,6 +66,7 @@ describe('a stream the SRT server rejects', () => {
       const dir = mkdtempSync(join(tmpdir(), 'bond-rejection-'));
       defer(() => {
         rmSync(dir, { recursive: true, force: true });
+        return Promise.resolve();
       });
       const uplinks = join(dir, 'uplinks.txt');
       writeFileSync(uplinks, '127.0.0.1 name=loopback\n');
@@ -74,10 +75,10 @@ describe('a stream the SRT server rejects', () => {
         [String(encoderPort), '127.0.0.1', String(running.receiver.local.port), uplinks],
         defer,
       );
-      await waitFor(
-        () => running.stats().groups.length === 1,
-        () => `the sender's group (sender: ${sender.output().slice(-800)})`,
-        15_000,
+      await waitFor(() => running.stats().groups.length === 1, "the sender's group", 15_000).catch(
+        (error: unknown) => {
+          throw new Error(`${String(error)}; sender: ${sender.output().slice(-800)}`);
+        },
       );
       // The caller has no passphrase: the listener rejects it.
       const caller = startProcess(
@@ -90,11 +91,13 @@ describe('a stream the SRT server rejects', () => {
 
       const said = () =>
         log.lines().filter((line) => String(line.msg).startsWith('the SRT server rejected'));
-      await waitFor(
-        () => said().length > 0,
-        () =>
-          `the rejection in the log (caller: ${caller.output().slice(-600)}; receiver: ${JSON.stringify(log.lines().slice(-6))})`,
-        15_000,
+      await waitFor(() => said().length > 0, 'the rejection in the log', 15_000).catch(
+        (error: unknown) => {
+          const receiver = JSON.stringify(log.lines().slice(-6));
+          throw new Error(
+            `${String(error)}; caller: ${caller.output().slice(-600)}; receiver: ${receiver}`,
+          );
+        },
       );
       const first = said()[0];
       // Caller without a passphrase, listener with one: SRT_REJ_UNSECURE.

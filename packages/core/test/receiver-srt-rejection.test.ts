@@ -16,8 +16,14 @@ import {
 import { describe, expect, it } from 'vitest';
 import { ReceiverEngine, createSeededRandom, type ReceiverEvent } from '../src/index.js';
 
-const A = Address.parse('127.0.0.2', 5001) as Address;
-const B = Address.parse('127.0.0.3', 5002) as Address;
+function address(ip: string, port: number): Address {
+  const parsed = Address.parse(ip, port);
+  if (parsed === undefined) throw new Error(`bad address ${ip}`);
+  return parsed;
+}
+
+const A = address('127.0.0.2', 5001);
+const B = address('127.0.0.3', 5002);
 
 function handshake(handshakeType: number): Uint8Array {
   return encodeSrtHandshake({
