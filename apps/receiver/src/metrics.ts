@@ -46,6 +46,11 @@ export function createReceiverMetrics(version: string): ReceiverMetrics {
     'event',
   ]);
   const dropped = total('dropped_total', 'Datagrams dropped, by cause.', ['cause']);
+  const rejections = total(
+    'srt_rejections_total',
+    'Streams the SRT listener rejected (handshake rejection), once per group, by reason (SRT_REJ_*/SRT_REJX_*) and code (the handshake type, 1000 + reason).',
+    ['reason', 'code'],
+  );
 
   // `stream`: the group's stream label (--stream-label; empty until the stream id is known).
   const groupLabels = ['group', 'tag', 'stream'] as const;
@@ -157,6 +162,9 @@ export function createReceiverMetrics(version: string): ReceiverMetrics {
     groupEvents.set({ event: 'removed' }, view.registration.groupsRemoved);
     for (const [cause, value] of Object.entries(view.dropped)) {
       dropped.set({ cause: snakeCase(cause) }, value);
+    }
+    for (const rejection of view.srtRejections) {
+      rejections.set({ reason: rejection.name, code: String(rejection.code) }, rejection.streams);
     }
     for (const group of view.groups) {
       const stream = group.stream ?? '';

@@ -114,7 +114,7 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningRe
   const onUpstreamError = (message: unknown): void => {
     const diagnostic = message as ReceiverDiagnostic;
     if (diagnostic.receiver !== listenName || diagnostic.errno !== 'ECONNREFUSED') return;
-    probe.refused(`refused a group's datagrams (ECONNREFUSED): nothing listens on that UDP port`);
+    probe.refused("refused a stream's datagrams (ECONNREFUSED): nothing listens on that UDP port");
   };
   subscribe(receiverChannels.upstreamError, onUpstreamError);
   const stopWatching = async (): Promise<void> => {

@@ -5,6 +5,7 @@
  */
 import type { ReceiverGroupSnapshot, ReceiverSnapshot } from '@bond/runtime';
 import type { ReceiverLinkStats, SrtFeedbackStats } from '@bond/core';
+import { describeSrtRejection, type SrtRejection } from '@bond/wire';
 import type { ListenerProbeState } from './listener-probe.js';
 
 export interface LinkView {
@@ -93,6 +94,10 @@ export interface GroupView {
   /** Time since the sender's SRT caller shut the stream down, s; null unless it did (and no data followed). */
   readonly senderShutdownAgoSeconds: number | null;
   readonly listenerFeedback: ListenerFeedbackView;
+  /** The SRT listener accepted this group's caller (answered its conclusion handshake). */
+  readonly srtAccepted: boolean;
+  /** The SRT listener's last rejection of this group's caller, until it accepts; else null. */
+  readonly srtRejection: SrtRejection | null;
   readonly forwardPath: unknown;
   readonly upstream: ReceiverGroupSnapshot['upstream'];
   readonly links: readonly LinkView[];
@@ -112,6 +117,8 @@ export interface StatsView {
   readonly limits: ReceiverSnapshot['limits'];
   readonly registration: ReceiverSnapshot['registration'];
   readonly dropped: ReceiverSnapshot['dropped'];
+  /** Streams the SRT listener rejected, by reason: code, SRT's name, words, streams. */
+  readonly srtRejections: ReceiverSnapshot['srtRejections'];
   readonly totals: ReceiverSnapshot['totals'];
   readonly groups: readonly GroupView[];
 }
@@ -191,6 +198,9 @@ function groupView(group: ReceiverGroupSnapshot): GroupView {
     lastDataAgoSeconds: secondsOrNull(group.lastDataAgoMs),
     senderShutdownAgoSeconds: secondsOrNull(group.senderShutdownAgoMs),
     listenerFeedback: listenerFeedbackView(group.listenerFeedback),
+    srtAccepted: group.srtAccepted,
+    srtRejection:
+      group.srtRejection === undefined ? null : (describeSrtRejection(group.srtRejection) ?? null),
     forwardPath: group.forwardPath,
     upstream: group.upstream,
     links: group.links.map(linkView),
@@ -211,6 +221,7 @@ export function statsView(snapshot: ReceiverSnapshot, probe: ListenerProbeState)
     limits: snapshot.limits,
     registration: snapshot.registration,
     dropped: snapshot.dropped,
+    srtRejections: snapshot.srtRejections,
     totals: snapshot.totals,
     groups: snapshot.groups.map(groupView),
   };

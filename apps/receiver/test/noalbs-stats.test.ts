@@ -63,6 +63,8 @@ function group(overrides: Partial<Group> = {}): Group {
     bitrateBitsPerSecond: 5_000_800,
     lastDataAgoSeconds: 0.01,
     senderShutdownAgoSeconds: null,
+    srtAccepted: true,
+    srtRejection: null,
     listenerFeedback: {
       rttMs: 48.25,
       rttVarianceMs: 3.1,

@@ -21,13 +21,16 @@ import {
   constantTimeEqual,
   clampConnectionInfo,
   decodeKeepalive,
+  describeSrtRejection,
   displayLinkName,
   encodeKeepaliveEcho,
   encodeReg2,
   encodeReg3,
   encodeRegErr,
   encodeRegNgp,
+  isHandshakeRejection,
   peekSrtControlType,
+  peekSrtHandshakeType,
   peekSrtDataSeq,
   peekSrtRetransmitted,
   peekSrtTimestamp,
@@ -35,6 +38,7 @@ import {
   writeSrtlaAck,
   SRTLA_ACK_LENGTH,
   SRTLA_ACK_SEQS_PER_ACK,
+  SRT_HANDSHAKE_TYPE,
   RECEIVER_CAPABILITY,
   type Address,
 } from '@bond/wire';
@@ -66,6 +70,14 @@ const DEFAULTS = {
   padRepliesTo: 32,
   housekeepingIntervalMs: 1000,
 } as const;
+
+/**
+ * 64: distinct rejection codes counted one by one; further codes are counted under
+ * {@link OTHER_REJECTION} (a listener picks them, and the counts must stay small).
+ */
+const REJECTION_CODES_COUNTED = 64;
+/** Where rejection codes past {@link REJECTION_CODES_COUNTED} are counted. */
+const OTHER_REJECTION = 0;
 
 /** How many times a group id is redrawn before giving up (a collision is already ~2^-1024). */
 const GROUP_ID_DRAWS = 8;
@@ -119,6 +131,8 @@ export class ReceiverEngine {
   private droppedShort = 0;
   private droppedSrtla = 0;
   private droppedUpstream = 0;
+  /** Streams rejected by the SRT listener, by handshake type. */
+  private readonly srtRejections = new Map<number, number>();
 
   constructor(options: ReceiverOptions) {
     this.random = options.random;
@@ -183,6 +197,7 @@ export class ReceiverEngine {
         this.onData(now, link, bytes);
         return;
       case DatagramKind.SrtControl:
+        group.srtStartedAt ??= now;
         if (peekSrtControlType(bytes) === SRT_CONTROL.HANDSHAKE) this.onHandshake(group, bytes);
         group.lastAddress = link;
         if (peekSrtControlType(bytes) === SRT_CONTROL.SHUTDOWN) group.shutdownAt = now;
@@ -430,6 +445,7 @@ export class ReceiverEngine {
     group.packetsFromUpstream++;
     const type = kind === DatagramKind.SrtControl ? peekSrtControlType(bytes) : -1;
     if (type !== -1) group.feedback.fromListener(now, type, bytes);
+    if (type === SRT_CONTROL.HANDSHAKE) this.onListenerHandshake(group, bytes);
     if (type === SRT_CONTROL.ACK || type === SRT_CONTROL.NAK) {
       // Every link: whichever still works carries the ACK or NAK back (protocol.md 6.5).
       for (const link of group.links) {
@@ -446,6 +462,45 @@ export class ReceiverEngine {
     }
     group.packetsToSenders++;
     this.queue(ReceiverTarget.Link, last.address, group.id, bytes);
+  }
+
+  /**
+   * A handshake from the SRT listener on its way to the caller: a conclusion means the listener
+   * accepted the stream; a rejection (1000 + reason) is reported once per group and code.
+   */
+  private onListenerHandshake(group: ReceiverGroup, bytes: Uint8Array): void {
+    const handshakeType = peekSrtHandshakeType(bytes);
+    if (handshakeType === undefined) return;
+    if (handshakeType === SRT_HANDSHAKE_TYPE.CONCLUSION) {
+      group.srtAccepted = true;
+      group.rejection = undefined;
+      group.upstreamRefusedAt = undefined;
+      return;
+    }
+    if (!isHandshakeRejection(handshakeType)) return;
+    group.rejections++;
+    if (group.rejection === handshakeType) return;
+    group.rejection = handshakeType;
+    const counted =
+      this.srtRejections.has(handshakeType) || this.srtRejections.size < REJECTION_CODES_COUNTED
+        ? handshakeType
+        : OTHER_REJECTION;
+    this.srtRejections.set(counted, (this.srtRejections.get(counted) ?? 0) + 1);
+    this.events.push({ type: 'srt-rejected', groupId: group.id, code: handshakeType });
+    this.logger.debug('SRT listener answered with a handshake rejection', {
+      groupId: group.id,
+      handshakeType,
+    });
+  }
+
+  /**
+   * The SRT listener refused the group's datagrams (nothing listens on its port: ICMP port
+   * unreachable). The group stays, so its stream resumes when the listener is back; a pending
+   * group expires by its pending timeout, with this as the reason.
+   */
+  upstreamRefused(now: number, groupId: number): void {
+    const group = this.groups.get(groupId);
+    if (group !== undefined) group.upstreamRefusedAt = now;
   }
 
   /**
@@ -491,12 +546,35 @@ export class ReceiverEngine {
         });
       }
       const idle = now - group.lastActivity;
-      if (group.pending && idle >= this.config.pendingGroupTimeoutMs) {
-        this.removeGroup(group, 'pending group timed out (no data)');
+      const pendingReason = group.pending ? this.pendingExpiry(now, group, idle) : undefined;
+      if (pendingReason !== undefined) {
+        this.removeGroup(group, pendingReason);
       } else if (idle >= this.config.groupTimeoutMs) {
         this.removeGroup(group, 'timed out');
       }
     }
+  }
+
+  /**
+   * Why a pending group (no SRT data yet) expires at `now`, or undefined while it may wait: it
+   * was silent for the pending timeout, or its caller started SRT that long ago and the listener
+   * has not accepted it (rejected, or never answered). A registered sender whose encoder has not
+   * started yet stays while its links are alive.
+   */
+  private pendingExpiry(now: number, group: ReceiverGroup, idle: number): string | undefined {
+    const timeout = this.config.pendingGroupTimeoutMs;
+    if (idle >= timeout) return `no data within ${timeout / 1000} s (pending group timed out)`;
+    if (group.srtAccepted || group.srtStartedAt === undefined) return undefined;
+    if (now - group.srtStartedAt < timeout) return undefined;
+    const rejection =
+      group.rejection === undefined ? undefined : describeSrtRejection(group.rejection);
+    if (rejection !== undefined) {
+      return `the SRT server rejected the stream: ${rejection.words} (${rejection.code})`;
+    }
+    const within = `no SRT connection within ${timeout / 1000} s`;
+    return group.upstreamRefusedAt === undefined
+      ? `${within}: the SRT server did not accept the stream`
+      : `${within}: nothing listens at the SRT server's address (refused)`;
   }
 
   /** The next instant `handleTimeout` must run, or undefined. */
@@ -585,6 +663,9 @@ export class ReceiverEngine {
       droppedShort: this.droppedShort,
       droppedSrtla: this.droppedSrtla,
       droppedUpstream: this.droppedUpstream,
+      srtRejections: [...this.srtRejections]
+        .sort(([a], [b]) => a - b)
+        .map(([code, streams]) => ({ code, streams })),
     };
   }
 

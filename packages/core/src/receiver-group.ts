@@ -171,6 +171,16 @@ export class ReceiverGroup implements ForwardPathGroup {
   streamId: string | undefined;
   /** Handshakes toward the listener whose extension blocks did not decode (still forwarded). */
   malformedHandshakes = 0;
+  /** When a sender first sent SRT for this group (its caller's first handshake). */
+  srtStartedAt: number | undefined;
+  /** The SRT listener answered a conclusion handshake with its own: the stream was accepted. */
+  srtAccepted = false;
+  /** The last rejection (handshake type) the SRT listener answered with, until it accepts. */
+  rejection: number | undefined;
+  /** Rejections (handshakes) the SRT listener sent for this group. */
+  rejections = 0;
+  /** When the SRT listener last refused the group's datagrams (ECONNREFUSED), until it accepts. */
+  upstreamRefusedAt: number | undefined;
   readonly evaluator: Evaluator;
   /** What the SRT listener reports back (ACK, NAK, handshake response). */
   readonly feedback = new SrtFeedback();
@@ -300,6 +310,9 @@ export class ReceiverGroup implements ForwardPathGroup {
       lastDataAgoMs: Number.isFinite(this.lastDataAt) ? now - this.lastDataAt : undefined,
       senderShutdownAgoMs: this.shutdownAt > this.lastDataAt ? now - this.shutdownAt : undefined,
       listenerFeedback: this.feedback.stats(now),
+      srtAccepted: this.srtAccepted,
+      srtRejection: this.rejection,
+      srtRejections: this.rejections,
       highestSeq: this.seen.highest,
       forwardPath: this.forwardPath.stats(now),
       links: this.links.map((link) => link.stats(now)),

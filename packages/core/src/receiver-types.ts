@@ -119,6 +119,11 @@ export type ReceiverEvent =
       readonly name?: string;
       readonly reason: string;
     }
+  /**
+   * The SRT listener answered the group's caller with a handshake rejection (wrong passphrase,
+   * stream id...). Once per group and code (again only after the listener accepted in between).
+   */
+  | { readonly type: 'srt-rejected'; readonly groupId: number; readonly code: number }
   | {
       readonly type: 'registration-refused';
       readonly address: Address;
@@ -190,6 +195,12 @@ export interface ReceiverGroupStats {
   readonly senderShutdownAgoMs: number | undefined;
   /** What the SRT listener reported back: ACK RTT and rates, NAK losses, latency. */
   readonly listenerFeedback: SrtFeedbackStats;
+  /** The SRT listener accepted the group's caller (answered its conclusion handshake). */
+  readonly srtAccepted: boolean;
+  /** The handshake type of the listener's last rejection (1000 + reason), until it accepts. */
+  readonly srtRejection: number | undefined;
+  /** Rejection handshakes the listener sent for this group. */
+  readonly srtRejections: number;
   readonly highestSeq: number | undefined;
   readonly forwardPath: unknown;
   readonly links: readonly ReceiverLinkStats[];
@@ -211,4 +222,9 @@ export interface ReceiverStats {
   readonly droppedSrtla: number;
   /** Upstream datagrams for groups that no longer exist, or not SRT. */
   readonly droppedUpstream: number;
+  /**
+   * Streams the SRT listener rejected, by handshake type (1000 + reason; wire's
+   * `describeSrtRejection` names it), counted once per group and code; in code order.
+   */
+  readonly srtRejections: readonly { readonly code: number; readonly streams: number }[];
 }

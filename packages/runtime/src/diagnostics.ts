@@ -25,6 +25,8 @@ export const receiverChannels = {
   upstreamError: 'bond:receiver:upstream-error',
   /** The evaluator moved a link to another quality level (good / fair / poor). */
   linkQuality: 'bond:receiver:link-quality',
+  /** The SRT listener rejected a group's stream (handshake rejection; once per group and code). */
+  srtRejected: 'bond:receiver:srt-rejected',
 } as const;
 
 export type ReceiverChannelName = (typeof receiverChannels)[keyof typeof receiverChannels];
@@ -44,6 +46,8 @@ export interface ReceiverDiagnostic {
   /** For `linkQuality`: the new level and the score behind it (0-1000). */
   readonly level?: string;
   readonly score?: number;
+  /** For `srtRejected`: the listener's handshake type (1000 + SRT's reason code). */
+  readonly code?: number;
 }
 
 export const senderChannels = {

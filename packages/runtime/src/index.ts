@@ -98,6 +98,7 @@ export {
   type ReceiverGroupSnapshot,
   type ReceiverReconfiguration,
   type ReceiverSnapshot,
+  type SrtRejectionCount,
 } from './receiver.js';
 export { DEFAULT_RECEIVE_BUFFER, type HostOptions } from './host-options.js';
 export {

@@ -6,7 +6,10 @@
  * the listening socket, SRT to each group's upstream socket) and one timer is armed at
  * `pollTimeout()`. A group gets its own `connect()`-ed upstream socket when it is created and loses
  * it when it is removed. An upstream socket the SRT listener refuses (ECONNREFUSED: nothing
- * listens) fails its group, which the engine removes; its senders re-register when they notice.
+ * listens) keeps its group, so the stream resumes when the listener is back (a pending group
+ * expires by its pending timeout); the refusal is published on `receiverChannels.upstreamError`
+ * for whoever watches the listener's state. A handshake rejection from the listener is logged in
+ * words once per group and counted by reason.
  */
 import { DeadlineTimer } from './deadline-timer.js';
 import {
@@ -31,7 +34,7 @@ import {
   type IoBackend,
   type ReceiveBatch,
 } from '@bond/io';
-import type { BondError } from '@bond/wire';
+import { describeSrtRejection, type BondError, type SrtRejection } from '@bond/wire';
 import { cryptoRandom, monotonicClock } from './clock.js';
 import { publish, receiverChannels } from './diagnostics.js';
 import { selectIoBackend, warnOnDgramFallback } from './io-selection.js';
@@ -53,6 +56,12 @@ import {
   type StreamLabelMode,
 } from './stream-label.js';
 import { resolveUpstream } from './upstream-address.js';
+
+/** Streams the SRT listener rejected for one reason. */
+export interface SrtRejectionCount extends SrtRejection {
+  /** Groups (streams) it rejected for this reason, each counted once. */
+  readonly streams: number;
+}
 
 /**
  * A group as stats show it: core's view plus its upstream socket, with the raw stream id replaced
@@ -96,6 +105,8 @@ export interface ReceiverSnapshot {
     readonly groupsEvicted: number;
     readonly groupsRemoved: number;
   };
+  /** Streams the SRT listener rejected, by reason (in code order). */
+  readonly srtRejections: readonly SrtRejectionCount[];
   /** Datagrams dropped, by cause. */
   readonly dropped: {
     /** From addresses that are no link (and not REG1/REG2). */
@@ -285,6 +296,8 @@ class ReceiverRuntime {
   private listenName = '';
   /** Each named group's stream label, for log lines about the group. */
   private readonly streams = new Map<number, string>();
+  /** Groups whose refusal by the SRT listener was logged (until the listener answers them). */
+  private readonly refusedGroups = new Set<number>();
 
   constructor(
     private readonly engine: ReceiverEngine,
@@ -361,6 +374,7 @@ class ReceiverRuntime {
   private upstreamBatchHandler(groupId: number) {
     return (batch: ReceiveBatch, count: number): void => {
       if (this.closed !== undefined) return;
+      this.refusedGroups.delete(groupId);
       const now = this.clock();
       const slab = batch.slab;
       for (let i = 0; i < count; i++) {
@@ -396,17 +410,17 @@ class ReceiverRuntime {
         this.logger.debug('upstream socket error', { groupId, error: error.message });
         return;
       }
-      this.logger.warn("SRT listener refused a group's datagrams: removing the group", {
-        groupId,
-        listener,
-        hint: 'is the SRT listener running? senders re-register once it is back',
-      });
+      // The listener's state (one line per change) is the app's to say; the group stays, so
+      // its stream resumes when the listener is back.
+      if (!this.refusedGroups.has(groupId)) {
+        this.refusedGroups.add(groupId);
+        this.logger.debug('SRT listener refused the stream (ECONNREFUSED); keeping the group', {
+          groupId,
+          listener,
+        });
+      }
       const now = this.clock();
-      this.engine.upstreamFailed(
-        now,
-        groupId,
-        `SRT listener at ${listener} refused (ECONNREFUSED)`,
-      );
+      this.engine.upstreamRefused(now, groupId);
       this.drain(now);
     };
   }
@@ -524,6 +538,7 @@ class ReceiverRuntime {
       }
       case 'group-removed': {
         this.groupsRemoved++;
+        this.refusedGroups.delete(event.groupId);
         const upstream = this.upstreams.get(event.groupId);
         if (upstream !== undefined) {
           this.upstreams.delete(event.groupId);
@@ -562,6 +577,22 @@ class ReceiverRuntime {
           groupId: event.groupId,
           address,
           reason: event.reason,
+        }));
+        return;
+      }
+      case 'srt-rejected': {
+        const rejection = describeSrtRejection(event.code);
+        const words = rejection === undefined ? String(event.code) : rejection.words;
+        this.logger.warn(`the SRT server rejected the stream: ${words} (${event.code})`, {
+          groupId: event.groupId,
+          reason: rejection?.name,
+          hint: 'check the encoder against the SRT server: passphrase, stream id, encryption',
+        });
+        publish(receiverChannels.srtRejected, () => ({
+          receiver,
+          groupId: event.groupId,
+          reason: rejection?.name ?? String(event.code),
+          code: event.code,
         }));
         return;
       }
@@ -693,6 +724,10 @@ class ReceiverRuntime {
         groupsEvicted: core.groupsEvicted,
         groupsRemoved: this.groupsRemoved,
       },
+      srtRejections: core.srtRejections.map(({ code, streams }) => ({
+        ...(describeSrtRejection(code) ?? { code, name: 'other', words: 'other reasons' }),
+        streams,
+      })),
       dropped: {
         unregistered: core.droppedUnregistered,
         short: core.droppedShort,

@@ -108,6 +108,15 @@ export {
 } from './srt-stream-id.js';
 
 export {
+  SRT_REJECTIONS,
+  SRT_REJECTION_BASE,
+  describeSrtRejection,
+  peekSrtHandshakeType,
+  type SrtRejection,
+  type SrtRejectionName,
+} from './srt-rejection.js';
+
+export {
   SRT_SHUTDOWN_LENGTH,
   decodeSrtShutdown,
   encodeSrtShutdown,

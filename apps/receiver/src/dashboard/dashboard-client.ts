@@ -36,6 +36,17 @@ export function dashboardMain(kit: DashboardKit): void {
     title.appendChild(element('span', format.bitrate(total), 'total'));
     title.appendChild(element('span', group.state, `badge ${group.state}`));
     card.appendChild(title);
+    const rejection = group.srtRejection;
+    if (rejection !== null) {
+      // A small line with a badge: the layout is the shared page's.
+      const line = element('p', undefined, 'rejection');
+      line.appendChild(element('span', 'rejected', 'badge refused'));
+      line.appendChild(
+        element('span', ` by the SRT server: ${rejection.words} (${rejection.code})`),
+      );
+      line.title = rejection.name;
+      card.appendChild(line);
+    }
     card.appendChild(
       element(
         'p',
@@ -125,8 +136,10 @@ export function dashboardMain(kit: DashboardKit): void {
         : probe.answered === false
           ? `not answering (${probe.detail})`
           : 'probing';
+    const rejected = stats.srtRejections.reduce((sum, entry) => sum + entry.streams, 0);
     kit.summary.textContent =
-      `listening on ${stats.listen} (${stats.backend}) · SRT listener ${stats.upstream} ${listener} · ` +
+      `listening on ${stats.listen} (${stats.backend}) · SRT server ${stats.upstream} ${listener} · ` +
+      (rejected > 0 ? `${rejected} streams rejected by the SRT server · ` : '') +
       `reorder ${stats.reorder} · ${stats.groups.length} streams · ${format.count(stats.totals.forwardedToListener)} packets forwarded · ` +
       `up ${Math.round(stats.uptimeSeconds)} s`;
     const fragment = document.createDocumentFragment();
