@@ -12,9 +12,10 @@
  */
 import {
   SRT_CONTROL,
+  SRT_HANDSHAKE_EXTENSION,
   SRT_HANDSHAKE_LENGTH,
   decodeSrtAck,
-  decodeSrtHandshake,
+  decodeSrtHandshakeExtensions,
   decodeSrtNak,
   peekSrtAckSeq,
   seqAdd,
@@ -25,10 +26,8 @@ import {
 
 /** 8192: lost packets followed at once for the drop estimate; more are counted lost only. */
 export const FEEDBACK_OUTSTANDING_LIMIT = 8192;
-/** HSv5 handshake extension type of the handshake response (`SRT_CMD_HSRSP`). */
-const HSRSP = 2;
-/** Words of an HSREQ/HSRSP block: SRT version, flags, the two TSBPD delays. */
-const HSRSP_WORDS = 3;
+/** Bytes of an HSREQ/HSRSP block: SRT version, flags, the two TSBPD delays (3 words). */
+const HSRSP_BYTES = 12;
 
 /** The figures as plain data (see {@link SrtFeedback}). */
 export interface SrtFeedbackStats {
@@ -141,26 +140,18 @@ export class SrtFeedback {
   }
 
   private onHandshake(bytes: Uint8Array): void {
-    const { extensions } = decodeSrtHandshake(bytes);
-    const view = new DataView(extensions.buffer, extensions.byteOffset, extensions.byteLength);
-    // Extension blocks: u16 type, u16 length in 4-byte words, then the words.
-    for (let offset = 0; offset + 4 <= extensions.length;) {
-      const type = view.getUint16(offset);
-      const words = view.getUint16(offset + 2);
-      const body = offset + 4;
-      if (body + 4 * words > extensions.length) {
-        this.malformed++;
-        return;
+    // The extension blocks, walked by @bond/wire (a broken block throws: counted as malformed).
+    for (const block of decodeSrtHandshakeExtensions(bytes)) {
+      if (block.type !== SRT_HANDSHAKE_EXTENSION.HSRSP || block.contents.length < HSRSP_BYTES) {
+        continue;
       }
-      if (type === HSRSP && words >= HSRSP_WORDS) {
-        // Word 2: receiver TSBPD delay (bits 31..16), sender TSBPD delay (bits 15..0), ms.
-        this.latencyMs = view.getUint16(body + 8);
-        // A new SRT connection: its sequence numbers start afresh.
-        this.highestLost = undefined;
-        this.outstanding.clear();
-        return;
-      }
-      offset = body + 4 * words;
+      // Word 2: receiver TSBPD delay (bits 31..16), sender TSBPD delay (bits 15..0), ms.
+      const contents = block.contents;
+      this.latencyMs = ((contents[8] ?? 0) << 8) | (contents[9] ?? 0);
+      // A new SRT connection: its sequence numbers start afresh.
+      this.highestLost = undefined;
+      this.outstanding.clear();
+      return;
     }
   }
 
