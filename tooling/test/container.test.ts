@@ -25,7 +25,7 @@ const IMAGE = 'localhost/bond-receiver:test';
 // 1316: 7 MPEG-TS packets, what SRT senders carry per datagram.
 const PAYLOAD = 1316;
 // 1200 payloads at 4 per 10 ms (about 400 a second, 4.2 Mbit/s, what the stand's tests send): a 3 s
-// stream, longer than the receiver's 2 s listener check.
+// stream, longer than the receiver's 1 s listener check.
 const PACKETS = 1200;
 const BURST = 4;
 // 32 payloads: more than srt-live-transmit's reader and writer hold back at the end of a stream.
@@ -339,7 +339,7 @@ describe('deploy/container: the bond-receiver image', () => {
       }
       const unhealthy = await podman(['inspect', '--format', '{{.State.Health.Status}}', name]);
       expect(unhealthy.output.trim()).toBe('unhealthy');
-      expect(await logs()).toMatch(/"msg":"SRT listener stopped answering"/);
+      expect(await logs()).toMatch(/"msg":"SRT server stopped answering"/);
 
       listener = startProcess('srt-live-transmit', [
         '-q',

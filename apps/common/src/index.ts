@@ -92,6 +92,8 @@ export {
   type StatsHttpServer,
   type StatsHttpServerOptions,
   type StatsMetrics,
+  type StatsRouteAnswer,
+  type StatsRoutes,
 } from './stats-http-server.js';
 export {
   RUNTIME_SETTINGS,

@@ -40,6 +40,20 @@ export interface StatsMetrics<T> {
   render(stats: T): Promise<string>;
 }
 
+/** An answer of an app's own route (see {@link StatsHttpServerOptions.routes}). */
+export interface StatsRouteAnswer {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: string;
+}
+
+/**
+ * An app's own GET routes beside the built-in ones: called with the request's path and query for
+ * every path the server does not serve itself; undefined means not found (404). Must be cheap and
+ * must not throw (a throw answers 500).
+ */
+export type StatsRoutes = (path: string, query: URLSearchParams) => StatsRouteAnswer | undefined;
+
 /** What `/healthz` answers: 200 when `healthy`, else 503; `reason` says what is wrong. */
 export interface HealthReport {
   readonly healthy: boolean;
@@ -67,6 +81,8 @@ export interface StatsHttpServerOptions<T> {
    * server answers (the process runs).
    */
   readonly health?: () => HealthReport;
+  /** The app's own routes, tried for any other path before 404. */
+  readonly routes?: StatsRoutes;
   /** Period of the `stats` events, ms. Default {@link EVENT_INTERVAL_MS}. */
   readonly eventIntervalMs?: number;
 }
@@ -233,8 +249,14 @@ export async function startStatsHttpServer<T>(
         streams.add(response);
         request.on('close', () => streams.delete(response));
         return;
-      default:
+      default: {
+        const answer = options.routes?.(path, url.searchParams);
+        if (answer !== undefined) {
+          send(response, answer.status, answer.contentType, answer.body);
+          return;
+        }
         send(response, 404, 'text/plain', `not found: ${path} (try ${ROUTES})\n`);
+      }
     }
   };
 

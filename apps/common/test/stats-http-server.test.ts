@@ -175,6 +175,38 @@ describe('startStatsHttpServer', () => {
     expect(lines().some((line) => line.msg === 'HTTP request failed')).toBe(true);
   });
 
+  it("serves the app's own routes with their path and query, before a 404", async () => {
+    const { logger } = memoryLogger();
+    const asked: string[] = [];
+    const server = await startStatsHttpServer({
+      listen: { host: '127.0.0.1', port: 0 },
+      stats: () => ({}),
+      metrics: { contentType: 'text/plain', render: () => Promise.resolve('') },
+      page: '',
+      logger,
+      routes: (path, query) => {
+        asked.push(`${path}?${query.toString()}`);
+        if (path !== '/own') return undefined;
+        return {
+          status: 200,
+          contentType: 'application/json',
+          body: `{"q":"${query.get('q') ?? ''}"}`,
+        };
+      },
+    });
+    defer(() => server.close());
+    const base = `http://${server.address}`;
+    const own = await fetch(`${base}/own?q=a%2Fb`);
+    expect(own.status).toBe(200);
+    expect(own.headers.get('content-type')).toBe('application/json');
+    expect(await own.json()).toEqual({ q: 'a/b' });
+    const other = await fetch(`${base}/other`);
+    expect(other.status).toBe(404);
+    // Built-in routes never reach the app's.
+    expect((await fetch(`${base}/api/v1/stats`)).status).toBe(200);
+    expect(asked).toEqual(['/own?q=a%2Fb', '/other?']);
+  });
+
   it('refuses a port in use with the address, the reason and what to do', async () => {
     const takenPort = await takenTcpPort(defer);
     const started = startStatsHttpServer({

@@ -50,8 +50,8 @@ export function helpText(): string {
       '',
       'SIGHUP re-reads it: limits, timeouts, reorder and logging apply at once to every',
     ),
-    helpLine('', 'group, the SRT listener to new groups; srtla_port, listen, http and io-backend'),
-    helpLine('', 'need a restart (logged); an invalid file is refused whole and logged'),
+    helpLine('', 'group, the SRT listener to new groups; srtla_port, listen, http, stream-label'),
+    helpLine('', 'and io-backend need a restart (logged); an invalid file is refused whole'),
     helpLine(
       '--doctor',
       'print what this machine offers (IO backend, IPv6, the SRT listener) and exit',

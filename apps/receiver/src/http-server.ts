@@ -1,7 +1,8 @@
 /**
  * The HTTP server (`--http ADDR:PORT`; off by default): Prometheus `/metrics`, the JSON stats API
  * `/api/v1/stats`, server-sent stats events `/api/v1/events` (one `stats` event per second), the
- * live dashboard at `/` and `/healthz`. Read-only: GET and HEAD only. The server itself is
+ * live dashboard at `/`, `/healthz`, and the stats scene switchers read at `/stats/<stream>` and
+ * `/stats`. Read-only: GET and HEAD only. The server itself is
  * `@bond/app-common`'s, shared with bond-sender; this file gives it the receiver's stats view,
  * metrics, page and health.
  */
@@ -10,6 +11,7 @@ import type { AppLogger } from '@bond/runtime';
 import { dashboardPage } from './dashboard/dashboard-page.js';
 import type { ListenerProbeState } from './listener-probe.js';
 import type { ReceiverMetrics } from './metrics.js';
+import { noalbsStatsRoutes } from './noalbs-stats.js';
 import type { HttpAddress } from './settings.js';
 import type { StatsView } from './stats-view.js';
 
@@ -45,6 +47,8 @@ export function startHttpServer(
     metrics,
     page: dashboardPage(),
     health,
+    // `/stats/<stream>` and `/stats` for scene switchers (noalbs-stats.ts).
+    routes: noalbsStatsRoutes(view),
     logger,
   });
 }

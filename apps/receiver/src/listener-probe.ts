@@ -1,15 +1,17 @@
 /**
- * Keeps whether the SRT listener is there current, for `/healthz`, the stats API and `/metrics`.
+ * Keeps whether the SRT listener is there current: the one state the log, `/healthz`, the stats
+ * API, `/metrics` and the dashboard all show.
  *
- * Every interval (while it answers and while it does not) one check runs:
+ * Every interval while it answers (and every {@link DOWN_INTERVAL_MS} at most while it does not,
+ * so its return is noticed within a second or so) one check runs:
  * - if any group received datagrams from the listener since the previous check, it is there (a
  *   listener serving a caller, like srt-live-transmit, may not answer a second caller's handshake);
  * - otherwise one SRT induction handshake is sent and its answer decides.
  * A group's upstream socket refused by the listener (ICMP port unreachable: ECONNREFUSED) marks it
  * down at once, without waiting for the next check ({@link ListenerProbe.refused}).
  *
- * One log line per change of state (and one for the first result), never one per check. Never
- * stops the receiver.
+ * One log line per change of state (and one for the first result), never one per check, refusal
+ * or group. Never stops the receiver.
  */
 import { probeSrtListener, type SrtProbeResult } from '@bond/runtime';
 import type { Address } from '@bond/io';
@@ -17,6 +19,11 @@ import type { AppLogger } from '@bond/runtime';
 
 /** 1000 ms: how long a handshake probe waits for the listener's reply. */
 const PROBE_TIMEOUT_MS = 1000;
+/**
+ * 500 ms: the longest wait between checks while the listener is down, so "up again" is noticed
+ * within about half a second of it answering (a second and a half if probes go unanswered).
+ */
+export const DOWN_INTERVAL_MS = 500;
 
 export interface ListenerProbeState {
   readonly target: string;
@@ -26,6 +33,8 @@ export interface ListenerProbeState {
   readonly detail: string;
   /** Checks done since start (or since the listener setting changed). */
   readonly attempts: number;
+  /** When `answered` last changed (ISO 8601), or undefined before the first result. */
+  readonly since: string | undefined;
 }
 
 export interface ListenerProbeSources {
@@ -62,32 +71,52 @@ export function watchSrtListener(
     answered: undefined,
     detail: 'not probed yet',
     attempts: 0,
+    since: undefined,
   });
   let state = fresh();
 
+  const downIntervalMs = Math.min(intervalMs, DOWN_INTERVAL_MS);
   /** Moves to `next`, logging when `answered` changed (or on the first result). */
-  const settle = (answered: boolean, detail: string, target: string): void => {
+  const settle = (answered: boolean, detail: string, target: string, check = true): void => {
     const before = state.answered;
-    state = { target, answered, detail, attempts: state.attempts + 1 };
+    state = {
+      target,
+      answered,
+      detail,
+      attempts: state.attempts + (check ? 1 : 0),
+      since: before === answered ? state.since : new Date().toISOString(),
+    };
     if (before === answered) return;
-    const fields = { listener: target, detail };
+    const fields = { server: target, detail };
     if (answered) {
-      const message = before === false ? 'SRT listener answers now' : 'SRT listener answered';
+      const message = before === false ? 'SRT server answers again' : 'SRT server answers';
       // A rejection means it is there but refuses callers like ours (stream id, passphrase).
       if (detail.includes('rejection')) logger.warn(message, fields);
       else logger.info(message, fields);
     } else if (before === undefined) {
-      logger.warn('SRT listener did not answer the induction handshake', {
+      logger.warn('SRT server does not answer', {
         ...fields,
-        action: `still running: senders are accepted, and the listener is checked every ${intervalMs / 1000} s`,
+        action: `still running: senders are accepted, and the SRT server is checked every ${downIntervalMs / 1000} s`,
       });
     } else {
-      logger.warn('SRT listener stopped answering', {
+      logger.warn('SRT server stopped answering', {
         ...fields,
-        action: `health is unavailable until it answers; checked every ${intervalMs / 1000} s`,
+        action: `streams wait and health is unavailable until it answers; checked every ${downIntervalMs / 1000} s`,
       });
     }
   };
+
+  /** Runs the next check after the interval for the current state. */
+  const schedule = (mine: number, delayMs: number): void => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = undefined;
+      running = check(mine);
+    }, delayMs);
+    timer.unref();
+  };
+  /** Whether a check is running now (its probe awaiting the reply). */
+  let checking = false;
 
   /** Whether some group heard from the listener since the previous check. */
   const trafficSinceLastCheck = (): number => {
@@ -106,21 +135,22 @@ export function watchSrtListener(
     if (groups > 0) {
       settle(true, `carrying SRT: ${groups} group(s) heard from it since the last check`, target);
     } else {
+      checking = true;
       const result: SrtProbeResult = await probeSrtListener(sources.target(), {
         timeoutMs: PROBE_TIMEOUT_MS,
+      }).finally(() => {
+        checking = false;
       });
       if (stopped || mine !== generation) return;
       settle(result.answered, result.detail, target);
     }
-    timer = setTimeout(() => {
-      running = check(mine);
-    }, intervalMs);
-    timer.unref();
+    schedule(mine, state.answered === false ? downIntervalMs : intervalMs);
   };
 
   const start = () => {
     generation++;
     if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
     state = fresh();
     seen = new Map();
     running = check(generation);
@@ -134,7 +164,11 @@ export function watchSrtListener(
       if (stopped) return;
       // Traffic counted before the refusal is no evidence that it is there now.
       seen = sources.fromListener();
-      settle(false, detail, sources.target().toString());
+      const wasDown = state.answered === false;
+      settle(false, detail, sources.target().toString(), false);
+      // Re-check at the pace for a listener that is down (a check in flight reschedules itself;
+      // while it stays down the timer already runs at that pace, so refusals do not push it).
+      if (!wasDown && !checking) schedule(generation, downIntervalMs);
     },
     async stop() {
       stopped = true;

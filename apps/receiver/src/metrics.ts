@@ -46,8 +46,14 @@ export function createReceiverMetrics(version: string): ReceiverMetrics {
     'event',
   ]);
   const dropped = total('dropped_total', 'Datagrams dropped, by cause.', ['cause']);
+  const rejections = total(
+    'srt_rejections_total',
+    'Streams the SRT listener rejected (handshake rejection), once per group, by reason (SRT_REJ_*/SRT_REJX_*) and code (the handshake type, 1000 + reason).',
+    ['reason', 'code'],
+  );
 
-  const groupLabels = ['group', 'tag'] as const;
+  // `stream`: the group's stream label (--stream-label; empty until the stream id is known).
+  const groupLabels = ['group', 'tag', 'stream'] as const;
   const groupForwarded = total(
     'group_forwarded_packets_total',
     'Datagrams the group forwarded toward its SRT listener (data and control).',
@@ -70,7 +76,8 @@ export function createReceiverMetrics(version: string): ReceiverMetrics {
     groupLabels,
   );
 
-  const linkLabels = ['group', 'link'] as const;
+  // `link`: the address (unique); `name`: the bond sender's name for it, else the address too.
+  const linkLabels = ['group', 'stream', 'link', 'name'] as const;
   const linkPackets = total('link_packets_total', 'Datagrams received on the link.', linkLabels);
   const linkBytes = total('link_bytes_total', 'Bytes received on the link.', linkLabels);
   const linkData = total('link_data_packets_total', 'SRT data packets on the link.', linkLabels);
@@ -98,7 +105,7 @@ export function createReceiverMetrics(version: string): ReceiverMetrics {
   const linkEvents = total(
     'link_sequence_events_total',
     'Sequence observations on the link: gaps, duplicates, reordered, retransmitted.',
-    ['group', 'link', 'event'],
+    [...linkLabels, 'event'],
   );
   const linkAcks = total('link_srtla_acks_total', 'SRTLA ACKs sent on the link.', linkLabels);
   const linkKeepalives = total(
@@ -120,7 +127,7 @@ export function createReceiverMetrics(version: string): ReceiverMetrics {
   const reorderPackets = total(
     'reorder_packets_total',
     'Reorder engine outcomes: released, reordered, skipped, duplicates, late, jumps, overflows.',
-    ['group', 'tag', 'outcome'],
+    [...groupLabels, 'outcome'],
   );
 
   const fill = (view: StatsView) => {
@@ -156,8 +163,12 @@ export function createReceiverMetrics(version: string): ReceiverMetrics {
     for (const [cause, value] of Object.entries(view.dropped)) {
       dropped.set({ cause: snakeCase(cause) }, value);
     }
+    for (const rejection of view.srtRejections) {
+      rejections.set({ reason: rejection.name, code: String(rejection.code) }, rejection.streams);
+    }
     for (const group of view.groups) {
-      const g = { group: String(group.id), tag: group.tag };
+      const stream = group.stream ?? '';
+      const g = { group: String(group.id), tag: group.tag, stream };
       groupForwarded.set(g, group.packetsForwarded);
       groupForwardedBytes.set(g, group.bytesForwarded);
       groupFromListener.set(g, group.packetsFromListener);
@@ -170,7 +181,7 @@ export function createReceiverMetrics(version: string): ReceiverMetrics {
         reorderPackets.set({ ...g, outcome }, value);
       }
       for (const link of group.links) {
-        const l = { group: String(group.id), link: link.address };
+        const l = { group: String(group.id), stream, link: link.address, name: link.name };
         linkPackets.set(l, link.packetsReceived);
         linkBytes.set(l, link.bytesReceived);
         linkData.set(l, link.dataPackets);

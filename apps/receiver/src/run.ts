@@ -96,6 +96,7 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningRe
     groupTimeoutMs: settings.groupTimeoutMs,
     pendingGroupTimeoutMs: settings.pendingGroupTimeoutMs,
     reorder: settings.reorder,
+    streamLabel: settings.streamLabel,
     backend: settings.ioBackend,
     logger,
     ...(deps.io === undefined ? {} : { io: deps.io }),
@@ -113,7 +114,7 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningRe
   const onUpstreamError = (message: unknown): void => {
     const diagnostic = message as ReceiverDiagnostic;
     if (diagnostic.receiver !== listenName || diagnostic.errno !== 'ECONNREFUSED') return;
-    probe.refused(`refused a group's datagrams (ECONNREFUSED): nothing listens on that UDP port`);
+    probe.refused("refused a stream's datagrams (ECONNREFUSED): nothing listens on that UDP port");
   };
   subscribe(receiverChannels.upstreamError, onUpstreamError);
   const stopWatching = async (): Promise<void> => {
@@ -201,6 +202,7 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningRe
       ioBackend: running.ioBackend,
       configFile: running.configFile,
       probeIntervalMs: running.probeIntervalMs,
+      streamLabel: running.streamLabel,
     };
     if (needsRestart.length > 0) {
       logger.warn('config reload: some changes need a restart and were not applied', {

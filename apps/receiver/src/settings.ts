@@ -22,6 +22,7 @@ import {
   SettingError,
   parseHttpAddress as parseHttpAddressText,
   settingsFromEnvironment,
+  parseOneOf,
   loadConfigFile as loadSettingsFile,
   parseConfigText as parseSettingsText,
   parsePort,
@@ -32,7 +33,14 @@ import {
   type SettingsDraft,
   type SettingsTable,
 } from '@bond/app-common';
-import { DEFAULT_REORDER, checkReorder, type ReorderSetting } from '@bond/runtime';
+import {
+  DEFAULT_REORDER,
+  DEFAULT_STREAM_LABEL,
+  STREAM_LABEL_MODES,
+  checkReorder,
+  type ReorderSetting,
+  type StreamLabelMode,
+} from '@bond/runtime';
 
 import type { LogFormat, LogLevel } from '@bond/runtime';
 
@@ -64,8 +72,10 @@ export interface ReceiverSettings {
   readonly ioBackend: IoBackendChoice;
   /** The config file these settings were read from, if any. */
   readonly configFile: string | undefined;
-  /** How often the SRT listener is checked (while it answers and while it does not), ms. */
+  /** How often the SRT listener is checked while it answers, ms (at most 500 while it does not). */
   readonly probeIntervalMs: number;
+  /** How SRT stream ids are shown in logs, the API, metrics and the dashboard. */
+  readonly streamLabel: StreamLabelMode;
 }
 
 export { SettingError };
@@ -86,9 +96,12 @@ export const DEFAULT_SETTINGS = {
   logFormat: 'auto',
   ioBackend: 'auto',
   configFile: undefined,
-  // 2000: /healthz turns 503 within about 3 s (interval plus the probe's 1 s wait) of the listener
-  // dying while no group streams; an induction handshake every 2 s costs the listener nothing.
-  probeIntervalMs: 2000,
+  // 1000: while no group streams, a dead listener is noticed within about a second (ICMP refusal),
+  // two when it goes silent (the probe's 1 s wait); a streaming group's refusal is noticed at once.
+  // While it is down, checks run every 500 ms. One induction handshake a second costs it nothing.
+  probeIntervalMs: 1000,
+  // Stream ids carry passwords and stream keys: show the readable path only unless told.
+  streamLabel: DEFAULT_STREAM_LABEL,
 } as const satisfies Omit<ReceiverSettings, RequiredField>;
 
 /** The fields no default fills: the SRTLA port and the SRT listener. */
@@ -204,7 +217,7 @@ export const SETTINGS: SettingsTable<ReceiverSettings> = {
   },
   'pending-timeout': {
     value: 'SECONDS',
-    help: `a group that never carried data is dropped after this long (default ${DEFAULT_SETTINGS.pendingGroupTimeoutMs / 1000})`,
+    help: `a group with no stream yet is dropped after this long without data, or this long after its encoder's first SRT packet if the SRT server has not accepted it (default ${DEFAULT_SETTINGS.pendingGroupTimeoutMs / 1000})`,
     reloadable: true,
     field: 'pendingGroupTimeoutMs',
     parse: (raw) => seconds('pending-timeout', raw),
@@ -217,6 +230,18 @@ export const SETTINGS: SettingsTable<ReceiverSettings> = {
     parse: (raw) => parseReorder(raw.trim()),
   },
   ...HTTP_SETTINGS,
+  http: {
+    value: 'ADDR:PORT',
+    help: 'serve /metrics, /api/v1/stats and the dashboard here (off unless given)',
+    field: 'http',
+    parse: (raw) => parseHttpAddress(raw),
+  },
+  'stream-label': {
+    value: 'MODE',
+    help: "how SRT stream ids name streams in logs, /api/v1/stats, /metrics and the dashboard: redacted (default: the readable path only, e.g. 'publish:live/feed1:user:pass' shows as live/feed1), hashed (sid- and 8 hex digits) or full (everything, passwords included)",
+    field: 'streamLabel',
+    parse: (raw) => parseOneOf('stream-label', raw.trim(), STREAM_LABEL_MODES),
+  },
   ...RUNTIME_SETTINGS,
 };
 

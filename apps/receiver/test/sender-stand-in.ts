@@ -9,7 +9,7 @@ import {
   type BatchSocket,
   type Address,
 } from '@bond/io';
-import { DatagramKind, classifyDatagram } from '@bond/wire';
+import { DatagramKind, classifyDatagram, peekSrtDataSeq, peekSrtRetransmitted } from '@bond/wire';
 
 export interface SenderStandIn {
   /** The port the SRT caller sends to. */
@@ -17,6 +17,8 @@ export interface SenderStandIn {
   readonly engine: SenderEngine;
   /** SRT datagrams (data and control) sent over the links, and data packets among them. */
   readonly sent: { srt: number; data: number };
+  /** Data packets `dropFirstCopy` dropped. */
+  readonly dropped: () => number;
   linksUp(): number;
   close(): Promise<void>;
 }
@@ -25,6 +27,8 @@ export async function startSenderStandIn(options: {
   receiver: Address;
   linkAddresses: readonly string[];
   linkTimeoutMs?: number;
+  /** Drops the first copy (not a retransmission) of the data packets it picks: loss for SRT to repair. */
+  dropFirstCopy?: (seq: number) => boolean;
 }): Promise<SenderStandIn> {
   const engine = new SenderEngine({
     random: createSeededRandom(42),
@@ -33,6 +37,7 @@ export async function startSenderStandIn(options: {
   const batch = createReceiveBatch({ maxBatch: 64 });
   const sockets = new Map<number, BatchSocket>();
   const sent = { srt: 0, data: 0 };
+  let dropped = 0;
   let encoderPeer: Address | undefined;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
@@ -46,6 +51,14 @@ export async function startSenderStandIn(options: {
         continue;
       }
       const kind = classifyDatagram(t.bytes);
+      if (
+        kind === DatagramKind.SrtData &&
+        options.dropFirstCopy?.(peekSrtDataSeq(t.bytes)) === true &&
+        !peekSrtRetransmitted(t.bytes)
+      ) {
+        dropped++;
+        continue;
+      }
       if (kind === DatagramKind.SrtData || kind === DatagramKind.SrtControl) sent.srt++;
       if (kind === DatagramKind.SrtData) sent.data++;
       sockets.get(t.linkId)?.send(t.bytes, options.receiver);
@@ -98,6 +111,7 @@ export async function startSenderStandIn(options: {
     encoderPort: encoder.local.port,
     engine,
     sent,
+    dropped: () => dropped,
     linksUp: () => engine.stats(now()).linksUp,
     async close() {
       closed = true;

@@ -62,6 +62,7 @@ export {
 } from './reorder-engine.js';
 export { SEQ_WINDOW, SeqObservation, SeqWindow } from './seq-window.js';
 export { ReceiverEngine } from './receiver-engine.js';
+export { FEEDBACK_OUTSTANDING_LIMIT, SrtFeedback, type SrtFeedbackStats } from './srt-feedback.js';
 export {
   COMPAT_ACK_THROTTLE_INTERVAL_MS,
   Evaluator,

@@ -21,18 +21,24 @@ import {
   constantTimeEqual,
   clampConnectionInfo,
   decodeKeepalive,
+  describeSrtRejection,
+  displayLinkName,
   encodeKeepaliveEcho,
   encodeReg2,
   encodeReg3,
   encodeRegErr,
   encodeRegNgp,
+  isHandshakeRejection,
   peekSrtControlType,
+  peekSrtHandshakeType,
   peekSrtDataSeq,
   peekSrtRetransmitted,
   peekSrtTimestamp,
+  readSrtStreamId,
   writeSrtlaAck,
   SRTLA_ACK_LENGTH,
   SRTLA_ACK_SEQS_PER_ACK,
+  SRT_HANDSHAKE_TYPE,
   RECEIVER_CAPABILITY,
   type Address,
 } from '@bond/wire';
@@ -64,6 +70,14 @@ const DEFAULTS = {
   padRepliesTo: 32,
   housekeepingIntervalMs: 1000,
 } as const;
+
+/**
+ * 64: distinct rejection codes counted one by one; further codes are counted under
+ * {@link OTHER_REJECTION} (a listener picks them, and the counts must stay small).
+ */
+const REJECTION_CODES_COUNTED = 64;
+/** Where rejection codes past {@link REJECTION_CODES_COUNTED} are counted. */
+const OTHER_REJECTION = 0;
 
 /** How many times a group id is redrawn before giving up (a collision is already ~2^-1024). */
 const GROUP_ID_DRAWS = 8;
@@ -117,6 +131,8 @@ export class ReceiverEngine {
   private droppedShort = 0;
   private droppedSrtla = 0;
   private droppedUpstream = 0;
+  /** Streams rejected by the SRT listener, by handshake type. */
+  private readonly srtRejections = new Map<number, number>();
 
   constructor(options: ReceiverOptions) {
     this.random = options.random;
@@ -181,7 +197,10 @@ export class ReceiverEngine {
         this.onData(now, link, bytes);
         return;
       case DatagramKind.SrtControl:
+        group.srtStartedAt ??= now;
+        if (peekSrtControlType(bytes) === SRT_CONTROL.HANDSHAKE) this.onHandshake(group, bytes);
         group.lastAddress = link;
+        if (peekSrtControlType(bytes) === SRT_CONTROL.SHUTDOWN) group.shutdownAt = now;
         group.packetsForwarded++;
         group.bytesForwarded += bytes.length;
         group.forwardPath.push(now, bytes, undefined);
@@ -226,6 +245,8 @@ export class ReceiverEngine {
     // A duplicate (a copy of an original on a second link) was acknowledged above and goes no
     // further: the group's sequence window is the one duplicate filter. Retransmissions go on.
     if (!group.trackSeq(link, seq, retransmitted)) return;
+    group.lastDataAt = now;
+    group.feedback.forwarded(seq);
     group.packetsForwarded++;
     group.bytesForwarded += bytes.length;
     group.forwardPath.push(now, bytes, seq);
@@ -239,6 +260,24 @@ export class ReceiverEngine {
     return now < link.lastAckSentAt + COMPAT_ACK_THROTTLE_INTERVAL_MS / factor;
   }
 
+  /**
+   * A handshake on its way to the SRT listener: a caller's conclusion names the stream (its
+   * `SRT_CMD_SID`). Forwarded whatever it holds; a malformed one is the listener's to refuse.
+   */
+  private onHandshake(group: ReceiverGroup, bytes: Uint8Array): void {
+    let streamId: string | undefined;
+    try {
+      streamId = readSrtStreamId(bytes);
+    } catch (error) {
+      if (!(error instanceof WireDecodeError)) throw error;
+      group.malformedHandshakes++;
+      return;
+    }
+    if (streamId === undefined || streamId === group.streamId) return;
+    group.streamId = streamId;
+    this.events.push({ type: 'group-stream', groupId: group.id, streamId });
+  }
+
   private onKeepalive(link: ReceiverLink, bytes: Uint8Array): void {
     link.keepalives++;
     let bondSender = false;
@@ -247,7 +286,22 @@ export class ReceiverEngine {
       // Off the wire, from anyone: clamped to physical ranges before anything reads it.
       if (keepalive.info !== undefined) link.senderInfo = clampConnectionInfo(keepalive.info);
       if (keepalive.trailer?.body === 'sender') {
-        link.senderTelemetry = keepalive.trailer.sender;
+        const sender = keepalive.trailer.sender;
+        if (sender.linkName !== link.senderTelemetry?.linkName) {
+          const name = displayLinkName(sender.linkName);
+          if (name !== link.name) {
+            link.name = name;
+            if (name !== undefined) {
+              this.events.push({
+                type: 'link-named',
+                groupId: link.group.id,
+                address: link.address,
+                name,
+              });
+            }
+          }
+        }
+        link.senderTelemetry = sender;
         bondSender = true;
       }
     } catch (error) {
@@ -390,6 +444,8 @@ export class ReceiverEngine {
     }
     group.packetsFromUpstream++;
     const type = kind === DatagramKind.SrtControl ? peekSrtControlType(bytes) : -1;
+    if (type !== -1) group.feedback.fromListener(now, type, bytes);
+    if (type === SRT_CONTROL.HANDSHAKE) this.onListenerHandshake(group, bytes);
     if (type === SRT_CONTROL.ACK || type === SRT_CONTROL.NAK) {
       // Every link: whichever still works carries the ACK or NAK back (protocol.md 6.5).
       for (const link of group.links) {
@@ -406,6 +462,45 @@ export class ReceiverEngine {
     }
     group.packetsToSenders++;
     this.queue(ReceiverTarget.Link, last.address, group.id, bytes);
+  }
+
+  /**
+   * A handshake from the SRT listener on its way to the caller: a conclusion means the listener
+   * accepted the stream; a rejection (1000 + reason) is reported once per group and code.
+   */
+  private onListenerHandshake(group: ReceiverGroup, bytes: Uint8Array): void {
+    const handshakeType = peekSrtHandshakeType(bytes);
+    if (handshakeType === undefined) return;
+    if (handshakeType === SRT_HANDSHAKE_TYPE.CONCLUSION) {
+      group.srtAccepted = true;
+      group.rejection = undefined;
+      group.upstreamRefusedAt = undefined;
+      return;
+    }
+    if (!isHandshakeRejection(handshakeType)) return;
+    group.rejections++;
+    if (group.rejection === handshakeType) return;
+    group.rejection = handshakeType;
+    const counted =
+      this.srtRejections.has(handshakeType) || this.srtRejections.size < REJECTION_CODES_COUNTED
+        ? handshakeType
+        : OTHER_REJECTION;
+    this.srtRejections.set(counted, (this.srtRejections.get(counted) ?? 0) + 1);
+    this.events.push({ type: 'srt-rejected', groupId: group.id, code: handshakeType });
+    this.logger.debug('SRT listener answered with a handshake rejection', {
+      groupId: group.id,
+      handshakeType,
+    });
+  }
+
+  /**
+   * The SRT listener refused the group's datagrams (nothing listens on its port: ICMP port
+   * unreachable). The group stays, so its stream resumes when the listener is back; a pending
+   * group expires by its pending timeout, with this as the reason.
+   */
+  upstreamRefused(now: number, groupId: number): void {
+    const group = this.groups.get(groupId);
+    if (group !== undefined) group.upstreamRefusedAt = now;
   }
 
   /**
@@ -435,6 +530,7 @@ export class ReceiverEngine {
           link.sampleRate(now);
         }
       }
+      group.sampleRate(now);
       group.evaluate(now);
       for (const link of group.links) {
         const score = group.evaluator.score(link.address.key);
@@ -450,12 +546,35 @@ export class ReceiverEngine {
         });
       }
       const idle = now - group.lastActivity;
-      if (group.pending && idle >= this.config.pendingGroupTimeoutMs) {
-        this.removeGroup(group, 'pending group timed out (no data)');
+      const pendingReason = group.pending ? this.pendingExpiry(now, group, idle) : undefined;
+      if (pendingReason !== undefined) {
+        this.removeGroup(group, pendingReason);
       } else if (idle >= this.config.groupTimeoutMs) {
         this.removeGroup(group, 'timed out');
       }
     }
+  }
+
+  /**
+   * Why a pending group (no SRT data yet) expires at `now`, or undefined while it may wait: it
+   * was silent for the pending timeout, or its caller started SRT that long ago and the listener
+   * has not accepted it (rejected, or never answered). A registered sender whose encoder has not
+   * started yet stays while its links are alive.
+   */
+  private pendingExpiry(now: number, group: ReceiverGroup, idle: number): string | undefined {
+    const timeout = this.config.pendingGroupTimeoutMs;
+    if (idle >= timeout) return `no data within ${timeout / 1000} s (pending group timed out)`;
+    if (group.srtAccepted || group.srtStartedAt === undefined) return undefined;
+    if (now - group.srtStartedAt < timeout) return undefined;
+    const rejection =
+      group.rejection === undefined ? undefined : describeSrtRejection(group.rejection);
+    if (rejection !== undefined) {
+      return `the SRT server rejected the stream: ${rejection.words} (${rejection.code})`;
+    }
+    const within = `no SRT connection within ${timeout / 1000} s`;
+    return group.upstreamRefusedAt === undefined
+      ? `${within}: the SRT server did not accept the stream`
+      : `${within}: nothing listens at the SRT server's address (refused)`;
   }
 
   /** The next instant `handleTimeout` must run, or undefined. */
@@ -544,6 +663,9 @@ export class ReceiverEngine {
       droppedShort: this.droppedShort,
       droppedSrtla: this.droppedSrtla,
       droppedUpstream: this.droppedUpstream,
+      srtRejections: [...this.srtRejections]
+        .sort(([a], [b]) => a - b)
+        .map(([code, streams]) => ({ code, streams })),
     };
   }
 
@@ -580,7 +702,13 @@ export class ReceiverEngine {
     group.evaluator.remove(link.address.key);
     if (this.links.get(link.address.key) === link) this.links.delete(link.address.key);
     if (group.lastAddress === link) group.lastAddress = group.links[group.links.length - 1];
-    this.events.push({ type: 'link-removed', groupId: group.id, address: link.address, reason });
+    this.events.push({
+      type: 'link-removed',
+      groupId: group.id,
+      address: link.address,
+      ...(link.name === undefined ? {} : { name: link.name }),
+      reason,
+    });
     this.logger.info('link removed', {
       groupId: group.id,
       address: link.address.toString(),

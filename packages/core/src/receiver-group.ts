@@ -15,6 +15,7 @@ import { Evaluator, type EvaluatorMode, type LinkObservation } from './evaluator
 import type { ForwardPath, ForwardPathGroup } from './forward-path.js';
 import type { ReceiverGroupStats, ReceiverLinkStats } from './receiver-types.js';
 import { SeqObservation, SeqWindow } from './seq-window.js';
+import { SrtFeedback } from './srt-feedback.js';
 
 /** 2 s: links that carried no data for this long do not count toward the delay skew. */
 const SKEW_RECENT_MS = 2000;
@@ -43,6 +44,8 @@ export class ReceiverLink {
   readonly delay = new DelayEstimator();
   senderInfo: KeepaliveConnectionInfo | undefined;
   senderTelemetry: SenderTelemetry | undefined;
+  /** The link's name from a bond sender's trailer, made printable; undefined from other senders. */
+  name: string | undefined;
   /** The quality level last reported in a `link-quality` event; links start `fair` (unknown). */
   reportedLevel = 'fair';
   /** When the last SRTLA ACK left (for ACK throttling). */
@@ -95,6 +98,7 @@ export class ReceiverLink {
   stats(now: number): ReceiverLinkStats {
     return {
       address: this.address.toString(),
+      name: this.name,
       ageMs: now - this.createdAt,
       lastActivityAgoMs: now - this.lastActivity,
       packetsReceived: this.packetsReceived,
@@ -160,7 +164,35 @@ export class ReceiverGroup implements ForwardPathGroup {
   bytesForwarded = 0;
   packetsFromUpstream = 0;
   packetsToSenders = 0;
+  /**
+   * The SRT stream id from the caller's conclusion handshake, as sent: it may hold a password, so
+   * show it only through a label that redacts it (the runtime's `streamLabel`).
+   */
+  streamId: string | undefined;
+  /** Handshakes toward the listener whose extension blocks did not decode (still forwarded). */
+  malformedHandshakes = 0;
+  /** When a sender first sent SRT for this group (its caller's first handshake). */
+  srtStartedAt: number | undefined;
+  /** The SRT listener answered a conclusion handshake with its own: the stream was accepted. */
+  srtAccepted = false;
+  /** The last rejection (handshake type) the SRT listener answered with, until it accepts. */
+  rejection: number | undefined;
+  /** Rejections (handshakes) the SRT listener sent for this group. */
+  rejections = 0;
+  /** When the SRT listener last refused the group's datagrams (ECONNREFUSED), until it accepts. */
+  upstreamRefusedAt: number | undefined;
   readonly evaluator: Evaluator;
+  /** What the SRT listener reports back (ACK, NAK, handshake response). */
+  readonly feedback = new SrtFeedback();
+  /** When the last SRT data packet went to the listener; -Infinity before one. */
+  lastDataAt = -Infinity;
+  /** When the sender's SRT caller last sent a shutdown; -Infinity if it has not. */
+  shutdownAt = -Infinity;
+  /**
+   * The rate of bytes forwarded to the listener over the last housekeeping interval. In an object
+   * of its own, as `ReceiverLink`'s delivery rate is (the rate turns fractional).
+   */
+  private readonly forwardRate: { bytesPerSec: number; sampleAt: number; sampleBytes: number };
 
   constructor(
     /** Numeric handle the runtime uses for this group (its upstream socket). */
@@ -178,6 +210,17 @@ export class ReceiverGroup implements ForwardPathGroup {
     this.lastActivity = createdAt;
     this.forwardPath = makeForwardPath(this);
     this.evaluator = new Evaluator(evaluatorMode);
+    this.forwardRate = { bytesPerSec: 0, sampleAt: createdAt, sampleBytes: 0 };
+  }
+
+  /** Updates the forwarded byte rate; called once per housekeeping tick. */
+  sampleRate(now: number): void {
+    const rate = this.forwardRate;
+    const elapsed = now - rate.sampleAt;
+    if (elapsed <= 0) return;
+    rate.bytesPerSec = ((this.bytesForwarded - rate.sampleBytes) * 1000) / elapsed;
+    rate.sampleAt = now;
+    rate.sampleBytes = this.bytesForwarded;
   }
 
   /** Scores the group's links (once per housekeeping tick). */
@@ -254,6 +297,8 @@ export class ReceiverGroup implements ForwardPathGroup {
       id: this.id,
       tag,
       state: this.pending ? 'pending' : 'active',
+      streamId: this.streamId,
+      malformedHandshakes: this.malformedHandshakes,
       ageMs: now - this.createdAt,
       lastActivityAgoMs: now - this.lastActivity,
       lastAddress: this.lastAddress === undefined ? undefined : this.lastAddress.address.toString(),
@@ -261,6 +306,13 @@ export class ReceiverGroup implements ForwardPathGroup {
       bytesForwarded: this.bytesForwarded,
       packetsFromUpstream: this.packetsFromUpstream,
       packetsToSenders: this.packetsToSenders,
+      forwardRateBytesPerSec: this.forwardRate.bytesPerSec,
+      lastDataAgoMs: Number.isFinite(this.lastDataAt) ? now - this.lastDataAt : undefined,
+      senderShutdownAgoMs: this.shutdownAt > this.lastDataAt ? now - this.shutdownAt : undefined,
+      listenerFeedback: this.feedback.stats(now),
+      srtAccepted: this.srtAccepted,
+      srtRejection: this.rejection,
+      srtRejections: this.rejections,
       highestSeq: this.seen.highest,
       forwardPath: this.forwardPath.stats(now),
       links: this.links.map((link) => link.stats(now)),

@@ -7,6 +7,7 @@ import type { ForwardPathFactory } from './forward-path.js';
 import type { CoreLogger } from './logger.js';
 import type { Address } from '@bond/wire';
 import type { RandomSource } from './random.js';
+import type { SrtFeedbackStats } from './srt-feedback.js';
 
 export interface ReceiverOptions {
   /** Randomness for group ids (cryptographic in production, seeded in tests). */
@@ -96,14 +97,33 @@ export type ReceiverEvent =
       readonly score: number;
       readonly reason: string;
     }
+  /**
+   * The caller's conclusion handshake named the stream (first time, or a new name after the
+   * caller reconnected). `streamId` is as sent and may hold a password: never print it as it is.
+   */
+  | { readonly type: 'group-stream'; readonly groupId: number; readonly streamId: string }
+  /** A bond sender named the link in its keepalive trailer (printable, at most 64 bytes). */
+  | {
+      readonly type: 'link-named';
+      readonly groupId: number;
+      readonly address: Address;
+      readonly name: string;
+    }
   | { readonly type: 'group-removed'; readonly groupId: number; readonly reason: string }
   | { readonly type: 'link-added'; readonly groupId: number; readonly address: Address }
   | {
       readonly type: 'link-removed';
       readonly groupId: number;
       readonly address: Address;
+      /** The link's name from a bond sender, when it had one. */
+      readonly name?: string;
       readonly reason: string;
     }
+  /**
+   * The SRT listener answered the group's caller with a handshake rejection (wrong passphrase,
+   * stream id...). Once per group and code (again only after the listener accepted in between).
+   */
+  | { readonly type: 'srt-rejected'; readonly groupId: number; readonly code: number }
   | {
       readonly type: 'registration-refused';
       readonly address: Address;
@@ -112,6 +132,8 @@ export type ReceiverEvent =
 
 export interface ReceiverLinkStats {
   readonly address: string;
+  /** The link's name from a bond sender (printable, at most 64 bytes); undefined otherwise. */
+  readonly name: string | undefined;
   readonly ageMs: number;
   readonly lastActivityAgoMs: number;
   readonly packetsReceived: number;
@@ -147,6 +169,14 @@ export interface ReceiverGroupStats {
   /** First 8 hex digits of the receiver's half of the group id (for logs; not a secret). */
   readonly tag: string;
   readonly state: 'pending' | 'active';
+  /**
+   * The SRT stream id from the caller's conclusion handshake (`SRT_CMD_SID`), exactly as sent;
+   * undefined until one passes (or when the caller sends none). It often carries a password or a
+   * stream key: show it only through a redacting label (`@bond/runtime`'s `streamLabel`).
+   */
+  readonly streamId: string | undefined;
+  /** Handshakes toward the SRT listener whose extension blocks did not decode (still forwarded). */
+  readonly malformedHandshakes: number;
   readonly ageMs: number;
   readonly lastActivityAgoMs: number;
   readonly lastAddress: string | undefined;
@@ -154,6 +184,23 @@ export interface ReceiverGroupStats {
   readonly bytesForwarded: number;
   readonly packetsFromUpstream: number;
   readonly packetsToSenders: number;
+  /** Bytes per second forwarded to the SRT listener over the last housekeeping interval (1 s). */
+  readonly forwardRateBytesPerSec: number;
+  /** Time since the last SRT data packet went to the listener, ms; undefined before one. */
+  readonly lastDataAgoMs: number | undefined;
+  /**
+   * Time since the sender's SRT caller sent a shutdown, ms, while no data followed it (the stream
+   * ended); undefined otherwise.
+   */
+  readonly senderShutdownAgoMs: number | undefined;
+  /** What the SRT listener reported back: ACK RTT and rates, NAK losses, latency. */
+  readonly listenerFeedback: SrtFeedbackStats;
+  /** The SRT listener accepted the group's caller (answered its conclusion handshake). */
+  readonly srtAccepted: boolean;
+  /** The handshake type of the listener's last rejection (1000 + reason), until it accepts. */
+  readonly srtRejection: number | undefined;
+  /** Rejection handshakes the listener sent for this group. */
+  readonly srtRejections: number;
   readonly highestSeq: number | undefined;
   readonly forwardPath: unknown;
   readonly links: readonly ReceiverLinkStats[];
@@ -175,4 +222,9 @@ export interface ReceiverStats {
   readonly droppedSrtla: number;
   /** Upstream datagrams for groups that no longer exist, or not SRT. */
   readonly droppedUpstream: number;
+  /**
+   * Streams the SRT listener rejected, by handshake type (1000 + reason; wire's
+   * `describeSrtRejection` names it), counted once per group and code; in code order.
+   */
+  readonly srtRejections: readonly { readonly code: number; readonly streams: number }[];
 }

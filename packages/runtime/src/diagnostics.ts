@@ -9,6 +9,8 @@ import { channel } from 'node:diagnostics_channel';
 export const receiverChannels = {
   /** A sender registered a new group (REG1 answered). */
   groupCreated: 'bond:receiver:group-created',
+  /** The caller's conclusion handshake named the group's stream (`stream`: its label). */
+  groupStream: 'bond:receiver:group-stream',
   /** A group carried its first SRT data packet. */
   groupActive: 'bond:receiver:group-active',
   /** A group was removed (timed out, evicted, upstream failed, receiver closed). */
@@ -23,6 +25,8 @@ export const receiverChannels = {
   upstreamError: 'bond:receiver:upstream-error',
   /** The evaluator moved a link to another quality level (good / fair / poor). */
   linkQuality: 'bond:receiver:link-quality',
+  /** The SRT listener rejected a group's stream (handshake rejection; once per group and code). */
+  srtRejected: 'bond:receiver:srt-rejected',
 } as const;
 
 export type ReceiverChannelName = (typeof receiverChannels)[keyof typeof receiverChannels];
@@ -35,11 +39,15 @@ export interface ReceiverDiagnostic {
   /** The link's or sender's address, printed (IPv4-mapped IPv6 as IPv4). */
   readonly address?: string;
   readonly reason?: string;
+  /** For `groupStream`: the stream's label (as the receiver's `streamLabel` mode shows it). */
+  readonly stream?: string;
   /** For `upstreamError`: the system's error name (`ECONNREFUSED`: nothing listens there). */
   readonly errno?: string;
   /** For `linkQuality`: the new level and the score behind it (0-1000). */
   readonly level?: string;
   readonly score?: number;
+  /** For `srtRejected`: the listener's handshake type (1000 + SRT's reason code). */
+  readonly code?: number;
 }
 
 export const senderChannels = {

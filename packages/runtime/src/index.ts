@@ -98,6 +98,7 @@ export {
   type ReceiverGroupSnapshot,
   type ReceiverReconfiguration,
   type ReceiverSnapshot,
+  type SrtRejectionCount,
 } from './receiver.js';
 export { DEFAULT_RECEIVE_BUFFER, type HostOptions } from './host-options.js';
 export {
@@ -126,6 +127,13 @@ export {
   type SchedulerName,
   type SenderLinkOptions,
 } from './sender-options.js';
+export {
+  DEFAULT_STREAM_LABEL,
+  STREAM_LABEL_MODES,
+  checkStreamLabelMode,
+  streamLabel,
+  type StreamLabelMode,
+} from './stream-label.js';
 export { probeSrtListener, type SrtProbeOptions, type SrtProbeResult } from './srt-probe.js';
 export { resolveUpstream } from './upstream-address.js';
 export type { UpstreamSocketStats, UpstreamState } from './upstream-socket.js';

@@ -3,6 +3,7 @@
  */
 import { RuntimeOptionError } from './errors.js';
 import type { HostOptions } from './host-options.js';
+import type { StreamLabelMode } from './stream-label.js';
 
 /**
  * The group's forward path: `off` passes SRT through in arrival order; `auto` holds packets for
@@ -39,6 +40,11 @@ export interface CreateReceiverOptions extends HostOptions {
   readonly reorder?: ReorderSetting;
   /** Datagrams kept per group while its upstream socket is still opening. Default 1024. */
   readonly upstreamQueueLimit?: number;
+  /**
+   * How a group's SRT stream id is shown in logs and stats (`stream`): `redacted` (default: the
+   * readable path, never a password), `hashed` or `full`. See {@link streamLabel}.
+   */
+  readonly streamLabel?: StreamLabelMode;
 }
 
 /**

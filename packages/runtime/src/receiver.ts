@@ -6,7 +6,10 @@
  * the listening socket, SRT to each group's upstream socket) and one timer is armed at
  * `pollTimeout()`. A group gets its own `connect()`-ed upstream socket when it is created and loses
  * it when it is removed. An upstream socket the SRT listener refuses (ECONNREFUSED: nothing
- * listens) fails its group, which the engine removes; its senders re-register when they notice.
+ * listens) keeps its group, so the stream resumes when the listener is back (a pending group
+ * expires by its pending timeout); the refusal is published on `receiverChannels.upstreamError`
+ * for whoever watches the listener's state. A handshake rejection from the listener is logged in
+ * words once per group and counted by reason.
  */
 import { DeadlineTimer } from './deadline-timer.js';
 import {
@@ -31,7 +34,7 @@ import {
   type IoBackend,
   type ReceiveBatch,
 } from '@bond/io';
-import type { BondError } from '@bond/wire';
+import { describeSrtRejection, type BondError, type SrtRejection } from '@bond/wire';
 import { cryptoRandom, monotonicClock } from './clock.js';
 import { publish, receiverChannels } from './diagnostics.js';
 import { selectIoBackend, warnOnDgramFallback } from './io-selection.js';
@@ -46,10 +49,31 @@ import {
   type ReorderSetting,
 } from './receiver-options.js';
 import { UpstreamSocket, type UpstreamSocketStats } from './upstream-socket.js';
+import {
+  DEFAULT_STREAM_LABEL,
+  checkStreamLabelMode,
+  streamLabel,
+  type StreamLabelMode,
+} from './stream-label.js';
 import { resolveUpstream } from './upstream-address.js';
 
-/** A group as stats show it: core's view plus its upstream socket. */
-export interface ReceiverGroupSnapshot extends ReceiverGroupStats {
+/** Streams the SRT listener rejected for one reason. */
+export interface SrtRejectionCount extends SrtRejection {
+  /** Groups (streams) it rejected for this reason, each counted once. */
+  readonly streams: number;
+}
+
+/**
+ * A group as stats show it: core's view plus its upstream socket, with the raw stream id replaced
+ * by its label.
+ */
+export interface ReceiverGroupSnapshot extends Omit<ReceiverGroupStats, 'streamId'> {
+  /**
+   * The stream's name: the SRT stream id from the caller's conclusion handshake as the receiver's
+   * `streamLabel` mode shows it (redacted by default); null until a stream id passed (or when the
+   * caller sends none).
+   */
+  readonly stream: string | null;
   readonly upstream: UpstreamSocketStats;
 }
 
@@ -62,6 +86,8 @@ export interface ReceiverSnapshot {
   /** Where new groups forward to. */
   readonly upstream: string;
   readonly reorder: string;
+  /** How stream ids are shown (`stream` of each group). */
+  readonly streamLabel: StreamLabelMode;
   readonly limits: {
     readonly maxGroups: number;
     readonly maxLinksPerGroup: number;
@@ -79,6 +105,8 @@ export interface ReceiverSnapshot {
     readonly groupsEvicted: number;
     readonly groupsRemoved: number;
   };
+  /** Streams the SRT listener rejected, by reason (in code order). */
+  readonly srtRejections: readonly SrtRejectionCount[];
   /** Datagrams dropped, by cause. */
   readonly dropped: {
     /** From addresses that are no link (and not REG1/REG2). */
@@ -159,6 +187,7 @@ const REFUSAL_LOG_WINDOW_MS = 10_000;
 /** Starts a receiver: resolves the SRT listener, binds the listening socket, and runs. */
 export async function createReceiver(options: CreateReceiverOptions): Promise<Receiver> {
   const reorder = checkReceiverOptions(options);
+  const labelMode = checkStreamLabelMode(options.streamLabel ?? DEFAULT_STREAM_LABEL);
   const logger = options.logger ?? silentRuntimeLogger;
   let upstreamTarget = await resolveUpstream(options.upstream.host, options.upstream.port);
   const selection =
@@ -176,7 +205,15 @@ export async function createReceiver(options: CreateReceiverOptions): Promise<Re
     ...defined('housekeepingIntervalMs', options.housekeepingIntervalMs),
     ...defined('forwardPath', forwardPathFor(reorder)),
   });
-  const runtime = new ReceiverRuntime(engine, io, options, logger, reorder, () => upstreamTarget);
+  const runtime = new ReceiverRuntime(
+    engine,
+    io,
+    options,
+    logger,
+    reorder,
+    () => upstreamTarget,
+    labelMode,
+  );
   await runtime.listen();
   logger.info('receiver listening', {
     listen: runtime.local.toString(),
@@ -257,6 +294,10 @@ class ReceiverRuntime {
   private refusalsLogged = 0;
   private refusalsSuppressed = 0;
   private listenName = '';
+  /** Each named group's stream label, for log lines about the group. */
+  private readonly streams = new Map<number, string>();
+  /** Groups whose refusal by the SRT listener was logged (until the listener answers them). */
+  private readonly refusedGroups = new Set<number>();
 
   constructor(
     private readonly engine: ReceiverEngine,
@@ -265,6 +306,7 @@ class ReceiverRuntime {
     private readonly logger: RuntimeLogger,
     private reorder: ReorderSetting,
     private readonly upstreamTarget: () => Address,
+    private readonly labelMode: StreamLabelMode,
   ) {
     this.clock = options.clock ?? monotonicClock;
     this.timer = new DeadlineTimer(this.clock, this.onTimer);
@@ -332,6 +374,7 @@ class ReceiverRuntime {
   private upstreamBatchHandler(groupId: number) {
     return (batch: ReceiveBatch, count: number): void => {
       if (this.closed !== undefined) return;
+      this.refusedGroups.delete(groupId);
       const now = this.clock();
       const slab = batch.slab;
       for (let i = 0; i < count; i++) {
@@ -367,17 +410,17 @@ class ReceiverRuntime {
         this.logger.debug('upstream socket error', { groupId, error: error.message });
         return;
       }
-      this.logger.warn("SRT listener refused a group's datagrams: removing the group", {
-        groupId,
-        listener,
-        hint: 'is the SRT listener running? senders re-register once it is back',
-      });
+      // The listener's state (one line per change) is the app's to say; the group stays, so
+      // its stream resumes when the listener is back.
+      if (!this.refusedGroups.has(groupId)) {
+        this.refusedGroups.add(groupId);
+        this.logger.debug('SRT listener refused the stream (ECONNREFUSED); keeping the group', {
+          groupId,
+          listener,
+        });
+      }
       const now = this.clock();
-      this.engine.upstreamFailed(
-        now,
-        groupId,
-        `SRT listener at ${listener} refused (ECONNREFUSED)`,
-      );
+      this.engine.upstreamRefused(now, groupId);
       this.drain(now);
     };
   }
@@ -443,8 +486,34 @@ class ReceiverRuntime {
         }));
         return;
       }
+      case 'group-stream': {
+        const stream = streamLabel(event.streamId, this.labelMode);
+        if (stream === null) return;
+        const previous = this.streams.get(event.groupId);
+        this.streams.set(event.groupId, stream);
+        this.logger.info(previous === undefined ? 'stream identified' : 'stream renamed', {
+          groupId: event.groupId,
+          stream,
+          ...(previous === undefined ? {} : { previous }),
+        });
+        publish(receiverChannels.groupStream, () => ({ receiver, groupId: event.groupId, stream }));
+        return;
+      }
+      case 'link-named': {
+        const address = event.address.toString();
+        this.logger.info('uplink named by the sender', {
+          groupId: event.groupId,
+          ...this.streamField(event.groupId),
+          address,
+          name: event.name,
+        });
+        return;
+      }
       case 'group-active': {
-        this.logger.info('group active', { groupId: event.groupId });
+        this.logger.info('group active', {
+          groupId: event.groupId,
+          ...this.streamField(event.groupId),
+        });
         publish(receiverChannels.groupActive, () => ({ receiver, groupId: event.groupId }));
         return;
       }
@@ -469,12 +538,18 @@ class ReceiverRuntime {
       }
       case 'group-removed': {
         this.groupsRemoved++;
+        this.refusedGroups.delete(event.groupId);
         const upstream = this.upstreams.get(event.groupId);
         if (upstream !== undefined) {
           this.upstreams.delete(event.groupId);
           this.retire(upstream);
         }
-        this.logger.info('group removed', { groupId: event.groupId, reason: event.reason });
+        this.logger.info('group removed', {
+          groupId: event.groupId,
+          ...this.streamField(event.groupId),
+          reason: event.reason,
+        });
+        this.streams.delete(event.groupId);
         publish(receiverChannels.groupRemoved, () => ({
           receiver,
           groupId: event.groupId,
@@ -490,12 +565,34 @@ class ReceiverRuntime {
       }
       case 'link-removed': {
         const address = event.address.toString();
-        this.logger.info('link down', { groupId: event.groupId, address, reason: event.reason });
+        this.logger.info('link down', {
+          groupId: event.groupId,
+          ...this.streamField(event.groupId),
+          address,
+          ...(event.name === undefined ? {} : { name: event.name }),
+          reason: event.reason,
+        });
         publish(receiverChannels.linkDown, () => ({
           receiver,
           groupId: event.groupId,
           address,
           reason: event.reason,
+        }));
+        return;
+      }
+      case 'srt-rejected': {
+        const rejection = describeSrtRejection(event.code);
+        const words = rejection === undefined ? String(event.code) : rejection.words;
+        this.logger.warn(`the SRT server rejected the stream: ${words} (${event.code})`, {
+          groupId: event.groupId,
+          reason: rejection?.name,
+          hint: 'check the encoder against the SRT server: passphrase, stream id, encryption',
+        });
+        publish(receiverChannels.srtRejected, () => ({
+          receiver,
+          groupId: event.groupId,
+          reason: rejection?.name ?? String(event.code),
+          code: event.code,
         }));
         return;
       }
@@ -510,6 +607,12 @@ class ReceiverRuntime {
         return;
       }
     }
+  }
+
+  /** `{ stream }` for a log line about a group whose stream is named, else `{}`. */
+  private streamField(groupId: number): { stream?: string } {
+    const stream = this.streams.get(groupId);
+    return stream === undefined ? {} : { stream };
   }
 
   private onUpstreamOpened(groupId: number, upstream: UpstreamSocket): void {
@@ -587,8 +690,9 @@ class ReceiverRuntime {
   stats(): ReceiverSnapshot {
     const now = this.clock();
     const core = this.engine.stats(now);
-    const groups = core.groups.map((group) => ({
+    const groups = core.groups.map(({ streamId, ...group }): ReceiverGroupSnapshot => ({
       ...group,
+      stream: streamLabel(streamId, this.labelMode),
       upstream: this.upstreams.get(group.id)?.stats() ?? closedUpstreamStats(),
     }));
     const live = { ...this.closedTotals };
@@ -608,6 +712,7 @@ class ReceiverRuntime {
       backend: this.io.name,
       upstream: this.upstreamTarget().toString(),
       reorder: formatReorder(this.reorder),
+      streamLabel: this.labelMode,
       limits: this.engine.limits,
       groups,
       registration: {
@@ -619,6 +724,10 @@ class ReceiverRuntime {
         groupsEvicted: core.groupsEvicted,
         groupsRemoved: this.groupsRemoved,
       },
+      srtRejections: core.srtRejections.map(({ code, streams }) => ({
+        ...(describeSrtRejection(code) ?? { code, name: 'other', words: 'other reasons' }),
+        streams,
+      })),
       dropped: {
         unregistered: core.droppedUnregistered,
         short: core.droppedShort,

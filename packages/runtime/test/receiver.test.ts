@@ -4,12 +4,14 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import {
   DatagramKind,
   SRT_CONTROL,
+  SRT_HANDSHAKE_TYPE,
   classifyDatagram,
   decodeSrtlaAck,
   encodeKeepalive,
   encodeReg1,
   encodeReg2,
   encodeSrtAck,
+  encodeSrtHandshake,
   encodeSrtInductionProbe,
   peekSrtControlType,
   peekSrtDataSeq,
@@ -60,6 +62,25 @@ async function startReceiver(
   });
   cleanup.push(() => receiver.close());
   return receiver;
+}
+
+/** A 64-byte SRT handshake of `handshakeType` (caller's conclusion, listener's rejection). */
+function srtHandshake(handshakeType: number): Uint8Array {
+  return encodeSrtHandshake({
+    timestamp: 0,
+    destinationSocketId: 0,
+    version: 5,
+    encryption: 0,
+    extension: 0,
+    initialSeq: 0,
+    mtu: 1500,
+    flowWindow: 8192,
+    handshakeType,
+    socketId: 7,
+    cookie: 0,
+    peerIp: new Uint8Array(16),
+    extensions: new Uint8Array(0),
+  });
 }
 
 /** `list[index]`, failing the test when it is missing. */
@@ -184,10 +205,10 @@ describe('createReceiver on the memory network', () => {
     }
   });
 
-  it('removes a group whose SRT listener refuses, and serves it again once the listener is back', async () => {
-    const removed: ReceiverDiagnostic[] = [];
-    const onRemoved = (message: unknown) => removed.push(message as ReceiverDiagnostic);
-    subscribe(receiverChannels.groupRemoved, onRemoved);
+  it('keeps a group whose SRT listener refuses, says so on upstreamError, and resumes once the listener is back', async () => {
+    const errors: ReceiverDiagnostic[] = [];
+    const onError = (message: unknown) => errors.push(message as ReceiverDiagnostic);
+    subscribe(receiverChannels.upstreamError, onError);
     try {
       const receiver = await startReceiver();
       const link = await socket('127.0.0.2');
@@ -197,19 +218,80 @@ describe('createReceiver on the memory network', () => {
         link.send(srtData(seq), RECEIVER);
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
-      await waitFor(() => receiver.stats().groups.length === 0, 'the group to be removed');
-      expect(removed[0]?.reason).toMatch(/refused/);
+      await waitFor(() => errors.length > 0, 'the refusal on the upstreamError channel');
+      expect(errors[0]).toMatchObject({ groupId: 1, errno: 'ECONNREFUSED' });
       expect(receiver.stats().dropped.upstreamSendErrors).toBeGreaterThan(0);
+      // The group stays (its sender does not have to register again).
+      expect(receiver.stats().groups.map((group) => group.id)).toEqual([1]);
 
-      // The listener comes up; the sender re-registers from the same address and is served.
+      // The listener comes up: the same group's stream reaches it.
       const listener = await socket('127.0.0.1', SRT_PORT);
-      link.received.length = 0;
-      await registerGroup([link], RECEIVER, 2);
-      link.send(srtData(10), RECEIVER);
-      await waitFor(() => listener.received.length === 1, 'data after the listener came back');
-      expect(receiver.stats().groups).toHaveLength(1);
+      // (The refusal still pending on the socket fails one send, as in the kernel.)
+      link.send(srtData(3), RECEIVER);
+      link.send(srtData(4), RECEIVER);
+      await waitFor(() => listener.received.length >= 1, 'data after the listener came back');
+      expect(receiver.stats().groups.map((group) => group.id)).toEqual([1]);
+      expect(receiver.stats().registration.groupsCreated).toBe(1);
     } finally {
-      unsubscribe(receiverChannels.groupRemoved, onRemoved);
+      unsubscribe(receiverChannels.upstreamError, onError);
+    }
+  });
+
+  it('says in words when the SRT listener rejects a stream, once per group, and counts it', async () => {
+    const rejected: ReceiverDiagnostic[] = [];
+    const onRejected = (message: unknown) => rejected.push(message as ReceiverDiagnostic);
+    subscribe(receiverChannels.srtRejected, onRejected);
+    const lines: { level: string; message: string; fields: Record<string, unknown> }[] = [];
+    const record =
+      (level: string) =>
+      (message: string, fields: Record<string, unknown> = {}) =>
+        lines.push({ level, message, fields });
+    try {
+      const listener = await socket('127.0.0.1', SRT_PORT);
+      const receiver = await startReceiver({
+        logger: {
+          debug: record('debug'),
+          info: record('info'),
+          warn: record('warn'),
+          error: record('error'),
+        },
+      });
+      const link = await socket('127.0.0.2');
+      await registerGroup([link], RECEIVER);
+      // The caller's conclusion, twice; the listener answers each with "wrong passphrase".
+      for (let attempt = 0; attempt < 2; attempt++) {
+        link.send(srtHandshake(SRT_HANDSHAKE_TYPE.CONCLUSION), RECEIVER);
+        await waitFor(() => listener.received.length === attempt + 1, 'the conclusion upstream');
+        const from = at(listener.received, attempt).from;
+        listener.send(srtHandshake(1010), from);
+        await waitFor(
+          () => receiver.stats().groups[0]?.srtRejections === attempt + 1,
+          'the rejection through the group',
+        );
+      }
+      // Forwarded to the caller both times.
+      await waitFor(
+        () =>
+          link.received.filter((d) => peekSrtControlType(d.bytes) === SRT_CONTROL.HANDSHAKE)
+            .length === 2,
+        'both rejections at the caller',
+      );
+      const said = lines.filter((line) => line.message.startsWith('the SRT server rejected'));
+      expect(said).toEqual([
+        {
+          level: 'warn',
+          message: 'the SRT server rejected the stream: wrong passphrase (1010)',
+          fields: expect.objectContaining({ groupId: 1, reason: 'SRT_REJ_BADSECRET' }) as unknown,
+        },
+      ]);
+      expect(rejected).toEqual([
+        expect.objectContaining({ groupId: 1, reason: 'SRT_REJ_BADSECRET', code: 1010 }),
+      ]);
+      expect(receiver.stats().srtRejections).toEqual([
+        { code: 1010, name: 'SRT_REJ_BADSECRET', words: 'wrong passphrase', streams: 1 },
+      ]);
+    } finally {
+      unsubscribe(receiverChannels.srtRejected, onRejected);
     }
   });
 

@@ -15,6 +15,7 @@
  */
 import { readU16, writeU16 } from './byte-order.js';
 import { WireDecodeError } from './errors.js';
+import { printableText } from './printable.js';
 import { bond } from './generated/bond-trailer.js';
 
 const pb = bond.wire.v1;
@@ -143,6 +144,17 @@ export function truncateLinkName(name: string): string {
   // Step back over UTF-8 continuation bytes (0b10xxxxxx) so no character is split.
   while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
   return utf8Decoder.decode(bytes.subarray(0, end));
+}
+
+/**
+ * A link name from a peer's trailer as bond shows it (logs, stats, metrics labels): cut to
+ * {@link BOND_LINK_NAME_MAX_BYTES} (a peer may send more than bond's encoder writes), unprintable
+ * characters replaced ({@link printableText}), surrounding spaces trimmed; `undefined` when
+ * nothing is left (the link is then known by its address).
+ */
+export function displayLinkName(name: string): string | undefined {
+  const shown = printableText(truncateLinkName(name).trim());
+  return shown === '' ? undefined : shown;
 }
 
 /** Encodes just the protobuf message of a trailer. */

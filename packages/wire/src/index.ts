@@ -25,6 +25,8 @@ export { BondError, WireDecodeError } from './errors.js';
 
 export { bytesToHex, hexToBytes } from './hex.js';
 
+export { printableText } from './printable.js';
+
 export { Address, IPV6_KEY_BASE, addressKey, type AddressFamily } from './address.js';
 
 export {
@@ -93,6 +95,26 @@ export {
   isHandshakeRejection,
   type SrtHandshake,
 } from './srt-handshake.js';
+
+export {
+  SRT_HANDSHAKE_EXTENSION,
+  SRT_HANDSHAKE_EXTENSION_FLAG,
+  SRT_STREAM_ID_MAX_BYTES,
+  decodeSrtHandshakeExtensions,
+  decodeSrtStreamIdContents,
+  encodeSrtStreamIdExtension,
+  readSrtStreamId,
+  type SrtHandshakeExtension,
+} from './srt-stream-id.js';
+
+export {
+  SRT_REJECTIONS,
+  SRT_REJECTION_BASE,
+  describeSrtRejection,
+  peekSrtHandshakeType,
+  type SrtRejection,
+  type SrtRejectionName,
+} from './srt-rejection.js';
 
 export {
   SRT_SHUTDOWN_LENGTH,
@@ -172,6 +194,7 @@ export {
   encodeBondTrailer,
   encodeBondTrailerMessage,
   truncateLinkName,
+  displayLinkName,
   type BondTrailer,
   type InterfaceKind,
   type ReceiverReport,

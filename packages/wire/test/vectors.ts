@@ -39,7 +39,15 @@ export const CAPTURED_SESSION_FILES = [
   'srtla-session-belabox-to-irlserver.json',
 ] as const;
 
-export type VectorFileName = (typeof CAPTURED_SESSION_FILES)[number] | 'handmade.json';
+export type VectorFileName =
+  (typeof CAPTURED_SESSION_FILES)[number] | 'handmade.json' | 'srt-conclusion-streamid.json';
+
+export interface CapturedHandshake {
+  readonly name: string;
+  /** The stream id the caller was given. */
+  readonly streamId: string;
+  readonly hex: string;
+}
 
 /** The absolute path of a file in `test/vectors/`. */
 export function vectorFile(name: VectorFileName): string {
@@ -48,6 +56,14 @@ export function vectorFile(name: VectorFileName): string {
 
 export function loadCapturedSession(file: VectorFileName): CapturedSession {
   return JSON.parse(readFileSync(vectorFile(file), 'utf8')) as CapturedSession;
+}
+
+/** Conclusion handshakes captured from a real SRT caller, with the stream id it was given. */
+export function loadCapturedHandshakes(): readonly CapturedHandshake[] {
+  const parsed = JSON.parse(readFileSync(vectorFile('srt-conclusion-streamid.json'), 'utf8')) as {
+    datagrams: CapturedHandshake[];
+  };
+  return parsed.datagrams;
 }
 
 export function loadHandmadeVectors(): readonly HandmadeVector[] {

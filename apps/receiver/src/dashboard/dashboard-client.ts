@@ -36,6 +36,17 @@ export function dashboardMain(kit: DashboardKit): void {
     title.appendChild(element('span', format.bitrate(total), 'total'));
     title.appendChild(element('span', group.state, `badge ${group.state}`));
     card.appendChild(title);
+    const rejection = group.srtRejection;
+    if (rejection !== null) {
+      // A small line with a badge: the layout is the shared page's.
+      const line = element('p', undefined, 'rejection');
+      line.appendChild(element('span', 'rejected', 'badge refused'));
+      line.appendChild(
+        element('span', ` by the SRT server: ${rejection.words} (${rejection.code})`),
+      );
+      line.title = rejection.name;
+      card.appendChild(line);
+    }
     card.appendChild(
       element(
         'p',
@@ -77,7 +88,11 @@ export function dashboardMain(kit: DashboardKit): void {
       const row = element('tr');
       row.dataset.linkAddress = link.address;
       row.appendChild(kit.swatch(index));
-      const name = typeof link.name === 'string' && link.name !== '' ? link.name : undefined;
+      // A bond sender names its uplinks; others are known by their address.
+      const name =
+        typeof link.name === 'string' && link.name !== '' && link.name !== link.address
+          ? link.name
+          : undefined;
       row.appendChild(
         element('td', name === undefined ? link.address : `${name} (${link.address})`, 'address'),
       );
@@ -121,8 +136,10 @@ export function dashboardMain(kit: DashboardKit): void {
         : probe.answered === false
           ? `not answering (${probe.detail})`
           : 'probing';
+    const rejected = stats.srtRejections.reduce((sum, entry) => sum + entry.streams, 0);
     kit.summary.textContent =
-      `listening on ${stats.listen} (${stats.backend}) · SRT listener ${stats.upstream} ${listener} · ` +
+      `listening on ${stats.listen} (${stats.backend}) · SRT server ${stats.upstream} ${listener} · ` +
+      (rejected > 0 ? `${rejected} streams rejected by the SRT server · ` : '') +
       `reorder ${stats.reorder} · ${stats.groups.length} streams · ${format.count(stats.totals.forwardedToListener)} packets forwarded · ` +
       `up ${Math.round(stats.uptimeSeconds)} s`;
     const fragment = document.createDocumentFragment();
