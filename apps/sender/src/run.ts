@@ -15,7 +15,8 @@ import {
 } from '@bond/runtime';
 import packageJson from '../package.json' with { type: 'json' };
 import { startHttpServer, type StatsHttpServer } from './http-server.js';
-import { RttFloor, formatStatusLines } from './link-status.js';
+import { AlarmWatch } from './alarms.js';
+import { LossWindow, RttFloor, formatStatusLines } from './link-status.js';
 import { createLiveView, type LiveView, type TerminalOutput } from './live-view.js';
 import { createLogger, type AppLogger } from '@bond/runtime';
 import {
@@ -204,10 +205,11 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningSe
     throw error;
   }
 
-  // One RTT floor for the view, the status lines, --stats-json and HTTP: queueing delay estimates
-  // agree everywhere.
-  const floor = new RttFloor();
-  const statsDocument = (): SenderStatsDocument => senderStatsDocument(sender.stats(), floor);
+  // One RTT floor, loss window and alarm state for the view, the status lines, --stats-json and
+  // HTTP: queueing delay, loss and alarms agree everywhere.
+  const alarms = new AlarmWatch(logger);
+  const history = { floor: new RttFloor(), losses: new LossWindow(), alarms };
+  const statsDocument = (): SenderStatsDocument => senderStatsDocument(sender.stats(), history);
   let http: StatsHttpServer | undefined;
   if (settings.http !== undefined) {
     try {
@@ -327,20 +329,11 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningSe
     },
   });
 
-  let linksUpBefore: number | undefined;
   const tick = () => {
     const snapshot = statsDocument();
     stats?.write(snapshot);
-    const up = snapshot.linksUp;
-    if (linksUpBefore !== undefined && linksUpBefore > 0 && up === 0) {
-      logger.warn('all links down: the stream is dropped until one comes back', {
-        links: snapshot.links.length,
-      });
-    } else if (linksUpBefore === 0 && up > 0) {
-      logger.info('a link is up again: the stream flows', { linksUp: up });
-    }
-    linksUpBefore = up;
-    if (view !== undefined) view.show(formatStatusLines(snapshot, snapshot.linkStatus));
+    const alarm = alarms.update(snapshot);
+    if (view !== undefined) view.show(formatStatusLines(snapshot, snapshot.linkStatus, alarm));
   };
   const statsTimer = setInterval(tick, settings.statsIntervalMs);
   const statusTimer =
@@ -348,8 +341,9 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningSe
       ? setInterval(() => {
           const snapshot = statsDocument();
           logger.info('status', {
+            ...(snapshot.alarm === null ? {} : { alarm: snapshot.alarm }),
             phase: snapshot.phase,
-            linksUp: snapshot.linksUp,
+            linksUp: snapshot.linksHealthy,
             receiverKind: snapshot.receiverKind,
             packetsFromEncoder: snapshot.packetsFromEncoder,
             droppedNoLink: snapshot.droppedNoLink,
