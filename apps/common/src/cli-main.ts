@@ -25,8 +25,14 @@ export interface CliSpec<Command extends { readonly kind: string }> {
   doctor(
     command: Extract<Command, { readonly kind: 'doctor' }>,
   ): Promise<{ readonly text: string; readonly ok: boolean }>;
-  /** Starts the app for a `run` command. */
-  start(command: Extract<Command, { readonly kind: 'run' }>): Promise<CliRunning>;
+  /**
+   * Starts the app for a `run` command. `signal` aborts when SIGTERM/SIGINT arrives before the
+   * start finished (a start that waits, e.g. for a name to resolve, should then give up).
+   */
+  start(
+    command: Extract<Command, { readonly kind: 'run' }>,
+    signal: AbortSignal,
+  ): Promise<CliRunning>;
   /** Errors that mean "fix the command line or its files" (exit status 2). */
   isUsageError(error: unknown): boolean;
 }
@@ -75,12 +81,17 @@ async function main<Command extends { readonly kind: string }>(
     }
     state.stopping = true;
     const running = state.running;
-    if (running === undefined) return; // still starting: closed right after start-up
+    if (running === undefined) {
+      // Still starting: a start that waits gives up; one that finishes is closed right after.
+      starting.abort();
+      return;
+    }
     running.logger.info('closing', { signal });
     void running.close().then(() => {
       finish(0);
     });
   };
+  const starting = new AbortController();
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   process.on('SIGHUP', () => {
@@ -91,7 +102,14 @@ async function main<Command extends { readonly kind: string }>(
       running.logger.error('reload failed', { error });
     });
   });
-  const running = await spec.start(command);
+  let running: CliRunning;
+  try {
+    running = await spec.start(command, starting.signal);
+  } catch (error) {
+    // Stopped by a signal while the start waited: a clean exit.
+    if (state.stopping && starting.signal.aborted) return 0;
+    throw error;
+  }
   state.running = running;
   if (state.stopping) {
     running.logger.info('closing', { signal: 'received while starting' });

@@ -55,6 +55,12 @@ export {
   type UplinkReloadOutcome,
 } from './run.js';
 export {
+  ResolveAbortedError,
+  resolveWithRetry,
+  type ReceiverResolver,
+  type ResolveRetry,
+} from './resolve-retry.js';
+export {
   DEFAULT_SETTINGS,
   SettingError,
   loadConfigFile,

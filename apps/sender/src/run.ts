@@ -35,6 +35,11 @@ import {
   type UplinkList,
 } from './uplink-file.js';
 import { watchUplinkFile, type UplinkWatch } from './uplink-watch.js';
+import {
+  resolveWithRetry,
+  type ReceiverResolver,
+  type ResolveRetry,
+} from './resolve-retry.js';
 
 export const VERSION: string = packageJson.version;
 
@@ -56,6 +61,12 @@ export interface RunDeps {
   readonly io?: CreateSenderOptions['io'];
   /** Quiet time after a file event before the uplink file is re-read, ms. Default 250. */
   readonly watchDebounceMs?: number;
+  /** Resolves the receiver's name. Default: `@bond/runtime`'s `resolveReceiver` (the system's resolver). */
+  readonly resolveReceiver?: ReceiverResolver;
+  /** Back-off while the receiver's name does not resolve yet. Default 1 s doubling to 10 s. */
+  readonly resolveRetry?: ResolveRetry;
+  /** Aborts a start still waiting for the receiver's name (rejects with `ResolveAbortedError`). */
+  readonly signal?: AbortSignal;
 }
 
 /** A link as bond-sender runs it: the runtime's id and the uplink it came from. */
@@ -132,10 +143,13 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningSe
 
   const first = await loadUplinkFile(path);
   const firstUplinks = withOverrides(first.uplinks, settings);
-  const receiver = await resolveReceiver(
+  const receiver = await resolveWithRetry(
+    deps.resolveReceiver ?? resolveReceiver,
     settings.srtlaHost,
     settings.srtlaPort,
     preferredFamily(firstUplinks),
+    logger,
+    { ...deps.resolveRetry, ...(deps.signal === undefined ? {} : { signal: deps.signal }) },
   );
   /** Splits `list` into the uplinks of the receiver's family and the skipped lines. */
   const usable = (list: UplinkList) => {
