@@ -27,6 +27,13 @@ export { ConfigFileError } from '@bond/app-common';
 export { formatDoctor, runDoctor, type DoctorLine } from './doctor.js';
 export { startHttpServer, type StatsHttpServer } from './http-server.js';
 export {
+  RECEIVER_PROBE_TIMEOUT_MS,
+  probeReceiver,
+  type ReceiverProbeOptions,
+  type ReceiverProbeOutcome,
+  type ReceiverProbeResult,
+} from './receiver-probe.js';
+export {
   AlarmWatch,
   RECEIVER_SILENT_HINT,
   alarmLine,
