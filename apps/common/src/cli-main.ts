@@ -6,6 +6,23 @@
  */
 import type { RuntimeLogger } from '@bond/runtime';
 import { BondError } from '@bond/wire';
+import { UsageError } from './command-line.js';
+import { ConfigFileError } from './config-file.js';
+import { HttpAddressError } from './http-address.js';
+import { SettingError } from './settings-table.js';
+
+/**
+ * Errors that mean "fix the command line, a setting or the config file", in every app: exit
+ * status 2, whatever the app's own `isUsageError` adds.
+ */
+export function isSettingsUsageError(error: unknown): boolean {
+  return (
+    error instanceof UsageError ||
+    error instanceof SettingError ||
+    error instanceof ConfigFileError ||
+    error instanceof HttpAddressError
+  );
+}
 
 /** What a running app offers the process. */
 export interface CliRunning {
@@ -33,7 +50,7 @@ export interface CliSpec<Command extends { readonly kind: string }> {
     command: Extract<Command, { readonly kind: 'run' }>,
     signal: AbortSignal,
   ): Promise<CliRunning>;
-  /** Errors that mean "fix the command line or its files" (exit status 2). */
+  /** The app's own errors that mean "fix the command line or its files" (exit status 2), besides {@link isSettingsUsageError}'s. */
   isUsageError(error: unknown): boolean;
 }
 
@@ -136,7 +153,7 @@ export function runCli<Command extends { readonly kind: string }>(
             ? (error.stack ?? error.message)
             : String(error);
       process.stderr.write(`${spec.name}: ${message}\n`);
-      process.exitCode = spec.isUsageError(error) ? 2 : 1;
+      process.exitCode = isSettingsUsageError(error) || spec.isUsageError(error) ? 2 : 1;
     },
   );
 }
