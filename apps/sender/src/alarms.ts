@@ -82,11 +82,15 @@ export class AlarmWatch {
       });
     } else if (next === 'all-down') {
       if (before === 'receiver-silent') {
-        this.logger.info('the receiver answers; no link is up yet', { receiver: snapshot.receiver });
+        this.logger.info('the receiver answers; no link is up yet', {
+          receiver: snapshot.receiver,
+        });
       }
       this.logger.warn('all links down: the stream is not getting through until one comes back', {
         links,
-        states: snapshot.links.map((link) => `${link.name}=${link.engine?.health ?? link.socket.state}`),
+        states: snapshot.links.map(
+          (link) => `${link.name}=${link.engine?.health ?? link.socket.state}`,
+        ),
       });
     } else if (next === undefined) {
       if (before === 'receiver-silent') {

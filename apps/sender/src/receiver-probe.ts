@@ -22,13 +22,7 @@ import {
 export const RECEIVER_PROBE_TIMEOUT_MS = 2000;
 
 export type ReceiverProbeOutcome =
-  | 'registered'
-  | 'busy'
-  | 'refused'
-  | 'not-srtla'
-  | 'unreachable'
-  | 'no-answer'
-  | 'error';
+  'registered' | 'busy' | 'refused' | 'not-srtla' | 'unreachable' | 'no-answer' | 'error';
 
 export interface ReceiverProbeResult {
   readonly outcome: ReceiverProbeOutcome;
@@ -83,7 +77,12 @@ function describe(
     case DatagramKind.SrtlaRegNak: {
       let reason = '';
       try {
-        reason = decodeRegNak(bytes).replace(/[\x00-\x1f\x7f]/g, ' ').trim();
+        // Control characters become spaces: the reason comes from the network.
+        for (const char of decodeRegNak(bytes)) {
+          const code = char.codePointAt(0) ?? 0;
+          reason += code < 0x20 || code === 0x7f ? ' ' : char;
+        }
+        reason = reason.trim();
       } catch (error) {
         if (!(error instanceof WireDecodeError)) throw error;
       }

@@ -35,11 +35,7 @@ import {
   type UplinkList,
 } from './uplink-file.js';
 import { watchUplinkFile, type UplinkWatch } from './uplink-watch.js';
-import {
-  resolveWithRetry,
-  type ReceiverResolver,
-  type ResolveRetry,
-} from './resolve-retry.js';
+import { resolveWithRetry, type ReceiverResolver, type ResolveRetry } from './resolve-retry.js';
 
 export const VERSION: string = packageJson.version;
 

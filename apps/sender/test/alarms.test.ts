@@ -88,7 +88,9 @@ describe('receiver not answering', () => {
       15_000,
     );
     const lines = output.logLines();
-    const silentLines = lines.filter((line) => String(line.msg).startsWith('receiver not answering'));
+    const silentLines = lines.filter((line) =>
+      String(line.msg).startsWith('receiver not answering'),
+    );
     expect(silentLines).toHaveLength(1);
     expect(silentLines[0]).toMatchObject({
       level: 'warn',
@@ -157,7 +159,12 @@ describe('a receiver name that does not resolve yet', () => {
     let attempts = 0;
     const started = run(
       {
-        settings: { srtListenPort: 0, srtlaHost: 'nowhere.invalid', srtlaPort: 5000, ipsFile: uplinks },
+        settings: {
+          srtListenPort: 0,
+          srtlaHost: 'nowhere.invalid',
+          srtlaPort: 5000,
+          ipsFile: uplinks,
+        },
         configFile: undefined,
       },
       {

@@ -43,7 +43,10 @@ function firstAllAt(sim: Simulation, untilMs: number): Map<SenderLinkHealth, num
 describe('link health', () => {
   it('turns stalled within max(3 RTT, 700 ms) and down within 4 s of a blackout, then up again', () => {
     const blackout = [5000, 12_000] as const;
-    const sim = new Simulation({ seed: 21, links: [link(1, 20, [blackout]), link(2, 35, [blackout])] });
+    const sim = new Simulation({
+      seed: 21,
+      links: [link(1, 20, [blackout]), link(2, 35, [blackout])],
+    });
     sim.stream(20_000);
     sim.runUntil(4900);
     expect(healths(sim)).toEqual(['up', 'up']);
@@ -67,9 +70,7 @@ describe('link health', () => {
     expect(linksUp(sim)).toEqual([1, 2]);
     expect(sim.sender.stats(sim.now).linksHealthy).toBe(0);
 
-    expect(sim.runUntilTrue(() => healths(sim).every((each) => each === 'up'), 15_000)).toBe(
-      true,
-    );
+    expect(sim.runUntilTrue(() => healths(sim).every((each) => each === 'up'), 15_000)).toBe(true);
     expect(sim.sender.stats(sim.now).linksHealthy).toBe(2);
   });
 
@@ -107,7 +108,9 @@ describe('link health', () => {
     expect(sim.sender.stats(sim.now).receiverSilent).toBe(false);
     sim.runUntil(LINK_HEALTH.downMs + 100);
     expect(sim.sender.stats(sim.now).receiverSilent).toBe(true);
-    expect(sim.sender.stats(sim.now).receiverSilentForMs).toBeGreaterThanOrEqual(LINK_HEALTH.downMs);
+    expect(sim.sender.stats(sim.now).receiverSilentForMs).toBeGreaterThanOrEqual(
+      LINK_HEALTH.downMs,
+    );
     // The bootstraps nobody answered are retries: the runtime logs them at debug.
     const bootstraps = senderEventsOf(sim, 'bootstrap');
     expect(bootstraps.length).toBeGreaterThan(0);
