@@ -40,8 +40,8 @@ export function alarmLine(alarm: SenderAlarm, snapshot: SenderSnapshot): string 
   switch (alarm) {
     case 'receiver-silent':
       return (
-        `!! RECEIVER NOT ANSWERING for ${seconds(snapshot.receiverSilentForMs)}, ` +
-        'ALL LINKS DOWN: check address, port, firewall, receiver'
+        `!! RECEIVER NOT ANSWERING (${seconds(snapshot.receiverSilentForMs)}), ALL LINKS DOWN: ` +
+        'check address, port, firewall'
       );
     case 'all-down':
       return `!! ALL LINKS DOWN: the stream is not getting through (${snapshot.droppedNoLink} dropped)`;

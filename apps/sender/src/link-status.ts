@@ -153,8 +153,11 @@ function percent(value: number): string {
   return `${value.toFixed(value >= 10 ? 0 : 1)}%`;
 }
 
-/** The live view's width: every line fits a standard 80-column terminal. */
-export const STATUS_COLUMNS = 80;
+/**
+ * The live view's width: every line fits a standard 80-column terminal without touching its last
+ * column (the view leaves it free so that no line wraps).
+ */
+export const STATUS_COLUMNS = 79;
 
 // LINK, STATE, then right-aligned SHARE, RATE, RTT, QUEUE, IN FLIGHT, LOSS 10s, LOSS ALL: 79.
 const WIDTHS = [13, 10, 5, 10, 7, 7, 6, 7, 6] as const;

@@ -32,7 +32,7 @@ function terminal(): TerminalOutput & {
   const writes: string[] = [];
   return {
     isTTY: true,
-    columns: STATUS_COLUMNS,
+    columns: 80,
     write(text: string) {
       writes.push(text);
       return true;
@@ -105,9 +105,13 @@ describe('receiver not answering', () => {
     expect(stats.alarm).toBe('receiver-silent');
     expect(stats.receiverSilent).toBe(true);
     const view = output.views().at(-1) ?? [];
-    expect(view[0]).toContain('RECEIVER NOT ANSWERING');
+    expect(view[0]).toMatch(
+      /^!! RECEIVER NOT ANSWERING \(\d+ s\), ALL LINKS DOWN: check address, port, firewall$/,
+    );
     expect(view.length).toBeGreaterThan(4);
+    // Nothing was cut to the terminal: the view's own lines fit 80 columns.
     for (const line of view) expect(line.length).toBeLessThanOrEqual(STATUS_COLUMNS);
+    expect(view.find((line) => line.startsWith('LINK'))).toMatch(/LOSS10s +ALL$/);
     expect(view.some((line) => line.startsWith('lte-1') && line.includes('connecting'))).toBe(true);
   });
 });
