@@ -6,6 +6,23 @@
  */
 import type { RuntimeLogger } from '@bond/runtime';
 import { BondError } from '@bond/wire';
+import { UsageError } from './command-line.js';
+import { ConfigFileError } from './config-file.js';
+import { HttpAddressError } from './http-address.js';
+import { SettingError } from './settings-table.js';
+
+/**
+ * Errors that mean "fix the command line, a setting or the config file", in every app: exit
+ * status 2, whatever the app's own `isUsageError` adds.
+ */
+export function isSettingsUsageError(error: unknown): boolean {
+  return (
+    error instanceof UsageError ||
+    error instanceof SettingError ||
+    error instanceof ConfigFileError ||
+    error instanceof HttpAddressError
+  );
+}
 
 /** What a running app offers the process. */
 export interface CliRunning {
@@ -25,9 +42,15 @@ export interface CliSpec<Command extends { readonly kind: string }> {
   doctor(
     command: Extract<Command, { readonly kind: 'doctor' }>,
   ): Promise<{ readonly text: string; readonly ok: boolean }>;
-  /** Starts the app for a `run` command. */
-  start(command: Extract<Command, { readonly kind: 'run' }>): Promise<CliRunning>;
-  /** Errors that mean "fix the command line or its files" (exit status 2). */
+  /**
+   * Starts the app for a `run` command. `signal` aborts when SIGTERM/SIGINT arrives before the
+   * start finished (a start that waits, e.g. for a name to resolve, should then give up).
+   */
+  start(
+    command: Extract<Command, { readonly kind: 'run' }>,
+    signal: AbortSignal,
+  ): Promise<CliRunning>;
+  /** The app's own errors that mean "fix the command line or its files" (exit status 2), besides {@link isSettingsUsageError}'s. */
   isUsageError(error: unknown): boolean;
 }
 
@@ -75,12 +98,17 @@ async function main<Command extends { readonly kind: string }>(
     }
     state.stopping = true;
     const running = state.running;
-    if (running === undefined) return; // still starting: closed right after start-up
+    if (running === undefined) {
+      // Still starting: a start that waits gives up; one that finishes is closed right after.
+      starting.abort();
+      return;
+    }
     running.logger.info('closing', { signal });
     void running.close().then(() => {
       finish(0);
     });
   };
+  const starting = new AbortController();
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   process.on('SIGHUP', () => {
@@ -91,7 +119,14 @@ async function main<Command extends { readonly kind: string }>(
       running.logger.error('reload failed', { error });
     });
   });
-  const running = await spec.start(command);
+  let running: CliRunning;
+  try {
+    running = await spec.start(command, starting.signal);
+  } catch (error) {
+    // Stopped by a signal while the start waited: a clean exit.
+    if (state.stopping && starting.signal.aborted) return 0;
+    throw error;
+  }
   state.running = running;
   if (state.stopping) {
     running.logger.info('closing', { signal: 'received while starting' });
@@ -118,7 +153,7 @@ export function runCli<Command extends { readonly kind: string }>(
             ? (error.stack ?? error.message)
             : String(error);
       process.stderr.write(`${spec.name}: ${message}\n`);
-      process.exitCode = spec.isUsageError(error) ? 2 : 1;
+      process.exitCode = isSettingsUsageError(error) || spec.isUsageError(error) ? 2 : 1;
     },
   );
 }

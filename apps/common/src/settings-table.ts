@@ -124,8 +124,13 @@ export interface SettingsDiff {
 export function diffSettings<S>(table: SettingsTable<S>, running: S, next: S): SettingsDiff {
   const applied: string[] = [];
   const needsRestart: string[] = [];
+  // A field two names set (an alias such as irlserver's `log_level` for `log-level`) is reported
+  // once, under the first name.
+  const seen = new Set<keyof S>();
   for (const [name, definition] of Object.entries(table)) {
     const field = definition.field;
+    if (seen.has(field)) continue;
+    seen.add(field);
     if (JSON.stringify(next[field]) === JSON.stringify(running[field])) continue;
     (definition.reloadable === true ? applied : needsRestart).push(name);
   }

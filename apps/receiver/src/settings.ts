@@ -81,6 +81,10 @@ export interface ReceiverSettings {
 export { SettingError };
 
 export const DEFAULT_SETTINGS = {
+  // irlserver's srtla_rec: with no arguments it listens on 5000 and forwards to 127.0.0.1:4001.
+  srtlaPort: 5000,
+  srtHost: '127.0.0.1',
+  srtPort: 4001,
   listen: '::',
   // protocol.md 4.3: bond's receiver defaults.
   maxGroups: 200,
@@ -102,10 +106,7 @@ export const DEFAULT_SETTINGS = {
   probeIntervalMs: 1000,
   // Stream ids carry passwords and stream keys: show the readable path only unless told.
   streamLabel: DEFAULT_STREAM_LABEL,
-} as const satisfies Omit<ReceiverSettings, RequiredField>;
-
-/** The fields no default fills: the SRTLA port and the SRT listener. */
-type RequiredField = 'srtlaPort' | 'srtHost' | 'srtPort';
+} as const satisfies ReceiverSettings;
 
 export type PartialSettings = SettingsDraft<ReceiverSettings>;
 
@@ -160,13 +161,13 @@ export function parseHttpAddress(raw: string): HttpAddress {
 export const SETTINGS: SettingsTable<ReceiverSettings> = {
   srtla_port: {
     value: 'PORT',
-    help: 'UDP port SRTLA senders connect to (as srtla_rec SRTLA_LISTEN_PORT)',
+    help: `UDP port SRTLA senders connect to (as srtla_rec SRTLA_LISTEN_PORT; default ${DEFAULT_SETTINGS.srtlaPort})`,
     field: 'srtlaPort',
     parse: (raw) => parsePort('srtla_port', raw),
   },
   srt_hostname: {
     value: 'HOST',
-    help: 'SRT listener to forward to: a host name, IPv4 or IPv6 address',
+    help: `SRT listener to forward to: a host name, IPv4 or IPv6 address (default ${DEFAULT_SETTINGS.srtHost})`,
     reloadable: true,
     field: 'srtHost',
     parse: (raw) => {
@@ -176,7 +177,7 @@ export const SETTINGS: SettingsTable<ReceiverSettings> = {
   },
   srt_port: {
     value: 'PORT',
-    help: "the SRT listener's UDP port",
+    help: `the SRT listener's UDP port (default ${DEFAULT_SETTINGS.srtPort})`,
     reloadable: true,
     field: 'srtPort',
     parse: (raw) => parsePort('srt_port', raw),
@@ -243,18 +244,48 @@ export const SETTINGS: SettingsTable<ReceiverSettings> = {
     parse: (raw) => parseOneOf('stream-label', raw.trim(), STREAM_LABEL_MODES),
   },
   ...RUNTIME_SETTINGS,
+  log_level: {
+    field: 'logLevel',
+    value: 'LEVEL',
+    help: "as --log-level, with irlserver srtla_rec's names: trace (= debug), critical (= error)",
+    reloadable: true,
+    parse: (raw) => parseIrlLogLevel(raw),
+  },
 };
 
-/** Layers `sources` (later wins) over the defaults; requires the SRTLA port and SRT listener. */
+/** irlserver srtla_rec's `--log_level` names, as bond's levels. */
+const IRL_LOG_LEVELS: Readonly<Record<string, LogLevel>> = {
+  trace: 'debug',
+  debug: 'debug',
+  info: 'info',
+  warn: 'warn',
+  warning: 'warn',
+  error: 'error',
+  err: 'error',
+  critical: 'error',
+  off: 'silent',
+  silent: 'silent',
+};
+
+function parseIrlLogLevel(raw: string): LogLevel {
+  const level = IRL_LOG_LEVELS[raw.trim().toLowerCase()];
+  if (level === undefined) {
+    throw new SettingError(
+      `log_level must be one of trace, debug, info, warn, error, critical or off, got "${raw}"`,
+    );
+  }
+  return level;
+}
+
+/**
+ * Layers `sources` (later wins) over the defaults; as irlserver's srtla_rec, nothing is required
+ * (port 5000, forwarding to 127.0.0.1:4001).
+ */
 export function resolveSettings(...sources: PartialSettings[]): ReceiverSettings {
-  return resolveFromSources(
+  return resolveFromSources<ReceiverSettings, never>(
     {
       defaults: DEFAULT_SETTINGS,
-      required: {
-        srtlaPort: 'SRTLA listen port (--srtla_port)',
-        srtHost: 'SRT host (--srt_hostname)',
-        srtPort: 'SRT port (--srt_port)',
-      },
+      required: {},
       hint: 'run bond-receiver SRTLA_LISTEN_PORT SRT_HOST SRT_PORT (see --help)',
     },
     sources,

@@ -28,6 +28,24 @@ describe.skipIf(!built)('bond-receiver process (needs `pnpm build` for dist/bin.
     const bad = start(['5000', 'host']);
     expect(await bad.exited).toBe(2);
     expect(bad.output()).toMatch(/BOND_ERR_USAGE: expected SRTLA_LISTEN_PORT SRT_HOST SRT_PORT/);
+    const level = start(['--log_level=loud']);
+    expect(await level.exited).toBe(2);
+    expect(level.output()).toContain(
+      'log_level must be one of trace, debug, info, warn, error, critical or off, got "loud"',
+    );
+  });
+
+  it('exits 2, saying what to fix, for a config file that is missing or invalid', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bond-receiver-bin-'));
+    defer(() => rm(dir, { recursive: true, force: true }));
+    const missing = start(['--config', join(dir, 'nope.json')]);
+    expect(await missing.exited).toBe(2);
+    expect(missing.output()).toMatch(/BOND_ERR_CONFIG_FILE: config file .*nope\.json/);
+    const config = join(dir, 'receiver.json');
+    await writeFile(config, JSON.stringify({ srt_port: 'many' }));
+    const invalid = start(['--config', config]);
+    expect(await invalid.exited).toBe(2);
+    expect(invalid.output()).toContain('srt_port');
   });
 
   it('runs, refuses an invalid config on SIGHUP and keeps running, and closes on SIGTERM', async () => {

@@ -105,9 +105,71 @@ describe('bond-receiver command line', () => {
     expect(() => parseCommandLine(argv)).toThrow(message);
   });
 
-  it('asks for the SRT listener when neither arguments nor config name it', () => {
-    expect(() => resolveSettings(settingsOf(parseCommandLine([])))).toThrow(
-      /missing SRTLA listen port/,
+  it("takes irlserver srtla_rec's defaults when nothing names the ports (5000 -> 127.0.0.1:4001)", () => {
+    const settings = resolveSettings(settingsOf(parseCommandLine([])));
+    expect(settings).toMatchObject({
+      srtlaPort: 5000,
+      srtHost: '127.0.0.1',
+      srtPort: 4001,
+      logLevel: 'info',
+    });
+  });
+
+  it("takes irlserver srtla_rec's full command line, as --k v and --k=v", () => {
+    const spaced = resolveSettings(
+      settingsOf(
+        parseCommandLine([
+          '--srtla_port',
+          '5001',
+          '--srt_hostname',
+          'srt.example',
+          '--srt_port',
+          '4002',
+          '--log_level',
+          'trace',
+        ]),
+      ),
+    );
+    const equals = resolveSettings(
+      settingsOf(
+        parseCommandLine([
+          '--srtla_port=5001',
+          '--srt_hostname=srt.example',
+          '--srt_port=4002',
+          '--log_level=trace',
+        ]),
+      ),
+    );
+    expect(spaced).toMatchObject({
+      srtlaPort: 5001,
+      srtHost: 'srt.example',
+      srtPort: 4002,
+      logLevel: 'debug',
+    });
+    expect(equals).toEqual(spaced);
+    // One option left out keeps its irlserver default.
+    expect(resolveSettings(settingsOf(parseCommandLine(['--srt_port=4100'])))).toMatchObject({
+      srtlaPort: 5000,
+      srtHost: '127.0.0.1',
+      srtPort: 4100,
+    });
+  });
+
+  it("maps irlserver's log levels onto bond's and names them when one is wrong", () => {
+    const level = (name: string) =>
+      resolveSettings(settingsOf(parseCommandLine(['--log_level', name]))).logLevel;
+    expect(['trace', 'debug', 'info', 'warn', 'error', 'critical', 'off'].map(level)).toEqual([
+      'debug',
+      'debug',
+      'info',
+      'warn',
+      'error',
+      'error',
+      'silent',
+    ]);
+    expect(() => parseCommandLine(['--log_level', 'loud'])).toThrow(UsageError);
+    expect(() => parseCommandLine(['--log_level', 'loud'])).toThrow(
+      'log_level must be one of trace, debug, info, warn, error, critical or off, got "loud"',
     );
   });
 

@@ -18,7 +18,8 @@ runCli<Command>({
   parse: parseCommandLine,
   helpText,
   doctor: (command) => doctorOutcome(command.settings),
-  start: (command) => run(command, { logOutput: process.stderr, statsOutput: process.stdout }),
+  start: (command, signal) =>
+    run(command, { logOutput: process.stderr, statsOutput: process.stdout, signal }),
   isUsageError: (error) =>
     error instanceof UsageError ||
     error instanceof SettingError ||

@@ -1,10 +1,13 @@
 /**
  * `bond-sender --doctor`: what this machine offers the sender, in plain lines: Node, the IO backend
- * `auto` picks and why, IPv6, whether each uplink address in the file can be bound, and whether the
- * receiver's name resolves.
+ * `auto` picks and why, IPv6, whether each uplink address in the file can be bound, whether the
+ * receiver's name resolves, and whether the receiver answers a registration (one REG1 sent from
+ * the first uplink that binds).
  */
+import { isIP } from 'node:net';
 import { createDoctor, errorDetail, udpBindError, type DoctorLine } from '@bond/app-common';
 import { resolveReceiver } from '@bond/runtime';
+import { probeReceiver } from './receiver-probe.js';
 import type { PartialSettings } from './settings.js';
 import { formatUplinkProblem, loadUplinkFile } from './uplink-file.js';
 
@@ -15,6 +18,8 @@ const doctor = createDoctor<PartialSettings>({
   checkWidth: 16,
   async appLines(settings) {
     const lines: DoctorLine[] = [];
+    /** Uplink addresses that bind: the probe goes out from one of the receiver's family. */
+    const bound: string[] = [];
     if (settings.ipsFile === undefined) {
       lines.push({ check: 'uplinks', ok: true, detail: 'not checked (give BIND_IPS_FILE)' });
     } else {
@@ -29,6 +34,7 @@ const doctor = createDoctor<PartialSettings>({
         }
         for (const uplink of list.uplinks) {
           const error = await udpBindError(uplink.address);
+          if (error === undefined) bound.push(uplink.address);
           lines.push({
             check: `uplink ${uplink.name ?? uplink.address}`,
             ok: error === undefined,
@@ -49,6 +55,16 @@ const doctor = createDoctor<PartialSettings>({
           check: 'receiver',
           ok: true,
           detail: `${settings.srtlaHost} is ${endpoint.ip} port ${endpoint.port}`,
+        });
+        const from = bound.find((address) => isIP(address) === endpoint.family);
+        const probe = await probeReceiver(
+          endpoint,
+          from === undefined ? {} : { bindAddress: from },
+        );
+        lines.push({
+          check: 'registration',
+          ok: probe.ok,
+          detail: `${probe.detail} (REG1 sent from ${from ?? 'any local address'})`,
         });
       } catch (error) {
         lines.push({ check: 'receiver', ok: false, detail: errorDetail(error) });

@@ -26,7 +26,29 @@ export { UsageError, helpText, parseCommandLine, type Command } from './command-
 export { ConfigFileError } from '@bond/app-common';
 export { formatDoctor, runDoctor, type DoctorLine } from './doctor.js';
 export { startHttpServer, type StatsHttpServer } from './http-server.js';
-export { RttFloor, formatStatusLines, linkStatuses, type LinkStatus } from './link-status.js';
+export {
+  RECEIVER_PROBE_TIMEOUT_MS,
+  probeReceiver,
+  type ReceiverProbeOptions,
+  type ReceiverProbeOutcome,
+  type ReceiverProbeResult,
+} from './receiver-probe.js';
+export {
+  AlarmWatch,
+  RECEIVER_SILENT_HINT,
+  alarmLine,
+  currentAlarm,
+  type SenderAlarm,
+} from './alarms.js';
+export {
+  LOSS_WINDOW_MS,
+  LossWindow,
+  RttFloor,
+  STATUS_COLUMNS,
+  formatStatusLines,
+  linkStatuses,
+  type LinkStatus,
+} from './link-status.js';
 export { createLiveView, type LiveView, type TerminalOutput } from './live-view.js';
 export { createSenderMetrics } from './metrics.js';
 export { createLogger, type AppLogger, type LogOutput } from '@bond/runtime';
@@ -40,6 +62,12 @@ export {
   type UplinkReloadOutcome,
 } from './run.js';
 export {
+  ResolveAbortedError,
+  resolveWithRetry,
+  type ReceiverResolver,
+  type ResolveRetry,
+} from './resolve-retry.js';
+export {
   DEFAULT_SETTINGS,
   SettingError,
   loadConfigFile,
@@ -49,7 +77,11 @@ export {
   type HttpAddress,
   type SenderSettings,
 } from './settings.js';
-export { senderStatsDocument, type SenderStatsDocument } from './stats-document.js';
+export {
+  senderStatsDocument,
+  type SenderStatsDocument,
+  type StatsHistory,
+} from './stats-document.js';
 export { StatsOutputError } from './stats-json.js';
 export {
   UplinkFileError,

@@ -10,8 +10,18 @@
 import type { StatsMetrics } from '@bond/app-common';
 import type { SenderStatsDocument } from './stats-document.js';
 
-/** Every value of a link's `state` (its socket's while not open, else core's). */
-const LINK_STATES = ['opening', 'failed', 'closed', 'idle', 'probing', 'registering', 'up'];
+/** Every value of a link's `state` (its socket's while not open, else what its answers say). */
+const LINK_STATES = [
+  'opening',
+  'failed',
+  'closed',
+  'connecting',
+  'up',
+  'stalled',
+  'down',
+  'refused',
+];
+const ALARMS = ['receiver-silent', 'all-down', 'refused'] as const;
 const PHASES = ['bootstrap', 'registered', 'refused'] as const;
 const RECEIVER_KINDS = ['unknown', 'bond', 'legacy'] as const;
 
@@ -38,7 +48,15 @@ export async function createSenderMetrics(
     ['kind'],
   );
   const links = gauge('links', 'Links running (one per uplink).');
-  const linksUp = gauge('links_up', 'Links registered and carrying data.');
+  const linksUp = gauge(
+    'links_up',
+    'Links whose answers arrive in time (state up: not stalled, down or connecting).',
+  );
+  const alarm = gauge(
+    'alarm',
+    'What a streamer must see: 1 for the alarm raised now (receiver-silent, all-down, refused), else 0.',
+    ['alarm'],
+  );
   const fromEncoder = total('encoder_packets_total', 'SRT datagrams received from the encoder.');
   const fromEncoderBytes = total('encoder_bytes_total', 'Bytes of SRT received from the encoder.');
   const forwarded = total(
@@ -94,7 +112,12 @@ export async function createSenderMetrics(
   );
   const linkLoss = gauge(
     'link_loss_ratio',
-    'Packets the receiver NAKed over packets sent on the link, 0 to 1.',
+    'Packets the receiver NAKed over packets sent on the link in the last 10 s, 0 to 1.',
+    linkLabels,
+  );
+  const linkLifetimeLoss = gauge(
+    'link_lifetime_loss_ratio',
+    'Packets the receiver NAKed over packets sent on the link since it started, 0 to 1.',
     linkLabels,
   );
   const linkPackets = total(
@@ -150,7 +173,8 @@ export async function createSenderMetrics(
       receiverKind.set({ kind }, stats.receiverKind === kind ? 1 : 0);
     }
     links.set(stats.links.length);
-    linksUp.set(stats.linksUp);
+    linksUp.set(stats.linksHealthy);
+    for (const value of ALARMS) alarm.set({ alarm: value }, stats.alarm === value ? 1 : 0);
     fromEncoder.set({}, stats.packetsFromEncoder);
     fromEncoderBytes.set({}, stats.bytesFromEncoder);
     forwarded.set({}, stats.packetsFromEncoder - stats.droppedNoLink);
@@ -176,6 +200,7 @@ export async function createSenderMetrics(
       if (status?.queueDelayMs !== undefined) linkQueue.set(l, status.queueDelayMs / 1000);
       linkInFlight.set(l, status?.inFlight ?? 0);
       linkLoss.set(l, (status?.lossPercent ?? 0) / 100);
+      linkLifetimeLoss.set(l, (status?.lifetimeLossPercent ?? 0) / 100);
       const socket = link.socket;
       linkDatagrams.set({ ...l, direction: 'sent' }, socket.datagramsSent);
       linkDatagrams.set({ ...l, direction: 'received' }, socket.datagramsReceived);

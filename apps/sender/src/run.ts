@@ -15,7 +15,8 @@ import {
 } from '@bond/runtime';
 import packageJson from '../package.json' with { type: 'json' };
 import { startHttpServer, type StatsHttpServer } from './http-server.js';
-import { RttFloor, formatStatusLines } from './link-status.js';
+import { AlarmWatch } from './alarms.js';
+import { LossWindow, RttFloor, formatStatusLines } from './link-status.js';
 import { createLiveView, type LiveView, type TerminalOutput } from './live-view.js';
 import { createLogger, type AppLogger } from '@bond/runtime';
 import {
@@ -35,6 +36,7 @@ import {
   type UplinkList,
 } from './uplink-file.js';
 import { watchUplinkFile, type UplinkWatch } from './uplink-watch.js';
+import { resolveWithRetry, type ReceiverResolver, type ResolveRetry } from './resolve-retry.js';
 
 export const VERSION: string = packageJson.version;
 
@@ -58,6 +60,12 @@ export interface RunDeps {
   readonly watchDebounceMs?: number;
   /** Where `BOND_HTTP_TOKEN` is read (default `process.env`). */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Resolves the receiver's name. Default: `@bond/runtime`'s `resolveReceiver` (the system's resolver). */
+  readonly resolveReceiver?: ReceiverResolver;
+  /** Back-off while the receiver's name does not resolve yet. Default 1 s doubling to 10 s. */
+  readonly resolveRetry?: ResolveRetry;
+  /** Aborts a start still waiting for the receiver's name (rejects with `ResolveAbortedError`). */
+  readonly signal?: AbortSignal;
 }
 
 /** A link as bond-sender runs it: the runtime's id and the uplink it came from. */
@@ -138,10 +146,13 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningSe
 
   const first = await loadUplinkFile(path);
   const firstUplinks = withOverrides(first.uplinks, settings);
-  const receiver = await resolveReceiver(
+  const receiver = await resolveWithRetry(
+    deps.resolveReceiver ?? resolveReceiver,
     settings.srtlaHost,
     settings.srtlaPort,
     preferredFamily(firstUplinks),
+    logger,
+    { ...deps.resolveRetry, ...(deps.signal === undefined ? {} : { signal: deps.signal }) },
   );
   /** Splits `list` into the uplinks of the receiver's family and the skipped lines. */
   const usable = (list: UplinkList) => {
@@ -211,10 +222,11 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningSe
     throw error;
   }
 
-  // One RTT floor for the view, the status lines, --stats-json and HTTP: queueing delay estimates
-  // agree everywhere.
-  const floor = new RttFloor();
-  const statsDocument = (): SenderStatsDocument => senderStatsDocument(sender.stats(), floor);
+  // One RTT floor, loss window and alarm state for the view, the status lines, --stats-json and
+  // HTTP: queueing delay, loss and alarms agree everywhere.
+  const alarms = new AlarmWatch(logger);
+  const history = { floor: new RttFloor(), losses: new LossWindow(), alarms };
+  const statsDocument = (): SenderStatsDocument => senderStatsDocument(sender.stats(), history);
   let http: StatsHttpServer | undefined;
   if (settings.http !== undefined) {
     try {
@@ -340,20 +352,11 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningSe
     },
   });
 
-  let linksUpBefore: number | undefined;
   const tick = () => {
     const snapshot = statsDocument();
     stats?.write(snapshot);
-    const up = snapshot.linksUp;
-    if (linksUpBefore !== undefined && linksUpBefore > 0 && up === 0) {
-      logger.warn('all links down: the stream is dropped until one comes back', {
-        links: snapshot.links.length,
-      });
-    } else if (linksUpBefore === 0 && up > 0) {
-      logger.info('a link is up again: the stream flows', { linksUp: up });
-    }
-    linksUpBefore = up;
-    if (view !== undefined) view.show(formatStatusLines(snapshot, snapshot.linkStatus));
+    const alarm = alarms.update(snapshot);
+    if (view !== undefined) view.show(formatStatusLines(snapshot, snapshot.linkStatus, alarm));
   };
   const statsTimer = setInterval(tick, settings.statsIntervalMs);
   const statusTimer =
@@ -361,8 +364,9 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningSe
       ? setInterval(() => {
           const snapshot = statsDocument();
           logger.info('status', {
+            ...(snapshot.alarm === null ? {} : { alarm: snapshot.alarm }),
             phase: snapshot.phase,
-            linksUp: snapshot.linksUp,
+            linksUp: snapshot.linksHealthy,
             receiverKind: snapshot.receiverKind,
             packetsFromEncoder: snapshot.packetsFromEncoder,
             droppedNoLink: snapshot.droppedNoLink,

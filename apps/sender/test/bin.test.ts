@@ -38,6 +38,30 @@ describe.skipIf(!built)('bond-sender process (needs `pnpm build` for dist/bin.js
     const garbage = start(['6000', '127.0.0.1', '5000', join(dir, 'ips')]);
     expect(await garbage.exited).toBe(2);
     expect(garbage.output()).toMatch(/BOND_ERR_UPLINK_FILE: .*ips:1: "garbage"/);
+    // A config file that does not exist is the user's to fix, too.
+    const missing = start(['--config', join(dir, 'nope.json')]);
+    expect(await missing.exited).toBe(2);
+    expect(missing.output()).toMatch(/BOND_ERR_CONFIG_FILE: config file .*nope\.json/);
+  });
+
+  it('waits for a receiver name that does not resolve yet, and exits 0 on SIGTERM meanwhile', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bond-sender-bin-'));
+    defer(() => rm(dir, { recursive: true, force: true }));
+    await writeFile(join(dir, 'ips'), '127.0.0.2\n');
+    // .invalid never resolves (RFC 6761).
+    const encoder = await openRecordingSocket('127.0.0.1');
+    const encoderPort = encoder.port;
+    await encoder.close();
+    const sender = start([String(encoderPort), 'receiver.bond.invalid', '5000', join(dir, 'ips')]);
+    await waitFor(
+      () => sender.output().includes('cannot resolve the receiver receiver.bond.invalid yet'),
+      'the cannot-resolve line',
+      10_000,
+    );
+    expect(sender.child.exitCode).toBeNull();
+    sender.child.kill('SIGTERM');
+    expect(await sender.exited).toBe(0);
+    expect(sender.output().match(/cannot resolve the receiver/g)).toHaveLength(1);
   });
 
   it('runs, refuses garbage on SIGHUP and keeps running, and closes on SIGTERM', async () => {

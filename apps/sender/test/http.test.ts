@@ -20,7 +20,16 @@ vi.setConfig({ testTimeout: 20_000 });
 
 const defer = cleanupAfterEach();
 
-const LINK_STATES = ['opening', 'failed', 'closed', 'idle', 'probing', 'registering', 'up'];
+const LINK_STATES = [
+  'opening',
+  'failed',
+  'closed',
+  'connecting',
+  'up',
+  'stalled',
+  'down',
+  'refused',
+];
 
 async function startTrafficBench() {
   // classic, the reference balancer: these tests are about HTTP, not balancing, and must not move
@@ -168,6 +177,7 @@ describe('--http', () => {
       );
       expect(value('in_flight_packets')).toBe(row.inFlight);
       expect(value('loss_ratio')).toBe(row.lossPercent / 100);
+      expect(value('lifetime_loss_ratio')).toBe(row.lifetimeLossPercent / 100);
       expect(value('window_packets')).toBe(engine.window);
       expect(value('acked_packets_total')).toBe(engine.packetsAcked);
       expect(value('naked_packets_total')).toBe(engine.packetsNaked);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createReceiver } from '@bond/runtime';
 import { DatagramKind, classifyDatagram, encodeSrtData, peekSrtDataSeq } from '@bond/wire';
-import { run, type RunningSender } from '../src/index.js';
+import { run, type RunDeps, type RunningSender } from '../src/index.js';
 import { memoryLog, waitFor } from '../../common/test/support/testing.js';
 import { openRecordingSocket, type RecordingSocket } from './helpers.js';
 
@@ -63,6 +63,7 @@ export async function startBench(
   defer: Defer,
   uplinkText: string,
   settings: Parameters<typeof run>[0]['settings'] = {},
+  deps: Omit<RunDeps, 'logOutput'> = {},
 ): Promise<Bench> {
   const dir = await tempDir(defer);
   const uplinks = join(dir, 'uplinks');
@@ -87,7 +88,7 @@ export async function startBench(
       },
       configFile: undefined,
     },
-    { logOutput: log, watchDebounceMs: 20 },
+    { logOutput: log, watchDebounceMs: 20, ...deps },
   );
   defer(() => running.close());
   const encoder = await openRecordingSocket('127.0.0.1');

@@ -32,11 +32,13 @@ export type { PacketHint, Scheduler, SchedulerLink } from './scheduler.js';
 export { CLASSIC_WINDOW, ClassicScheduler } from './classic-scheduler.js';
 export { AdaptiveScheduler, type AdaptiveOptions } from './adaptive-scheduler.js';
 export { SenderEngine } from './sender-engine.js';
+export { LINK_HEALTH } from './sender-link.js';
 export {
   ENCODER,
   type ReceiverKind,
   type SenderEvent,
   type SenderLinkConfig,
+  type SenderLinkHealth,
   type SenderLinkState,
   type SenderLinkStats,
   type SenderOptions,

@@ -84,6 +84,7 @@ export class SenderDataPath {
       link.inFlight++;
       if (peekSrtRetransmitted(bytes) || previous >= 0) link.packetsRetransmitted++;
       this.scheduler.onSent(now, link, seq, bytes.length);
+      link.dataSent(now);
     }
     link.packetsSent++;
     link.bytesSent += bytes.length;
@@ -94,7 +95,7 @@ export class SenderDataPath {
   onSrtlaAck(now: number, link: SenderLink, bytes: Uint8Array): void {
     if (!isSrtlaAck(bytes)) return;
     link.lastHeardAt = now;
-    link.lastProofAt = now;
+    link.proved(now);
     const count = srtlaAckCount(bytes);
     let sentByLink = 0;
     let newestSentAt: number | undefined;

@@ -23,7 +23,7 @@ import { SentPacketLog } from './sent-packet-log.js';
 import { resolveSenderConfig, type SenderConfig } from './sender-config.js';
 import { SenderDataPath } from './sender-data-path.js';
 import { SenderKeepalives } from './sender-keepalive.js';
-import type { SenderLink } from './sender-link.js';
+import { LINK_HEALTH, type SenderLink } from './sender-link.js';
 import { SenderLinks } from './sender-links.js';
 import { SenderOutbox } from './sender-outbox.js';
 import { SenderRegistration } from './sender-registration.js';
@@ -46,6 +46,9 @@ export class SenderEngine {
   private readonly registration: SenderRegistration;
   private readonly dataPath: SenderDataPath;
   private droppedFromReceiver = 0;
+  /** Last datagram from the receiver on any link; when the first link was added. */
+  private heardAt: number | undefined;
+  private firstLinkAt: number | undefined;
 
   constructor(options: SenderOptions) {
     this.scheduler = options.scheduler ?? new AdaptiveScheduler();
@@ -85,6 +88,7 @@ export class SenderEngine {
       throw new InvalidConfigError(`link id ${config.id} is already in use; remove it first`);
     }
     const link = this.links.add(config, this.config.reg2RetryMs);
+    this.firstLinkAt ??= now;
     this.scheduler.addLink(now, link);
     this.registration.linkAdded(now);
     link.nextActionAt = now;
@@ -124,6 +128,7 @@ export class SenderEngine {
       this.droppedFromReceiver++;
       return;
     }
+    this.heardAt = now;
     try {
       this.dispatchLinkDatagram(now, link, bytes);
     } catch (error) {
@@ -191,6 +196,12 @@ export class SenderEngine {
   /** Plain-data statistics for the runtime. */
   stats(now: number): SenderStats {
     const dataPath = this.dataPath;
+    const keepalive = this.config.keepaliveIntervalMs;
+    const links = this.links.all.map((link) =>
+      link.stats(now, this.scheduler.window(link), keepalive),
+    );
+    const since = this.heardAt ?? this.firstLinkAt;
+    const silentFor = links.length === 0 || since === undefined ? undefined : now - since;
     return {
       phase: this.registration.phase,
       refusedReason: this.registration.refusedReason,
@@ -198,6 +209,12 @@ export class SenderEngine {
       regNaksIgnored: this.registration.regNaksIgnored,
       scheduler: this.scheduler.name,
       linksUp: this.links.up(),
+      linksHealthy: links.filter((link) => link.health === 'up').length,
+      receiverSilent:
+        this.registration.phase === 'bootstrap' &&
+        silentFor !== undefined &&
+        silentFor >= LINK_HEALTH.downMs,
+      receiverSilentForMs: silentFor,
       packetsFromEncoder: dataPath.packetsFromEncoder,
       bytesFromEncoder: dataPath.bytesFromEncoder,
       droppedNoLink: dataPath.droppedNoLink,
@@ -207,7 +224,7 @@ export class SenderEngine {
       droppedFromReceiver: this.droppedFromReceiver,
       bootstraps: this.registration.bootstraps,
       sentLogEvicted: this.log.evicted,
-      links: this.links.all.map((link) => link.stats(now, this.scheduler.window(link))),
+      links,
     };
   }
 }

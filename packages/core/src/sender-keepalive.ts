@@ -57,7 +57,7 @@ export class SenderKeepalives {
     if (keepalive?.timestampMs === undefined) return;
     const rtt = now - keepalive.timestampMs;
     if (!link.rtt.addSample(rtt, KEEPALIVE_MAX_RTT_MS)) return;
-    link.lastProofAt = now;
+    link.proved(now);
     if (link.state === 'up') this.scheduler.onKeepaliveEcho(now, link, rtt);
     if (keepalive.info === undefined) return;
     const trailer: BondTrailer | undefined = keepalive.trailer;

@@ -8,9 +8,23 @@ import type { SchedulerLink } from './scheduler.js';
 import type {
   ReceiverKind,
   SenderLinkConfig,
+  SenderLinkHealth,
   SenderLinkState,
   SenderLinkStats,
 } from './sender-types.js';
+
+/**
+ * When a link shows as stalled or down (what people see; the schedule and re-registration keep
+ * their own clocks). A link is stalled when an answer it is owed is late by max(3 RTT,
+ * `stallMinMs`): the SRTLA ACK for `stallPackets` data packets sent since the last proof of life,
+ * or the next keepalive's echo (due one keepalive period after the last one). It is down after
+ * `downMs` with no proof of life: BELABOX srtla_send's CONN_TIMEOUT (4 s).
+ */
+export const LINK_HEALTH = {
+  stallMinMs: 700,
+  stallPackets: 10,
+  downMs: 4000,
+} as const;
 
 export class SenderLink implements SchedulerLink {
   readonly id: number;
@@ -32,6 +46,9 @@ export class SenderLink implements SchedulerLink {
   nextKeepaliveAt = 0;
   /** Last REG3, SRTLA ACK or keepalive echo: what counts as proof that the link can send. */
   lastProofAt = 0;
+  /** SRT data packets sent since the last proof of life, and when the `stallPackets`-th went out. */
+  sentSinceProof = 0;
+  stallClockAt = 0;
   /** When the latest registration check (REG2 on an up link gone quiet) went out. */
   checkSentAt: number | undefined;
   /** Last datagram of any kind from the receiver on this link. */
@@ -68,6 +85,34 @@ export class SenderLink implements SchedulerLink {
     return this.rtt.smoothedMs;
   }
 
+  /** A REG3, SRTLA ACK or keepalive echo arrived at `now`: the link can send. */
+  proved(now: number): void {
+    this.lastProofAt = now;
+    this.sentSinceProof = 0;
+  }
+
+  /** An SRT data packet went out on the link at `now`. */
+  dataSent(now: number): void {
+    this.sentSinceProof++;
+    if (this.sentSinceProof === LINK_HEALTH.stallPackets) this.stallClockAt = now;
+  }
+
+  /**
+   * What the link's answers say at `now` ({@link LINK_HEALTH}); `keepaliveIntervalMs`: how often
+   * it sends a keepalive.
+   */
+  health(now: number, keepaliveIntervalMs: number): SenderLinkHealth {
+    if (this.state !== 'up') return this.timedOutBefore ? 'down' : 'connecting';
+    const quiet = now - this.lastProofAt;
+    if (quiet >= LINK_HEALTH.downMs) return 'down';
+    const late = Math.max(LINK_HEALTH.stallMinMs, 3 * (this.rtt.smoothedMs ?? 0));
+    if (quiet >= keepaliveIntervalMs + late) return 'stalled';
+    if (this.sentSinceProof >= LINK_HEALTH.stallPackets && now - this.stallClockAt >= late) {
+      return 'stalled';
+    }
+    return 'up';
+  }
+
   /** This link's telemetry for bond's keepalive trailer. */
   telemetry(window: number, totalPacketsSent: number): SenderTelemetry {
     return {
@@ -90,13 +135,14 @@ export class SenderLink implements SchedulerLink {
     };
   }
 
-  stats(now: number, window: number): SenderLinkStats {
+  stats(now: number, window: number, keepaliveIntervalMs: number): SenderLinkStats {
     return {
       id: this.id,
       name: this.name,
       kind: this.kind,
       priority: this.priority,
       state: this.state,
+      health: this.health(now, keepaliveIntervalMs),
       receiver: this.receiver,
       srttMs: this.rtt.smoothedMs,
       rttVarMs: this.rtt.variationMs,

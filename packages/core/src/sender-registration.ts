@@ -131,7 +131,7 @@ export class SenderRegistration {
   onReg3(now: number, link: SenderLink): void {
     if (this.phase !== 'registered') return;
     link.lastHeardAt = now;
-    link.lastProofAt = now;
+    link.proved(now);
     link.checkSentAt = undefined;
     link.reg2RetryMs = this.config.reg2RetryMs;
     if (link.state === 'up') return;
@@ -257,7 +257,7 @@ export class SenderRegistration {
       return;
     }
     if (this.reg1Deadline !== undefined && now >= this.reg1Deadline) {
-      this.startBootstrap(now, 'no REG2 answer to REG1');
+      this.startBootstrap(now, 'no REG2 answer to REG1', true);
     }
   }
 
@@ -315,7 +315,8 @@ export class SenderRegistration {
 
   // ---------------------------------------------------------------- registration sends
 
-  private startBootstrap(now: number, reason: string): void {
+  /** `retry`: the last bootstrap got no answer (the receiver may be silent); logged at debug. */
+  private startBootstrap(now: number, reason: string, retry = false): void {
     this.phase = 'bootstrap';
     this.groupId = undefined;
     this.reg1Link = undefined;
@@ -331,8 +332,9 @@ export class SenderRegistration {
       link.state = 'idle';
       link.timedOutBefore = false;
     }
-    this.outbox.event({ type: 'bootstrap', reason });
-    this.logger.info('bootstrapping a new group', { reason });
+    this.outbox.event({ type: 'bootstrap', reason, retry });
+    if (retry) this.logger.debug('bootstrapping a new group', { reason });
+    else this.logger.info('bootstrapping a new group', { reason });
     this.driveBootstrap(now);
   }
 

@@ -65,6 +65,12 @@ export interface SenderTransmit {
 }
 
 export type SenderLinkState = 'idle' | 'probing' | 'registering' | 'up';
+/**
+ * A link as people should see it (see `LINK_HEALTH`): `up` (answers arrive), `stalled` (an answer
+ * is late by max(3 RTT, 700 ms)), `down` (no proof of life for 4 s, or lost and re-registering),
+ * `connecting` (not yet registered).
+ */
+export type SenderLinkHealth = 'up' | 'stalled' | 'down' | 'connecting';
 export type SenderPhase = 'bootstrap' | 'registered' | 'refused';
 /** What the link's keepalive echoes say about the receiver. */
 export type ReceiverKind = 'unknown' | 'bond' | 'legacy';
@@ -73,7 +79,12 @@ export type SenderEvent =
   | { readonly type: 'registered'; readonly linkId: number }
   | { readonly type: 'link-up'; readonly linkId: number }
   | { readonly type: 'link-down'; readonly linkId: number; readonly reason: string }
-  | { readonly type: 'bootstrap'; readonly reason: string }
+  | {
+      readonly type: 'bootstrap';
+      readonly reason: string;
+      /** A retry of a bootstrap nobody answered (no REG2 to REG1): worth a debug line only. */
+      readonly retry: boolean;
+    }
   /** The receiver refused the stream (REG_NAK); the sender registers again in `retryInMs`. */
   | { readonly type: 'refused'; readonly reason: string; readonly retryInMs: number }
   | { readonly type: 'registration-error'; readonly linkId: number; readonly retryInMs: number }
@@ -85,6 +96,8 @@ export interface SenderLinkStats {
   readonly kind: InterfaceKind;
   readonly priority: number;
   readonly state: SenderLinkState;
+  /** What the link's answers say now: up, stalled, down or connecting. */
+  readonly health: SenderLinkHealth;
   readonly receiver: ReceiverKind;
   readonly srttMs: number | undefined;
   readonly rttVarMs: number;
@@ -110,6 +123,16 @@ export interface SenderStats {
   readonly regNaksIgnored: number;
   readonly scheduler: string;
   readonly linksUp: number;
+  /** Links whose `health` is `up`: answers arrive in time. */
+  readonly linksHealthy: number;
+  /**
+   * Nothing at all came back from the receiver (no NGP, REG2, REG3, REG_ERR, ACK or keepalive)
+   * for `LINK_HEALTH.downMs` while the sender tries to register a group: wrong address or port,
+   * a firewall, or no receiver running there.
+   */
+  readonly receiverSilent: boolean;
+  /** Milliseconds since the last datagram from the receiver on any link (or since the first link was added); undefined without links. */
+  readonly receiverSilentForMs: number | undefined;
   readonly packetsFromEncoder: number;
   readonly bytesFromEncoder: number;
   /** Encoder datagrams dropped because no link was up. */

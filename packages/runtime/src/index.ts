@@ -114,6 +114,8 @@ export {
   type CreateReceiverOptions,
   type ReorderSetting,
 } from './receiver-options.js';
+// When a sender link shows as stalled or down: the app's alarms use the same thresholds.
+export { LINK_HEALTH, type SenderLinkHealth } from '@bond/core';
 export {
   createSender,
   type Sender,

@@ -472,7 +472,10 @@ class SenderRuntime {
         return;
       }
       case 'bootstrap': {
-        this.logger.info('registering a new group', { reason: event.reason });
+        // A retry of a bootstrap nobody answered repeats every few seconds while the receiver is
+        // silent: debug (the app says once that the receiver is not answering).
+        if (event.retry) this.logger.debug('registering a new group', { reason: event.reason });
+        else this.logger.info('registering a new group', { reason: event.reason });
         publish(senderChannels.bootstrap, () => ({ sender, reason: event.reason }));
         return;
       }

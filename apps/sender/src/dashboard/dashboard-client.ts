@@ -17,6 +17,13 @@ type NamedStats = SenderStatsDocument & { readonly stream?: string | null };
 
 export function dashboardMain(kit: DashboardKit): void {
   const { element, format } = kit;
+  /** The alarm first, in words (the document's `alarm`). */
+  const ALARM_TEXT: Record<string, string> = {
+    'receiver-silent':
+      'RECEIVER NOT ANSWERING: check the receiver address and port, that bond-receiver or srtla_rec runs there, and the firewall',
+    'all-down': 'ALL LINKS DOWN: the stream is not getting through until one comes back',
+    refused: 'REFUSED BY THE RECEIVER',
+  };
   const bitrates = kit.createHistory();
   const rtts = kit.createHistory();
   const queues = kit.createHistory();
@@ -129,7 +136,9 @@ export function dashboardMain(kit: DashboardKit): void {
       tr.appendChild(element('td', format.ms(row.rttMs), 'rtt'));
       tr.appendChild(element('td', format.ms(row.queueDelayMs), 'queue'));
       tr.appendChild(element('td', format.count(row.inFlight)));
-      tr.appendChild(element('td', format.percent(row.lossPercent)));
+      const loss = element('td', format.percent(row.lossPercent));
+      loss.title = `last 10 s; lifetime ${format.percent(row.lifetimeLossPercent)}`;
+      tr.appendChild(loss);
       tr.appendChild(element('td', format.count(link?.engine?.packetsSent ?? 0), 'packets'));
       tr.appendChild(element('td', format.count(link?.engine?.packetsRetransmitted ?? 0)));
       return tr;
@@ -147,7 +156,7 @@ export function dashboardMain(kit: DashboardKit): void {
           'RTT',
           'queueing delay',
           'in flight',
-          'loss',
+          'loss (10 s)',
           'packets',
           'retransmitted',
         ],
@@ -158,12 +167,12 @@ export function dashboardMain(kit: DashboardKit): void {
   }
 
   function render(stats: SenderStatsDocument): void {
-    const allDown = stats.linksUp === 0 && stats.links.length > 0;
-    kit.summary.className = allDown ? 'alert' : '';
+    const alarm = ALARM_TEXT[stats.alarm ?? ''] ?? '';
+    kit.summary.className = alarm === '' ? '' : 'alert';
     kit.summary.textContent =
-      (allDown ? 'ALL LINKS DOWN: the stream is dropped until one comes back · ' : '') +
+      (alarm === '' ? '' : `${alarm} · `) +
       `listening on ${stats.listen} → receiver ${stats.receiver} · ${stats.phase} · ` +
-      `links up ${stats.linksUp}/${stats.links.length} · ` +
+      `links up ${stats.linksHealthy}/${stats.links.length} · ` +
       `${format.count(stats.packetsFromEncoder)} packets from the encoder · ` +
       `${format.count(stats.droppedNoLink)} dropped (no link) · up ${Math.round(stats.uptimeMs / 1000)} s`;
     kit.content.replaceChildren(renderLinks(stats));
