@@ -96,13 +96,13 @@ async function podman(args: readonly string[], timeoutMs = 30_000): Promise<Ran>
   return runCommand('podman', args, timeoutMs);
 }
 
-/** The image's HEALTHCHECK --start-period, ms (podman reports nanoseconds). */
+/** The image's HEALTHCHECK --start-period, ms (as JSON, podman gives it in nanoseconds). */
 async function healthcheckStartPeriodMs(): Promise<number> {
   const inspected = await podman([
     'image',
     'inspect',
     '--format',
-    '{{.Config.Healthcheck.StartPeriod}}',
+    '{{json .Config.Healthcheck.StartPeriod}}',
     IMAGE,
   ]);
   const nanoseconds = Number(inspected.output.trim());
