@@ -72,6 +72,7 @@ describe('bond-sender under a blackout of every link', () => {
     const blackoutMs = 8000;
     stand.emulator.link('a').outage(blackoutMs);
     stand.emulator.link('b').outage(blackoutMs);
+    const blackoutStarted = performance.now();
 
     let seen: SenderStatsDocument | undefined;
     await waitFor(
@@ -84,6 +85,10 @@ describe('bond-sender under a blackout of every link', () => {
       { timeoutMs: blackoutMs, intervalMs: 100 },
     );
     if (seen === undefined) throw new Error('unreachable');
+    // The figure the issue asks for (within 4 s), printed rather than asserted: CI machines are slow.
+    console.info(
+      `blackout: the all-down alarm after ${Math.round(performance.now() - blackoutStarted)} ms`,
+    );
     // Seen while the engine still schedules both links: the display follows the answers, not
     // the 15 s link timeout.
     expect(seen.links.map((link) => link.engine?.state)).toEqual(['up', 'up']);
