@@ -18,8 +18,10 @@
  * 2. **In order, at most once.** Packets that were held leave in sequence order; a packet pushed is
  *    emitted exactly once, or dropped as a copy of one held; a held packet leaves exactly once.
  * 3. **Bounded memory.** At most `maxPackets` (rounded up to a power of two) and `maxBytes` are
- *    held; every array is allocated in the constructor. A full buffer releases early; a packet that
- *    alone exceeds `maxBytes` is released at once, in order.
+ *    held. The rings start at {@link INITIAL_RING} slots and double only when a held window needs
+ *    it, up to `maxPackets` (an idle or in-order group costs a few KiB, not the full buffer). A
+ *    full buffer releases early; a packet that alone exceeds `maxBytes` is released at once, in
+ *    order.
  * 4. **Never stalls.** While anything is held, {@link ReorderEngine.pollTimeout} gives a deadline,
  *    never derived from a measurement of 0 (the hold is at least {@link MIN_HOLD_MS}).
  * 5. **Counts add up.** `skipped` is the sequence numbers given up on that have not arrived since
@@ -37,6 +39,11 @@ export const MIN_HOLD_MS = 1;
  * late arrival among them is no longer counted `skipped` (1 KiB per group).
  */
 export const GIVEN_UP_MEMORY = 8192;
+/**
+ * 64: the rings' first size (a group whose packets arrive in order never needs more); they double
+ * when a held window is wider, up to `maxPackets`.
+ */
+export const INITIAL_RING = 64;
 /** A jump of more than this many sequence numbers (either way) is a new stream, not reordering. */
 export const REORDER_JUMP = 1 << 16;
 
@@ -93,18 +100,21 @@ export class ReorderEngine implements ForwardPath {
   private readonly maxHoldMs: number;
   private readonly initialHoldMs: number;
   private readonly maxBytes: number;
+  /** The most packets ever held: `maxPackets` rounded up to a power of two. */
   private readonly capacity: number;
-  private readonly mask: number;
-  private readonly slots: (Uint8Array | undefined)[];
-  private readonly slotSeq: Int32Array;
-  private readonly arrivedAt: Float64Array;
+  /** The rings' current size (a power of two, at most `capacity`) and its mask. */
+  private size: number;
+  private mask: number;
+  private slots: (Uint8Array | undefined)[];
+  private slotSeq: Int32Array;
+  private arrivedAt: Float64Array;
   /**
    * Held packets in arrival order (a ring of sequence numbers and arrival times, twice the
    * capacity): its first live entry is the packet that has waited longest, whose arrival times the
    * next deadline. Entries of packets already released are dropped lazily.
    */
-  private readonly arrivalSeq: Int32Array;
-  private readonly arrivalAt: Float64Array;
+  private arrivalSeq: Int32Array;
+  private arrivalAt: Float64Array;
   private arrivalHead = 0;
   private arrivalCount = 0;
   /**
@@ -147,12 +157,13 @@ export class ReorderEngine implements ForwardPath {
     let size = 2;
     while (size < (options.maxPackets ?? 8192)) size *= 2;
     this.capacity = size;
-    this.mask = size - 1;
-    this.slots = new Array<Uint8Array | undefined>(size).fill(undefined);
-    this.slotSeq = new Int32Array(size).fill(-1);
-    this.arrivedAt = new Float64Array(size);
-    this.arrivalSeq = new Int32Array(2 * size);
-    this.arrivalAt = new Float64Array(2 * size);
+    this.size = Math.min(size, INITIAL_RING);
+    this.mask = this.size - 1;
+    this.slots = new Array<Uint8Array | undefined>(this.size).fill(undefined);
+    this.slotSeq = new Int32Array(this.size).fill(-1);
+    this.arrivedAt = new Float64Array(this.size);
+    this.arrivalSeq = new Int32Array(2 * this.size);
+    this.arrivalAt = new Float64Array(2 * this.size);
     this.givenUp = new Uint8Array(GIVEN_UP_MEMORY >>> 3);
   }
 
@@ -242,7 +253,50 @@ export class ReorderEngine implements ForwardPath {
       }
       this.skipToLowestHeld();
     }
+    this.growFor(seq);
     this.store(now, bytes, seq);
+  }
+
+  /**
+   * Doubles the rings until the held window from `next` to the higher of `seq` and the highest held
+   * number fits (admit has already kept that span within `capacity`).
+   */
+  private growFor(seq: number): void {
+    const start = this.next ?? seq;
+    const end = this.held > 0 && seqDistance(seq, this.highest) > 0 ? this.highest : seq;
+    const needed = seqDistance(start, end) + 1;
+    if (needed <= this.size) return;
+    let size = this.size;
+    while (size < needed && size < this.capacity) size *= 2;
+    const slots = new Array<Uint8Array | undefined>(size).fill(undefined);
+    const slotSeq = new Int32Array(size).fill(-1);
+    const arrivedAt = new Float64Array(size);
+    const mask = size - 1;
+    for (let slot = 0; slot < this.size; slot++) {
+      const held = this.slotSeq[slot] ?? -1;
+      const packet = this.slots[slot];
+      if (held < 0 || packet === undefined) continue;
+      slots[held & mask] = packet;
+      slotSeq[held & mask] = held;
+      arrivedAt[held & mask] = this.arrivedAt[slot] ?? 0;
+    }
+    // The arrival ring keeps its order (oldest first), starting at 0.
+    const arrivalSeq = new Int32Array(2 * size);
+    const arrivalAt = new Float64Array(2 * size);
+    const oldRing = this.arrivalSeq.length;
+    for (let offset = 0; offset < this.arrivalCount; offset++) {
+      const index = (this.arrivalHead + offset) % oldRing;
+      arrivalSeq[offset] = this.arrivalSeq[index] ?? 0;
+      arrivalAt[offset] = this.arrivalAt[index] ?? 0;
+    }
+    this.arrivalHead = 0;
+    this.size = size;
+    this.mask = mask;
+    this.slots = slots;
+    this.slotSeq = slotSeq;
+    this.arrivedAt = arrivedAt;
+    this.arrivalSeq = arrivalSeq;
+    this.arrivalAt = arrivalAt;
   }
 
   /** Holds a copy of `bytes` (a copy of a packet already held is dropped). */
@@ -392,7 +446,7 @@ export class ReorderEngine implements ForwardPath {
       return cached & this.mask;
     }
     const span = seqDistance(this.next, this.highest);
-    for (let offset = 0; offset <= span && offset < this.capacity; offset++) {
+    for (let offset = 0; offset <= span && offset < this.size; offset++) {
       const seq = seqAdd(this.next, offset);
       if (this.slotSeq[seq & this.mask] === seq) {
         this.lowestSeq = seq;
@@ -430,7 +484,7 @@ export class ReorderEngine implements ForwardPath {
     return -1;
   }
 
-  /** Keeps only the entries of packets still held (at most `capacity`: half the ring). */
+  /** Keeps only the entries of packets still held (at most `size`: half the ring). */
   private compactArrivals(): void {
     const size = this.arrivalSeq.length;
     let kept = 0;

@@ -102,6 +102,45 @@ for (const build of builds) {
       );
     });
 
+    it('sockets share one send arena: more than it holds, queued by 48 sockets in one turn, arrives intact and in order per socket', async () => {
+      const bySender = new Map<number, number[]>();
+      let intact = true;
+      const receiver = await openSocket((batch, count) => {
+        for (let i = 0; i < count; i++) {
+          const offset = batch.offset(i);
+          const from = batch.slab[offset] ?? -1;
+          const index = batch.slab[offset + 1] ?? -1;
+          // Every byte after the two-byte header repeats the sender's index.
+          for (let at = 2; at < batch.length(i); at++) {
+            if (batch.slab[offset + at] !== from) intact = false;
+          }
+          const seen = bySender.get(from) ?? [];
+          seen.push(index);
+          bySender.set(from, seen);
+        }
+      }, 8 << 20);
+      const senders = [];
+      for (let k = 0; k < 48; k++) senders.push(await openSocket(undefined, 1 << 20, 65536));
+      // 48 x 20 x 1332 bytes = 1.22 MiB, more than the 1 MiB arena: it flushes every socket
+      // holding bytes once, mid-turn, and starts again.
+      for (let i = 0; i < 20; i++) {
+        senders.forEach((sender, k) => {
+          const datagram = new Uint8Array(1332).fill(k);
+          datagram[1] = i;
+          sender.send(datagram, receiver.local);
+        });
+      }
+      for (const sender of senders) sender.flush();
+      await waitFor(
+        () => [...bySender.values()].reduce((sum, each) => sum + each.length, 0) === 960,
+        '960 datagrams',
+      );
+      expect(intact).toBe(true);
+      for (let k = 0; k < 48; k++) {
+        expect(bySender.get(k)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+      }
+    });
+
     it('with GSO off, sends the same run as 100 plain messages in one sendmmsg, losing nothing', async () => {
       const received: number[] = [];
       const receiver = await openSocket((batch, count) => {

@@ -4,7 +4,10 @@
  *
  * A binding owns no memory the caller reads: JavaScript allocates the receive slab and metadata
  * table (the caller's {@link ReceiveBatch}), a send slab and table, and the counters, and hands them
- * to `open` once. The binding watches the descriptor on Node's own event loop, fills the receive
+ * to `open` once. The send slab is one {@link SendArena} shared by every socket of a backend whose
+ * send queue fits in it: a datagram waits there only from `send` to the flush at the end of the
+ * same turn, so a thousand idle sockets need not hold a thousand slabs (a receiver's upstream
+ * sockets, one per group); each socket's rows point into its own part of the arena. The binding watches the descriptor on Node's own event loop, fills the receive
  * rows and calls `onReceive(count)`; `send(handle, count)` sends the queued rows in as few system
  * calls as it can. Counters are written in place, so reading them costs no native call.
  *
@@ -102,11 +105,63 @@ export function createBindingBackend(
   binding: NativeBinding,
   batchLimit: number,
 ): IoBackend {
+  let shared: SendArena | undefined;
   return {
     name,
     open: (options: OpenOptions) =>
-      attempt(() => NativeBatchSocket.open(name, binding, resolveOpenOptions(options, batchLimit))),
+      attempt(() => {
+        const resolved = resolveOpenOptions(options, batchLimit);
+        // A queue larger than the shared arena gets an arena of its own (allocated on first use).
+        const arena =
+          resolved.sendQueueBytes <= SHARED_SEND_ARENA_BYTES
+            ? (shared ??= new SendArena(SHARED_SEND_ARENA_BYTES))
+            : new SendArena(resolved.sendQueueBytes);
+        return NativeBatchSocket.open(name, binding, resolved, arena);
+      }),
   };
+}
+
+/**
+ * 1 MiB: the send arena the sockets of one backend share (four default 256 KiB queues, sixteen of
+ * a receiver's 64 KiB upstream queues, queued in the same turn before a flush makes room).
+ */
+export const SHARED_SEND_ARENA_BYTES = 1024 * 1024;
+
+/**
+ * Send memory shared by sockets: each queued datagram takes the next bytes; when one does not fit,
+ * every socket with queued datagrams flushes first, and the arena starts again from 0 once none
+ * holds any (the native `send` reads the bytes synchronously).
+ */
+export class SendArena {
+  readonly bytes: Uint8Array;
+  private used = 0;
+  /** Sockets with datagrams queued in the arena. */
+  private readonly holders = new Set<{ flush(): void }>();
+
+  constructor(size: number) {
+    this.bytes = new Uint8Array(size);
+  }
+
+  /** The offset of `length` fresh bytes for `holder` (flushing every holder first when full). */
+  reserve(holder: { flush(): void }, length: number): number {
+    if (this.used + length > this.bytes.length) {
+      for (const each of [...this.holders]) each.flush();
+      // A holder whose flush failed to release still must not keep its bytes from being reused:
+      // its rows were sent or dropped by its flush.
+      this.holders.clear();
+      this.used = 0;
+    }
+    const offset = this.used;
+    this.used += length;
+    this.holders.add(holder);
+    return offset;
+  }
+
+  /** `holder` has no datagrams queued any more. */
+  release(holder: { flush(): void }): void {
+    this.holders.delete(holder);
+    if (this.holders.size === 0) this.used = 0;
+  }
 }
 
 class NativeBatchSocket implements BatchSocket {
@@ -120,22 +175,28 @@ class NativeBatchSocket implements BatchSocket {
   private handle: NativeHandle | undefined;
   private readonly options: ResolvedOpenOptions;
   private readonly dualStack: boolean;
-  private readonly sendSlab: Uint8Array;
+  private readonly arena: SendArena;
   private readonly sendMeta: Uint32Array;
   private sendCount = 0;
   private sendBytes = 0;
   private flushScheduled = false;
   private paused = false;
 
-  private constructor(name: BackendName, binding: NativeBinding, options: ResolvedOpenOptions) {
+  private constructor(
+    name: BackendName,
+    binding: NativeBinding,
+    options: ResolvedOpenOptions,
+    arena: SendArena,
+  ) {
     this.backend = name;
     this.binding = binding;
     this.options = options;
     this.maxBatch = options.batch.maxBatch;
     this.remote = options.connect;
     // `sendQueueBytes` (256 KiB by default: a full batch of MTU-sized datagrams and several
-    // 64 KiB GSO runs); a full slab is sent before the next datagram is queued.
-    this.sendSlab = new Uint8Array(options.sendQueueBytes);
+    // 64 KiB GSO runs) bounds what this socket queues; a full queue is sent before the next
+    // datagram is queued. The bytes live in the (usually shared) arena.
+    this.arena = arena;
     this.sendMeta = new Uint32Array(this.maxBatch * META_STRIDE);
     this.local = createEndpoint(options.family === 4 ? '0.0.0.0' : '::', 0);
     this.dualStack = options.family === 6 && !options.ipv6Only && options.address === '::';
@@ -145,8 +206,9 @@ class NativeBatchSocket implements BatchSocket {
     name: BackendName,
     binding: NativeBinding,
     options: ResolvedOpenOptions,
+    arena: SendArena,
   ): BatchSocket {
-    const socket = new NativeBatchSocket(name, binding, options);
+    const socket = new NativeBatchSocket(name, binding, options, arena);
     const batch = options.batch;
     let handle: NativeHandle;
     try {
@@ -161,7 +223,7 @@ class NativeBatchSocket implements BatchSocket {
         batch.meta,
         batch.maxBatch,
         batch.slotSize,
-        socket.sendSlab,
+        arena.bytes,
         socket.sendMeta,
         socket.counters,
         socket.onReceive,
@@ -216,10 +278,10 @@ class NativeBatchSocket implements BatchSocket {
       this.remote !== undefined,
     );
     const length = data.length;
-    if (this.sendCount >= this.maxBatch || this.sendBytes + length > this.sendSlab.length)
+    if (this.sendCount >= this.maxBatch || this.sendBytes + length > this.options.sendQueueBytes)
       this.flush();
-    const offset = this.sendBytes;
-    this.sendSlab.set(data, offset);
+    const offset = this.arena.reserve(this, length);
+    this.arena.bytes.set(data, offset);
     if (target === undefined) {
       const meta = this.sendMeta;
       const row = this.sendCount * META_STRIDE;
@@ -230,7 +292,7 @@ class NativeBatchSocket implements BatchSocket {
       writeMetaRow(this.sendMeta, this.sendCount, offset, length, target);
     }
     this.sendCount++;
-    this.sendBytes = offset + length;
+    this.sendBytes += length;
     if (this.sendCount >= this.maxBatch) {
       this.flush();
     } else if (!this.flushScheduled) {
@@ -246,11 +308,20 @@ class NativeBatchSocket implements BatchSocket {
 
   flush(): void {
     const count = this.sendCount;
-    if (count === 0 || this.handle === undefined) return;
+    if (count === 0) return;
     this.sendCount = 0;
     this.sendBytes = 0;
+    const handle = this.handle;
+    if (handle === undefined) {
+      this.arena.release(this);
+      return;
+    }
     const errorsBefore = this.counters[Counter.sendErrors] ?? 0;
-    this.binding.send(this.handle, count);
+    try {
+      this.binding.send(handle, count);
+    } finally {
+      this.arena.release(this);
+    }
     if ((this.counters[Counter.sendErrors] ?? 0) > errorsBefore) {
       const error: BondError = new SendError(errnoName(this.counters[Counter.lastSendErrno] ?? 0));
       this.options.onError(error);
