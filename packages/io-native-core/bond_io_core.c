@@ -164,11 +164,60 @@ static int parse_sockaddr(struct sockaddr_storage *out, socklen_t *length, int f
 
 static void free_socket(bond_socket *s) {
   bond_platform_detach(s);
-  free(s->receive_iov);
-  free(s->receive_names);
-  free(s->send_iov);
-  free(s->send_names);
   free(s);
+}
+
+/* ---- the environment's scratch ---- */
+
+static void free_env_scratch(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  bond_env_scratch *scratch = data;
+  free(scratch->core.data);
+  free(scratch->platform.data);
+  free(scratch);
+}
+
+/* This environment's scratch areas, created on first use; NULL when out of memory. */
+static bond_env_scratch *env_scratch(napi_env env) {
+  void *data = NULL;
+  if (napi_get_instance_data(env, &data) == napi_ok && data != NULL) return data;
+  bond_env_scratch *scratch = calloc(1, sizeof *scratch);
+  if (scratch == NULL) return NULL;
+  if (napi_set_instance_data(env, scratch, free_env_scratch, NULL) != napi_ok) {
+    free(scratch);
+    return NULL;
+  }
+  return scratch;
+}
+
+int bond_scratch_reserve(bond_scratch *slot, uint32_t entries, size_t entry_size) {
+  if (slot->entries >= entries) return 0;
+  void *data = calloc(entries, entry_size);
+  if (data == NULL) return ENOMEM;
+  free(slot->data);
+  slot->data = data;
+  slot->entries = entries;
+  return 0;
+}
+
+/* The core's scratch entry: one receive slot's iovec and source, one send message's iovec and
+   destination, laid out as four arrays of `entries` each (see point_at_scratch). */
+#define CORE_ENTRY_SIZE (2 * sizeof(struct iovec) + 2 * sizeof(struct sockaddr_storage))
+
+/* Points s's arrays at the environment's scratch, and the receive iovecs at s's own slab. */
+static void point_at_scratch(bond_socket *s, int receiving) {
+  size_t n = s->scratch->core.entries;
+  char *base = s->scratch->core.data;
+  s->receive_names = (struct sockaddr_storage *)base;
+  s->send_names = (struct sockaddr_storage *)(base + n * sizeof(struct sockaddr_storage));
+  s->receive_iov = (struct iovec *)(base + 2 * n * sizeof(struct sockaddr_storage));
+  s->send_iov = s->receive_iov + n;
+  if (!receiving) return;
+  for (uint32_t i = 0; i < s->max_batch; i++) {
+    s->receive_iov[i].iov_base = s->receive_slab + (size_t)i * s->slot_size;
+    s->receive_iov[i].iov_len = s->slot_size;
+  }
 }
 
 static void on_poll_closed(uv_handle_t *handle) { free(handle); }
@@ -308,6 +357,7 @@ static void on_poll(uv_poll_t *handle, int status, int events) {
     }
     bond_report_receive_error(s, err);
   } else if (events & UV_READABLE) {
+    point_at_scratch(s, 1);
     bond_platform_receive(s);
   }
   s->in_callback--;
@@ -476,20 +526,14 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   if (s->send_rows > BOND_MAX_BATCH) s->send_rows = BOND_MAX_BATCH;
   s->c = counters;
 
-  size_t n = s->max_batch;
-  size_t m = s->send_rows;
-  s->receive_iov = calloc(n, sizeof *s->receive_iov);
-  s->receive_names = calloc(n, sizeof *s->receive_names);
-  s->send_iov = calloc(m, sizeof *s->send_iov);
-  s->send_names = calloc(m, sizeof *s->send_names);
-  if (!s->receive_iov || !s->receive_names || !s->send_iov || !s->send_names) {
+  uint32_t entries = s->max_batch > s->send_rows ? s->max_batch : s->send_rows;
+  s->scratch = env_scratch(env);
+  if (s->scratch == NULL ||
+      bond_scratch_reserve(&s->scratch->core, entries, CORE_ENTRY_SIZE) != 0) {
     discard_socket(env, s, 0);
     return bond_throw_errno(env, ENOMEM, "open");
   }
-  for (size_t i = 0; i < n; i++) {
-    s->receive_iov[i].iov_base = s->receive_slab + i * s->slot_size;
-    s->receive_iov[i].iov_len = s->slot_size;
-  }
+  point_at_scratch(s, 0);
   int err = bond_platform_attach(s);
   if (err != 0) {
     discard_socket(env, s, 0);
@@ -695,6 +739,7 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
   if (check_send_rows(env, s, count) != 0) return NULL;
   uint32_t sent = 0;
   if (count > 0) {
+    point_at_scratch(s, 0);
     sent = bond_platform_send(s, count);
     s->c[C_DATAGRAMS_SENT] += sent;
     s->c[C_SEND_BATCHES] += 1;

@@ -14,6 +14,12 @@
  * receive pass and its send loop, and whatever exports are its own.
  *
  * The metadata and counter layouts are @bond/io's (receive-batch.ts, counters.ts).
+ *
+ * The message headers, iovecs and addresses a receive pass or a send call builds live only during
+ * that call, so they are not kept per socket: every socket of a Node environment (the main thread
+ * or a worker) shares one scratch area (bond_env_scratch, the addon's instance data), sized for
+ * the largest batch opened there and freed with the environment. A receiver with a thousand
+ * upstream sockets keeps one set, not a thousand.
  */
 #ifndef BOND_IO_CORE_H
 #define BOND_IO_CORE_H
@@ -65,6 +71,19 @@ enum {
 /* Per-socket state of the platform file, defined there. */
 typedef struct bond_platform_socket bond_platform_socket;
 
+/* A scratch area: `entries` entries of its owner's layout (zeroed when allocated). */
+typedef struct bond_scratch {
+  void *data;
+  uint32_t entries;
+} bond_scratch;
+
+/* The scratch areas of one Node environment (the addon's instance data): the core's and the
+   platform file's. Freed when the environment is torn down. */
+typedef struct bond_env_scratch {
+  bond_scratch core;
+  bond_scratch platform;
+} bond_env_scratch;
+
 typedef struct bond_socket {
   int fd;
   int family; /* AF_INET or AF_INET6 */
@@ -87,13 +106,17 @@ typedef struct bond_socket {
   uint32_t *send_meta;
   uint32_t send_rows; /* rows in the send table, at most BOND_MAX_BATCH */
   double *c;
-  /* max_batch of each: slot i's buffer (the slab at i * slot_size) and its source address. */
+  /* The environment's shared scratch, valid only inside a receive pass or a send call (the core
+     points these at it, and the receive iovecs at this socket's slab, before calling the
+     platform): max_batch of each: slot i's buffer (the slab at i * slot_size) and its source
+     address. */
   struct iovec *receive_iov;
   struct sockaddr_storage *receive_names;
   /* send_rows of each, for the platform's send messages. */
   struct iovec *send_iov;
   struct sockaddr_storage *send_names;
   bond_platform_socket *platform;
+  bond_env_scratch *scratch; /* its environment's, shared by every socket opened there */
 } bond_socket;
 
 /* ---- defined by each addon's platform file ---- */
@@ -118,6 +141,10 @@ uint32_t bond_platform_send(bond_socket *s, uint32_t count);
 napi_status bond_platform_init(napi_env env, napi_value exports);
 
 /* ---- provided by the core ---- */
+
+/* Makes `slot` hold at least `entries` entries of `entry_size` bytes, reallocating a smaller one
+   (the contents are not kept: scratch lives within one call). Returns 0, or ENOMEM. */
+int bond_scratch_reserve(bond_scratch *slot, uint32_t entries, size_t entry_size);
 
 /* Throw an Error carrying `errno` (number) and `syscall`, @bond/io's NativeBinding error shape;
    return NULL for the caller to return. */

@@ -30,31 +30,32 @@ static bond_sendmsg_x_t sendmsg_x_fn;
 
 struct bond_platform_socket {
   int use_msgx;
+  /* In the environment's scratch (bond_io_core.h), set by use_scratch for one receive or send: */
   struct bond_msghdr_x *receive_x; /* max_batch, over the core's receive_iov / receive_names */
   struct bond_msghdr_x *send_x;    /* send_rows, one per send row */
 };
+
+/* Points s's platform arrays at the environment's scratch (two arrays of `entries` each). */
+static void use_scratch(bond_socket *s) {
+  bond_platform_socket *p = s->platform;
+  p->receive_x = s->scratch->platform.data;
+  p->send_x = p->receive_x + s->scratch->platform.entries;
+}
 
 int bond_platform_attach(bond_socket *s) {
   bond_platform_socket *p = calloc(1, sizeof *p);
   if (p == NULL) return ENOMEM;
   s->platform = p;
   p->use_msgx = recvmsg_x_fn != NULL && sendmsg_x_fn != NULL;
-  p->receive_x = calloc(s->max_batch, sizeof *p->receive_x);
-  p->send_x = calloc(s->send_rows, sizeof *p->send_x);
-  if (p->receive_x == NULL || p->send_x == NULL) return ENOMEM;
-  for (uint32_t i = 0; i < s->max_batch; i++) {
-    p->receive_x[i].msg_name = &s->receive_names[i];
-    p->receive_x[i].msg_iov = &s->receive_iov[i];
-    p->receive_x[i].msg_iovlen = 1;
-  }
+  uint32_t entries = s->max_batch > s->send_rows ? s->max_batch : s->send_rows;
+  if (bond_scratch_reserve(&s->scratch->platform, entries, 2 * sizeof(struct bond_msghdr_x)) != 0)
+    return ENOMEM;
   return 0;
 }
 
 void bond_platform_detach(bond_socket *s) {
   bond_platform_socket *p = s->platform;
   if (p == NULL) return;
-  free(p->receive_x);
-  free(p->send_x);
   free(p);
   s->platform = NULL;
 }
@@ -75,15 +76,18 @@ static int accept_datagram(bond_socket *s, uint32_t out, uint32_t slot, size_t l
 
 void bond_platform_receive(bond_socket *s) {
   bond_platform_socket *p = s->platform;
+  use_scratch(s);
   const uint32_t n = s->max_batch;
   uint32_t out = 0;
   double bytes = 0;
   int err = 0;
   if (p->use_msgx) {
     for (uint32_t i = 0; i < n; i++) {
+      memset(&p->receive_x[i], 0, sizeof p->receive_x[i]);
+      p->receive_x[i].msg_name = &s->receive_names[i];
       p->receive_x[i].msg_namelen = sizeof(struct sockaddr_storage);
-      p->receive_x[i].msg_flags = 0;
-      p->receive_x[i].msg_datalen = 0;
+      p->receive_x[i].msg_iov = &s->receive_iov[i];
+      p->receive_x[i].msg_iovlen = 1;
     }
     ssize_t got = recvmsg_x_fn(s->fd, p->receive_x, n, MSG_DONTWAIT);
     s->c[C_RECEIVE_CALLS] += 1;
@@ -141,6 +145,7 @@ static void build_message(bond_socket *s, uint32_t m, uint32_t row_index) {
 
 uint32_t bond_platform_send(bond_socket *s, uint32_t count) {
   bond_platform_socket *p = s->platform;
+  use_scratch(s);
   for (uint32_t i = 0; i < count; i++) build_message(s, i, i);
   uint32_t sent = 0, position = 0;
   int interrupts = 0;

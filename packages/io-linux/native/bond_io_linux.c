@@ -37,6 +37,7 @@ const char bond_platform_send_call[] = "sendmmsg";
 
 struct bond_platform_socket {
   int gso; /* UDP_SEGMENT usable */
+  /* In the environment's scratch (bond_io_core.h), set by use_scratch for one receive or send: */
   struct mmsghdr *receive_messages; /* max_batch, over the core's receive_iov / receive_names */
   struct mmsghdr *send_messages;    /* send_rows, each over the core's send_iov / send_names */
   char *send_control;               /* CONTROL_SPACE per send message */
@@ -44,26 +45,27 @@ struct bond_platform_socket {
   uint32_t *send_datagrams;         /* per send message: datagrams in it (above 1: GSO) */
 };
 
+/* One scratch entry: a receive message, a send message, its control space, first row and count. */
+#define LINUX_ENTRY_SIZE                                                                       \
+  (2 * sizeof(struct mmsghdr) + CONTROL_SPACE + 2 * sizeof(uint32_t))
+/* Points s's platform arrays at the environment's scratch (five arrays of `entries` each). */
+static void use_scratch(bond_socket *s) {
+  bond_platform_socket *p = s->platform;
+  size_t n = s->scratch->platform.entries;
+  char *base = s->scratch->platform.data;
+  p->receive_messages = (struct mmsghdr *)base;
+  p->send_messages = p->receive_messages + n;
+  p->send_control = (char *)(p->send_messages + n);
+  p->send_first_row = (uint32_t *)(p->send_control + n * CONTROL_SPACE);
+  p->send_datagrams = p->send_first_row + n;
+}
+
 int bond_platform_attach(bond_socket *s) {
   bond_platform_socket *p = calloc(1, sizeof *p);
   if (p == NULL) return ENOMEM;
   s->platform = p;
-  size_t n = s->max_batch;
-  size_t m = s->send_rows;
-  p->receive_messages = calloc(n, sizeof *p->receive_messages);
-  p->send_messages = calloc(m, sizeof *p->send_messages);
-  p->send_control = calloc(m, CONTROL_SPACE);
-  p->send_first_row = calloc(m, sizeof *p->send_first_row);
-  p->send_datagrams = calloc(m, sizeof *p->send_datagrams);
-  if (!p->receive_messages || !p->send_messages || !p->send_control || !p->send_first_row ||
-      !p->send_datagrams)
-    return ENOMEM;
-  for (size_t i = 0; i < n; i++) {
-    struct msghdr *header = &p->receive_messages[i].msg_hdr;
-    header->msg_name = &s->receive_names[i];
-    header->msg_iov = &s->receive_iov[i];
-    header->msg_iovlen = 1;
-  }
+  uint32_t entries = s->max_batch > s->send_rows ? s->max_batch : s->send_rows;
+  if (bond_scratch_reserve(&s->scratch->platform, entries, LINUX_ENTRY_SIZE) != 0) return ENOMEM;
   /* GSO probe: the option exists on this kernel (Linux >= 4.18). */
   int segment = 0;
   socklen_t segment_length = sizeof segment;
@@ -74,11 +76,6 @@ int bond_platform_attach(bond_socket *s) {
 void bond_platform_detach(bond_socket *s) {
   bond_platform_socket *p = s->platform;
   if (p == NULL) return;
-  free(p->receive_messages);
-  free(p->send_messages);
-  free(p->send_control);
-  free(p->send_first_row);
-  free(p->send_datagrams);
   free(p);
   s->platform = NULL;
 }
@@ -87,10 +84,15 @@ void bond_platform_detach(bond_socket *s) {
 
 void bond_platform_receive(bond_socket *s) {
   bond_platform_socket *p = s->platform;
+  use_scratch(s);
   const uint32_t n = s->max_batch;
   for (uint32_t i = 0; i < n; i++) {
-    p->receive_messages[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_storage);
-    p->receive_messages[i].msg_hdr.msg_flags = 0;
+    struct msghdr *header = &p->receive_messages[i].msg_hdr;
+    memset(header, 0, sizeof *header);
+    header->msg_name = &s->receive_names[i];
+    header->msg_namelen = sizeof(struct sockaddr_storage);
+    header->msg_iov = &s->receive_iov[i];
+    header->msg_iovlen = 1;
   }
   int got = recvmmsg(s->fd, p->receive_messages, n, MSG_DONTWAIT, NULL);
   s->c[C_RECEIVE_CALLS] += 1;
@@ -201,7 +203,10 @@ static uint32_t send_rows(bond_socket *s, uint32_t first, uint32_t count) {
   return sent;
 }
 
-uint32_t bond_platform_send(bond_socket *s, uint32_t count) { return send_rows(s, 0, count); }
+uint32_t bond_platform_send(bond_socket *s, uint32_t count) {
+  use_scratch(s);
+  return send_rows(s, 0, count);
+}
 
 /* ---- exports of this addon ---- */
 

@@ -102,6 +102,50 @@ for (const build of builds) {
       );
     });
 
+    it('sockets of different batch sizes share the scratch: a small one opened first still receives and sends after a larger one grows it', async () => {
+      const backend = status.backend;
+      if (backend === undefined) throw status.loadError ?? new Error('no backend');
+      const got: { from: string; bytes: number[] }[] = [];
+      const record = (from: string) => (batch: ReceiveBatch, count: number) => {
+        for (let i = 0; i < count; i++) {
+          const offset = batch.offset(i);
+          got.push({ from, bytes: [...batch.slab.subarray(offset, offset + batch.length(i))] });
+        }
+      };
+      const openWith = async (maxBatch: number, from: string) => {
+        const socket = await backend.open({
+          address: '127.0.0.1',
+          batch: createReceiveBatch({ maxBatch, slotSize: 2048 }),
+          // 300 datagrams at once: more than a default buffer's worth of tiny skbs.
+          receiveBufferSize: 1 << 20,
+          onBatch: record(from),
+        });
+        open.push(socket);
+        return socket;
+      };
+      const sequence = (from: string) =>
+        got.filter((each) => each.from === from).map(({ bytes }) => bytes);
+      const small = await openWith(4, 'small');
+      const large = await openWith(512, 'large');
+      // Each sends 300 datagrams to the other: the small one in batches of 4 rows.
+      for (let i = 0; i < 300; i++) {
+        small.send(new Uint8Array([1, i & 255, i >> 8]), large.local);
+        large.send(new Uint8Array([2, i & 255, i >> 8]), small.local);
+      }
+      small.flush();
+      large.flush();
+      await waitFor(
+        () => got.length === 600,
+        () => `600 datagrams (got ${got.length})`,
+      );
+      expect(sequence('large')).toEqual(
+        Array.from({ length: 300 }, (_, i) => [1, i & 255, i >> 8]),
+      );
+      expect(sequence('small')).toEqual(
+        Array.from({ length: 300 }, (_, i) => [2, i & 255, i >> 8]),
+      );
+    });
+
     it('sockets share one send arena: more than it holds, queued by 48 sockets in one turn, arrives intact and in order per socket', async () => {
       const bySender = new Map<number, number[]>();
       let intact = true;
