@@ -71,7 +71,7 @@ for (let round = 0; round < rounds; round++) {
     }),
   );
   // The REG2 answers (the full group id), sent back from the same source.
-  const reg2s = replies.filter((bytes) => bytes.length === 258).map((bytes) => bytes.slice());
+  const reg2s = replies.filter((reply) => reply.length === 258).map((reply) => reply.slice());
   const sink = [];
   if (reg2s.length === count) {
     results.reg2Valid.push(
@@ -82,7 +82,7 @@ for (let round = 0; round < rounds; round++) {
       }),
     );
   }
-  const forged = reg1s.map((bytes) => {
+  const forged = reg1s.map(() => {
     const id = new Uint8Array(256);
     getRandomValues(id);
     return encodeReg2(id);

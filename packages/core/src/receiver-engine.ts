@@ -369,7 +369,7 @@ export class ReceiverEngine {
     }
     const id = this.scratchId;
     id.set(bytes.subarray(2, 2 + SRTLA_ID_HALF_LENGTH));
-    this.cookies.issue(now, id, this.random);
+    this.cookies.issue(now, id);
     this.queue(ReceiverTarget.Link, from, -1, encodeReg2(id));
   }
 
