@@ -76,8 +76,9 @@ describe('config reload', () => {
     const a = await link('127.0.0.2', running);
     const b = await link('127.0.0.3', running);
     const c = await link('127.0.0.4', running);
-    await createGroup(a, 1);
-    await createGroup(b, 2);
+    // REG1 creates nothing: the REG2 that brings its id back creates the group.
+    expect(await joinGroup(a, await createGroup(a, 1))).toBe('reg3');
+    expect(await joinGroup(b, await createGroup(b, 2))).toBe('reg3');
 
     await write({ 'max-groups': 1, 'pending-timeout': 600 });
     expect((await running.reload()).applied).toEqual(['max-groups']);
