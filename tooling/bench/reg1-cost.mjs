@@ -6,20 +6,30 @@
 // with a forged id (answered REG_NGP). Core only: no sockets (the runtime's upstream socket per
 // group is not in these figures). Not run in CI; run by hand after `pnpm build`:
 //
-//   node tooling/bench/reg1-cost.mjs [--count 20000] [--rounds 5]
+//   node tooling/bench/reg1-cost.mjs [--count 20000] [--rounds 5] [--core FILE]
+//
+// --core: another build of @bond/core's entry to measure instead (for example an older commit's
+// packages/core/src bundled with esbuild), so a before/after pair runs on the same machine.
 //
 // Prints, per kind, the median over the rounds of wall time and process CPU per datagram, ms.
 import { getRandomValues, randomInt } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { ReceiverEngine } from '../../packages/core/dist/index.js';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Address, encodeReg1, encodeReg2 } from '../../packages/wire/dist/index.js';
 
 const { values } = parseArgs({
   options: {
     count: { type: 'string', default: '20000' },
     rounds: { type: 'string', default: '5' },
+    core: { type: 'string' },
   },
 });
+const { ReceiverEngine } = await import(
+  values.core === undefined
+    ? '../../packages/core/dist/index.js'
+    : pathToFileURL(resolve(values.core)).href
+);
 const count = Number(values.count);
 const rounds = Number(values.rounds);
 if (!(Number.isInteger(count) && count > 0 && Number.isInteger(rounds) && rounds > 0)) {
