@@ -99,6 +99,22 @@ describe('config reload', () => {
     expect(await createGroup(c, 3)).toHaveLength(256);
   });
 
+  it('applies max-pending-per-ip at once: a third pending group from one IP replaces its oldest', async () => {
+    const { running, write } = await start({ 'max-pending-per-ip': 4 });
+    expect(running.receiver.stats().limits.maxPendingGroupsPerIp).toBe(4);
+    await write({ 'max-pending-per-ip': 2 });
+    expect((await running.reload()).applied).toEqual(['max-pending-per-ip']);
+    expect(running.receiver.stats().limits.maxPendingGroupsPerIp).toBe(2);
+    // Three senders behind one IP (three ports), none streaming yet: two pending groups stay.
+    for (let seed = 1; seed <= 3; seed++) {
+      const sender = await link('127.0.0.2', running);
+      expect(await joinGroup(sender, await createGroup(sender, seed))).toBe('reg3');
+    }
+    const stats = running.receiver.stats();
+    expect(stats.groups).toHaveLength(2);
+    expect(stats.registration).toMatchObject({ pendingGroups: 2, groupsEvicted: 1 });
+  });
+
   it('switches the reorder engine on and off for a running group', async () => {
     const { running, write } = await start({ reorder: 'off' });
     const first = await link('127.0.0.2', running);
