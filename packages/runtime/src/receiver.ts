@@ -566,6 +566,11 @@ class ReceiverRuntime {
           'a new uplink joined this stream from a network none of its other uplinks use: normal if you added a modem or changed carrier; if not, someone who knows the group id may be adding a link (an SRT passphrase keeps forged data out)',
           { groupId: event.groupId, ...this.streamField(event.groupId), address },
         );
+        publish(receiverChannels.linkFromNewNetwork, () => ({
+          receiver,
+          groupId: event.groupId,
+          address,
+        }));
         return;
       }
       case 'link-added': {

@@ -387,6 +387,13 @@ describe('createReceiver on the memory network', () => {
   });
 
   it('warns once, in words, when a link joins a live stream from a network none of its links use', async () => {
+    const published: ReceiverDiagnostic[] = [];
+    const onJoin = (message: unknown) => published.push(message as ReceiverDiagnostic);
+    subscribe(receiverChannels.linkFromNewNetwork, onJoin);
+    cleanup.push(() => {
+      unsubscribe(receiverChannels.linkFromNewNetwork, onJoin);
+      return Promise.resolve();
+    });
     const lines: { level: string; message: string; fields: Record<string, unknown> }[] = [];
     const record =
       (level: string) =>
@@ -423,6 +430,9 @@ describe('createReceiver on the memory network', () => {
     });
     expect(at(warned, 0).message).toContain('SRT passphrase');
     expect(receiver.stats().registration.newNetworkJoins).toBe(1);
+    expect(published).toEqual([
+      { receiver: receiver.stats().listen, groupId: 1, address: stranger.socket.local.toString() },
+    ]);
   });
 
   it('refuses a link past the per-group limit with REG_ERR', async () => {
