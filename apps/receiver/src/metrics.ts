@@ -45,6 +45,15 @@ export function createReceiverMetrics(version: string): ReceiverMetrics {
   const groupEvents = total('group_events_total', 'Groups created, evicted and removed.', [
     'event',
   ]);
+  const newNetworkJoins = total(
+    'links_from_new_network_total',
+    'Links that joined a stream carrying SRT from a network (IPv4 /16, IPv6 /48, or address family) none of its other links used.',
+  );
+  const unverified = total(
+    'registration_ids_refused_total',
+    'REG2 with an unknown group id this receiver did not issue (unverified) or issued too long ago (expired), by reason.',
+    ['reason'],
+  );
   const dropped = total('dropped_total', 'Datagrams dropped, by cause.', ['cause']);
   const rejections = total(
     'srt_rejections_total',
@@ -160,6 +169,9 @@ export function createReceiverMetrics(version: string): ReceiverMetrics {
     groupEvents.set({ event: 'created' }, view.registration.groupsCreated);
     groupEvents.set({ event: 'evicted' }, view.registration.groupsEvicted);
     groupEvents.set({ event: 'removed' }, view.registration.groupsRemoved);
+    newNetworkJoins.set({}, view.registration.newNetworkJoins);
+    unverified.set({ reason: 'unverified' }, view.registration.reg2Unverified);
+    unverified.set({ reason: 'expired' }, view.registration.reg2Expired);
     for (const [cause, value] of Object.entries(view.dropped)) {
       dropped.set({ cause: snakeCase(cause) }, value);
     }

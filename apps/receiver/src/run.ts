@@ -95,6 +95,7 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningRe
     linkTimeoutMs: settings.linkTimeoutMs,
     groupTimeoutMs: settings.groupTimeoutMs,
     pendingGroupTimeoutMs: settings.pendingGroupTimeoutMs,
+    maxPendingGroupsPerIp: settings.maxPendingPerIp,
     reorder: settings.reorder,
     streamLabel: settings.streamLabel,
     backend: settings.ioBackend,
@@ -174,6 +175,7 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningRe
       linkTimeoutMs: from.linkTimeoutMs,
       groupTimeoutMs: from.groupTimeoutMs,
       pendingGroupTimeoutMs: from.pendingGroupTimeoutMs,
+      maxPendingGroupsPerIp: from.maxPendingPerIp,
       reorder: from.reorder,
     });
     // All or nothing: the limits are checked before any applies, and undone if the SRT listener's

@@ -62,6 +62,8 @@ export interface ReceiverSettings {
   readonly linkTimeoutMs: number;
   readonly groupTimeoutMs: number;
   readonly pendingGroupTimeoutMs: number;
+  /** Groups waiting for their first SRT packet, at once, from one source IP. */
+  readonly maxPendingPerIp: number;
   readonly reorder: ReorderSetting;
   /** Where the HTTP server listens; undefined: no HTTP server. */
   readonly http: HttpAddress | undefined;
@@ -92,6 +94,8 @@ export const DEFAULT_SETTINGS = {
   linkTimeoutMs: 15_000,
   groupTimeoutMs: 30_000,
   pendingGroupTimeoutMs: 5000,
+  // A few senders behind one carrier NAT may register at once; one host cannot fill the table.
+  maxPendingPerIp: 4,
   // The runtime's default (auto), so an embedded receiver and bond-receiver behave alike.
   reorder: DEFAULT_REORDER,
   http: undefined,
@@ -222,6 +226,13 @@ export const SETTINGS: SettingsTable<ReceiverSettings> = {
     reloadable: true,
     field: 'pendingGroupTimeoutMs',
     parse: (raw) => seconds('pending-timeout', raw),
+  },
+  'max-pending-per-ip': {
+    value: 'N',
+    help: `registered groups still waiting for their first SRT packet, at once, from one IP address; a newer registration from it replaces its oldest (default ${DEFAULT_SETTINGS.maxPendingPerIp}; one per address and port always)`,
+    reloadable: true,
+    field: 'maxPendingPerIp',
+    parse: (raw) => count('max-pending-per-ip', raw),
   },
   reorder: {
     value: 'off|auto|MS',

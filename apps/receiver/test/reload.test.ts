@@ -76,8 +76,9 @@ describe('config reload', () => {
     const a = await link('127.0.0.2', running);
     const b = await link('127.0.0.3', running);
     const c = await link('127.0.0.4', running);
-    await createGroup(a, 1);
-    await createGroup(b, 2);
+    // REG1 creates nothing: the REG2 that brings its id back creates the group.
+    expect(await joinGroup(a, await createGroup(a, 1))).toBe('reg3');
+    expect(await joinGroup(b, await createGroup(b, 2))).toBe('reg3');
 
     await write({ 'max-groups': 1, 'pending-timeout': 600 });
     expect((await running.reload()).applied).toEqual(['max-groups']);
@@ -96,6 +97,22 @@ describe('config reload', () => {
       'the pending groups to expire',
     );
     expect(await createGroup(c, 3)).toHaveLength(256);
+  });
+
+  it('applies max-pending-per-ip at once: a third pending group from one IP replaces its oldest', async () => {
+    const { running, write } = await start({ 'max-pending-per-ip': 4 });
+    expect(running.receiver.stats().limits.maxPendingGroupsPerIp).toBe(4);
+    await write({ 'max-pending-per-ip': 2 });
+    expect((await running.reload()).applied).toEqual(['max-pending-per-ip']);
+    expect(running.receiver.stats().limits.maxPendingGroupsPerIp).toBe(2);
+    // Three senders behind one IP (three ports), none streaming yet: two pending groups stay.
+    for (let seed = 1; seed <= 3; seed++) {
+      const sender = await link('127.0.0.2', running);
+      expect(await joinGroup(sender, await createGroup(sender, seed))).toBe('reg3');
+    }
+    const stats = running.receiver.stats();
+    expect(stats.groups).toHaveLength(2);
+    expect(stats.registration).toMatchObject({ pendingGroups: 2, groupsEvicted: 1 });
   });
 
   it('switches the reorder engine on and off for a running group', async () => {

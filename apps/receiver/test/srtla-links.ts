@@ -65,7 +65,10 @@ async function reply(link: SrtlaLink, from: number, what: string): Promise<Datag
   return kind;
 }
 
-/** REG1 on `first`: returns the group id from the receiver's REG2. */
+/**
+ * REG1 on `first`: returns the group id from the receiver's REG2. The receiver keeps no state for
+ * a REG1: the group exists once a REG2 brings the id back ({@link joinGroup}).
+ */
 export async function createGroup(first: SrtlaLink, seed = 1): Promise<Uint8Array> {
   const from = first.received.length;
   first.send(encodeReg1(new Uint8Array(256).fill(seed)));

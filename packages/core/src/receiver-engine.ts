@@ -6,8 +6,15 @@
  * socket), {@link ReceiverEngine.handleTimeout}. Outputs are pulled: after any input, drain
  * {@link ReceiverEngine.pollTransmit} and {@link ReceiverEngine.pollEvent} until undefined, then arm
  * one timer at {@link ReceiverEngine.pollTimeout}. Calling `handleTimeout` early or twice is
- * harmless. On `group-created` the runtime opens that group's upstream socket (connected to the
- * SRT listener); on `group-removed` it closes it.
+ * harmless. On `group-active` (the group's first SRT packet) the runtime opens that group's
+ * upstream socket (connected to the SRT listener); on `group-removed` it closes it.
+ *
+ * Registration costs nothing until it is real (issue 17): REG1 is answered with a group id whose
+ * receiver half is a cookie ({@link RegistrationCookies}) and keeps no state; the REG2 that brings
+ * a fresh, verified id back creates the group, *pending* until its first SRT packet (a handshake
+ * counts). Pending groups are rationed per source: one per address and port, a few per IP
+ * (`maxPendingGroupsPerIp`); a full table evicts the oldest pending group, never one that carried
+ * SRT.
  *
  * Byte arrays passed in are forwarded without copying until `pollTransmit` has drained them.
  */
@@ -47,6 +54,7 @@ import { COMPAT_ACK_THROTTLE_INTERVAL_MS, type EvaluatorMode } from './evaluator
 import { createPassThroughForwardPath, type ForwardPathFactory } from './forward-path.js';
 import { silentLogger, type CoreLogger } from './logger.js';
 import type { RandomSource } from './random.js';
+import { COOKIE_MAC_OFFSET, RegistrationCookies } from './receiver-cookie.js';
 import { ReceiverGroup, ReceiverLink } from './receiver-group.js';
 import {
   ReceiverTarget,
@@ -66,6 +74,8 @@ const DEFAULTS = {
   linkTimeoutMs: 15_000,
   groupTimeoutMs: 30_000,
   pendingGroupTimeoutMs: 5000,
+  // 4: a few senders behind one carrier NAT may register at once; one host cannot hold the table.
+  maxPendingGroupsPerIp: 4,
   // 32: receivers pad short replies because some carrier NATs drop tiny datagrams.
   padRepliesTo: 32,
   housekeepingIntervalMs: 1000,
@@ -79,9 +89,6 @@ const REJECTION_CODES_COUNTED = 64;
 /** Where rejection codes past {@link REJECTION_CODES_COUNTED} are counted. */
 const OTHER_REJECTION = 0;
 
-/** How many times a group id is redrawn before giving up (a collision is already ~2^-1024). */
-const GROUP_ID_DRAWS = 8;
-
 export class ReceiverEngine {
   private readonly random: RandomSource;
   private readonly logger: CoreLogger;
@@ -94,6 +101,7 @@ export class ReceiverEngine {
     linkTimeoutMs: number;
     groupTimeoutMs: number;
     pendingGroupTimeoutMs: number;
+    maxPendingGroupsPerIp: number;
     padRepliesTo: number;
     housekeepingIntervalMs: number;
     evaluator: EvaluatorMode;
@@ -111,6 +119,17 @@ export class ReceiverEngine {
    * (the evaluator keys its records by them too).
    */
   private readonly links = new Map<number, ReceiverLink>();
+  /** Groups that carried no SRT yet, oldest first (the eviction order). */
+  private readonly pendingGroups = new Set<ReceiverGroup>();
+  /**
+   * Pending groups by the IP (`Address.ip`) of the REG2 that created them, oldest first. Bounded:
+   * an entry lives only while its groups are pending (they leave at their first SRT packet, or
+   * expire by the pending timeout), and at most `maxPendingGroupsPerIp` per IP.
+   */
+  private readonly pendingByIp = new Map<string, ReceiverGroup[]>();
+  private readonly cookies: RegistrationCookies;
+  /** The group id being answered to a REG1 (its reply copies it). */
+  private readonly scratchId = new Uint8Array(SRTLA_ID_LENGTH);
   private nextGroupHandle = 1;
   private readonly transmits = new SlotQueue<ReceiverTransmit>(() => ({
     target: ReceiverTarget.Link,
@@ -127,6 +146,9 @@ export class ReceiverEngine {
   private regNgpSent = 0;
   private groupsCreated = 0;
   private groupsEvicted = 0;
+  private reg2Expired = 0;
+  private reg2Unverified = 0;
+  private newNetworkJoins = 0;
   private droppedUnregistered = 0;
   private droppedShort = 0;
   private droppedSrtla = 0;
@@ -136,6 +158,7 @@ export class ReceiverEngine {
 
   constructor(options: ReceiverOptions) {
     this.random = options.random;
+    this.cookies = new RegistrationCookies(options.random);
     this.logger = options.logger ?? silentLogger;
     this.forwardPathFactory = options.forwardPath ?? createPassThroughForwardPath;
     this.forwardPathsHold = this.forwardPathFactory !== createPassThroughForwardPath;
@@ -152,6 +175,11 @@ export class ReceiverEngine {
         'pendingGroupTimeoutMs',
         options.pendingGroupTimeoutMs,
         DEFAULTS.pendingGroupTimeoutMs,
+      ),
+      maxPendingGroupsPerIp: count(
+        'maxPendingGroupsPerIp',
+        options.maxPendingGroupsPerIp,
+        DEFAULTS.maxPendingGroupsPerIp,
       ),
       padRepliesTo: options.padRepliesTo ?? DEFAULTS.padRepliesTo,
       housekeepingIntervalMs: duration(
@@ -194,9 +222,11 @@ export class ReceiverEngine {
         this.onKeepalive(link, bytes);
         return;
       case DatagramKind.SrtData:
+        if (group.pending) this.activate(group);
         this.onData(now, link, bytes);
         return;
       case DatagramKind.SrtControl:
+        if (group.pending) this.activate(group);
         group.srtStartedAt ??= now;
         if (peekSrtControlType(bytes) === SRT_CONTROL.HANDSHAKE) this.onHandshake(group, bytes);
         group.lastAddress = link;
@@ -217,11 +247,6 @@ export class ReceiverEngine {
   private onData(now: number, link: ReceiverLink, bytes: Uint8Array): void {
     const group = link.group;
     group.lastAddress = link;
-    if (group.pending) {
-      group.pending = false;
-      this.events.push({ type: 'group-active', groupId: group.id });
-      this.logger.info('group active', { groupId: group.id });
-    }
     link.dataPackets++;
     const seq = peekSrtDataSeq(bytes);
     const retransmitted = peekSrtRetransmitted(bytes);
@@ -318,6 +343,11 @@ export class ReceiverEngine {
 
   // ---------------------------------------------------------------- registration
 
+  /**
+   * REG1: answered with a cookie id and nothing kept (no group, no socket). Refused only for what
+   * needs no state to know: a table full of groups that carried SRT, or an address that is a link
+   * (other than the creator of a pending group, which a newer registration may replace).
+   */
   private onReg1(now: number, from: Address, bytes: Uint8Array): void {
     this.reg1Received++;
     if (this.groups.size > this.config.maxGroups) {
@@ -328,55 +358,44 @@ export class ReceiverEngine {
       );
       return;
     }
-    if (this.groups.size === this.config.maxGroups && !this.evictOldestPendingGroup()) {
+    if (this.groups.size === this.config.maxGroups && this.pendingGroups.size === 0) {
       this.refuse(from, 'group table full (no pending group to evict)');
       return;
     }
-    if (this.findLink(from) !== undefined) {
+    const link = this.findLink(from);
+    if (link !== undefined && !isReplaceable(link.group, from)) {
       this.refuse(from, 'REG1 from an address that is already a link');
       return;
     }
-    const groupId = new Uint8Array(SRTLA_ID_LENGTH);
-    groupId.set(bytes.subarray(2, 2 + SRTLA_ID_HALF_LENGTH));
-    const receiverHalf = groupId.subarray(SRTLA_ID_HALF_LENGTH);
-    let idKey = 0;
-    let unique = false;
-    for (let draw = 0; draw < GROUP_ID_DRAWS && !unique; draw++) {
-      this.random.fillBytes(receiverHalf);
-      idKey = groupIdKey(groupId);
-      unique = this.findGroupById(groupId, idKey) === undefined;
-    }
-    if (!unique) {
-      this.refuse(from, 'could not draw a unique group id');
-      return;
-    }
-    const group = new ReceiverGroup(
-      this.nextGroupHandle++,
-      groupId,
-      idKey,
-      now,
-      this.makeForwardPath,
-      this.config.evaluator,
-      this.config.capabilities,
-    );
-    this.groups.set(group.id, group);
-    const bucket = this.groupsByIdKey.get(idKey);
-    if (bucket === undefined) this.groupsByIdKey.set(idKey, [group]);
-    else bucket.push(group);
-    this.groupsCreated++;
-    this.events.push({ type: 'group-created', groupId: group.id, address: from });
-    this.logger.info('group created', { groupId: group.id, from: from.toString() });
-    this.queue(ReceiverTarget.Link, from, group.id, encodeReg2(groupId));
+    const id = this.scratchId;
+    id.set(bytes.subarray(2, 2 + SRTLA_ID_HALF_LENGTH));
+    this.cookies.issue(now, id);
+    this.queue(ReceiverTarget.Link, from, -1, encodeReg2(id));
   }
 
   private onReg2(now: number, from: Address, bytes: Uint8Array): void {
     this.reg2Received++;
     const id = bytes.subarray(2);
-    const group = this.findGroupById(id, groupIdKey(id));
+    const idKey = groupIdKey(id);
+    let group = this.findGroupById(id, idKey);
     if (group === undefined) {
-      this.regNgpSent++;
-      this.queue(ReceiverTarget.Link, from, -1, encodeRegNgp({ padTo: this.config.padRepliesTo }));
-      return;
+      const verdict = this.cookies.verify(now, id);
+      if (verdict !== 'ok') {
+        // Unknown to this receiver (forged, from before a restart, or a sender's probe), or
+        // issued too long ago: "no such group, register again with REG1" (protocol.md 4.2).
+        if (verdict === 'expired') this.reg2Expired++;
+        else this.reg2Unverified++;
+        this.regNgpSent++;
+        this.queue(
+          ReceiverTarget.Link,
+          from,
+          -1,
+          encodeRegNgp({ padTo: this.config.padRepliesTo }),
+        );
+        return;
+      }
+      group = this.createGroup(now, from, id, idKey);
+      if (group === undefined) return;
     }
     const existing = this.findLink(from);
     if (existing !== undefined && existing.group !== group) {
@@ -392,6 +411,11 @@ export class ReceiverEngine {
         // An IPv6 address whose hash key is taken by another address: cannot be told apart.
         this.refuse(from, 'address key collision');
         return;
+      }
+      if (!group.pending && group.links.length > 0 && !sharesNetwork(group, from)) {
+        this.newNetworkJoins++;
+        group.newNetworkJoins++;
+        this.events.push({ type: 'link-from-new-network', groupId: group.id, address: from });
       }
       const link = new ReceiverLink(from, group, now);
       group.links.push(link);
@@ -410,6 +434,96 @@ export class ReceiverEngine {
     );
   }
 
+  /**
+   * Creates the pending group of a verified id that REG2 brought from `from`, making room by the
+   * per-source rules and the table limit; undefined (and REG_ERR sent) when there is none.
+   */
+  private createGroup(
+    now: number,
+    from: Address,
+    id: Uint8Array,
+    idKey: number,
+  ): ReceiverGroup | undefined {
+    const existing = this.findLink(from);
+    if (existing !== undefined && !isReplaceable(existing.group, from)) {
+      this.refuse(from, 'address is a link of another group');
+      return undefined;
+    }
+    if (existing === undefined && this.links.has(from.key)) {
+      // An IPv6 address whose hash key is taken by another address: it could be no link.
+      this.refuse(from, 'address key collision');
+      return undefined;
+    }
+    if (this.groups.size > this.config.maxGroups) {
+      this.refuse(
+        from,
+        `group table over its limit of ${this.config.maxGroups} (${this.groups.size} groups)`,
+      );
+      return undefined;
+    }
+    // One pending group per address and port: a newer registration replaces the older one.
+    if (existing !== undefined) {
+      this.groupsEvicted++;
+      this.removeGroup(existing.group, 'replaced by a newer registration from the same address');
+    }
+    // A few per IP: the oldest of that IP's pending groups makes room.
+    const sameIp = this.pendingByIp.get(from.ip);
+    if (sameIp !== undefined && sameIp.length >= this.config.maxPendingGroupsPerIp) {
+      const oldest = sameIp[0];
+      if (oldest !== undefined) {
+        this.groupsEvicted++;
+        this.removeGroup(
+          oldest,
+          `evicted: ${this.config.maxPendingGroupsPerIp} newer registrations from ${from.ip} are waiting for SRT`,
+        );
+      }
+    }
+    if (this.groups.size >= this.config.maxGroups && !this.evictOldestPendingGroup()) {
+      this.refuse(from, 'group table full (no pending group to evict)');
+      return undefined;
+    }
+    const group = new ReceiverGroup(
+      this.nextGroupHandle++,
+      id.slice(),
+      idKey,
+      now,
+      this.makeForwardPath,
+      this.config.evaluator,
+      this.config.capabilities,
+      from,
+    );
+    this.groups.set(group.id, group);
+    const bucket = this.groupsByIdKey.get(idKey);
+    if (bucket === undefined) this.groupsByIdKey.set(idKey, [group]);
+    else bucket.push(group);
+    this.pendingGroups.add(group);
+    if (sameIp === undefined || sameIp.length === 0) this.pendingByIp.set(from.ip, [group]);
+    else sameIp.push(group);
+    this.groupsCreated++;
+    this.events.push({ type: 'group-created', groupId: group.id, address: from });
+    this.logger.info('group created', { groupId: group.id, from: from.toString() });
+    return group;
+  }
+
+  /** The group's first SRT packet (of any kind): it is no longer pending. */
+  private activate(group: ReceiverGroup): void {
+    group.pending = false;
+    this.forgetPending(group);
+    this.events.push({ type: 'group-active', groupId: group.id });
+    this.logger.info('group active', { groupId: group.id });
+  }
+
+  /** Takes `group` out of the pending tables (it carried SRT, or it is removed). */
+  private forgetPending(group: ReceiverGroup): void {
+    if (!this.pendingGroups.delete(group)) return;
+    const ip = group.origin.ip;
+    const sameIp = this.pendingByIp.get(ip);
+    if (sameIp === undefined) return;
+    const index = sameIp.indexOf(group);
+    if (index >= 0) sameIp.splice(index, 1);
+    if (sameIp.length === 0) this.pendingByIp.delete(ip);
+  }
+
   private refuse(from: Address, reason: string): void {
     this.regErrSent++;
     this.events.push({ type: 'registration-refused', address: from, reason });
@@ -417,13 +531,12 @@ export class ReceiverEngine {
     this.queue(ReceiverTarget.Link, from, -1, encodeRegErr({ padTo: this.config.padRepliesTo }));
   }
 
+  /** Evicts the oldest pending group; false when every group has carried SRT. */
   private evictOldestPendingGroup(): boolean {
-    for (const group of this.groups.values()) {
-      if (group.pending) {
-        this.groupsEvicted++;
-        this.removeGroup(group, 'evicted: group table full and this group never carried data');
-        return true;
-      }
+    for (const group of this.pendingGroups) {
+      this.groupsEvicted++;
+      this.removeGroup(group, 'evicted: group table full and this group never carried SRT');
+      return true;
     }
     return false;
   }
@@ -546,7 +659,11 @@ export class ReceiverEngine {
         });
       }
       const idle = now - group.lastActivity;
-      const pendingReason = group.pending ? this.pendingExpiry(now, group, idle) : undefined;
+      // A group that carried no SRT data yet (pending, or only handshakes so far) keeps the
+      // pending timeout, as it did when data ended "pending".
+      const pendingReason = Number.isFinite(group.lastDataAt)
+        ? undefined
+        : this.pendingExpiry(now, group, idle);
       if (pendingReason !== undefined) {
         this.removeGroup(group, pendingReason);
       } else if (idle >= this.config.groupTimeoutMs) {
@@ -556,7 +673,7 @@ export class ReceiverEngine {
   }
 
   /**
-   * Why a pending group (no SRT data yet) expires at `now`, or undefined while it may wait: it
+   * Why a group with no SRT data yet expires at `now`, or undefined while it may wait: it
    * was silent for the pending timeout, or its caller started SRT that long ago and the listener
    * has not accepted it (rejected, or never answered). A registered sender whose encoder has not
    * started yet stays while its links are alive.
@@ -627,6 +744,11 @@ export class ReceiverEngine {
         update.pendingGroupTimeoutMs,
         config.pendingGroupTimeoutMs,
       ),
+      maxPendingGroupsPerIp: count(
+        'maxPendingGroupsPerIp',
+        update.maxPendingGroupsPerIp,
+        config.maxPendingGroupsPerIp,
+      ),
     };
     const factory = update.forwardPath;
     Object.assign(config, next);
@@ -644,9 +766,22 @@ export class ReceiverEngine {
 
   /** The limits and timeouts in effect. */
   get limits(): ReceiverLimits {
-    const { maxLinksPerGroup, maxGroups, linkTimeoutMs, groupTimeoutMs, pendingGroupTimeoutMs } =
-      this.config;
-    return { maxLinksPerGroup, maxGroups, linkTimeoutMs, groupTimeoutMs, pendingGroupTimeoutMs };
+    const {
+      maxLinksPerGroup,
+      maxGroups,
+      linkTimeoutMs,
+      groupTimeoutMs,
+      pendingGroupTimeoutMs,
+      maxPendingGroupsPerIp,
+    } = this.config;
+    return {
+      maxLinksPerGroup,
+      maxGroups,
+      linkTimeoutMs,
+      groupTimeoutMs,
+      pendingGroupTimeoutMs,
+      maxPendingGroupsPerIp,
+    };
   }
 
   /** Plain-data statistics for the runtime. */
@@ -659,6 +794,11 @@ export class ReceiverEngine {
       regNgpSent: this.regNgpSent,
       groupsCreated: this.groupsCreated,
       groupsEvicted: this.groupsEvicted,
+      reg2Expired: this.reg2Expired,
+      reg2Unverified: this.reg2Unverified,
+      pendingGroups: this.pendingGroups.size,
+      pendingSourceIps: this.pendingByIp.size,
+      newNetworkJoins: this.newNetworkJoins,
       droppedUnregistered: this.droppedUnregistered,
       droppedShort: this.droppedShort,
       droppedSrtla: this.droppedSrtla,
@@ -719,6 +859,7 @@ export class ReceiverEngine {
   private removeGroup(group: ReceiverGroup, reason: string): void {
     for (const link of [...group.links]) this.removeLink(link, `group removed: ${reason}`);
     this.groups.delete(group.id);
+    this.forgetPending(group);
     const bucket = this.groupsByIdKey.get(group.idKey);
     if (bucket !== undefined) {
       const remaining = bucket.filter((each) => each !== group);
@@ -743,9 +884,9 @@ export class ReceiverEngine {
   }
 }
 
-/** A numeric key from 6 bytes of the receiver's random half of a group id. */
+/** A numeric key from 6 bytes of a group id's MAC (uniformly random for ids this engine issued). */
 function groupIdKey(id: Uint8Array): number {
-  const o = SRTLA_ID_HALF_LENGTH;
+  const o = COOKIE_MAC_OFFSET;
   return (
     (id[o] ?? 0) * 2 ** 40 +
     (id[o + 1] ?? 0) * 2 ** 32 +
@@ -754,6 +895,28 @@ function groupIdKey(id: Uint8Array): number {
     ((id[o + 4] ?? 0) << 8) +
     (id[o + 5] ?? 0)
   );
+}
+
+/** A pending group whose creator is `from`: a newer registration from `from` replaces it. */
+function isReplaceable(group: ReceiverGroup, from: Address): boolean {
+  return group.pending && group.origin.equals(from);
+}
+
+/**
+ * Whether `from` is in the network of one of the group's links: the same /16 for IPv4, the same
+ * /48 for IPv6 (a carrier's or an ISP's block, roughly). Another family never matches.
+ */
+function sharesNetwork(group: ReceiverGroup, from: Address): boolean {
+  for (const link of group.links) {
+    const other = link.address;
+    if (other.family !== from.family) continue;
+    if (from.family === 4) {
+      if (other.words[0] >>> 16 === from.words[0] >>> 16) return true;
+    } else if (other.words[0] === from.words[0] && other.words[1] >>> 16 === from.words[1] >>> 16) {
+      return true;
+    }
+  }
+  return false;
 }
 
 /** The ReceiverReport capability bits: the evaluator always, reordering when a path can hold. */

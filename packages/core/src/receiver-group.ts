@@ -4,7 +4,6 @@
  */
 import {
   SRTLA_ACK_SEQS_PER_ACK,
-  SRTLA_ID_HALF_LENGTH,
   type Address,
   type KeepaliveConnectionInfo,
   type ReceiverReport,
@@ -13,6 +12,7 @@ import {
 import { DelayEstimator, DelayReference } from './delay-estimator.js';
 import { Evaluator, type EvaluatorMode, type LinkObservation } from './evaluator.js';
 import type { ForwardPath, ForwardPathGroup } from './forward-path.js';
+import { COOKIE_MAC_OFFSET } from './receiver-cookie.js';
 import type { ReceiverGroupStats, ReceiverLinkStats } from './receiver-types.js';
 import { SeqObservation, SeqWindow } from './seq-window.js';
 import { SrtFeedback } from './srt-feedback.js';
@@ -150,8 +150,13 @@ export class ReceiverLink {
 
 export class ReceiverGroup implements ForwardPathGroup {
   readonly links: ReceiverLink[] = [];
-  /** Pending until the first SRT data packet. */
+  /**
+   * Pending until the group's first SRT packet of any kind (the caller's first handshake counts):
+   * until then it has no upstream socket and is the first to go when the table is full.
+   */
   pending = true;
+  /** Links that joined from a network none of the group's other links used (issue 17). */
+  newNetworkJoins = 0;
   lastActivity: number;
   /** Where non-ACK/NAK upstream packets go: the link that last sent SRT. */
   lastAddress: ReceiverLink | undefined;
@@ -205,7 +210,9 @@ export class ReceiverGroup implements ForwardPathGroup {
     makeForwardPath: (group: ReceiverGroup) => ForwardPath,
     evaluatorMode: EvaluatorMode = 'bond',
     /** ReceiverReport capability bits this receiver offers (changes with the forward path). */
-    public capabilities = 0,
+    public capabilities: number,
+    /** The address whose REG2 created the group (per-source limits while it is pending). */
+    readonly origin: Address,
   ) {
     this.lastActivity = createdAt;
     this.forwardPath = makeForwardPath(this);
@@ -289,14 +296,14 @@ export class ReceiverGroup implements ForwardPathGroup {
   }
 
   stats(now: number): ReceiverGroupStats {
-    const tag = Array.from(
-      this.groupId.subarray(SRTLA_ID_HALF_LENGTH, SRTLA_ID_HALF_LENGTH + 4),
-      (b) => b.toString(16).padStart(2, '0'),
+    const tag = Array.from(this.groupId.subarray(COOKIE_MAC_OFFSET, COOKIE_MAC_OFFSET + 4), (b) =>
+      b.toString(16).padStart(2, '0'),
     ).join('');
     return {
       id: this.id,
       tag,
       state: this.pending ? 'pending' : 'active',
+      newNetworkJoins: this.newNetworkJoins,
       streamId: this.streamId,
       malformedHandshakes: this.malformedHandshakes,
       ageMs: now - this.createdAt,

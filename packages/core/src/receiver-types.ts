@@ -23,6 +23,11 @@ export interface ReceiverOptions {
   readonly groupTimeoutMs?: number;
   /** A group that never carried data is removed after this long without activity. Default 5000. */
   readonly pendingGroupTimeoutMs?: number;
+  /**
+   * Pending groups (registered, no SRT yet) at once from one source IP; a newer registration
+   * from that IP replaces its oldest. One per source address and port always. Default 4.
+   */
+  readonly maxPendingGroupsPerIp?: number;
   /** Short replies (REG3, NGP, ERR, keepalive echoes) are zero-padded to this. Default 32. */
   readonly padRepliesTo?: number;
   /** The forward path per group (the reorder engine). Default: pass-through. */
@@ -49,6 +54,7 @@ export interface ReceiverReconfiguration {
   readonly linkTimeoutMs?: number;
   readonly groupTimeoutMs?: number;
   readonly pendingGroupTimeoutMs?: number;
+  readonly maxPendingGroupsPerIp?: number;
   /**
    * Another forward path for every group (`createPassThroughForwardPath` for none). Each
    * group's current path first releases everything it holds, in order; the new one starts empty.
@@ -63,6 +69,7 @@ export interface ReceiverLimits {
   readonly linkTimeoutMs: number;
   readonly groupTimeoutMs: number;
   readonly pendingGroupTimeoutMs: number;
+  readonly maxPendingGroupsPerIp: number;
 }
 
 /** Where a receiver transmit goes. */
@@ -85,9 +92,23 @@ export interface ReceiverTransmit {
 }
 
 export type ReceiverEvent =
+  /**
+   * A REG2 brought back a verified id (REG1 creates nothing): the group exists, pending, without
+   * an upstream socket. `address` sent that REG2.
+   */
   | { readonly type: 'group-created'; readonly groupId: number; readonly address: Address }
-  /** The group carried its first SRT data packet (it is no longer pending). */
+  /**
+   * The group carried its first SRT packet of any kind, a handshake included (it is no longer
+   * pending): open its upstream socket now.
+   */
   | { readonly type: 'group-active'; readonly groupId: number }
+  /**
+   * A new link joined a group that carries SRT from a network none of its other links use (another
+   * address family, or another IPv4 /16 or IPv6 /48). Normal when a modem or carrier is added;
+   * otherwise someone who knows the group id may be adding a link. Once per link; precedes its
+   * `link-added`.
+   */
+  | { readonly type: 'link-from-new-network'; readonly groupId: number; readonly address: Address }
   /** The evaluator moved a link to another quality level. */
   | {
       readonly type: 'link-quality';
@@ -166,9 +187,12 @@ export interface ReceiverLinkStats {
 
 export interface ReceiverGroupStats {
   readonly id: number;
-  /** First 8 hex digits of the receiver's half of the group id (for logs; not a secret). */
+  /** 8 hex digits of the receiver's half of the group id, from its MAC (for logs; not a secret). */
   readonly tag: string;
+  /** Pending until the group's first SRT packet (a handshake counts); active after. */
   readonly state: 'pending' | 'active';
+  /** Links that joined from a network none of the group's other links used. */
+  readonly newNetworkJoins: number;
   /**
    * The SRT stream id from the caller's conclusion handshake (`SRT_CMD_SID`), exactly as sent;
    * undefined until one passes (or when the caller sends none). It often carries a password or a
@@ -213,7 +237,18 @@ export interface ReceiverStats {
   readonly regErrSent: number;
   readonly regNgpSent: number;
   readonly groupsCreated: number;
+  /** Groups evicted or replaced before they carried SRT (per-source limits, full table). */
   readonly groupsEvicted: number;
+  /** REG2 with an unknown id this receiver issued too long ago (answered REG_NGP). */
+  readonly reg2Expired: number;
+  /** REG2 with an unknown id this receiver did not issue: forged, tampered, a probe (REG_NGP). */
+  readonly reg2Unverified: number;
+  /** Groups that carried no SRT yet. */
+  readonly pendingGroups: number;
+  /** Source IPs holding pending groups (the per-IP table's entries). */
+  readonly pendingSourceIps: number;
+  /** Links that joined a group carrying SRT from a network none of its other links used. */
+  readonly newNetworkJoins: number;
   /** Datagrams from addresses that are no link (and not REG1/REG2): dropped silently. */
   readonly droppedUnregistered: number;
   /** Datagrams shorter than an SRT header from registered links. */

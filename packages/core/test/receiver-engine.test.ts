@@ -73,6 +73,21 @@ function data(seq: number, timestampUs = 0, retransmitted = false): Uint8Array {
   );
 }
 
+/**
+ * Registers `from` on its own: REG1, then the REG2 that brings the answered id back (which
+ * creates the group). Returns the id and the group handle, or the refusal's kind.
+ */
+function registerOne(receiver: Receiver, now: number, from: Address, fill: number) {
+  receiver.handleDatagram(now, from, encodeReg1(new Uint8Array(256).fill(fill)));
+  const reply = drain(receiver)[0];
+  if (reply?.kind !== DatagramKind.SrtlaReg2) return { refused: reply?.kind };
+  const groupId = decodeReg2(reply.bytes);
+  receiver.handleDatagram(now, from, encodeReg2(groupId));
+  const answer = drain(receiver)[0];
+  if (answer?.kind !== DatagramKind.SrtlaReg3) return { refused: answer?.kind, groupId };
+  return { groupId, group: answer.groupId };
+}
+
 /** A receiver with one group of `links` registered links. */
 function registered(links: Address[], options: Partial<ReceiverOptions> = {}) {
   const receiver = new ReceiverEngine({ random: createSeededRandom(5), ...options });
@@ -85,7 +100,8 @@ function registered(links: Address[], options: Partial<ReceiverOptions> = {}) {
   for (const link of links) receiver.handleDatagram(0, link, encodeReg2(groupId));
   const replies = drain(receiver);
   expect(replies.map((r) => r.kind)).toEqual(links.map(() => DatagramKind.SrtlaReg3));
-  return { receiver, groupId, group: reply.groupId };
+  // REG1 keeps no state (its reply belongs to no group): the first REG2 created the group.
+  return { receiver, groupId, group: replies[0]?.groupId ?? -1 };
 }
 
 const A = address('127.0.0.2', 5001);
@@ -116,13 +132,16 @@ describe('receiver engine', () => {
 
   it('refuses REG1 from an address that is already a link, and REG2 into a second group', () => {
     const { receiver } = registered([A]);
+    // Once the group carries SRT, A is a live link: its REG1 is refused.
+    receiver.handleDatagram(1, A, data(1));
+    drain(receiver);
     receiver.handleDatagram(1, A, encodeReg1(new Uint8Array(256).fill(9)));
     expect(drain(receiver).map((r) => r.kind)).toEqual([DatagramKind.SrtlaRegErr]);
-    receiver.handleDatagram(1, B, encodeReg1(new Uint8Array(256).fill(9)));
-    const other = decodeReg2(drain(receiver)[0]?.bytes ?? new Uint8Array(258));
+    const other = registerOne(receiver, 1, B, 9).groupId;
+    if (other === undefined) throw new Error('B did not register');
     receiver.handleDatagram(1, A, encodeReg2(other));
     expect(drain(receiver).map((r) => r.kind)).toEqual([DatagramKind.SrtlaRegErr]);
-    expect(receiver.size).toEqual({ groups: 2, links: 1 });
+    expect(receiver.size).toEqual({ groups: 2, links: 2 });
   });
 
   it('treats IPv4 and IPv4-mapped IPv6 as the same link', () => {
@@ -155,16 +174,16 @@ describe('receiver engine', () => {
     // Data from the stranger is not the link's: dropped, neither forwarded nor acknowledged.
     for (let seq = 0; seq < 10; seq++) receiver.handleDatagram(1, stranger, data(seq));
     expect(drain(receiver)).toEqual([]);
-    // The stranger is not a link, so its REG1 opens a group of its own...
-    receiver.handleDatagram(1, stranger, encodeReg1(new Uint8Array(256).fill(3)));
-    expect(drain(receiver).map((r) => r.kind)).toEqual([DatagramKind.SrtlaReg2]);
+    // The stranger is not a link, but it could be none under that key: no group of its own (REG1
+    // is answered, the REG2 that would create the group is refused and creates nothing)...
+    expect(registerOne(receiver, 1, stranger, 3).refused).toBe(DatagramKind.SrtlaRegErr);
     // ...but it cannot join the linked group under a key another address holds.
     receiver.handleDatagram(1, stranger, encodeReg2(groupId));
     const refused = drain(receiver);
     expect(refused.map((r) => [r.kind, r.address])).toEqual([
       [DatagramKind.SrtlaRegErr, `${stranger.ip}:6000`],
     ]);
-    expect(receiver.size).toEqual({ groups: 2, links: 1 });
+    expect(receiver.size).toEqual({ groups: 1, links: 1 });
     // The linked address still is the link.
     receiver.handleDatagram(1, linked, data(10));
     expect(drain(receiver).map((r) => r.target)).toEqual([ReceiverTarget.Upstream]);
@@ -365,7 +384,7 @@ describe('receiver engine', () => {
     expect(receiver.size).toEqual({ groups: 0, links: 0 });
 
     const pending = new ReceiverEngine({ random: createSeededRandom(2) });
-    pending.handleDatagram(0, A, encodeReg1(new Uint8Array(256)));
+    registerOne(pending, 0, A, 0);
     for (let now = 1000; now <= 4000; now += 1000) pending.handleTimeout(now);
     expect(pending.size.groups).toBe(1);
     for (let now = 5000; now <= 6000; now += 1000) pending.handleTimeout(now);
@@ -432,11 +451,17 @@ describe('receiver engine', () => {
 
   it('configure() refuses new groups over a lowered group limit without evicting pending ones', () => {
     const receiver = new ReceiverEngine({ random: createSeededRandom(3), maxGroups: 3 });
-    receiver.handleDatagram(0, A, encodeReg1(new Uint8Array(256).fill(1)));
-    receiver.handleDatagram(0, B, encodeReg1(new Uint8Array(256).fill(2)));
-    drain(receiver);
+    registerOne(receiver, 0, A, 1);
+    registerOne(receiver, 0, B, 2);
+    const C = address('127.0.0.4', 5003);
+    // An id answered before the limit went down...
+    receiver.handleDatagram(0, C, encodeReg1(new Uint8Array(256)));
+    const late = decodeReg2(drain(receiver)[0]?.bytes ?? new Uint8Array(258));
     receiver.configure({ maxGroups: 1 });
-    receiver.handleDatagram(1, address('127.0.0.4', 5003), encodeReg1(new Uint8Array(256)));
+    receiver.handleDatagram(1, C, encodeReg1(new Uint8Array(256)));
+    expect(drain(receiver).map((r) => r.kind)).toEqual([DatagramKind.SrtlaRegErr]);
+    // ...creates nothing after it either.
+    receiver.handleDatagram(1, C, encodeReg2(late));
     expect(drain(receiver).map((r) => r.kind)).toEqual([DatagramKind.SrtlaRegErr]);
     expect(receiver.size.groups).toBe(2);
     expect(receiver.stats(1).groupsEvicted).toBe(0);
@@ -467,6 +492,7 @@ describe('receiver engine', () => {
       linkTimeoutMs: 15_000,
       groupTimeoutMs: 30_000,
       pendingGroupTimeoutMs: 5000,
+      maxPendingGroupsPerIp: 4,
     });
   });
 

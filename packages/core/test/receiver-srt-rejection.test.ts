@@ -70,8 +70,9 @@ function oneGroup(from: Address, pendingGroupTimeoutMs?: number) {
   if (reply === undefined || classifyDatagram(reply.bytes) !== DatagramKind.SrtlaReg2) {
     throw new Error('no REG2');
   }
-  const groupId = reply.groupId;
   receiver.handleDatagram(0, from, encodeReg2(decodeReg2(reply.bytes)));
+  // REG1 kept no state: the REG2 created the group, and its REG3 names it.
+  const groupId = receiver.pollTransmit()?.groupId ?? -1;
   drainAll(receiver);
   return { receiver, groupId };
 }
@@ -113,7 +114,11 @@ describe('receiver engine: SRT rejections and pending groups', () => {
     }
     // Both listener handshakes went back to the caller: rejections are forwarded, not eaten.
     expect(toCaller).toEqual([64, 64]);
-    expect(drainAll(receiver)).toEqual([{ type: 'srt-rejected', groupId, code: 1011 }]);
+    // The caller's first handshake made the group active (its upstream socket opens then).
+    expect(drainAll(receiver)).toEqual([
+      { type: 'group-active', groupId },
+      { type: 'srt-rejected', groupId, code: 1011 },
+    ]);
     receiver.handleDatagram(400, A, handshake(SRT_HANDSHAKE_TYPE.CONCLUSION));
     receiver.handleUpstreamDatagram(410, groupId, handshake(1011));
     expect(drainAll(receiver)).toEqual([]);
@@ -127,7 +132,8 @@ describe('receiver engine: SRT rejections and pending groups', () => {
       { code: 1011, streams: 1 },
     ]);
     expect(stats.groups[0]).toMatchObject({
-      state: 'pending',
+      // The first handshake ended "pending" (it carried SRT), though no data came yet.
+      state: 'active',
       srtAccepted: false,
       srtRejection: 1010,
       srtRejections: 3,
@@ -203,7 +209,7 @@ describe('receiver engine: a refused upstream', () => {
     const { receiver, groupId } = oneGroup(A, 3000);
     receiver.handleDatagram(0, A, handshake(SRT_HANDSHAKE_TYPE.INDUCTION));
     receiver.upstreamRefused(5, groupId);
-    expect(drainAll(receiver)).toEqual([]);
+    expect(drainAll(receiver)).toEqual([{ type: 'group-active', groupId }]);
     expect(receiver.size.groups).toBe(1);
     const events = keepAlive(receiver, A, 1000, 4000);
     expect(events).toContainEqual({

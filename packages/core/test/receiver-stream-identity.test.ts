@@ -128,7 +128,8 @@ describe('receiver: the stream id from the caller conclusion handshake', () => {
     const receiver = registered([A, B]);
     const conclusion = conclusionWith('publish:live/feed1:user:secretpass');
     receiver.handleDatagram(10, A, handshake(SRT_HANDSHAKE_TYPE.INDUCTION, new Uint8Array(0), 4));
-    expect(events(receiver)).toEqual([]);
+    // The first SRT packet (a handshake) makes the group active; it names nothing.
+    expect(events(receiver)).toEqual([{ type: 'group-active', groupId: 1 }]);
     expect(receiver.stats(10).groups[0]?.streamId).toBeUndefined();
     upstreamBytes(receiver);
     // The caller repeats its conclusion until answered, on any link.
@@ -147,6 +148,7 @@ describe('receiver: the stream id from the caller conclusion handshake', () => {
     receiver.handleDatagram(10, A, conclusionWith('live/one'));
     receiver.handleDatagram(20, A, conclusionWith('live/two'));
     expect(events(receiver).map((e) => (e.type === 'group-stream' ? e.streamId : e.type))).toEqual([
+      'group-active',
       'live/one',
       'live/two',
     ]);
@@ -160,7 +162,7 @@ describe('receiver: the stream id from the caller conclusion handshake', () => {
     receiver.handleDatagram(10, A, plain);
     receiver.handleDatagram(20, A, broken);
     expect(upstreamBytes(receiver)).toEqual([plain, broken.slice()]);
-    expect(events(receiver)).toEqual([]);
+    expect(events(receiver)).toEqual([{ type: 'group-active', groupId: 1 }]);
     const group = receiver.stats(20).groups[0];
     expect(group?.streamId).toBeUndefined();
     expect(group?.malformedHandshakes).toBe(1);

@@ -1,5 +1,5 @@
 // Registration in virtual time (protocol.md 4.1 / 4.2), named after what happens in the field.
-import { Address, DatagramKind, encodeReg1 } from '@bond/wire';
+import { Address, DatagramKind, classifyDatagram, encodeReg1 } from '@bond/wire';
 import { describe, expect, it } from 'vitest';
 import { cleanLink, linksUp, receiverEventsOf, senderEventsOf } from './sim/scenario.js';
 import { Simulation } from './sim/simulation.js';
@@ -141,7 +141,7 @@ describe('registration', () => {
     expect(sim.receiver.size).toEqual({ groups: 1, links: 2 });
   });
 
-  it('survives a REG1 flood that fills the group table: pending groups are evicted, live ones untouched', () => {
+  it('survives a REG1 flood (no state) and a REG2 flood that fills the group table: pending groups are evicted, live ones untouched', () => {
     const sim = new Simulation({
       seed: 12,
       links: [cleanLink(1, 20), cleanLink(2, 30)],
@@ -151,9 +151,26 @@ describe('registration', () => {
     sim.stream(10_000);
     sim.runUntil(2000);
     const senderId = new Uint8Array(256).fill(0xab);
+    // REG1 is answered statelessly: 300 of them create nothing.
+    const answers: Uint8Array[] = [];
     for (let index = 0; index < 300; index++) {
-      sim.injectToReceiver(address('127.0.9.1', 20_000 + index), encodeReg1(senderId));
+      const from = address(`127.0.${9 + (index >> 8)}.${index & 0xff}`, 20_000 + index);
+      sim.receiver.handleDatagram(sim.now, from, encodeReg1(senderId));
+      const reply = sim.receiver.pollTransmit();
+      if (reply === undefined || classifyDatagram(reply.bytes) !== DatagramKind.SrtlaReg2) {
+        throw new Error('no REG2 answer');
+      }
+      answers.push(reply.bytes.slice());
     }
+    expect(sim.receiver.size.groups).toBe(1);
+    // An attacker that reads its answers and sends them back fills the table with pending
+    // groups, each evicting the oldest pending one: never the live group.
+    answers.forEach((reg2, index) => {
+      sim.injectToReceiver(
+        address(`127.0.${9 + (index >> 8)}.${index & 0xff}`, 20_000 + index),
+        reg2,
+      );
+    });
     expect(sim.receiver.size.groups).toBe(10);
     sim.runUntil(12_000);
     expect(sim.listener.delivered).toBe(sim.encoder.sent);

@@ -263,9 +263,10 @@ describe('the receiver engine and the listener’s feedback', () => {
     receiver.handleDatagram(0, A, encodeReg1(new Uint8Array(256).fill(7)));
     const reply = receiver.pollTransmit();
     if (reply === undefined) throw new Error('no REG2');
-    const groupHandle = reply.groupId;
     const groupId = decodeReg2(reply.bytes.slice());
     receiver.handleDatagram(0, A, encodeReg2(groupId));
+    // REG1 kept no state: the first REG2 created the group, and its REG3 names it.
+    const groupHandle = receiver.pollTransmit()?.groupId ?? -1;
     receiver.handleDatagram(0, B, encodeReg2(groupId));
     while (receiver.pollTransmit() !== undefined);
     return { receiver, groupHandle };

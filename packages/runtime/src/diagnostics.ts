@@ -7,11 +7,11 @@
 import { channel } from 'node:diagnostics_channel';
 
 export const receiverChannels = {
-  /** A sender registered a new group (REG1 answered). */
+  /** A sender registered a new group (a REG2 brought back an id a REG1 answer gave: verified). */
   groupCreated: 'bond:receiver:group-created',
   /** The caller's conclusion handshake named the group's stream (`stream`: its label). */
   groupStream: 'bond:receiver:group-stream',
-  /** A group carried its first SRT data packet. */
+  /** A group carried its first SRT packet (a handshake counts); its upstream socket opens. */
   groupActive: 'bond:receiver:group-active',
   /** A group was removed (timed out, evicted, upstream failed, receiver closed). */
   groupRemoved: 'bond:receiver:group-removed',
@@ -19,6 +19,11 @@ export const receiverChannels = {
   linkUp: 'bond:receiver:link-up',
   /** A link left its group (timed out, or its group was removed). */
   linkDown: 'bond:receiver:link-down',
+  /**
+   * A link joined a group carrying SRT from a network none of its other links use (another
+   * family, IPv4 /16 or IPv6 /48): normal for a new modem; otherwise someone with the group id.
+   */
+  linkFromNewNetwork: 'bond:receiver:link-from-new-network',
   /** A registration was refused with REG_ERR (limits, address conflicts). */
   registrationRefused: 'bond:receiver:registration-refused',
   /** A group's upstream socket failed (the SRT listener is down or refused). */

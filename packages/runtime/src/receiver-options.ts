@@ -34,6 +34,11 @@ export interface CreateReceiverOptions extends HostOptions {
   readonly groupTimeoutMs?: number;
   /** A group that never carried data is removed after this long. Default 5000 ms. */
   readonly pendingGroupTimeoutMs?: number;
+  /**
+   * Groups registered but carrying no SRT yet, at once, from one source IP (a newer one replaces
+   * that IP's oldest; one per address and port always). Default 4.
+   */
+  readonly maxPendingGroupsPerIp?: number;
   /** How often link and group timeouts are checked. Default 1000 ms. */
   readonly housekeepingIntervalMs?: number;
   /** The groups' forward path. Default {@link DEFAULT_REORDER} (`auto`). */

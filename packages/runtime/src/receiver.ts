@@ -4,8 +4,9 @@
  * One listening socket (dual-stack by default) receives batches from every sender; each batch goes
  * into the engine with one `now`, then the engine's transmits are drained (replies to senders on
  * the listening socket, SRT to each group's upstream socket) and one timer is armed at
- * `pollTimeout()`. A group gets its own `connect()`-ed upstream socket when it is created and loses
- * it when it is removed. An upstream socket the SRT listener refuses (ECONNREFUSED: nothing
+ * `pollTimeout()`. A group gets its own `connect()`-ed upstream socket on its first SRT packet (a
+ * handshake counts; registration alone opens nothing, so a registration flood costs no sockets)
+ * and loses it when it is removed. An upstream socket the SRT listener refuses (ECONNREFUSED: nothing
  * listens) keeps its group, so the stream resumes when the listener is back (a pending group
  * expires by its pending timeout); the refusal is published on `receiverChannels.upstreamError`
  * for whoever watches the listener's state. A handshake rejection from the listener is logged in
@@ -94,6 +95,7 @@ export interface ReceiverSnapshot {
     readonly linkTimeoutMs: number;
     readonly groupTimeoutMs: number;
     readonly pendingGroupTimeoutMs: number;
+    readonly maxPendingGroupsPerIp: number;
   };
   readonly groups: readonly ReceiverGroupSnapshot[];
   readonly registration: {
@@ -102,8 +104,19 @@ export interface ReceiverSnapshot {
     readonly regErrSent: number;
     readonly regNgpSent: number;
     readonly groupsCreated: number;
+    /** Groups evicted or replaced before they carried SRT (per-source limits, a full table). */
     readonly groupsEvicted: number;
     readonly groupsRemoved: number;
+    /** REG2 with an id this receiver issued too long ago (answered "no such group"). */
+    readonly reg2Expired: number;
+    /** REG2 with an id this receiver never issued: forged, from before a restart, probes. */
+    readonly reg2Unverified: number;
+    /** Groups registered that carried no SRT yet (they have no upstream socket). */
+    readonly pendingGroups: number;
+    /** Source IPs holding pending groups. */
+    readonly pendingSourceIps: number;
+    /** Links that joined a stream from a network none of its other links used (logged at warn). */
+    readonly newNetworkJoins: number;
   };
   /** Streams the SRT listener rejected, by reason (in code order). */
   readonly srtRejections: readonly SrtRejectionCount[];
@@ -148,6 +161,7 @@ export interface ReceiverReconfiguration {
   readonly linkTimeoutMs?: number;
   readonly groupTimeoutMs?: number;
   readonly pendingGroupTimeoutMs?: number;
+  readonly maxPendingGroupsPerIp?: number;
   readonly reorder?: ReorderSetting;
 }
 
@@ -202,6 +216,7 @@ export async function createReceiver(options: CreateReceiverOptions): Promise<Re
     ...defined('linkTimeoutMs', options.linkTimeoutMs),
     ...defined('groupTimeoutMs', options.groupTimeoutMs),
     ...defined('pendingGroupTimeoutMs', options.pendingGroupTimeoutMs),
+    ...defined('maxPendingGroupsPerIp', options.maxPendingGroupsPerIp),
     ...defined('housekeepingIntervalMs', options.housekeepingIntervalMs),
     ...defined('forwardPath', forwardPathFor(reorder)),
   });
@@ -463,20 +478,7 @@ class ReceiverRuntime {
     const receiver = this.listenName;
     switch (event.type) {
       case 'group-created': {
-        const remote = this.upstreamTarget();
-        const upstream = new UpstreamSocket({
-          io: this.io,
-          remote,
-          batch: this.batch,
-          onBatch: this.upstreamBatchHandler(event.groupId),
-          onError: this.upstreamErrorHandler(event.groupId),
-          queueLimit: this.options.upstreamQueueLimit ?? 1024,
-          sendBufferSize: this.options.sendBufferSize,
-        });
-        this.upstreams.set(event.groupId, upstream);
-        void upstream.opened.then(() => {
-          this.onUpstreamOpened(event.groupId, upstream);
-        });
+        // No socket yet: the group opens one on its first SRT packet ('group-active').
         const address = event.address.toString();
         this.logger.info('group created', { groupId: event.groupId, from: address });
         publish(receiverChannels.groupCreated, () => ({
@@ -510,6 +512,7 @@ class ReceiverRuntime {
         return;
       }
       case 'group-active': {
+        this.openUpstream(event.groupId);
         this.logger.info('group active', {
           groupId: event.groupId,
           ...this.streamField(event.groupId),
@@ -554,6 +557,19 @@ class ReceiverRuntime {
           receiver,
           groupId: event.groupId,
           reason: event.reason,
+        }));
+        return;
+      }
+      case 'link-from-new-network': {
+        const address = event.address.toString();
+        this.logger.warn(
+          'a new uplink joined this stream from a network none of its other uplinks use: normal if you added a modem or changed carrier; if not, someone who knows the group id may be adding a link (an SRT passphrase keeps forged data out)',
+          { groupId: event.groupId, ...this.streamField(event.groupId), address },
+        );
+        publish(receiverChannels.linkFromNewNetwork, () => ({
+          receiver,
+          groupId: event.groupId,
+          address,
         }));
         return;
       }
@@ -607,6 +623,24 @@ class ReceiverRuntime {
         return;
       }
     }
+  }
+
+  /** Opens the group's upstream socket, connected to the SRT listener (once per group). */
+  private openUpstream(groupId: number): void {
+    if (this.upstreams.has(groupId)) return;
+    const upstream = new UpstreamSocket({
+      io: this.io,
+      remote: this.upstreamTarget(),
+      batch: this.batch,
+      onBatch: this.upstreamBatchHandler(groupId),
+      onError: this.upstreamErrorHandler(groupId),
+      queueLimit: this.options.upstreamQueueLimit ?? 1024,
+      sendBufferSize: this.options.sendBufferSize,
+    });
+    this.upstreams.set(groupId, upstream);
+    void upstream.opened.then(() => {
+      this.onUpstreamOpened(groupId, upstream);
+    });
   }
 
   /** `{ stream }` for a log line about a group whose stream is named, else `{}`. */
@@ -677,6 +711,7 @@ class ReceiverRuntime {
       ...defined('linkTimeoutMs', update.linkTimeoutMs),
       ...defined('groupTimeoutMs', update.groupTimeoutMs),
       ...defined('pendingGroupTimeoutMs', update.pendingGroupTimeoutMs),
+      ...defined('maxPendingGroupsPerIp', update.maxPendingGroupsPerIp),
       ...(changed ? { forwardPath: forwardPathFor(reorder) } : {}),
     });
     if (!changed) return;
@@ -693,7 +728,9 @@ class ReceiverRuntime {
     const groups = core.groups.map(({ streamId, ...group }): ReceiverGroupSnapshot => ({
       ...group,
       stream: streamLabel(streamId, this.labelMode),
-      upstream: this.upstreams.get(group.id)?.stats() ?? closedUpstreamStats(),
+      upstream:
+        this.upstreams.get(group.id)?.stats() ??
+        closedUpstreamStats(group.state === 'pending' ? 'none' : 'closed'),
     }));
     const live = { ...this.closedTotals };
     for (const upstream of this.upstreams.values()) {
@@ -723,6 +760,11 @@ class ReceiverRuntime {
         groupsCreated: core.groupsCreated,
         groupsEvicted: core.groupsEvicted,
         groupsRemoved: this.groupsRemoved,
+        reg2Expired: core.reg2Expired,
+        reg2Unverified: core.reg2Unverified,
+        pendingGroups: core.pendingGroups,
+        pendingSourceIps: core.pendingSourceIps,
+        newNetworkJoins: core.newNetworkJoins,
       },
       srtRejections: core.srtRejections.map(({ code, streams }) => ({
         ...(describeSrtRejection(code) ?? { code, name: 'other', words: 'other reasons' }),
@@ -766,9 +808,9 @@ class ReceiverRuntime {
   }
 }
 
-function closedUpstreamStats(): UpstreamSocketStats {
+function closedUpstreamStats(state: 'none' | 'closed'): UpstreamSocketStats {
   return {
-    state: 'closed',
+    state,
     local: undefined,
     remote: '',
     datagramsSent: 0,

@@ -17,7 +17,11 @@ import type { BondError } from '@bond/wire';
 /** 64 KiB: an upstream socket's send queue (`OpenOptions.sendQueueBytes`), the smallest allowed. */
 const UPSTREAM_SEND_QUEUE_BYTES = 65536;
 
-export type UpstreamState = 'opening' | 'open' | 'failed' | 'closed';
+/**
+ * `none`: the group has no socket yet (it carried no SRT: a group opens its socket on its first
+ * SRT packet); `closed`: the group's socket was closed (the group is gone).
+ */
+export type UpstreamState = 'none' | 'opening' | 'open' | 'failed' | 'closed';
 
 /** One group's upstream socket, as stats show it. */
 export interface UpstreamSocketStats {

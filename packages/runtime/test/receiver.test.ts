@@ -328,23 +328,111 @@ describe('createReceiver on the memory network', () => {
     expect(stats.groups[0]?.packetsForwarded).toBe(2);
   });
 
-  it('answers a flood of REG1 from many addresses within the group limit', async () => {
+  it('answers a flood of REG1 with no state and no socket; REG2s fill the table, still no socket', async () => {
     await socket('127.0.0.1', SRT_PORT);
     const receiver = await startReceiver({ maxGroups: 4 });
     const senders: RecordingSocket[] = [];
     for (let n = 0; n < 40; n++) senders.push(await socket(`127.0.1.${n + 1}`));
+    const baseline = network.openSockets;
     for (const [n, sender] of senders.entries()) sender.send(encodeReg1(senderId(n)), RECEIVER);
     await waitFor(
       () => senders.every((sender) => sender.received.length > 0),
       'a reply to every REG1',
     );
-    const stats = receiver.stats();
-    // Pending groups are evicted oldest first: every REG1 got a group, at most 4 remain.
-    expect(stats.groups.length).toBe(4);
+    let stats = receiver.stats();
+    // REG1 is answered statelessly: no group, no socket.
+    expect(stats.groups.length).toBe(0);
     expect(stats.registration.reg1Received).toBe(40);
+    expect(network.openSockets).toBe(baseline);
+    // Each sender brings its id back: every REG2 gets a group, pending ones evicted oldest first.
+    for (const sender of senders) {
+      const reply = sender.received.find(
+        (d) => classifyDatagram(d.bytes) === DatagramKind.SrtlaReg2,
+      );
+      if (reply === undefined) throw new Error('no REG2 answer');
+      sender.send(reply.bytes.slice(), RECEIVER);
+    }
+    await waitFor(
+      () =>
+        receiver.stats().registration.reg2Received === 40 && receiver.stats().groups.length === 4,
+      'every REG2 handled',
+    );
+    stats = receiver.stats();
     expect(stats.registration.groupsEvicted).toBe(36);
-    // The evicted groups' upstream sockets were closed, not leaked.
-    await waitFor(() => network.openSockets === 1 + 40 + 1 + 4, 'evicted group sockets closed');
+    expect(stats.registration.pendingGroups).toBe(4);
+    expect(stats.groups.every((group) => group.upstream.state === 'none')).toBe(true);
+    // Pending groups have no upstream socket: nothing was opened for them.
+    expect(network.openSockets).toBe(baseline);
+  });
+
+  it("opens a group's upstream socket on its first SRT packet, the caller's handshake", async () => {
+    const listener = await socket('127.0.0.1', SRT_PORT);
+    const receiver = await startReceiver();
+    const link = await socket('127.0.0.2');
+    await registerGroup([link], RECEIVER);
+    const baseline = network.openSockets;
+    expect(receiver.stats().groups[0]).toMatchObject({
+      state: 'pending',
+      upstream: { state: 'none' },
+    });
+    link.send(srtHandshake(SRT_HANDSHAKE_TYPE.INDUCTION), RECEIVER);
+    await waitFor(() => listener.received.length === 1, 'the handshake at the listener');
+    expect(classifyDatagram(at(listener.received, 0).bytes)).toBe(DatagramKind.SrtControl);
+    expect(network.openSockets).toBe(baseline + 1);
+    expect(receiver.stats().groups[0]).toMatchObject({
+      state: 'active',
+      upstream: { state: 'open' },
+    });
+    expect(receiver.stats().registration.pendingGroups).toBe(0);
+  });
+
+  it('warns once, in words, when a link joins a live stream from a network none of its links use', async () => {
+    const published: ReceiverDiagnostic[] = [];
+    const onJoin = (message: unknown) => published.push(message as ReceiverDiagnostic);
+    subscribe(receiverChannels.linkFromNewNetwork, onJoin);
+    cleanup.push(() => {
+      unsubscribe(receiverChannels.linkFromNewNetwork, onJoin);
+      return Promise.resolve();
+    });
+    const lines: { level: string; message: string; fields: Record<string, unknown> }[] = [];
+    const record =
+      (level: string) =>
+      (message: string, fields: Record<string, unknown> = {}) =>
+        lines.push({ level, message, fields });
+    await socket('127.0.0.1', SRT_PORT);
+    const receiver = await startReceiver({
+      logger: {
+        debug: record('debug'),
+        info: record('info'),
+        warn: record('warn'),
+        error: record('error'),
+      },
+    });
+    const link = await socket('127.0.0.2');
+    const groupId = await registerGroup([link], RECEIVER);
+    link.send(srtData(1), RECEIVER);
+    await waitFor(() => receiver.stats().groups[0]?.state === 'active', 'the group active');
+    // 127.1.x is another /16 than 127.0.x: the warning; 127.0.0.3 is not.
+    const neighbour = await socket('127.0.0.3');
+    const stranger = await socket('127.1.0.9');
+    for (const other of [neighbour, stranger, stranger]) {
+      other.send(encodeReg2(groupId), RECEIVER);
+      await waitFor(() => kinds(other).includes(DatagramKind.SrtlaReg3), 'REG3');
+    }
+    await waitFor(() => receiver.stats().groups[0]?.links.length === 3, 'three links');
+    const warned = lines.filter((line) =>
+      line.message.includes('from a network none of its other uplinks use'),
+    );
+    expect(warned).toHaveLength(1);
+    expect(at(warned, 0)).toMatchObject({
+      level: 'warn',
+      fields: { address: stranger.socket.local.toString() },
+    });
+    expect(at(warned, 0).message).toContain('SRT passphrase');
+    expect(receiver.stats().registration.newNetworkJoins).toBe(1);
+    expect(published).toEqual([
+      { receiver: receiver.stats().listen, groupId: 1, address: stranger.socket.local.toString() },
+    ]);
   });
 
   it('refuses a link past the per-group limit with REG_ERR', async () => {
@@ -465,8 +553,11 @@ describe('createReceiver on the memory network', () => {
   it('closes every socket it opened, also with groups still open', async () => {
     await socket('127.0.0.1', SRT_PORT);
     const receiver = await startReceiver();
-    await registerGroup([await socket('127.0.0.2')], RECEIVER);
-    expect(network.openSockets).toBe(4);
+    const link = await socket('127.0.0.2');
+    await registerGroup([link], RECEIVER);
+    // The group's upstream socket opens on its first SRT packet.
+    link.send(srtData(1), RECEIVER);
+    await waitFor(() => network.openSockets === 4, "the group's upstream socket");
     await receiver.close();
     await receiver.close();
     expect(network.openSockets).toBe(2);

@@ -1,0 +1,113 @@
+/**
+ * The receiver's half of a group id as a registration cookie (issue 17): REG1 is answered without
+ * keeping any state, and the REG2 that comes back proves, by the id alone, that this receiver
+ * issued it recently. Like a TCP SYN cookie, a flood of REG1 creates nothing.
+ *
+ * Layout of the receiver's half (the group id's bytes 128..255; offsets within the half):
+ *
+ * | offset | size | field |
+ * |---|---|---|
+ * | 0 | 1 | layout version, {@link COOKIE_VERSION} |
+ * | 1 | 2 | node index, big-endian; 0 today (reserved for clustered receivers: the node that owns the group) |
+ * | 3 | 1 | reserved, 0 |
+ * | 4 | 4 | issued at: the engine clock in whole seconds, big-endian, modulo 2^32 |
+ * | 8 | 8 | nonce: 4 bytes drawn at engine start, then a 4-byte counter (every answer is distinct) |
+ * | 16 | 16 | MAC: SipHash-2-4 under two secret 128-bit keys (8 bytes each) over the whole 256-byte id except these 16 bytes |
+ * | 32 | 96 | reserved, 0 (covered by the MAC) |
+ *
+ * The MAC covers the sender's half, the header, the time, the nonce and the reserved bytes, so no
+ * byte of an issued id can be changed; without the keys, a forged id verifies with probability
+ * 2^-128 per try. SipHash is a keyed PRF made for short inputs, in pure arithmetic (core is
+ * sans-IO: no `node:crypto`); two independent keys give the 128-bit tag. The keys are drawn (from
+ * the engine's random source: cryptographic in the runtime) at engine start: a restarted receiver
+ * verifies none of its predecessor's ids (their REG2 gets REG_NGP, and the sender registers again).
+ * A cookie is fresh for {@link COOKIE_LIFETIME_MS} after it was issued; an older one (or one from
+ * the future) creates nothing. The lifetime only bounds creation: a group that exists is found by
+ * its id, whatever its age.
+ */
+import { SRTLA_ID_HALF_LENGTH, SRTLA_ID_LENGTH, constantTimeEqual } from '@bond/wire';
+import type { RandomSource } from './random.js';
+import { sipHash24 } from './siphash.js';
+
+/** The layout version in the receiver half's first byte. */
+export const COOKIE_VERSION = 1;
+/** 3 minutes: how long after a REG1 answer its id may still create a group with REG2. */
+export const COOKIE_LIFETIME_MS = 180_000;
+/** Where, in the group id, the node index (u16, big-endian) sits: reserved for clustering. */
+export const COOKIE_NODE_OFFSET = SRTLA_ID_HALF_LENGTH + 1;
+const TIME_OFFSET = SRTLA_ID_HALF_LENGTH + 4;
+const NONCE_OFFSET = SRTLA_ID_HALF_LENGTH + 8;
+/** Where, in the group id, the MAC sits (its bytes are uniformly random: lookup keys use them). */
+export const COOKIE_MAC_OFFSET = SRTLA_ID_HALF_LENGTH + 16;
+const MAC_LENGTH = 16;
+const MAC_END = COOKIE_MAC_OFFSET + MAC_LENGTH;
+
+/** Why an id did not verify (or 'ok'). */
+export type CookieVerdict = 'ok' | 'malformed' | 'expired' | 'forged';
+
+export class RegistrationCookies {
+  /** Two SipHash keys, four u32 words each. */
+  private readonly keys = new Uint32Array(8);
+  /** The id without its MAC: what the MAC covers. */
+  private readonly covered = new Uint8Array(SRTLA_ID_LENGTH - MAC_LENGTH);
+  private readonly tag = new Uint8Array(MAC_LENGTH);
+  /** The nonce's fixed half, and its counter (no random draw per REG1: a draw costs ~3 us). */
+  private readonly noncePrefix: number;
+  private nonceCounter = 0;
+
+  constructor(random: RandomSource) {
+    random.fillBytes(new Uint8Array(this.keys.buffer));
+    const prefix = new Uint8Array(4);
+    random.fillBytes(prefix);
+    this.noncePrefix = view(prefix).getUint32(0);
+  }
+
+  /**
+   * Writes a fresh receiver half into `id` (256 bytes whose first 128 are the sender's half),
+   * issued at `now` (engine milliseconds).
+   */
+  issue(now: number, id: Uint8Array): void {
+    id.fill(0, SRTLA_ID_HALF_LENGTH);
+    id[SRTLA_ID_HALF_LENGTH] = COOKIE_VERSION;
+    // Node index 0 and the reserved bytes stay 0 (filled above).
+    const fields = view(id);
+    fields.setUint32(TIME_OFFSET, seconds(now));
+    fields.setUint32(NONCE_OFFSET, this.noncePrefix);
+    this.nonceCounter = (this.nonceCounter + 1) >>> 0;
+    fields.setUint32(NONCE_OFFSET + 4, this.nonceCounter);
+    id.set(this.mac(id), COOKIE_MAC_OFFSET);
+  }
+
+  /** Whether `id` (256 bytes) is one this engine issued within the lifetime, at `now`. */
+  verify(now: number, id: Uint8Array): CookieVerdict {
+    // The cheap checks first: a flood of garbage costs no MAC.
+    if (id.length !== SRTLA_ID_LENGTH || id[SRTLA_ID_HALF_LENGTH] !== COOKIE_VERSION) {
+      return 'malformed';
+    }
+    const age = (seconds(now) - view(id).getUint32(TIME_OFFSET)) >>> 0;
+    if (age * 1000 > COOKIE_LIFETIME_MS) return 'expired';
+    const expected = this.mac(id);
+    return constantTimeEqual(expected, id.subarray(COOKIE_MAC_OFFSET, MAC_END), MAC_LENGTH)
+      ? 'ok'
+      : 'forged';
+  }
+
+  /** The MAC of `id` (its MAC field excluded); valid until the next call. */
+  private mac(id: Uint8Array): Uint8Array {
+    const covered = this.covered;
+    covered.set(id.subarray(0, COOKIE_MAC_OFFSET));
+    covered.set(id.subarray(MAC_END), COOKIE_MAC_OFFSET);
+    sipHash24(this.keys.subarray(0, 4), covered, this.tag, 0);
+    sipHash24(this.keys.subarray(4, 8), covered, this.tag, 8);
+    return this.tag;
+  }
+}
+
+/** The engine clock in whole seconds, modulo 2^32 (wraps after 136 years of uptime). */
+function seconds(now: number): number {
+  return Math.floor(now / 1000) >>> 0;
+}
+
+function view(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
