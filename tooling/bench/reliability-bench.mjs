@@ -278,7 +278,9 @@ async function run(context, system, attack) {
         process.execPath,
         [
           ...[bin, String(port), '127.0.0.1', String(ends.listenerPort)],
-          ...['--http', `127.0.0.1:${httpPort}`, '--log-format', 'json', '--log-level', 'warn'],
+          // Its default log level (info), as users run it: logging under a flood is part of
+          // what it costs.
+          ...['--http', `127.0.0.1:${httpPort}`, '--log-format', 'json'],
         ],
         limit,
       );
@@ -288,7 +290,7 @@ async function run(context, system, attack) {
         peers.irlserverRec,
         [
           ...['--srtla_port', String(port), '--srt_hostname', '127.0.0.1'],
-          ...['--srt_port', String(ends.listenerPort), '--log_level', 'warn'],
+          ...['--srt_port', String(ends.listenerPort)],
         ],
         limit,
       );
@@ -370,7 +372,7 @@ async function run(context, system, attack) {
       (await hostile.line(/^sent /, (attack.seconds * 2 + 15) * 1000)).split(' ').at(-1),
     );
     await sleep(1000);
-    const window1 = next;
+    let window1 = next;
     const cpu = cpuSeconds(pid) - before.cpu;
     const peakKiB = residentKiB(pid).peak;
     const probed = (await probe.line(/^probes /, 15_000)).split(' ').map(Number);
@@ -416,6 +418,7 @@ async function run(context, system, attack) {
         firstDeliveredAt === undefined ? null : round(firstDeliveredAt - row.streamStartedAt, 0);
       delete row.streamStartedAt;
       if (!row.gotIn) lostInWindow = null;
+      window1 = Math.max(window0, window1);
     }
     Object.assign(row, {
       hostileSent: sent,

@@ -4,7 +4,7 @@
 // what the benchmark is for); only that each run measured what the table shows. Needs the built
 // apps and stand, a C compiler, srt-live-transmit and the real peers' sources (../shared/peers);
 // skipped visibly without them.
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,26 +73,32 @@ describe.skipIf(!available)(
   'reliability-bench, tiny run (needs pnpm build, cc, srt-live-transmit, ../shared/peers)',
   () => {
     let out = '';
-    let run: ReturnType<typeof spawnSync>;
-    beforeAll(() => {
+    let run: { status: number | null; stdout: string; stderr: string };
+    // Asynchronously: a worker blocked for a minute in spawnSync misses vitest's own messages.
+    beforeAll(async () => {
       out = mkdtempSync(join(tmpdir(), 'bond-reliability-smoke-'));
-      run = spawnSync(
-        process.execPath,
-        [
-          join(root, 'tooling', 'bench', 'reliability-bench.mjs'),
-          ...['--hostile', '3000', '--burst', '1000', '--reg1-rates', '1000'],
-          ...['--reg1-seconds', '0.5', '--sources', '200', '--new-sender-seconds', '2'],
-          ...['--after', '0', '--json', join(out, 'reliability.json')],
-        ],
-        { encoding: 'utf8', timeout: 240_000 },
-      );
+      run = await new Promise((resolve) => {
+        execFile(
+          process.execPath,
+          [
+            join(root, 'tooling', 'bench', 'reliability-bench.mjs'),
+            ...['--hostile', '3000', '--burst', '1000', '--reg1-rates', '1000'],
+            ...['--reg1-seconds', '0.5', '--sources', '200', '--new-sender-seconds', '2'],
+            ...['--after', '0', '--json', join(out, 'reliability.json')],
+          ],
+          { encoding: 'utf8', timeout: 240_000, maxBuffer: 64 << 20 },
+          (error, stdout, stderr) => {
+            resolve({ status: error === null ? 0 : (error.code as number | null), stdout, stderr });
+          },
+        );
+      });
     }, 250_000);
     afterAll(() => {
       if (out !== '') rmSync(out, { recursive: true, force: true });
     });
 
     it('measured every attack against both receivers and wrote the table, JSON and plots', () => {
-      expect(run.status, String(run.stderr)).toBe(0);
+      expect(run.status, run.stderr).toBe(0);
       const report = JSON.parse(readFileSync(join(out, 'reliability.json'), 'utf8')) as Report;
       expect(report.benchmark).toBe('reliability');
       expect(report.systems).toEqual(['bond', 'irlserver']);
@@ -123,7 +129,7 @@ describe.skipIf(!available)(
           expect(row.irlserver?.lost).toBeGreaterThanOrEqual(0);
         }
       }
-      expect(String(run.stdout)).toMatch(/\| fuzz-steady +\| ratio bond\/irlserver \|/);
+      expect(run.stdout).toMatch(/\| fuzz-steady +\| ratio bond\/irlserver \|/);
       expect(readdirSync(out).filter((file) => file.endsWith('.svg')).length).toBeGreaterThan(0);
     });
   },
