@@ -3,12 +3,13 @@
 // stand's built-in pair) while (i) a REG1 flood from thousands of 127.x sources hits the receiver
 // and a second bond-sender starts during it, (ii) a forged REG_NAK from the receiver's address
 // reaches the sender's uplinks mid-stream, (iii) a link sends extended keepalives with telemetry no
-// link can have. The flooder is tooling/bench/hostile-tool.c, compiled here. Every process and
-// socket is stopped in `finally`, also when an assertion fails. No timing is asserted: each check
-// counts payloads or reads what the receiver reports.
+// link can have; and (iv) one address:port sends 20 REG1. The flooder is
+// tooling/bench/hostile-tool.c, compiled here. Every process and socket a test starts is stopped
+// in afterEach, also when an assertion fails. No timing is asserted: each check counts payloads or
+// reads what the receiver reports.
 import { spawnSync } from 'node:child_process';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '@bond/io/testing';
@@ -153,13 +154,20 @@ async function startReceiver(extra: string[] = []) {
 }
 
 /** A bond-sender with uplinks `addresses` sending to 127.0.0.1:`receiverPort`. */
-async function startSender(dir: string, name: string, addresses: string[], receiverPort: number) {
+async function startSender(
+  dir: string,
+  name: string,
+  addresses: string[],
+  receiverPort: number,
+  extra: string[] = [],
+) {
   const ips = join(dir, `${name}.ips`);
   writeFileSync(ips, `${addresses.join('\n')}\n`);
   const srtPort = await freeUdpPort();
   const sender = start(process.execPath, [
     ...[senderBin, String(srtPort), '127.0.0.1', String(receiverPort), ips],
     ...['--log-format', 'json'],
+    ...extra,
   ]);
   return { sender, srtPort };
 }
@@ -309,7 +317,10 @@ describe.skipIf(!available)(
         }
         upstream.send(message, port, '127.0.0.1');
       });
-      const a = await startSender(dir, 'a', ['127.0.0.2', '127.0.0.3'], relay.address().port);
+      const statsFile = join(dir, 'sender-stats.ndjson');
+      const a = await startSender(dir, 'a', ['127.0.0.2', '127.0.0.3'], relay.address().port, [
+        ...['--stats-json', statsFile, '--stats-interval', '0.5'],
+      ]);
       await ends.connect(a.srtPort);
       const stream = writePayloads(ends, 200);
       await waitFor(() => delivered.size > 0, 'the live stream to reach the SRT listener', 15_000);
@@ -330,6 +341,11 @@ describe.skipIf(!available)(
         `payloads ${forgedAt}..${until - 1} written after the forged REG_NAK`,
       ).toEqual([]);
       expect(logLines(receiver, 'group created').length, 'no second registration').toBe(1);
+      // The forged REG_NAKs reached the sender, which ignored them (they answered nothing it sent).
+      const last = readFileSync(statsFile, 'utf8').trim().split('\n').at(-1) ?? '{}';
+      const snapshot = JSON.parse(last) as { phase?: string; regNaksIgnored?: number };
+      expect(snapshot.regNaksIgnored, 'REG_NAKs the sender ignored').toBeGreaterThanOrEqual(1);
+      expect(snapshot.phase).not.toBe('refused');
     }, 60_000);
 
     it('hostile extended-keepalive telemetry shows clamped in /api/v1/stats and the log', async () => {
@@ -420,5 +436,34 @@ describe.skipIf(!available)(
       // No raw hostile value reaches a log line.
       expect(log).not.toMatch(/4294967295|2147483647/);
     }, 60_000);
+
+    it('one source address and port sending 20 REG1 holds at most one group, and can still register', async () => {
+      const { port, httpPort } = await startReceiver();
+      const received: Buffer[] = [];
+      const link = await udpSocket('127.0.0.6', (message) => received.push(message));
+      const replies = () => received.filter((m) => m.length >= 2 && m[0] === 0x92).length;
+      for (let i = 1; i <= 20; i++) {
+        link.send(encodeReg1(new Uint8Array(256).fill(i)), port, '127.0.0.1');
+        await waitFor(() => replies() >= i, `a reply to REG1 number ${i}`, 5000);
+      }
+      const groups = await receiverGroups(httpPort);
+      expect
+        .soft(groups.length, 'groups held by one address:port after 20 REG1')
+        .toBeLessThanOrEqual(1);
+
+      // A sender that retried REG1 (its REG2 lost, say) is not locked out by its own retries.
+      received.length = 0;
+      link.send(encodeReg1(new Uint8Array(256).fill(21)), port, '127.0.0.1');
+      await waitFor(() => received.length > 0, 'a reply to REG1 number 21', 5000);
+      const reg2 = received.find((m) => classifyDatagram(m) === DatagramKind.SrtlaReg2);
+      expect(
+        reg2,
+        `REG1 number 21 answered with REG2, got type ${received[0]?.readUInt16BE(0).toString(16)}`,
+      ).toBeDefined();
+      received.length = 0;
+      link.send(encodeReg2(decodeReg2(reg2 ?? Buffer.alloc(258))), port, '127.0.0.1');
+      await waitFor(() => received.length > 0, 'a reply to REG2', 5000);
+      expect(classifyDatagram(received[0] ?? Buffer.alloc(2))).toBe(DatagramKind.SrtlaReg3);
+    }, 30_000);
   },
 );
