@@ -3,7 +3,8 @@
 // starts one receiver (bond-receiver, the built CLI, or irlserver's C++ srtla_rec, alternating
 // which goes first) with a real live stream through it:
 //
-//   stamped payloads -> srt-live-transmit (caller) -> BELABOX srtla_send (links 127.0.0.2, .3)
+//   stamped payloads -> srt-live-transmit (caller) -> BELABOX srtla_send (links 127.0.0.2, .3;
+//     --stream-sender bond: bond-sender instead)
 //     -> the receiver -> srt-live-transmit (listener) -> this process, which counts the payloads
 //
 // and, once the stream flows, one attack against the receiver's SRTLA port from
@@ -30,7 +31,7 @@
 // Usage: node tooling/bench/reliability-bench.mjs [--quick] [--attacks fuzz-steady,...]
 //          [--hostile 1000000] [--fuzz-pps 20000] [--burst 20000] [--reg1-rates 1000,2000,5000]
 //          [--reg1-seconds 5] [--sources 2000] [--new-sender-rate 2000] [--new-sender-seconds 8]
-//          [--stream-pps 500] [--latency 500] [--probe-ms 50] [--after 6] [--rounds 1]
+//          [--stream-pps 500] [--stream-sender belabox|bond] [--latency 500] [--probe-ms 50] [--after 6] [--rounds 1]
 //          [--systems auto|bond,irlserver] [--peers DIR] [--json FILE] [--svg DIR]
 // Needs `pnpm build` (apps/receiver/dist, tooling/stand/dist), a C compiler, srt-live-transmit and
 // the real peers (built from ../shared/peers on first use). Linux only. Loopback only; every
@@ -142,6 +143,7 @@ export function parseOptions(argv) {
       'new-sender-rate': { type: 'string', default: '2000' },
       'new-sender-seconds': { type: 'string' },
       'stream-pps': { type: 'string', default: '500' },
+      'stream-sender': { type: 'string', default: 'belabox' },
       latency: { type: 'string', default: '500' },
       'probe-ms': { type: 'string', default: '50' },
       after: { type: 'string', default: '6' },
@@ -162,6 +164,7 @@ export function parseOptions(argv) {
     newSenderRate: Number(values['new-sender-rate']),
     newSenderSeconds: Number(values['new-sender-seconds'] ?? base.newSenderSeconds),
     streamPps: Number(values['stream-pps']),
+    streamSender: values['stream-sender'],
     latencyMs: Number(values.latency),
     probeMs: Number(values['probe-ms']),
     afterSeconds: Number(values.after),
@@ -196,6 +199,7 @@ export function parseOptions(argv) {
       '--new-sender-seconds in [2, 120]',
     ],
     [options.streamPps >= 10 && options.streamPps <= 5000, '--stream-pps 10..5000'],
+    [['belabox', 'bond'].includes(options.streamSender), '--stream-sender belabox or bond'],
     [options.latencyMs >= 20 && options.latencyMs <= 8000, '--latency 20..8000 (ms)'],
     [options.probeMs >= 1 && options.probeMs <= 10000, '--probe-ms 1..10000'],
     [options.afterSeconds >= 0 && options.afterSeconds <= 60, '--after 0..60 (s)'],
@@ -219,6 +223,8 @@ export function parseOptions(argv) {
 }
 
 const SYSTEMS = ['bond', 'irlserver'];
+/** The live stream's sender, by --stream-sender. */
+const SENDER_NAME = { belabox: 'BELABOX srtla_send', bond: 'bond-sender' };
 const LABEL = { bond: 'bond', irlserver: 'irlserver' };
 
 /** Polls `check` every 100 ms until it returns true or `ms` pass; returns whether it did. */
@@ -301,11 +307,12 @@ async function run(context, system, attack) {
     const ips = join(work, 'ips');
     writeFileSync(ips, '127.0.0.2\n127.0.0.3\n');
     const startStream = async () => {
-      sender = start(
-        peers.belaboxSend,
-        [String(senderPort), '127.0.0.1', String(port), ips],
-        limit,
-      );
+      // bond-sender takes srtla_send's four positional arguments.
+      const args = [String(senderPort), '127.0.0.1', String(port), ips];
+      sender =
+        options.streamSender === 'bond'
+          ? start(process.execPath, [context.senderBin, ...args, '--log-format', 'json'], limit)
+          : start(peers.belaboxSend, args, limit);
       await sleep(300);
       await ends.connect(senderPort);
       const perTick = options.streamPps / 100;
@@ -496,7 +503,9 @@ async function main() {
   const peers = peerBinaries(options.peers);
   const scratch = mkdtempSync(join(tmpdir(), 'bond-reliability-captures-'));
   const captures = writeCaptures(join(scratch, 'captures.bin'));
-  const context = { options, tool, bin, peers, stand, captures };
+  const senderBin =
+    options.streamSender === 'bond' ? builtEntry('apps/sender/dist/bin.js') : undefined;
+  const context = { options, tool, bin, senderBin, peers, stand, captures };
   const runs = [];
   try {
     for (let r = 0; r < options.rounds; r++) {
@@ -543,7 +552,7 @@ async function main() {
   }
 
   console.log(
-    `reliability under attack: live stream ${options.streamPps} payloads/s (srt-live-transmit -> BELABOX srtla_send, 2 links -> receiver -> srt-live-transmit, latency ${options.latencyMs} ms); probe: a REG1 every ${options.probeMs} ms; ${options.rounds} round(s), medians\n`,
+    `reliability under attack: live stream ${options.streamPps} payloads/s (srt-live-transmit -> ${SENDER_NAME[options.streamSender]}, 2 links -> receiver -> srt-live-transmit, latency ${options.latencyMs} ms); probe: a REG1 every ${options.probeMs} ms; ${options.rounds} round(s), medians\n`,
   );
   const cell = (row, system, field) => row[system]?.[field] ?? null;
   const mib = (kib) => (Number.isFinite(kib) ? (kib / 1024).toFixed(1) : null);
@@ -619,6 +628,7 @@ async function main() {
       machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version },
       systems,
       streamPps: options.streamPps,
+      streamSender: SENDER_NAME[options.streamSender],
       latencyMs: options.latencyMs,
       probeMs: options.probeMs,
       rounds: options.rounds,

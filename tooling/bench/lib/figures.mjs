@@ -544,7 +544,7 @@ function reliabilityFigures(report) {
         return Number.isFinite(value) ? scale(value) : null;
       }),
     }));
-  const subtitle = `live stream ${report.streamPps} payloads/s through BELABOX srtla_send, SRT latency ${report.latencyMs} ms; ${report.rounds} round(s), medians`;
+  const subtitle = `live stream ${report.streamPps} payloads/s through ${report.streamSender ?? 'BELABOX srtla_send'}, SRT latency ${report.latencyMs} ms; ${report.rounds} round(s), medians`;
   const width = Math.max(720, 90 * categories.length);
   const chart = (name, title, yLabel, field, scale) => ({
     name,
