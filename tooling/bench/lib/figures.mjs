@@ -529,6 +529,72 @@ function qualityFigures(report) {
   return figures;
 }
 
+function reliabilityFigures(report) {
+  const categories = report.results.map((row) => row.attack);
+  const systems = [
+    { key: 'bond', name: 'bond-receiver', color: BOND_COLOR },
+    { key: 'irlserver', name: "irlserver's srtla_rec", color: PEER_COLOR },
+  ].filter(({ key }) => report.systems.includes(key));
+  const series = (field, scale = (v) => v) =>
+    systems.map(({ key, name, color }) => ({
+      name,
+      color,
+      values: report.results.map((row) => {
+        const value = row[key]?.[field];
+        return Number.isFinite(value) ? scale(value) : null;
+      }),
+    }));
+  const subtitle = `live stream ${report.streamPps} payloads/s through ${report.streamSender ?? 'BELABOX srtla_send'}, SRT latency ${report.latencyMs} ms; ${report.rounds} round(s), medians`;
+  const width = Math.max(720, 90 * categories.length);
+  const chart = (name, title, yLabel, field, scale) => ({
+    name,
+    svg: barChart({
+      title,
+      subtitle,
+      xLabel: 'attack',
+      yLabel,
+      categories,
+      series: series(field, scale),
+      width,
+    }),
+  });
+  return [
+    chart('reliability-lost', 'Under attack: live-stream payloads lost', 'payloads', 'lost'),
+    chart(
+      'reliability-drops',
+      "Under attack: kernel drops at the receiver's listening socket",
+      'datagrams',
+      'kernelDrops',
+    ),
+    chart(
+      'reliability-reply-p99',
+      'Under attack: reply delay to a REG1 probe, p99',
+      'ms',
+      'replyP99Ms',
+    ),
+    chart(
+      'reliability-cpu',
+      'Under attack: receiver CPU over the attack',
+      'CPU seconds',
+      'cpuSeconds',
+    ),
+    chart(
+      'reliability-rss-peak',
+      'Under attack: receiver peak resident memory (VmHWM)',
+      'MiB',
+      'rssPeakKiB',
+      mib,
+    ),
+    chart(
+      'reliability-rss-after',
+      "Under attack: receiver resident memory after the flood's groups expired",
+      'MiB',
+      'rssAfterKiB',
+      mib,
+    ),
+  ];
+}
+
 /** benchmark name (the report's `benchmark` field) -> its figures. */
 export const FIGURES = {
   'batched-io': ioFigures,
@@ -536,6 +602,7 @@ export const FIGURES = {
   'sender-forwarding': senderFigures,
   scale: scaleFigures,
   'bonding-quality': qualityFigures,
+  reliability: reliabilityFigures,
 };
 
 /** The plots of one report; throws for a report no entry knows. */

@@ -188,6 +188,29 @@ export function udpDrops(port) {
   return null;
 }
 
+/**
+ * Datagrams the kernel dropped on every UDP socket bound to local port `port` on any address, IPv4
+ * (/proc/net/udp) and IPv6 (/proc/net/udp6: a receiver listening on `::` shows there), from their
+ * `drops` column; null if no such socket is open.
+ */
+export function udpDropsOnPort(port) {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  let drops = null;
+  for (const table of ['/proc/net/udp', '/proc/net/udp6']) {
+    let text = '';
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue; // no IPv6 on this machine
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields[1]?.split(':')[1] === hexPort) drops = (drops ?? 0) + Number(fields.at(-1));
+    }
+  }
+  return drops;
+}
+
 /** A UDP port free on 127.0.0.1 right now (bound and released; the usual small race applies). */
 export async function freeUdpPort() {
   const socket = createSocket('udp4');
