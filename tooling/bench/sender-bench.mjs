@@ -22,14 +22,15 @@
 // bond/srtla_send and bond/relay. Target: at 20 Mbit/s, bond-sender at most srtla_send's CPU per
 // packet, and under 3% of one core.
 //
-// Usage: node tooling/bench/sender-bench.mjs [--rates 10,20,50] [--seconds 3] [--warmup 1]
+// Usage: node tooling/bench/sender-bench.mjs [--rates 10,20,50] [--seconds 3] [--warmup 2]
 //          [--rounds 3] [--path auto|real|standin] [--systems auto|relay,bond,srtla_send]
-//          [--scheduler adaptive] [--peers DIR] [--json FILE] [--svg DIR]
+//          [--scheduler adaptive] [--peers DIR] [--baseline-bin OTHER/apps/sender/dist/bin.js]
+//          [--json FILE] [--svg DIR]
 // Needs `pnpm build` first (apps/sender/dist) and a C compiler. Linux only (/proc). Loopback only
 // (127.0.0.0/8); every process is bounded in time and stopped at the end of its round.
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -75,12 +76,13 @@ const { values } = parseArgs({
   options: {
     rates: { type: 'string', default: '10,20,50' },
     seconds: { type: 'string', default: '3' },
-    warmup: { type: 'string', default: '1' },
+    warmup: { type: 'string', default: '2' },
     rounds: { type: 'string', default: '3' },
     path: { type: 'string', default: 'auto' },
     systems: { type: 'string', default: 'auto' },
     scheduler: { type: 'string', default: 'adaptive' },
     peers: { type: 'string', default: PEERS_DIR },
+    'baseline-bin': { type: 'string' },
     ...outputOptions,
   },
 });
@@ -130,7 +132,17 @@ if (path !== 'standin') {
     path = 'real';
   }
 }
-const systems = askedSystems ?? (path === 'real' ? SYSTEMS : ['relay', 'bond']);
+// --baseline-bin: another build of bond-sender (say, before a change) as one more system,
+// `bond-baseline`, so the two builds are measured side by side in one run.
+const baselineBin = values['baseline-bin'];
+const systems = [
+  ...(askedSystems ?? (path === 'real' ? SYSTEMS : ['relay', 'bond'])),
+  ...(baselineBin === undefined ? [] : ['bond-baseline']),
+];
+requireOption(
+  baselineBin === undefined || existsSync(baselineBin),
+  `--baseline-bin: ${baselineBin} does not exist (give another build's apps/sender/dist/bin.js)`,
+);
 requireOption(
   path === 'real' || !systems.includes('srtla_send'),
   '--systems: srtla_send runs on the real path only (needs srt-live-transmit and the peers)',
@@ -190,7 +202,7 @@ async function startSender(system, receiverPort) {
   const child = startChild(
     process.execPath,
     [
-      bin,
+      system === 'bond-baseline' ? baselineBin : bin,
       ...[String(port), '127.0.0.1', String(receiverPort), uplinks],
       ...['--scheduler', scheduler, '--log-format', 'json'],
     ],
@@ -319,7 +331,14 @@ async function realRound(system, mbps) {
   }
 }
 
-const oneRound = path === 'real' ? realRound : standinRound;
+/** One round of `system` at `mbps`; an error names the system and the rate. */
+async function oneRound(system, mbps) {
+  try {
+    return await (path === 'real' ? realRound : standinRound)(system, mbps);
+  } catch (error) {
+    throw new Error(`${system} at ${mbps} Mbit/s: ${error.message}`, { cause: error });
+  }
+}
 
 /** A system's medians over its rounds at one rate. */
 function summarise(list, mbps) {
@@ -357,6 +376,7 @@ try {
     for (const system of systems) row[system] = summarise(samples[system], mbps);
     row.cpuRatio = ratio(row, 'relay');
     row.cpuRatioSrtlaSend = ratio(row, 'srtla_send');
+    if (baselineBin !== undefined) row.cpuRatioBaseline = ratio(row, 'bond-baseline');
     results.push(row);
     process.stderr.write(
       `${mbps} Mbit/s: ${systems.map((s) => `${s} ${row[s].cpuUsPerPacket} us/pkt (${row[s].cpuPercentOfOneCore}% of a core)`).join(', ')}\n`,
@@ -378,6 +398,7 @@ const report = {
   warmup,
   rounds,
   scheduler,
+  baselineBin: baselineBin ?? null,
   srtLatencyMs: path === 'real' ? SRT_LATENCY_MS : null,
   target: TARGET,
   verdict:
@@ -395,7 +416,12 @@ const report = {
   results,
 };
 
-const names = { bond: 'bond', srtla_send: 'srtla_send', relay: 'C relay' };
+const names = {
+  bond: 'bond',
+  srtla_send: 'srtla_send',
+  relay: 'C relay',
+  'bond-baseline': 'bond baseline',
+};
 console.log(
   `\nsender forwarding, ${path} path: ${LINKS} links, ${PAYLOAD}-byte SRT payloads, ${warmup} s warm-up + ${seconds} s measured x ${rounds} rounds (medians), scheduler ${scheduler}, bond IO backend: ${results[0]?.bond.backend}\n`,
 );
@@ -412,6 +438,7 @@ console.log(
       'bond RSS MiB',
       ...(systems.includes('srtla_send') ? ['bond/srtla_send'] : []),
       ...(systems.includes('relay') ? ['bond/C relay'] : []),
+      ...(baselineBin === undefined ? [] : ['bond/bond baseline']),
     ],
     results.map((row) => [
       row.rateMbps,
@@ -424,6 +451,7 @@ console.log(
       (row.bond.rssKiB / 1024).toFixed(1),
       ...(systems.includes('srtla_send') ? [row.cpuRatioSrtlaSend] : []),
       ...(systems.includes('relay') ? [row.cpuRatio] : []),
+      ...(baselineBin === undefined ? [] : [row.cpuRatioBaseline]),
     ]),
   ),
 );

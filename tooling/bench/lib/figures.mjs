@@ -105,6 +105,7 @@ function senderFigures(report) {
       { key: 'bond', name: 'bond-sender', color: BOND_COLOR },
       { key: 'srtla_send', name: "BELABOX's srtla_send", color: PEER_COLOR },
       { key: 'relay', name: 'C relay (round-robin)', color: BASELINE_COLOR },
+      { key: 'bond-baseline', name: 'bond-sender, baseline build', color: '#56b4e9' },
     ]
       .filter(({ key }) => report.results.some((r) => r[key] !== undefined))
       .map(({ key, name, color }) => ({
