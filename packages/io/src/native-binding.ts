@@ -116,7 +116,9 @@ export function createBindingBackend(
  * wake-up, none of Node's microtask machinery per datagram), or, for sends made outside a receive
  * callback (timers, the caller's own code), the current JavaScript job (one microtask).
  */
-const queuedSockets: NativeBatchSocket[] = [];
+const queuedSockets: (NativeBatchSocket | undefined)[] = [];
+/** How many entries of `queuedSockets` are in use (the array is reused, never shortened). */
+let queuedCount = 0;
 /** Receive callbacks running (nested only if a callback's code ran another socket's). */
 let receiving = 0;
 /** Whether a microtask to send the queued sockets is pending. */
@@ -124,8 +126,12 @@ let flushTaskQueued = false;
 
 function flushQueuedSockets(): void {
   // A flush can report an error whose handler queues more: those are sent in this same loop.
-  for (let i = 0; i < queuedSockets.length; i++) queuedSockets[i]?.flushTurn();
-  queuedSockets.length = 0;
+  for (let i = 0; i < queuedCount; i++) {
+    const socket = queuedSockets[i];
+    queuedSockets[i] = undefined;
+    socket?.flushTurn();
+  }
+  queuedCount = 0;
 }
 
 const flushTask = (): void => {
@@ -265,7 +271,7 @@ class NativeBatchSocket implements BatchSocket {
       this.flush();
     } else if (!this.queued) {
       this.queued = true;
-      queuedSockets.push(this);
+      queuedSockets[queuedCount++] = this;
       if (receiving === 0 && !flushTaskQueued) {
         flushTaskQueued = true;
         queueMicrotask(flushTask);
