@@ -331,12 +331,19 @@ async function realRound(system, mbps) {
   }
 }
 
-/** One round of `system` at `mbps`; an error names the system and the rate. */
+/** 3: attempts per round (a port picked free can be taken before a peer binds it, on all addresses). */
+const ATTEMPTS = 3;
+
+/** One round of `system` at `mbps`, tried again on a failure; an error names the system and rate. */
 async function oneRound(system, mbps) {
-  try {
-    return await (path === 'real' ? realRound : standinRound)(system, mbps);
-  } catch (error) {
-    throw new Error(`${system} at ${mbps} Mbit/s: ${error.message}`, { cause: error });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await (path === 'real' ? realRound : standinRound)(system, mbps);
+    } catch (error) {
+      const what = `${system} at ${mbps} Mbit/s: ${error.message}`;
+      if (attempt >= ATTEMPTS) throw new Error(what, { cause: error });
+      process.stderr.write(`${what}; trying the round again\n`);
+    }
   }
 }
 

@@ -10,6 +10,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 const status = loadLinuxBackend(defaultAddonPath());
 const skip =
   process.platform !== 'linux' || !existsSync(defaultAddonPath()) || status.backend === undefined;
+const linuxBackend = (): IoBackend => {
+  if (status.backend === undefined) throw status.loadError ?? new Error('no linux-mmsg backend');
+  return status.backend;
+};
 
 describe.skipIf(skip)('linux-mmsg backend: send turns', () => {
   const sockets: BatchSocket[] = [];
@@ -36,7 +40,7 @@ describe.skipIf(skip)('linux-mmsg backend: send turns', () => {
   const sent = (socket: BatchSocket): number => socket.counters[Counter.datagramsSent] ?? 0;
 
   it('sends what a receive callback queued on other sockets when the callback returns, before its microtasks run', async () => {
-    const backend = status.backend as IoBackend;
+    const backend = linuxBackend();
     let arrived = 0;
     const sink = await open(backend, (count) => (arrived += count));
     const first = await open(backend, undefined, sink);
@@ -61,7 +65,7 @@ describe.skipIf(skip)('linux-mmsg backend: send turns', () => {
   });
 
   it('sends what is queued outside a receive callback when the job ends, in one call per socket', async () => {
-    const backend = status.backend as IoBackend;
+    const backend = linuxBackend();
     let arrived = 0;
     const sink = await open(backend, (count) => (arrived += count));
     const socket = await open(backend, undefined, sink);
