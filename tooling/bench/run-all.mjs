@@ -52,8 +52,8 @@ export const BENCHMARKS = [
     name: 'sender',
     section: 3,
     script: 'sender-bench.mjs',
-    quick: ['--rates', '10,20,50,200', '--seconds', '2', '--rounds', '2'],
-    smoke: ['--rates', '5', '--seconds', '0.3', '--rounds', '1'],
+    quick: ['--rates', '10,20,50', '--seconds', '2', '--rounds', '2'],
+    smoke: ['--rates', '5', '--seconds', '0.3', '--warmup', '0.2', '--rounds', '1'],
     budget: 150,
   },
   {

@@ -19,7 +19,17 @@
  *       registers LINKS links (127.0.0.2..) with the stand-in, prints "registered", then forwards
  *       each datagram from the encoder, unchanged, round-robin over the links (recvmmsg in,
  *       sendmmsg out per link); no scheduler, no keepalives; what comes back on the links is read
- *       and dropped. Stops after SECONDS or on SIGTERM; prints "forwarded N".
+ *       and dropped, except SRT packets (not SRTLA's 0x9xxx types), which go back to the encoder's
+ *       latest address, so a real SRT caller can connect through it to a real SRTLA receiver.
+ *       Stops after SECONDS or on SIGTERM; prints "forwarded N".
+ *   sender-tool feed PORT PPS SECONDS
+ *       the encoder's input for a real SRT caller (srt-live-transmit udp://): 1316-byte payloads
+ *       (7 MPEG-TS-sized cells; the first 8 bytes number the payload) to 127.0.0.1:PORT at PPS for
+ *       SECONDS, paced as `source`; prints "sent N".
+ *   sender-tool sink SECONDS
+ *       the far end of a real SRT listener (srt-live-transmit ... udp://): binds 127.0.0.1:0,
+ *       prints "port P", counts the payloads that arrive and the distinct payload numbers; stops
+ *       after SECONDS or on SIGTERM; prints "received N" and "unique N".
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -315,6 +325,9 @@ static int relay(int standin_port, int link_count, double seconds) {
     messages[i].msg_hdr.msg_iov = &vectors[i];
     messages[i].msg_hdr.msg_iovlen = 1;
   }
+  static struct sockaddr_in sources[BATCH];
+  struct sockaddr_in encoder;
+  int have_encoder = 0;
   static struct mmsghdr out[MAX_LINKS][BATCH];
   static struct iovec out_vectors[MAX_LINKS][BATCH];
   struct pollfd watch[1 + MAX_LINKS];
@@ -328,13 +341,25 @@ static int relay(int standin_port, int link_count, double seconds) {
     if (poll(watch, (nfds_t)(1 + link_count), 100) <= 0) continue;
     for (int l = 0; l < link_count; l++) {
       if (watch[1 + l].revents & POLLIN) {
-        while (recv(links[l], discard, sizeof discard, MSG_DONTWAIT) > 0) {
+        ssize_t n;
+        while ((n = recv(links[l], discard, sizeof discard, MSG_DONTWAIT)) > 0) {
+          /* SRT (handshakes, ACKs, NAKs) back to the encoder; SRTLA's own 0x9xxx types dropped. */
+          if (have_encoder && n >= 2 && (discard[0] & 0xf0) != 0x90) {
+            sendto(in, discard, (size_t)n, MSG_DONTWAIT, (struct sockaddr *)&encoder,
+                   sizeof encoder);
+          }
         }
       }
     }
     if (!(watch[0].revents & POLLIN)) continue;
+    for (int i = 0; i < BATCH; i++) {
+      messages[i].msg_hdr.msg_name = &sources[i];
+      messages[i].msg_hdr.msg_namelen = sizeof sources[i];
+    }
     int got = recvmmsg(in, messages, BATCH, MSG_DONTWAIT, NULL);
     if (got <= 0) continue;
+    encoder = sources[got - 1];
+    have_encoder = 1;
     int count[MAX_LINKS] = {0};
     for (int i = 0; i < got; i++) {
       int l = (int)(next++ % (unsigned)link_count);
@@ -354,6 +379,67 @@ static int relay(int standin_port, int link_count, double seconds) {
   return 0;
 }
 
+/* 1316: an SRT payload of 7 x 188-byte MPEG-TS packets. */
+#define PAYLOAD 1316
+
+static int feed(int port, double pps, double seconds) {
+  int fd = bound_socket("127.0.0.1", 0);
+  if (fd < 0 || connect_to(fd, port) != 0) return 1;
+  static unsigned char payload[PAYLOAD];
+  for (int i = 8; i < PAYLOAD; i++) payload[i] = (unsigned char)(0x47 + i); /* filler */
+  const long long total = (long long)(pps * seconds);
+  const double start = now_seconds();
+  long long sent = 0;
+  while (sent < total && !stopping) {
+    double elapsed = now_seconds() - start;
+    if (elapsed > seconds + 1.0) break; /* bounded even if sends stall */
+    long long due = (long long)(elapsed * pps) + 1;
+    if (due > total) due = total;
+    if (sent >= due) {
+      struct timespec pause = {0, 50000}; /* 50 us */
+      nanosleep(&pause, NULL);
+      continue;
+    }
+    for (; sent < due; sent++) {
+      put32(payload, (uint32_t)((unsigned long long)sent >> 32));
+      put32(payload + 4, (uint32_t)sent);
+      send(fd, payload, PAYLOAD, 0);
+    }
+  }
+  printf("sent %lld\n", sent);
+  return 0;
+}
+
+static int sink(double seconds) {
+  int fd = bound_socket("127.0.0.1", 1);
+  if (fd < 0) return 1;
+  unsigned char *seen = calloc(TRACKED / 8, 1);
+  if (seen == NULL) return 1;
+  unsigned char payload[SLOT];
+  long long received = 0;
+  long long unique = 0;
+  struct pollfd watch = {fd, POLLIN, 0};
+  const double end = now_seconds() + seconds;
+  while (!stopping && now_seconds() < end) {
+    if (poll(&watch, 1, 100) <= 0) continue;
+    ssize_t n;
+    while ((n = recv(fd, payload, sizeof payload, MSG_DONTWAIT)) > 0) {
+      received++;
+      if (n < 8) continue;
+      uint64_t number = (uint64_t)get32(payload) << 32 | get32(payload + 4);
+      if (number >= TRACKED) continue;
+      unsigned char bit = (unsigned char)(1u << (number & 7));
+      if (!(seen[number >> 3] & bit)) {
+        seen[number >> 3] |= bit;
+        unique++;
+      }
+    }
+  }
+  printf("received %lld\nunique %lld\n", received, unique);
+  free(seen);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   signal(SIGTERM, on_signal);
   signal(SIGINT, on_signal);
@@ -363,7 +449,11 @@ int main(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "standin") == 0) return standin(atof(argv[2]));
   if (argc == 5 && strcmp(argv[1], "relay") == 0)
     return relay(atoi(argv[2]), atoi(argv[3]), atof(argv[4]));
+  if (argc == 5 && strcmp(argv[1], "feed") == 0)
+    return feed(atoi(argv[2]), atof(argv[3]), atof(argv[4]));
+  if (argc == 3 && strcmp(argv[1], "sink") == 0) return sink(atof(argv[2]));
   fprintf(stderr, "usage: sender-tool source PORT PPS SECONDS | standin SECONDS |\n"
-                  "       relay STANDIN_PORT LINKS SECONDS\n");
+                  "       relay STANDIN_PORT LINKS SECONDS | feed PORT PPS SECONDS |\n"
+                  "       sink SECONDS\n");
   return 2;
 }

@@ -22,6 +22,8 @@ const built = [
   .map((path) => join(root, path))
   .every((path) => existsSync(path));
 const hasCompiler = spawnSync('cc', ['--version'], { stdio: 'ignore' }).error === undefined;
+const hasSrtLiveTransmit =
+  spawnSync('srt-live-transmit', ['-version'], { stdio: 'ignore' }).error === undefined;
 const available = built && hasCompiler && process.platform === 'linux';
 
 interface Summary {
@@ -131,29 +133,44 @@ describe.skipIf(!available)('benchmarks, smoke run (needs pnpm build, cc, Linux)
     }
   });
 
-  it('sender: bond-sender and the C relay delivered through 3 links, with CPU and memory read', () => {
+  it("sender: bond-sender, BELABOX's srtla_send (when the real path can run) and the C relay delivered through 3 links, with CPU and memory read", () => {
     const report = read('sender.json') as {
       benchmark: string;
+      path: string;
+      systems: string[];
       links: number;
-      target: { rateMbps: number; cpuPercentOfOneCore: number };
+      target: { rateMbps: number; cpuPercentOfOneCore: number; ratioToSrtlaSend: number };
       results: {
         rateMbps: number;
         bond: System & { rssKiB: number; cpuPercentOfOneCore: number };
         relay: System & { rssKiB: number };
+        srtla_send?: System & { rssKiB: number };
         cpuRatio: number;
+        cpuRatioSrtlaSend: number | null;
       }[];
     };
     expect(report.benchmark).toBe('sender-forwarding');
     expect(report.links).toBe(3);
-    expect(report.target).toEqual({ rateMbps: 20, cpuPercentOfOneCore: 3 });
+    expect(report.target).toEqual({ rateMbps: 20, cpuPercentOfOneCore: 3, ratioToSrtlaSend: 1 });
+    // The real path (srt-live-transmit, BELABOX srtla_rec and srtla_send from ../shared/peers)
+    // runs whenever both are here; the C stand-in path otherwise, without srtla_send.
+    const real = existsSync(PEERS_BUILD_SCRIPT) && hasSrtLiveTransmit;
+    expect(report.path).toBe(real ? 'real' : 'standin');
+    expect([...report.systems].sort()).toEqual(
+      real ? ['bond', 'relay', 'srtla_send'] : ['bond', 'relay'],
+    );
     const [row] = report.results;
     expect(row?.rateMbps).toBe(5);
-    for (const system of [row?.bond, row?.relay]) {
+    const measured = [row?.bond, row?.relay, ...(real ? [row?.srtla_send] : [])];
+    for (const system of measured) {
       expect(system?.deliveredPps).toBeGreaterThan(0);
       expect(system?.lossPercent).toBeLessThan(50);
       expect(Number.isFinite(system?.cpuUsPerPacket)).toBe(true);
       expect(system?.rssKiB).toBeGreaterThan(0);
     }
+    // The ratio itself is a timing (null when a 0.3 s window read no CPU tick for srtla_send).
+    if (real) expect(row).toHaveProperty('cpuRatioSrtlaSend');
+    else expect(row?.cpuRatioSrtlaSend).toBeNull();
     // A Node process holds far more resident memory than a small C program.
     expect(row?.bond.rssKiB).toBeGreaterThan(row?.relay.rssKiB ?? Infinity);
   });

@@ -164,6 +164,36 @@ export class SendArena {
   }
 }
 
+/**
+ * Sockets with queued datagrams, in the order they queued their first one, and the send turn they
+ * wait for. A turn is one receive callback (everything a batch of received datagrams makes the
+ * caller send, on any socket, goes out when the callback returns: one system call per socket per
+ * wake-up, none of Node's microtask machinery per datagram), or, for sends made outside a receive
+ * callback (timers, the caller's own code), the current JavaScript job (one microtask).
+ */
+const queuedSockets: (NativeBatchSocket | undefined)[] = [];
+/** How many entries of `queuedSockets` are in use (the array is reused, never shortened). */
+let queuedCount = 0;
+/** Receive callbacks running (nested only if a callback's code ran another socket's). */
+let receiving = 0;
+/** Whether a microtask to send the queued sockets is pending. */
+let flushTaskQueued = false;
+
+function flushQueuedSockets(): void {
+  // A flush can report an error whose handler queues more: those are sent in this same loop.
+  for (let i = 0; i < queuedCount; i++) {
+    const socket = queuedSockets[i];
+    queuedSockets[i] = undefined;
+    socket?.flushTurn();
+  }
+  queuedCount = 0;
+}
+
+const flushTask = (): void => {
+  flushTaskQueued = false;
+  if (receiving === 0) flushQueuedSockets();
+};
+
 class NativeBatchSocket implements BatchSocket {
   readonly backend: BackendName;
   readonly maxBatch: number;
@@ -179,7 +209,8 @@ class NativeBatchSocket implements BatchSocket {
   private readonly sendMeta: Uint32Array;
   private sendCount = 0;
   private sendBytes = 0;
-  private flushScheduled = false;
+  /** Whether this socket is in `queuedSockets`. */
+  private queued = false;
   private paused = false;
 
   private constructor(
@@ -265,7 +296,12 @@ class NativeBatchSocket implements BatchSocket {
       this.options.onError(new ReceiveError(errnoName(-count)));
       return;
     }
-    this.options.onBatch(this.options.batch, count);
+    receiving++;
+    try {
+      this.options.onBatch(this.options.batch, count);
+    } finally {
+      if (--receiving === 0) flushQueuedSockets();
+    }
   };
 
   send(data: Uint8Array, to?: Address): void {
@@ -295,16 +331,21 @@ class NativeBatchSocket implements BatchSocket {
     this.sendBytes += length;
     if (this.sendCount >= this.maxBatch) {
       this.flush();
-    } else if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      queueMicrotask(this.flushLater);
+    } else if (!this.queued) {
+      this.queued = true;
+      queuedSockets[queuedCount++] = this;
+      if (receiving === 0 && !flushTaskQueued) {
+        flushTaskQueued = true;
+        queueMicrotask(flushTask);
+      }
     }
   }
 
-  private readonly flushLater = (): void => {
-    this.flushScheduled = false;
+  /** Sends what is queued at the end of a send turn (see `queuedSockets`). */
+  flushTurn(): void {
+    this.queued = false;
     this.flush();
-  };
+  }
 
   flush(): void {
     const count = this.sendCount;

@@ -1,6 +1,13 @@
 /**
- * The one timer a runtime keeps for its engine: armed at the engine's next deadline, re-armed only
- * when that deadline changes, unref'd so it never keeps the process alive on its own.
+ * The one timer a runtime keeps for its engine, unref'd so it never keeps the process alive on its
+ * own.
+ *
+ * It is lazy: a deadline that moves later (a keepalive pushed back by the data just sent, a link
+ * timeout extended by the ACK just read: most calls, one or more per packet) leaves the armed
+ * timer alone. The timer then fires at the earlier deadline, the engine finds nothing due (its
+ * `handleTimeout` is harmless early) and the runtime arms the new deadline. Only a deadline that
+ * moves earlier, or none at all, re-arms or clears the timer: a Node.js timer is re-armed about
+ * once per deadline instead of once per packet.
  */
 export class DeadlineTimer {
   private timer: NodeJS.Timeout | undefined;
@@ -11,14 +18,25 @@ export class DeadlineTimer {
     private readonly onDue: () => void,
   ) {}
 
-  /** Arms the timer for `due` (ms on `clock`), or disarms it for undefined. */
+  /**
+   * Makes sure the timer fires by `due` (ms on `clock`), or disarms it for undefined. It may fire
+   * earlier, at a deadline armed before: the callback must then arm the next one.
+   */
   arm(due: number | undefined): void {
-    if (due === this.armedAt) return;
+    if (due === undefined) {
+      this.clear();
+      return;
+    }
+    if (this.armedAt !== undefined && this.armedAt <= due) return;
     this.clear();
     this.armedAt = due;
-    if (due === undefined) return;
     this.timer = setTimeout(this.fire, Math.max(0, Math.ceil(due - this.clock())));
     this.timer.unref();
+  }
+
+  /** The deadline the armed timer fires at (ms on `clock`), or undefined when disarmed. */
+  get armed(): number | undefined {
+    return this.armedAt;
   }
 
   /** Disarms the timer. */

@@ -120,6 +120,11 @@ export class SenderLinkSocket {
     return true;
   }
 
+  /** Sends what this link's socket has queued now (nothing when it is not open). */
+  flush(): void {
+    this.socket?.flush();
+  }
+
   /**
    * Closes the socket (waiting for an open in progress), keeping its counts. `failed` records
    * `failure` as why; `closed` is final.

@@ -417,15 +417,28 @@ class SenderRuntime {
 
   // ---------------------------------------------------------------- outputs
 
-  /** Transmits, then events, then the timer. */
+  /**
+   * Transmits, then events, then the timer. Datagrams for the links leave in the order core gave
+   * them: each socket batches its datagrams until the end of the turn, so when the next one is for
+   * another link, the previous link's batch is sent first. Otherwise a turn with several packets
+   * (a burst, SRT's retransmissions) would send link A's share before link B's, reordering the
+   * stream on paths of equal delay; an SRT receiver reports every gap as loss at once, and the
+   * caller retransmits what was only late.
+   */
   private drain(now: number): void {
+    let previous: SenderLinkSocket | undefined;
     for (let t = this.engine.pollTransmit(); t; t = this.engine.pollTransmit()) {
       if (t.linkId === ENCODER) {
         if (this.encoder === undefined || this.socket === undefined) this.droppedNoEncoder++;
         else this.socket.send(t.bytes, this.encoder);
-      } else if (this.links.get(t.linkId)?.send(t.bytes) !== true) {
-        this.droppedLinkNotOpen++;
+        continue;
       }
+      const link = this.links.get(t.linkId);
+      if (link !== previous) {
+        previous?.flush();
+        previous = link;
+      }
+      if (link?.send(t.bytes) !== true) this.droppedLinkNotOpen++;
     }
     for (let event = this.engine.pollEvent(); event; event = this.engine.pollEvent()) {
       this.onEvent(now, event);

@@ -345,6 +345,24 @@ describe('createSender against a legacy receiver stand-in', () => {
     await waitFor(() => sender.stats().receiverKind === 'legacy', 'a legacy keepalive echo');
     expect(sender.stats().links.every((link) => link.engine?.receiver === 'legacy')).toBe(true);
   });
+
+  it('keeps a burst in order across links: a link’s batch leaves before the next link’s datagram', async () => {
+    const legacy = await startLegacyReceiver();
+    cleanup.push(() => legacy.close());
+    const sender = await startSender(legacy.port, [
+      { bindAddress: '127.0.0.2' },
+      { bindAddress: '127.0.0.3' },
+      { bindAddress: '127.0.0.4' },
+    ]);
+    await waitFor(() => sender.stats().linksUp === 3, 'three links up');
+    const encoder = await socket('127.0.0.1');
+    // Bursts of 200: the sender reads them in batches of up to 64 and spreads each over the links.
+    await stream(encoder, sender, () => legacy.data.length, 0, 1000, 200);
+    const carrying = sender.stats().links.filter((link) => (link.engine?.packetsSent ?? 0) > 0);
+    expect(carrying.length).toBeGreaterThan(1);
+    // One receiving socket on loopback: arrival order is the order the sender sent in.
+    expect(legacy.data).toEqual(range(0, 1000));
+  });
 });
 
 describe('createSender options and lifecycle', () => {

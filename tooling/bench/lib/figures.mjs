@@ -100,19 +100,22 @@ function receiverFigures(report) {
 
 function senderFigures(report) {
   const categories = report.results.map((row) => `${row.rateMbps} Mbit/s`);
-  const series = (field, scale = (v) => v) => [
-    {
-      name: 'bond-sender',
-      color: BOND_COLOR,
-      values: report.results.map((r) => scale(r.bond[field])),
-    },
-    {
-      name: 'C relay (round-robin)',
-      color: BASELINE_COLOR,
-      values: report.results.map((r) => scale(r.relay[field])),
-    },
-  ];
-  const subtitle = `${report.links} links, ${report.payloadBytes}-byte payloads, scheduler ${report.scheduler}, ${report.seconds} s x ${report.rounds} rounds, medians`;
+  const series = (field, scale = (v) => v) =>
+    [
+      { key: 'bond', name: 'bond-sender', color: BOND_COLOR },
+      { key: 'srtla_send', name: "BELABOX's srtla_send", color: PEER_COLOR },
+      { key: 'relay', name: 'C relay (round-robin)', color: BASELINE_COLOR },
+      { key: 'bond-baseline', name: 'bond-sender, baseline build', color: '#56b4e9' },
+    ]
+      .filter(({ key }) => report.results.some((r) => r[key] !== undefined))
+      .map(({ key, name, color }) => ({
+        name,
+        color,
+        values: report.results.map((r) => (r[key] === undefined ? null : scale(r[key][field]))),
+      }));
+  const path =
+    report.path === 'real' ? 'SRT caller -> sender -> srtla_rec -> SRT listener' : 'C stand-ins';
+  const subtitle = `${path}; ${report.links} links, ${report.payloadBytes}-byte payloads, scheduler ${report.scheduler}, ${report.seconds} s x ${report.rounds} rounds, medians`;
   return [
     {
       name: 'sender-cpu-per-packet',
