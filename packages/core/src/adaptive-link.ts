@@ -3,7 +3,9 @@
  * estimate, queueing delay and base, loss evidence, gain, stall state, capacity probe and queue
  * drain. Everything is
  * learned from the sender's own signals (SRTLA ACK timing, SRT NAKs, keepalive echoes); nothing
- * here lowers an estimate because a link carried little.
+ * here lowers an estimate because a link carried little. The capacity estimate is the largest
+ * delivery sample of the last 2-4 s taken while the link was loaded (CAPACITY_WINDOW_MS), held
+ * while the link is not loaded, and corrected down while it holds a queue.
  *
  * Pure and time-injected; no allocation after construction.
  */
@@ -44,17 +46,35 @@ const PROBE_PERIOD_MAX_MS = 8000;
 const PROBE_CLOCK_SLACK_MS = 10;
 /** 4 s: a link whose queue has not emptied for this long drains (the base window is 10 s)... */
 const DRAIN_AFTER_MS = 4000;
-/** ...for about as long as its queue lasts, at most this long, ms. */
+/** ...for about as long as its queue lasts, at most this long or the queueing budget, ms. */
 const DRAIN_MAX_MS = 300;
 /** 1332: an SRT data packet carrying 1316 bytes of payload, until packets are seen. */
 const TYPICAL_PACKET_BYTES = 1332;
 /** A link that sent nothing for this long (or 2 RTT if longer) starts a new delivery sample, ms. */
 const IDLE_MS = 100;
+/**
+ * 4 s: window of the capacity estimate (a maximum over two 2-second buckets, so 2 to 4 s). A
+ * delivery sample above the link's real capacity (ACKs bunched after a radio stall, a burst of a
+ * cellular schedule) raises the estimate at once; after this long without another sample that
+ * high from a loaded link, it falls back to what the window's samples show, before the link's
+ * queue has to show it.
+ */
+const CAPACITY_WINDOW_MS = 4000;
+/**
+ * A delivery sample says how much the link can carry (and enters the window) only when the link
+ * was loaded: sent at least this share of its capacity estimate over the sample, or holding a
+ * queue. A lightly loaded link delivers what it is given, which says nothing about its capacity:
+ * without such samples the estimate stays where it was (no lock-out).
+ */
+const LOADED_SHARE = 0.9;
 
 export class AdaptiveLink {
   /** The send rate, bytes/s: capacity x gain x loss factor, at least the floor. */
   rate: number;
-  /** Capacity estimate, bytes/s: the delivery-rate maximum, corrected down only under a queue. */
+  /**
+   * Capacity estimate, bytes/s: the windowed delivery-rate maximum of a loaded link (see
+   * CAPACITY_WINDOW_MS), corrected down under a queue.
+   */
   capacity: number;
   gain = 1;
   /** Multiplier from recent NAKs on this link, in [GAIN_MIN, 1]. */
@@ -108,10 +128,17 @@ export class AdaptiveLink {
   private baseBucketStart: number;
   private baseCurrent = Infinity;
   private basePrevious = Infinity;
-  /** Delivery rate: bytes acked since the mark, sampled once per RTT. */
+  /** Delivery rate: bytes acked since the mark, sampled once per RTT... */
   private deliveredBytes = 0;
   private deliveryMarkBytes = 0;
   private deliveryMarkAt: number;
+  /** ...and bytes sent meanwhile (how loaded the link was). */
+  private sentBytes = 0;
+  private sentMarkBytes = 0;
+  /** Largest delivery sample of a loaded link in the current and the previous half-window. */
+  private capacityBucketStart: number;
+  private capacityCurrent = 0;
+  private capacityPrevious = 0;
   /** When the link last sent data (a send after an idle spell restarts the delivery sample). */
   private lastSentAt = -Infinity;
   /** Bytes sent since the last adjustment (to tell a rate-limited link from an idle one)... */
@@ -138,6 +165,7 @@ export class AdaptiveLink {
     this.lastLowDelayAt = now;
     this.baseBucketStart = now;
     this.deliveryMarkAt = now;
+    this.capacityBucketStart = now;
   }
 
   // ---------------------------------------------------------------- delay
@@ -211,6 +239,7 @@ export class AdaptiveLink {
     if (now - this.lastSentAt > Math.max(IDLE_MS, 2 * this.baseRttMs(undefined))) {
       this.deliveryMarkAt = now;
       this.deliveryMarkBytes = this.deliveredBytes;
+      this.sentMarkBytes = this.sentBytes;
     }
     this.lastSentAt = now;
     if (this.probeUntil > now) {
@@ -221,6 +250,7 @@ export class AdaptiveLink {
       this.probeSentBytes += bytes;
     }
     this.sentSinceAdjust += bytes;
+    this.sentBytes += bytes;
     this.averagePacketBytes += (bytes - this.averagePacketBytes) / 16;
     this.sentSinceAck++;
     if (this.sentSinceAck === STALL_PACKETS) this.stallClockAt = now;
@@ -289,9 +319,10 @@ export class AdaptiveLink {
 
   /**
    * Once per RTT: sets the gain from the queueing delay. `streamRate` is the encoder's rate
-   * (slow start ends once the link alone could carry it).
+   * (slow start ends once the link alone could carry it); `budgetMs` the scheduler's queueing
+   * budget (the longest queue a drain may have to empty).
    */
-  adjust(now: number, streamRate: number): void {
+  adjust(now: number, streamRate: number, budgetMs: number): void {
     const elapsed = now - this.lastAdjustAt;
     this.limited = this.sentSinceAdjust >= 0.5 * ((this.rate * elapsed) / 1000);
     const target = this.targetMs();
@@ -311,7 +342,8 @@ export class AdaptiveLink {
     // lasts: it drains while the link keeps delivering (no capacity lost), and the next packets
     // measure the base again.
     if (now - this.lastLowDelayAt > DRAIN_AFTER_MS && this.drainUntil < now && q > target / 2) {
-      this.drainUntil = now + Math.min(DRAIN_MAX_MS, Math.max(target, q));
+      const drainMax = Number.isFinite(budgetMs) ? Math.max(DRAIN_MAX_MS, budgetMs) : DRAIN_MAX_MS;
+      this.drainUntil = now + Math.min(drainMax, Math.max(target, q));
       this.lastLowDelayAt = now;
     }
     this.applyRate();
@@ -394,14 +426,32 @@ export class AdaptiveLink {
     const interval = now - this.deliveryMarkAt;
     if (interval < Math.max(50, this.rttMs(srttMs))) return;
     this.deliveryRate = ((this.deliveredBytes - this.deliveryMarkBytes) * 1000) / interval;
+    const offeredRate = ((this.sentBytes - this.sentMarkBytes) * 1000) / interval;
     this.deliveryMarkBytes = this.deliveredBytes;
+    this.sentMarkBytes = this.sentBytes;
     this.deliveryMarkAt = now;
     // What a link delivers is min(what it was sent, what it can carry): a sample says something
-    // about capacity only when the link had a queue (it was sent more than it could carry), or
-    // when it beats the estimate. Idle or lightly used links keep their estimate (no lock-out).
+    // about capacity only when the link had a queue (it was sent more than it could carry), was
+    // sent about its estimate, or beats the estimate. Idle or lightly used links keep their
+    // estimate (no lock-out).
     const saturated = this.queueingMs > this.targetMs() / 2;
+    const loaded = saturated || offeredRate >= LOADED_SHARE * this.capacity;
+    if (now - this.capacityBucketStart >= CAPACITY_WINDOW_MS / 2) {
+      this.capacityPrevious = this.capacityCurrent;
+      this.capacityCurrent = 0;
+      this.capacityBucketStart = now;
+    }
+    if ((loaded || this.deliveryRate > this.capacity) && this.deliveryRate > this.capacityCurrent) {
+      this.capacityCurrent = this.deliveryRate;
+    }
+    // The estimate is the window's maximum: a high sample no loaded link repeated within the
+    // window (2-4 s) ages out. Without loaded samples in the window, it stays.
+    const windowMax = Math.max(this.capacityCurrent, this.capacityPrevious);
     if (this.deliveryRate > this.capacity) {
       this.capacity = this.deliveryRate;
+    } else if (windowMax > 0 && windowMax < this.capacity) {
+      this.capacity = Math.max(this.settings.minRate, windowMax);
+      if (this.capacity < 0.9 * this.probeBaseline) this.probePeriod = PROBE_PERIOD_MS;
     } else if (saturated && this.limited) {
       this.capacity = Math.max(
         this.settings.minRate,

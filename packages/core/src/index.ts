@@ -66,6 +66,12 @@ export { SEQ_WINDOW, SeqObservation, SeqWindow } from './seq-window.js';
 export { ReceiverEngine } from './receiver-engine.js';
 export { FEEDBACK_OUTSTANDING_LIMIT, SrtFeedback, type SrtFeedbackStats } from './srt-feedback.js';
 export {
+  QUEUEING_BUDGET,
+  queueingBudgetMs,
+  readSrtTsbpdDelays,
+  type SrtTsbpdDelays,
+} from './srt-latency.js';
+export {
   COMPAT_ACK_THROTTLE_INTERVAL_MS,
   Evaluator,
   LEVEL_HYSTERESIS,
