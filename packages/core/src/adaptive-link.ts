@@ -4,8 +4,8 @@
  * drain. Everything is
  * learned from the sender's own signals (SRTLA ACK timing, SRT NAKs, keepalive echoes); nothing
  * here lowers an estimate because a link carried little. The capacity estimate is the largest
- * delivery sample of the last 2-4 s taken while the link was loaded (CAPACITY_WINDOW_MS), held
- * while the link is not loaded, and corrected down while it holds a queue.
+ * delivery sample of the last 2-4 s once the link shows it is full (CAPACITY_WINDOW_MS), held
+ * while it carries all it is sent, and corrected down while it holds a queue.
  *
  * Pure and time-injected; no allocation after construction.
  */
@@ -53,26 +53,28 @@ const TYPICAL_PACKET_BYTES = 1332;
 /** A link that sent nothing for this long (or 2 RTT if longer) starts a new delivery sample, ms. */
 const IDLE_MS = 100;
 /**
- * 4 s: window of the capacity estimate (a maximum over two 2-second buckets, so 2 to 4 s). A
- * delivery sample above the link's real capacity (ACKs bunched after a radio stall, a burst of a
- * cellular schedule) raises the estimate at once; after this long without another sample that
- * high from a loaded link, it falls back to what the window's samples show, before the link's
- * queue has to show it.
+ * 4 s: window of the capacity estimate (the largest delivery sample over two 2-second buckets,
+ * so 2 to 4 s). A sample above the link's real capacity (ACKs bunched after a radio stall, a
+ * burst of a cellular schedule) raises the estimate at once; once it leaves the window, the
+ * estimate falls to the window's largest sample, if the window holds evidence that the link is
+ * carrying all it can (see CARRIED_SHARE). Without that evidence the estimate stays: a link that
+ * delivers everything it is sent says only that it can carry at least that (no lock-out).
  */
 const CAPACITY_WINDOW_MS = 4000;
 /**
- * A delivery sample says how much the link can carry (and enters the window) only when the link
- * was loaded: sent at least this share of its capacity estimate over the sample, or holding a
- * queue. A lightly loaded link delivers what it is given, which says nothing about its capacity:
- * without such samples the estimate stays where it was (no lock-out).
+ * A delivery sample is evidence of the link's capacity (not only a lower bound) when the link
+ * held a queue, or was sent at least its estimate and delivered less than this share of it over
+ * the sample: it could not keep up, a queue is building before its delay shows. (A link sent
+ * less than its estimate is never taken as full: its sends of the last RTT are not acknowledged
+ * yet, so it always seems to deliver a little less than it was sent.)
  */
-const LOADED_SHARE = 0.9;
+const CARRIED_SHARE = 0.9;
 
 export class AdaptiveLink {
   /** The send rate, bytes/s: capacity x gain x loss factor, at least the floor. */
   rate: number;
   /**
-   * Capacity estimate, bytes/s: the windowed delivery-rate maximum of a loaded link (see
+   * Capacity estimate, bytes/s: the windowed delivery-rate maximum of a full link (see
    * CAPACITY_WINDOW_MS), corrected down under a queue.
    */
   capacity: number;
@@ -135,10 +137,15 @@ export class AdaptiveLink {
   /** ...and bytes sent meanwhile (how loaded the link was). */
   private sentBytes = 0;
   private sentMarkBytes = 0;
-  /** Largest delivery sample of a loaded link in the current and the previous half-window. */
+  /**
+   * Largest delivery sample in the current and the previous half-window, and whether either
+   * half holds evidence that the link carried all it could (CARRIED_SHARE).
+   */
   private capacityBucketStart: number;
   private capacityCurrent = 0;
   private capacityPrevious = 0;
+  private fullCurrent = false;
+  private fullPrevious = false;
   /** When the link last sent data (a send after an idle spell restarts the delivery sample). */
   private lastSentAt = -Infinity;
   /** Bytes sent since the last adjustment (to tell a rate-limited link from an idle one)... */
@@ -431,25 +438,28 @@ export class AdaptiveLink {
     this.sentMarkBytes = this.sentBytes;
     this.deliveryMarkAt = now;
     // What a link delivers is min(what it was sent, what it can carry): a sample says something
-    // about capacity only when the link had a queue (it was sent more than it could carry), was
-    // sent about its estimate, or beats the estimate. Idle or lightly used links keep their
-    // estimate (no lock-out).
+    // about capacity only when the link had a queue or carried less than it was sent (it was
+    // sent more than it could carry), or when it beats the estimate. Idle or lightly used links
+    // keep their estimate (no lock-out).
     const saturated = this.queueingMs > this.targetMs() / 2;
-    const loaded = saturated || offeredRate >= LOADED_SHARE * this.capacity;
+    const full =
+      saturated ||
+      (offeredRate >= this.capacity && this.deliveryRate < CARRIED_SHARE * offeredRate);
     if (now - this.capacityBucketStart >= CAPACITY_WINDOW_MS / 2) {
       this.capacityPrevious = this.capacityCurrent;
+      this.fullPrevious = this.fullCurrent;
       this.capacityCurrent = 0;
+      this.fullCurrent = false;
       this.capacityBucketStart = now;
     }
-    if ((loaded || this.deliveryRate > this.capacity) && this.deliveryRate > this.capacityCurrent) {
-      this.capacityCurrent = this.deliveryRate;
-    }
-    // The estimate is the window's maximum: a high sample no loaded link repeated within the
-    // window (2-4 s) ages out. Without loaded samples in the window, it stays.
+    if (this.deliveryRate > this.capacityCurrent) this.capacityCurrent = this.deliveryRate;
+    if (full) this.fullCurrent = true;
+    // The estimate is the window's largest sample once the window shows the link full: a high
+    // sample no later one repeated ages out within 2-4 s.
     const windowMax = Math.max(this.capacityCurrent, this.capacityPrevious);
     if (this.deliveryRate > this.capacity) {
       this.capacity = this.deliveryRate;
-    } else if (windowMax > 0 && windowMax < this.capacity) {
+    } else if ((this.fullCurrent || this.fullPrevious) && windowMax < this.capacity) {
       this.capacity = Math.max(this.settings.minRate, windowMax);
       if (this.capacity < 0.9 * this.probeBaseline) this.probePeriod = PROBE_PERIOD_MS;
     } else if (saturated && this.limited) {

@@ -170,7 +170,11 @@ describe('the sender follows the handshake', () => {
         largestBacklog = Math.max(largestBacklog, path?.backlogBytes(sim.now) ?? Infinity);
       }
       const stats = sim.sender.stats(sim.now);
-      return { largestBacklog, budget: stats.queueingBudgetMs, queueDrops: path?.dataCounters.droppedQueue };
+      return {
+        largestBacklog,
+        budget: stats.queueingBudgetMs,
+        queueDrops: path?.dataCounters.droppedQueue,
+      };
     };
     const fallback = run(undefined);
     const agreed = run(2000);
