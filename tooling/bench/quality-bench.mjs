@@ -348,6 +348,9 @@ async function runOnce(plan, scheduler, reorder, round_, options, createStand) {
               // Payloads bond-sender dropped itself: no link had room, or no link was up.
               droppedOverload: report.sender.droppedOverload,
               droppedNoLink: report.sender.droppedNoLink,
+              // The SRT latency it read from the handshake and the queueing budget it derived.
+              srtLatencyMs: report.sender.srtLatencyMs ?? null,
+              queueingBudgetMs: report.sender.queueingBudgetMs ?? null,
             },
       links: report.links.map((link) => ({
         name: link.name,

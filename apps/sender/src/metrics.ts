@@ -61,7 +61,7 @@ export async function createSenderMetrics(
   const fromEncoderBytes = total('encoder_bytes_total', 'Bytes of SRT received from the encoder.');
   const forwarded = total(
     'forwarded_packets_total',
-    'Encoder datagrams handed to a link (from the encoder, less those dropped for no link up).',
+    'Encoder datagrams handed to a link (from the encoder, less those dropped for no link up or overload).',
   );
   const toEncoder = total(
     'encoder_replies_total',
@@ -69,6 +69,14 @@ export async function createSenderMetrics(
   );
   const dropped = total('dropped_total', 'Datagrams dropped, by cause.', ['cause']);
   const bootstraps = total('bootstraps_total', 'Registrations started from scratch (REG1).');
+  const srtLatency = gauge(
+    'srt_latency_seconds',
+    "The SRT latency read from the HSv5 handshake (the listener's answer, else the caller's request); 0 before one.",
+  );
+  const queueingBudget = gauge(
+    'queueing_budget_seconds',
+    'How long a new packet may queue on a link before the scheduler drops it at the sender (adaptive: from the SRT latency); 0 when it never drops (classic).',
+  );
 
   const linkLabels = ['link', 'address'] as const;
   const linkState = gauge('link_state', "The link's state: 1 for the current one, else 0.", [
@@ -177,14 +185,17 @@ export async function createSenderMetrics(
     for (const value of ALARMS) alarm.set({ alarm: value }, stats.alarm === value ? 1 : 0);
     fromEncoder.set({}, stats.packetsFromEncoder);
     fromEncoderBytes.set({}, stats.bytesFromEncoder);
-    forwarded.set({}, stats.packetsFromEncoder - stats.droppedNoLink);
+    forwarded.set({}, stats.packetsFromEncoder - stats.droppedNoLink - stats.droppedOverload);
     toEncoder.set({}, stats.packetsToEncoder);
     dropped.set({ cause: 'no_link' }, stats.droppedNoLink);
+    dropped.set({ cause: 'overload' }, stats.droppedOverload);
     dropped.set({ cause: 'not_srt' }, stats.droppedNotSrt);
     dropped.set({ cause: 'from_receiver' }, stats.droppedFromReceiver);
     dropped.set({ cause: 'no_encoder' }, stats.droppedNoEncoder);
     dropped.set({ cause: 'link_not_open' }, stats.droppedLinkNotOpen);
     bootstraps.set({}, stats.bootstraps);
+    if (stats.srtLatencyMs !== undefined) srtLatency.set(stats.srtLatencyMs / 1000);
+    if (stats.queueingBudgetMs !== undefined) queueingBudget.set(stats.queueingBudgetMs / 1000);
 
     const statusById = new Map(stats.linkStatus.map((status) => [status.id, status]));
     for (const link of stats.links) {

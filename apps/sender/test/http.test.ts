@@ -104,7 +104,7 @@ describe('--http', () => {
     expect(metricValue(samples, 'bond_sender_encoder_packets_total')).toBe(300);
     expect(metricValue(samples, 'bond_sender_encoder_bytes_total')).toBe(after.bytesFromEncoder);
     expect(metricValue(samples, 'bond_sender_forwarded_packets_total')).toBe(
-      after.packetsFromEncoder - after.droppedNoLink,
+      after.packetsFromEncoder - after.droppedNoLink - after.droppedOverload,
     );
     expect(metricValue(samples, 'bond_sender_links')).toBe(2);
     expect(metricValue(samples, 'bond_sender_links_up')).toBe(2);
@@ -114,6 +114,14 @@ describe('--http', () => {
       after.droppedNoLink,
     );
     expect(metricValue(samples, 'bond_sender_dropped_total', { cause: 'not_srt' })).toBe(0);
+    expect(metricValue(samples, 'bond_sender_dropped_total', { cause: 'overload' })).toBe(
+      after.droppedOverload,
+    );
+    // No HSv5 handshake in this stream, and classic never drops: both 0.
+    expect(metricValue(samples, 'bond_sender_srt_latency_seconds')).toBe(0);
+    expect(metricValue(samples, 'bond_sender_queueing_budget_seconds')).toBe(0);
+    expect(after.srtLatencyMs).toBeUndefined();
+    expect(after.queueingBudgetMs).toBeUndefined();
     let sentOnLinks = 0;
     for (const link of after.links) {
       const labels = { link: link.name, address: link.bindAddress };

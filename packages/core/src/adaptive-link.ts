@@ -3,7 +3,9 @@
  * estimate, queueing delay and base, loss evidence, gain, stall state, capacity probe and queue
  * drain. Everything is
  * learned from the sender's own signals (SRTLA ACK timing, SRT NAKs, keepalive echoes); nothing
- * here lowers an estimate because a link carried little.
+ * here lowers an estimate because a link carried little. The capacity estimate is the largest
+ * delivery sample of the last 2-4 s once the link shows it is full (CAPACITY_WINDOW_MS), held
+ * while it carries all it is sent, and corrected down while it holds a queue.
  *
  * Pure and time-injected; no allocation after construction.
  */
@@ -44,17 +46,37 @@ const PROBE_PERIOD_MAX_MS = 8000;
 const PROBE_CLOCK_SLACK_MS = 10;
 /** 4 s: a link whose queue has not emptied for this long drains (the base window is 10 s)... */
 const DRAIN_AFTER_MS = 4000;
-/** ...for about as long as its queue lasts, at most this long, ms. */
+/** ...for about as long as its queue lasts, at most this long or the queueing budget, ms. */
 const DRAIN_MAX_MS = 300;
 /** 1332: an SRT data packet carrying 1316 bytes of payload, until packets are seen. */
 const TYPICAL_PACKET_BYTES = 1332;
 /** A link that sent nothing for this long (or 2 RTT if longer) starts a new delivery sample, ms. */
 const IDLE_MS = 100;
+/**
+ * 4 s: window of the capacity estimate (the largest delivery sample over two 2-second buckets,
+ * so 2 to 4 s). A sample above the link's real capacity (ACKs bunched after a radio stall, a
+ * burst of a cellular schedule) raises the estimate at once; once it leaves the window, the
+ * estimate falls to the window's largest sample, if the window holds evidence that the link is
+ * carrying all it can (see CARRIED_SHARE). Without that evidence the estimate stays: a link that
+ * delivers everything it is sent says only that it can carry at least that (no lock-out).
+ */
+const CAPACITY_WINDOW_MS = 4000;
+/**
+ * A delivery sample is evidence of the link's capacity (not only a lower bound) when the link
+ * held a queue, or was sent at least its estimate and delivered less than this share of it over
+ * the sample: it could not keep up, a queue is building before its delay shows. (A link sent
+ * less than its estimate is never taken as full: its sends of the last RTT are not acknowledged
+ * yet, so it always seems to deliver a little less than it was sent.)
+ */
+const CARRIED_SHARE = 0.9;
 
 export class AdaptiveLink {
   /** The send rate, bytes/s: capacity x gain x loss factor, at least the floor. */
   rate: number;
-  /** Capacity estimate, bytes/s: the delivery-rate maximum, corrected down only under a queue. */
+  /**
+   * Capacity estimate, bytes/s: the windowed delivery-rate maximum of a full link (see
+   * CAPACITY_WINDOW_MS), corrected down under a queue.
+   */
   capacity: number;
   gain = 1;
   /** Multiplier from recent NAKs on this link, in [GAIN_MIN, 1]. */
@@ -108,10 +130,22 @@ export class AdaptiveLink {
   private baseBucketStart: number;
   private baseCurrent = Infinity;
   private basePrevious = Infinity;
-  /** Delivery rate: bytes acked since the mark, sampled once per RTT. */
+  /** Delivery rate: bytes acked since the mark, sampled once per RTT... */
   private deliveredBytes = 0;
   private deliveryMarkBytes = 0;
   private deliveryMarkAt: number;
+  /** ...and bytes sent meanwhile (how loaded the link was). */
+  private sentBytes = 0;
+  private sentMarkBytes = 0;
+  /**
+   * Largest delivery sample in the current and the previous half-window, and whether either
+   * half holds evidence that the link carried all it could (CARRIED_SHARE).
+   */
+  private capacityBucketStart: number;
+  private capacityCurrent = 0;
+  private capacityPrevious = 0;
+  private fullCurrent = false;
+  private fullPrevious = false;
   /** When the link last sent data (a send after an idle spell restarts the delivery sample). */
   private lastSentAt = -Infinity;
   /** Bytes sent since the last adjustment (to tell a rate-limited link from an idle one)... */
@@ -138,6 +172,7 @@ export class AdaptiveLink {
     this.lastLowDelayAt = now;
     this.baseBucketStart = now;
     this.deliveryMarkAt = now;
+    this.capacityBucketStart = now;
   }
 
   // ---------------------------------------------------------------- delay
@@ -211,6 +246,7 @@ export class AdaptiveLink {
     if (now - this.lastSentAt > Math.max(IDLE_MS, 2 * this.baseRttMs(undefined))) {
       this.deliveryMarkAt = now;
       this.deliveryMarkBytes = this.deliveredBytes;
+      this.sentMarkBytes = this.sentBytes;
     }
     this.lastSentAt = now;
     if (this.probeUntil > now) {
@@ -221,6 +257,7 @@ export class AdaptiveLink {
       this.probeSentBytes += bytes;
     }
     this.sentSinceAdjust += bytes;
+    this.sentBytes += bytes;
     this.averagePacketBytes += (bytes - this.averagePacketBytes) / 16;
     this.sentSinceAck++;
     if (this.sentSinceAck === STALL_PACKETS) this.stallClockAt = now;
@@ -289,9 +326,10 @@ export class AdaptiveLink {
 
   /**
    * Once per RTT: sets the gain from the queueing delay. `streamRate` is the encoder's rate
-   * (slow start ends once the link alone could carry it).
+   * (slow start ends once the link alone could carry it); `budgetMs` the scheduler's queueing
+   * budget (the longest queue a drain may have to empty).
    */
-  adjust(now: number, streamRate: number): void {
+  adjust(now: number, streamRate: number, budgetMs: number): void {
     const elapsed = now - this.lastAdjustAt;
     this.limited = this.sentSinceAdjust >= 0.5 * ((this.rate * elapsed) / 1000);
     const target = this.targetMs();
@@ -311,7 +349,8 @@ export class AdaptiveLink {
     // lasts: it drains while the link keeps delivering (no capacity lost), and the next packets
     // measure the base again.
     if (now - this.lastLowDelayAt > DRAIN_AFTER_MS && this.drainUntil < now && q > target / 2) {
-      this.drainUntil = now + Math.min(DRAIN_MAX_MS, Math.max(target, q));
+      const drainMax = Number.isFinite(budgetMs) ? Math.max(DRAIN_MAX_MS, budgetMs) : DRAIN_MAX_MS;
+      this.drainUntil = now + Math.min(drainMax, Math.max(target, q));
       this.lastLowDelayAt = now;
     }
     this.applyRate();
@@ -394,14 +433,35 @@ export class AdaptiveLink {
     const interval = now - this.deliveryMarkAt;
     if (interval < Math.max(50, this.rttMs(srttMs))) return;
     this.deliveryRate = ((this.deliveredBytes - this.deliveryMarkBytes) * 1000) / interval;
+    const offeredRate = ((this.sentBytes - this.sentMarkBytes) * 1000) / interval;
     this.deliveryMarkBytes = this.deliveredBytes;
+    this.sentMarkBytes = this.sentBytes;
     this.deliveryMarkAt = now;
     // What a link delivers is min(what it was sent, what it can carry): a sample says something
-    // about capacity only when the link had a queue (it was sent more than it could carry), or
-    // when it beats the estimate. Idle or lightly used links keep their estimate (no lock-out).
+    // about capacity only when the link had a queue or carried less than it was sent (it was
+    // sent more than it could carry), or when it beats the estimate. Idle or lightly used links
+    // keep their estimate (no lock-out).
     const saturated = this.queueingMs > this.targetMs() / 2;
+    const full =
+      saturated ||
+      (offeredRate >= this.capacity && this.deliveryRate < CARRIED_SHARE * offeredRate);
+    if (now - this.capacityBucketStart >= CAPACITY_WINDOW_MS / 2) {
+      this.capacityPrevious = this.capacityCurrent;
+      this.fullPrevious = this.fullCurrent;
+      this.capacityCurrent = 0;
+      this.fullCurrent = false;
+      this.capacityBucketStart = now;
+    }
+    if (this.deliveryRate > this.capacityCurrent) this.capacityCurrent = this.deliveryRate;
+    if (full) this.fullCurrent = true;
+    // The estimate is the window's largest sample once the window shows the link full: a high
+    // sample no later one repeated ages out within 2-4 s.
+    const windowMax = Math.max(this.capacityCurrent, this.capacityPrevious);
     if (this.deliveryRate > this.capacity) {
       this.capacity = this.deliveryRate;
+    } else if ((this.fullCurrent || this.fullPrevious) && windowMax < this.capacity) {
+      this.capacity = Math.max(this.settings.minRate, windowMax);
+      if (this.capacity < 0.9 * this.probeBaseline) this.probePeriod = PROBE_PERIOD_MS;
     } else if (saturated && this.limited) {
       this.capacity = Math.max(
         this.settings.minRate,

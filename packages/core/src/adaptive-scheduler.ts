@@ -26,7 +26,9 @@
  * * **Overload.** When every link is at its bound, the packet goes to the link where it would
  *   wait least (bytes in flight over the rate its queue drains at: the capacity estimate, or the
  *   delivery rate measured under a queue), unless even there it would queue for longer than
- *   `maxQueueingMs`: then it is dropped here, at the sender, but only on evidence that the links
+ *   `maxQueueingMs` (by default 35% of the SRT latency the caller and listener agreed on in their
+ *   handshake, 250 ms without one; srt-latency.ts): then it is dropped here, at the sender, but
+ *   only on evidence that the links
  *   are saturated: each one's own measurements (ACK delay over its base, or an SRTLA ACK overdue)
  *   show a queue of at least half the budget. The books alone are no evidence: in-flight is seen
  *   per 10-packet SRTLA ACK (without SRT ACKs, up to 9 delivered packets per link stay counted),
@@ -52,6 +54,7 @@
  */
 import { AdaptiveLink, GAIN_START, type AdaptiveLinkSettings } from './adaptive-link.js';
 import type { PacketHint, Scheduler, SchedulerLink } from './scheduler.js';
+import { queueingBudgetMs } from './srt-latency.js';
 
 export interface AdaptiveOptions {
   /** Rate a new link starts at, bytes/s. Default 250 000 (2 Mbit/s). */
@@ -65,9 +68,12 @@ export interface AdaptiveOptions {
   /**
    * Under overload, the longest a new packet may be expected to wait in a link's queue, ms; a
    * packet that would wait longer on every link, each of which measures a queue of at least half
-   * this, is dropped at the sender. Default 250: well inside the 1-3 s latency SRT listeners
-   * behind SRTLA run with (protocol.md 6.6), leaving time for a retransmission. `Infinity` never
-   * drops new data (it joins the shortest queue, however long).
+   * this, is dropped at the sender. Default: derived from the SRT latency the caller and listener
+   * agreed on ({@link queueingBudgetMs}: 35% of it, 50-2000 ms, leaving time for a
+   * retransmission), 250 ms until a handshake shows it or when none does (well inside the 1-3 s
+   * latency SRT listeners behind SRTLA run with, protocol.md 6.6). A number set here is kept
+   * whatever the handshake says. `Infinity` never drops new data (it joins the shortest queue,
+   * however long).
    */
   readonly maxQueueingMs?: number;
 }
@@ -88,7 +94,10 @@ export class AdaptiveScheduler implements Scheduler {
   private readonly states: (AdaptiveLink | undefined)[] = [];
   private readonly settings: AdaptiveLinkSettings;
   private readonly initialRate: number;
-  private readonly maxQueueingMs: number;
+  /** The queueing budget in force (see AdaptiveOptions.maxQueueingMs)... */
+  private maxQueueingMs: number;
+  /** ...and whether the caller set it (then the SRT latency does not change it). */
+  private readonly budgetFixed: boolean;
   /** The encoder's data rate, bytes/s, from the new data bytes counted since `streamMarkAt`. */
   private streamRate = 0;
   private streamBytes = 0;
@@ -96,7 +105,8 @@ export class AdaptiveScheduler implements Scheduler {
 
   constructor(options: AdaptiveOptions = {}) {
     this.initialRate = options.initialRateBytesPerSec ?? 250_000;
-    this.maxQueueingMs = options.maxQueueingMs ?? 250;
+    this.budgetFixed = options.maxQueueingMs !== undefined;
+    this.maxQueueingMs = options.maxQueueingMs ?? queueingBudgetMs(undefined);
     this.settings = {
       minRate: options.minRateBytesPerSec ?? 20_000,
       targetQueueingMs: options.targetQueueingMs ?? 20,
@@ -238,7 +248,7 @@ export class AdaptiveScheduler implements Scheduler {
     const state = this.states[link.index];
     if (state === undefined) return;
     if (!state.acknowledged(now, link.srttMs, sentByLink, newestSentAt)) return;
-    state.adjust(now, this.streamRate);
+    state.adjust(now, this.streamRate, this.maxQueueingMs);
     if (state.wantsProbe(now, link.srttMs, this.streamRate) && !this.probing(now)) {
       state.startProbe(now, link.srttMs);
     }
@@ -250,6 +260,14 @@ export class AdaptiveScheduler implements Scheduler {
 
   onKeepaliveEcho(now: number, link: SchedulerLink, rttMs: number): void {
     this.states[link.index]?.echoed(now, rttMs);
+  }
+
+  onSrtLatency(_now: number, latencyMs: number | undefined): void {
+    if (!this.budgetFixed) this.maxQueueingMs = queueingBudgetMs(latencyMs);
+  }
+
+  queueingBudgetMs(): number | undefined {
+    return Number.isFinite(this.maxQueueingMs) ? this.maxQueueingMs : undefined;
   }
 
   window(link: SchedulerLink): number {
@@ -266,6 +284,7 @@ export class AdaptiveScheduler implements Scheduler {
   stats(now: number): unknown {
     return {
       name: this.name,
+      queueingBudgetMs: this.queueingBudgetMs() ?? null,
       streamBytesPerSec: Math.round(this.streamRate),
       links: this.states.map((state) =>
         state === undefined

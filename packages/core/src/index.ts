@@ -67,6 +67,12 @@ export { ReceiverEngine } from './receiver-engine.js';
 export { COOKIE_LIFETIME_MS, COOKIE_NODE_OFFSET, COOKIE_VERSION } from './receiver-cookie.js';
 export { FEEDBACK_OUTSTANDING_LIMIT, SrtFeedback, type SrtFeedbackStats } from './srt-feedback.js';
 export {
+  QUEUEING_BUDGET,
+  queueingBudgetMs,
+  readSrtTsbpdDelays,
+  type SrtTsbpdDelays,
+} from './srt-latency.js';
+export {
   COMPAT_ACK_THROTTLE_INTERVAL_MS,
   Evaluator,
   LEVEL_HYSTERESIS,

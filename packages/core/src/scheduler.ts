@@ -87,6 +87,17 @@ export interface Scheduler {
   onSrtNak(now: number, link: SchedulerLink, seq: number, firstCopy: boolean): void;
   /** A keepalive echo came back on `link`: the uplink delivered something `rttMs` ago. */
   onKeepaliveEcho(now: number, link: SchedulerLink, rttMs: number): void;
+  /**
+   * Optional. The stream's SRT latency as the caller and listener agreed on it in their HSv5
+   * handshake (srt-latency.ts), ms, once seen and whenever it changes; undefined when a new
+   * connection's handshake carries none (not live mode). Not called without an HSv5 handshake.
+   */
+  onSrtLatency?(now: number, latencyMs: number | undefined): void;
+  /**
+   * Optional. The longest a new data packet may be expected to queue on a link before the
+   * scheduler drops it at the sender, ms; undefined (or no method) when it never drops.
+   */
+  queueingBudgetMs?(): number | undefined;
   /** The link's window for telemetry, in x1000 packet units (as the extended keepalive carries). */
   window(link: SchedulerLink): number;
   /** Plain-data state for stats, as of `now`. */

@@ -18,12 +18,14 @@ import {
   peekSrtRetransmitted,
   peekSrtlaAckSeq,
   srtlaAckCount,
+  SRT_HANDSHAKE_EXTENSION,
 } from '@bond/wire';
 import type { PacketHint, Scheduler } from './scheduler.js';
 import type { SentPacketLog } from './sent-packet-log.js';
 import type { SenderLink } from './sender-link.js';
 import type { SenderLinks } from './sender-links.js';
 import type { SenderOutbox } from './sender-outbox.js';
+import { readSrtTsbpdDelays } from './srt-latency.js';
 import { ENCODER } from './sender-types.js';
 
 /** How many recent NAK signatures are remembered to tell first copies from per-link repeats. */
@@ -39,10 +41,19 @@ export class SenderDataPath {
   /** ...or because they were not SRT. */
   droppedNotSrt = 0;
   packetsToEncoder = 0;
+  /**
+   * The SRT latency of the stream, ms, from the HSv5 conclusion handshakes passing through: the
+   * caller's request (HSREQ) until the listener's answer (HSRSP, the agreed value) arrives.
+   */
+  srtLatencyMs: number | undefined;
+  /** Whether {@link srtLatencyMs} is the listener's answer (agreed) rather than the request. */
+  srtLatencyAgreed = false;
 
   private readonly hint: PacketHint = { isData: false, retransmit: false, previousLink: -1 };
   private readonly nakSignatures = new Float64Array(NAK_SIGNATURES).fill(-1);
   private nakSignatureNext = 0;
+  /** The latency of the caller's last HSREQ (to tell its repeats from a new connection). */
+  private requestedLatencyMs: number | undefined;
 
   constructor(
     private readonly links: SenderLinks,
@@ -70,6 +81,7 @@ export class SenderDataPath {
     } else {
       hint.previousLink = -1;
       hint.retransmit = false;
+      if (peekSrtControlType(bytes) === SRT_CONTROL.HANDSHAKE) this.onHandshake(now, bytes);
     }
     const chosen = this.scheduler.select(now, this.links.all, bytes.length, hint);
     const link = chosen === undefined ? undefined : this.links.atIndex(chosen.index);
@@ -123,6 +135,8 @@ export class SenderDataPath {
       if (this.srtAckClearsInFlight) this.log.acknowledgeBefore(peekSrtAckSeq(bytes), this.links);
     } else if (type === SRT_CONTROL.NAK) {
       this.onSrtNak(now, bytes);
+    } else if (type === SRT_CONTROL.HANDSHAKE) {
+      this.onHandshake(now, bytes);
     }
     this.toEncoder(bytes);
   }
@@ -131,6 +145,30 @@ export class SenderDataPath {
   toEncoder(bytes: Uint8Array): void {
     this.outbox.send(ENCODER, bytes);
     this.packetsToEncoder++;
+  }
+
+  /**
+   * An SRT handshake from the caller or the listener: the latency its HSREQ or HSRSP block
+   * carries goes to the scheduler (its queueing budget follows it). A caller's HSREQ starts a new
+   * connection: its request stands until the listener's HSRSP answers the agreed value.
+   */
+  private onHandshake(now: number, bytes: Uint8Array): void {
+    let delays;
+    try {
+      delays = readSrtTsbpdDelays(bytes);
+    } catch (error) {
+      if (!(error instanceof WireDecodeError)) throw error;
+      return; // still forwarded: the peer's SRT decides
+    }
+    if (delays === undefined) return;
+    const agreed = delays.type === SRT_HANDSHAKE_EXTENSION.HSRSP;
+    // The caller repeats its conclusion until answered: a repeat does not undo the answer.
+    if (!agreed && this.srtLatencyAgreed && delays.latencyMs === this.requestedLatencyMs) return;
+    if (!agreed) this.requestedLatencyMs = delays.latencyMs;
+    const changed = delays.latencyMs !== this.srtLatencyMs || agreed !== this.srtLatencyAgreed;
+    this.srtLatencyMs = delays.latencyMs;
+    this.srtLatencyAgreed = agreed;
+    if (changed) this.scheduler.onSrtLatency?.(now, delays.latencyMs);
   }
 
   private onSrtNak(now: number, bytes: Uint8Array): void {

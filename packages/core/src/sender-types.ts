@@ -139,12 +139,26 @@ export interface SenderStats {
   readonly droppedNoLink: number;
   /**
    * Encoder datagrams the scheduler refused while links were up: every link already held more
-   * than it could deliver in time (the adaptive scheduler's `maxQueueingMs`).
+   * than it could deliver in time (`queueingBudgetMs`).
    */
   readonly droppedOverload: number;
   /** Encoder datagrams dropped because they were not SRT. */
   readonly droppedNotSrt: number;
   readonly packetsToEncoder: number;
+  /**
+   * The stream's SRT latency, ms, from the HSv5 handshake passing through: the listener's answer
+   * (agreed), or the caller's request until the answer arrives; undefined before either (or
+   * without HSv5, or not in live mode).
+   */
+  readonly srtLatencyMs: number | undefined;
+  /** Whether `srtLatencyMs` is the listener's answer. */
+  readonly srtLatencyAgreed: boolean;
+  /**
+   * The longest a new data packet may queue on a link before the scheduler drops it here (counted
+   * in `droppedOverload`), ms: the adaptive scheduler's budget, derived from `srtLatencyMs` (250
+   * without it); undefined when the scheduler never drops (classic).
+   */
+  readonly queueingBudgetMs: number | undefined;
   /** Datagrams from the receiver that were malformed or of unknown type. */
   readonly droppedFromReceiver: number;
   readonly bootstraps: number;

@@ -15,7 +15,6 @@ import {
   SRT_HANDSHAKE_EXTENSION,
   SRT_HANDSHAKE_LENGTH,
   decodeSrtAck,
-  decodeSrtHandshakeExtensions,
   decodeSrtNak,
   peekSrtAckSeq,
   seqAdd,
@@ -23,11 +22,10 @@ import {
   SRT_LIGHT_ACK_LENGTH,
   type SrtAck,
 } from '@bond/wire';
+import { readSrtTsbpdDelays } from './srt-latency.js';
 
 /** 8192: lost packets followed at once for the drop estimate; more are counted lost only. */
 export const FEEDBACK_OUTSTANDING_LIMIT = 8192;
-/** Bytes of an HSREQ/HSRSP block: SRT version, flags, the two TSBPD delays (3 words). */
-const HSRSP_BYTES = 12;
 
 /** The figures as plain data (see {@link SrtFeedback}). */
 export interface SrtFeedbackStats {
@@ -141,18 +139,12 @@ export class SrtFeedback {
 
   private onHandshake(bytes: Uint8Array): void {
     // The extension blocks, walked by @bond/wire (a broken block throws: counted as malformed).
-    for (const block of decodeSrtHandshakeExtensions(bytes)) {
-      if (block.type !== SRT_HANDSHAKE_EXTENSION.HSRSP || block.contents.length < HSRSP_BYTES) {
-        continue;
-      }
-      // Word 2: receiver TSBPD delay (bits 31..16), sender TSBPD delay (bits 15..0), ms.
-      const contents = block.contents;
-      this.latencyMs = ((contents[8] ?? 0) << 8) | (contents[9] ?? 0);
-      // A new SRT connection: its sequence numbers start afresh.
-      this.highestLost = undefined;
-      this.outstanding.clear();
-      return;
-    }
+    const delays = readSrtTsbpdDelays(bytes);
+    if (delays?.type !== SRT_HANDSHAKE_EXTENSION.HSRSP) return;
+    this.latencyMs = delays.latencyMs;
+    // A new SRT connection: its sequence numbers start afresh.
+    this.highestLost = undefined;
+    this.outstanding.clear();
   }
 
   stats(now: number): SrtFeedbackStats {

@@ -13,7 +13,6 @@ import {
   encodeSrtAck,
   encodeSrtControl,
   encodeSrtData,
-  encodeSrtHandshake,
   encodeSrtNak,
   type SrtAck,
 } from '@bond/wire';
@@ -25,6 +24,7 @@ import {
   SrtFeedback,
   createSeededRandom,
 } from '../src/index.js';
+import { HSRSP, LIVE_FLAGS, SRT_VERSION, handshake } from './srt-handshakes.js';
 
 const FULL_ACK: SrtAck = {
   ackNumber: 7,
@@ -52,34 +52,7 @@ function ack(ackSeq: number, fields: Partial<SrtAck> = {}): Uint8Array {
   return encodeSrtAck({ ackNumber: 1, timestamp: 0, destinationSocketId: 42, ackSeq, ...fields });
 }
 
-/** A conclusion handshake whose extensions are `blocks` ([type, words...]). */
-function handshake(blocks: number[][]): Uint8Array {
-  const words = blocks.flatMap(([type, ...body]) => [((type ?? 0) << 16) | body.length, ...body]);
-  const extensions = new Uint8Array(4 * words.length);
-  const view = new DataView(extensions.buffer);
-  words.forEach((word, index) => {
-    view.setUint32(4 * index, word >>> 0);
-  });
-  return encodeSrtHandshake({
-    timestamp: 0,
-    destinationSocketId: 42,
-    version: 5,
-    encryption: 0,
-    extension: 1,
-    initialSeq: 100,
-    mtu: 1500,
-    flowWindow: 8192,
-    handshakeType: 0xffffffff,
-    socketId: 9,
-    cookie: 0,
-    peerIp: new Uint8Array(16),
-    extensions,
-  });
-}
-
-const HSRSP = 2;
-const SRT_VERSION = 0x010503;
-const FLAGS = 0xbf;
+const FLAGS = LIVE_FLAGS;
 
 describe('SRT feedback from the listener', () => {
   it('reads every field of a full ACK', () => {

@@ -154,6 +154,9 @@ export interface SenderSnapshotLike {
   readonly packetsToEncoder?: number;
   readonly droppedNoLink: number;
   readonly droppedOverload: number;
+  /** The SRT latency bond-sender read from the HSv5 handshake, ms, and its queueing budget. */
+  readonly srtLatencyMs?: number;
+  readonly queueingBudgetMs?: number;
   /** Replies for the encoder dropped because it had not sent anything yet. */
   readonly droppedNoEncoder?: number;
   /** Group bootstraps (REG1) so far: 1 after the first registration, +1 per re-bootstrap. */
