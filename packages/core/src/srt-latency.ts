@@ -89,13 +89,13 @@ export function readSrtTsbpdDelays(datagram: Uint8Array): SrtTsbpdDelays | undef
  * left of the latency: the listener notices the gap when the next packet arrives (another queue
  * wait), its NAK takes half an RTT back, and the retransmission a one-way delay and its own short
  * queue forward; cellular RTTs run to several hundred ms, and SRT sends its periodic NAK only
- * every few RTT. So the budget is a bit over a third of the latency: 700 ms of a 2 s latency
- * (measured on the quality benchmark's near-capacity scenarios: 96.3% -> 96.6-99.0% of the oracle,
- * docs/performance.md), 350 ms of 1 s, 42 -> 50 ms of SRT's default 120 ms.
+ * every few RTT. So the budget is a quarter of the latency: 500 ms of a 2 s latency, 250 ms of 1 s,
+ * 30 -> 50 ms of SRT's default 120 ms. On the quality benchmark (docs/performance.md, section 4)
+ * a third of the latency delivered no more and added about 90 ms to cellular's p95 delay.
  */
 export const QUEUEING_BUDGET = {
   /** The budget's share of the agreed latency. */
-  latencyFraction: 0.35,
+  latencyFraction: 0.25,
   /** 250 ms: without a latency (no HSv5 handshake seen, or not live mode): well inside 1-3 s. */
   fallbackMs: 250,
   /** 50 ms: the least budget (a latency of 0-140 ms); about two of the links' delay targets. */

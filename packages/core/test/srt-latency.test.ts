@@ -1,6 +1,6 @@
 // The SRT latency in the HSv5 handshake, and the adaptive scheduler's queueing budget derived from
 // it (srt-latency.ts): read from the caller's HSREQ and the listener's HSRSP as they pass through
-// the sender, 35% of the agreed latency, clamped, 250 ms without a handshake.
+// the sender, 25% of the agreed latency, clamped, 250 ms without a handshake.
 import { WireDecodeError, encodeSrtData } from '@bond/wire';
 import { describe, expect, it } from 'vitest';
 import {
@@ -25,10 +25,10 @@ import {
 } from './srt-handshakes.js';
 
 describe('queueing budget from the SRT latency', () => {
-  it('is 35% of the latency, 250 ms without one, clamped to 50..2000 ms', () => {
+  it('is 25% of the latency, 250 ms without one, clamped to 50..2000 ms', () => {
     expect(queueingBudgetMs(undefined)).toBe(250);
-    expect(queueingBudgetMs(2000)).toBe(700);
-    expect(queueingBudgetMs(1000)).toBe(350);
+    expect(queueingBudgetMs(2000)).toBe(500);
+    expect(queueingBudgetMs(1600)).toBe(400);
     // SRT's default 120 ms and a latency of 0: the floor.
     expect(queueingBudgetMs(120)).toBe(QUEUEING_BUDGET.minMs);
     expect(queueingBudgetMs(0)).toBe(50);
@@ -100,25 +100,25 @@ describe('the sender follows the handshake', () => {
       srtLatencyAgreed: false,
       queueingBudgetMs: 250,
     });
-    engine.handleEncoderDatagram(1, callerConclusion(1000));
+    engine.handleEncoderDatagram(1, callerConclusion(1600));
     expect(engine.stats(1)).toMatchObject({
-      srtLatencyMs: 1000,
+      srtLatencyMs: 1600,
       srtLatencyAgreed: false,
-      queueingBudgetMs: 350,
+      queueingBudgetMs: 400,
     });
     // The listener runs with a larger latency than the caller asked for: its answer counts.
     engine.handleLinkDatagram(2, 1, listenerConclusion(2000));
     expect(engine.stats(2)).toMatchObject({
       srtLatencyMs: 2000,
       srtLatencyAgreed: true,
-      queueingBudgetMs: 700,
+      queueingBudgetMs: 500,
     });
     // The caller repeating its conclusion does not undo the answer...
-    engine.handleEncoderDatagram(3, callerConclusion(1000));
-    expect(engine.stats(3)).toMatchObject({ srtLatencyMs: 2000, queueingBudgetMs: 700 });
+    engine.handleEncoderDatagram(3, callerConclusion(1600));
+    expect(engine.stats(3)).toMatchObject({ srtLatencyMs: 2000, queueingBudgetMs: 500 });
     // ...a new connection asking for something else does, until its answer.
     engine.handleEncoderDatagram(4, callerConclusion(3000));
-    expect(engine.stats(4)).toMatchObject({ srtLatencyMs: 3000, queueingBudgetMs: 1050 });
+    expect(engine.stats(4)).toMatchObject({ srtLatencyMs: 3000, queueingBudgetMs: 750 });
     // Absurd values are clamped.
     engine.handleLinkDatagram(5, 1, listenerConclusion(65_535));
     expect(engine.stats(5).queueingBudgetMs).toBe(2000);
@@ -149,7 +149,7 @@ describe('the sender follows the handshake', () => {
     expect(classic.stats(1)).toMatchObject({ srtLatencyMs: 2000, queueingBudgetMs: undefined });
   });
 
-  it('one link 20% overloaded: with a 2 s latency agreed the queue may grow to 700 ms, not 250', () => {
+  it('one link 20% overloaded: with a 2 s latency agreed the queue may grow to 500 ms, not 250', () => {
     // The overload scenario of adaptive-scenarios.test.ts (5 Mbit/s, 1 s queue, 6 Mbit/s of
     // stream), once without a handshake and once with the listener's answer of 2000 ms.
     const run = (latencyMs: number | undefined) => {
@@ -179,13 +179,13 @@ describe('the sender follows the handshake', () => {
     const fallback = run(undefined);
     const agreed = run(2000);
     expect(fallback.budget).toBe(250);
-    expect(agreed.budget).toBe(700);
-    // 5 Mbit/s: 250 ms of queue is 156 kB, 700 ms is 437 kB. A delay sample is as old as the
+    expect(agreed.budget).toBe(500);
+    // 5 Mbit/s: 250 ms of queue is 156 kB, 500 ms is 312 kB. A delay sample is as old as the
     // queue it measures, so the queue overshoots by what 20% of overload adds meanwhile, plus an
-    // RTT: about 1.2 x 700 + 60 ms, 560 kB (the link's queue of 1 s is 625 kB).
+    // RTT: about 1.2 x 500 + 60 ms, 412 kB (the link's queue of 1 s is 625 kB).
     expect(fallback.largestBacklog).toBeLessThan(200_000);
-    expect(agreed.largestBacklog).toBeGreaterThan(300_000);
-    expect(agreed.largestBacklog).toBeLessThan(560_000);
+    expect(agreed.largestBacklog).toBeGreaterThan(250_000);
+    expect(agreed.largestBacklog).toBeLessThan(412_000);
     // Within the link's own queue either way: no queue drops, the excess is dropped at the sender.
     expect(fallback.queueDrops).toBe(0);
     expect(agreed.queueDrops).toBe(0);
