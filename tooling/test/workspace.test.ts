@@ -35,6 +35,7 @@ describe('workspace packages', () => {
     const names = workspaces.map((dir) => readPackage(dir).name).sort();
     expect(names).toEqual([
       '@bond/app-common',
+      '@bond/cluster',
       '@bond/core',
       '@bond/io',
       '@bond/io-apple',

@@ -1,0 +1,25 @@
+/**
+ * @bond/cluster: the coordination store of a bond-receiver cluster on Redis (issue 14): node
+ * liveness and node indexes, group ownership leases, and the source-address route table.
+ *
+ * @packageDocumentation
+ */
+export {
+  ClusterStore,
+  DEFAULT_COMMAND_TIMEOUT_MS,
+  DEFAULT_NODE_TTL_MS,
+  MAX_KEY_LENGTH,
+  MAX_NODE_INDEX,
+  MAX_TTL_MS,
+  redactRedisUrl,
+  type ClusterStoreOptions,
+  type ClusterStoreState,
+  type JoinOptions,
+  type NodeRecord,
+} from './store.js';
+export {
+  ClusterOptionError,
+  ClusterStoreClosedError,
+  ClusterUnavailableError,
+  NodeIndexTakenError,
+} from './errors.js';

@@ -1,0 +1,3 @@
+import { createTsupConfig } from '../../tooling/tsup/create-tsup-config.js';
+
+export default createTsupConfig();
