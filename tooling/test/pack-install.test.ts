@@ -366,6 +366,7 @@ const names = ${JSON.stringify(installable)};
     mkdirSync(types, { recursive: true });
     // One import from every package installed here (io-apple only where npm installs it).
     const imported = [
+      ['ClusterStore', '@bond/cluster'],
       ['SenderEngine', '@bond/core'],
       ['openSocket', '@bond/io'],
       ['loadNativeBackend as loadApple', '@bond/io-apple'],

@@ -205,24 +205,33 @@ export class ClusterStore {
       retryStrategy: (attempt) =>
         Math.min(100 * 2 ** Math.min(attempt - 1, 5), MAX_RECONNECT_DELAY_MS),
     }) as Redis & Scripts;
-    // Until the store takes over, a connection error is only reported by connect() below.
-    const quiet = (): void => {
-      // Reported by connect() (or by the store's own listener once it is open).
+    // Until the store takes over, the first connection error fails open() at once (the client
+    // would otherwise retry in the background): refused, unreachable, timed out, bad credentials.
+    let failed: (error: Error) => void = () => undefined;
+    const connectionError = new Promise<never>((_, reject) => {
+      failed = reject;
+    });
+    const onError = (error: Error): void => {
+      failed(error);
     };
-    client.on('error', quiet);
+    client.on('error', onError);
     client.defineCommand('bondClaim', { numberOfKeys: 1, lua: CLAIM });
     client.defineCommand('bondRenew', { numberOfKeys: 1, lua: RENEW });
     client.defineCommand('bondRelease', { lua: RELEASE });
     client.defineCommand('bondHeartbeat', { numberOfKeys: 2, lua: HEARTBEAT });
     client.defineCommand('bondAllocate', { numberOfKeys: 1, lua: ALLOCATE });
+    const connected = client.connect().then(() => client.ping());
     try {
-      await client.connect();
-      await client.ping();
+      await Promise.race([connected, connectionError]);
     } catch (cause) {
+      connected.catch(() => undefined); // settled by the error event first: nothing to report
+      client.on('error', () => undefined); // nor from the closing client
       client.disconnect();
       throw new ClusterUnavailableError(redis, 'the connection', { cause });
+    } finally {
+      client.off('error', onError);
+      connectionError.catch(() => undefined); // a later error is the store's to report
     }
-    client.off('error', quiet);
     return new ClusterStore(options, client, redis);
   }
 
@@ -447,7 +456,9 @@ export class ClusterStore {
 
   private async run<T>(operation: string, command: () => Promise<T>): Promise<T> {
     try {
-      return await command();
+      const result = await command();
+      if (this.stateValue === 'degraded') this.setState('ready');
+      return result;
     } catch (cause) {
       if (this.stateValue === 'closed') throw new ClusterStoreClosedError(operation);
       const error = new ClusterUnavailableError(this.redis, operation, { cause });

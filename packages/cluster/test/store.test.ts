@@ -56,6 +56,7 @@ describe('ClusterStore without a Redis', () => {
     expect(error).toBeInstanceOf(ClusterUnavailableError);
     const message = (error as Error).message;
     expect(message).toContain(`127.0.0.1:${port}`);
+    expect(message).toContain('ECONNREFUSED'); // the client's own reason, not a generic one
     expect(message).toContain('check that redis-server runs');
     expect(message).not.toContain('pw@');
   });
