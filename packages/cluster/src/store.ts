@@ -278,6 +278,11 @@ export class ClusterStore {
       nodeId: options.nodeId ?? options.backplane,
     };
     this.joined = record;
+    if (this.stateValue === 'index-lost') {
+      // Joined again after losing the index: the one state setState() does not leave by itself.
+      this.stateValue = 'ready';
+      this.onStateChange?.('ready');
+    }
     await this.heartbeat();
     const every = Math.max(Math.floor(this.nodeTtlMs / 3), 1);
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), every);

@@ -272,5 +272,13 @@ describe.skipIf(!binary)('ClusterStore on redis-server', () => {
     expect(a.state).toBe('index-lost');
     expect(states).toEqual(['index-lost']);
     expect((await b.liveNodes()).map((n) => n.backplane)).toEqual(['127.0.0.1:7002']);
+    // Leaving deletes nothing of b's; joining again gives a a fresh index.
+    await a.leave();
+    const again = await a.join({ backplane: '127.0.0.1:7001' });
+    expect(again.index).not.toBe(node.index);
+    expect(a.state).toBe('ready');
+    expect((await b.liveNodes()).map((n) => n.index).sort((x, y) => x - y)).toEqual(
+      [node.index, again.index].sort((x, y) => x - y),
+    );
   });
 });
