@@ -48,6 +48,7 @@ const TSC = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 
 /** The packages users install: every workspace package under packages/ and apps/ not private. */
 const PUBLISHED = [
+  '@bond/cluster',
   '@bond/core',
   '@bond/io',
   '@bond/io-apple',
