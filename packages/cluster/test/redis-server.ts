@@ -1,14 +1,24 @@
 // A throwaway redis-server for the tests: on 127.0.0.1, a free port, no persistence (nothing
 // written to disk), stopped by the caller (afterAll / finally), killed if it ignores SIGTERM.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 import { createServer } from 'node:net';
+import { delimiter, join } from 'node:path';
 import { waitFor } from '@bond/io/testing';
 
 /** The redis-server binary on PATH, or undefined (the tests then skip, saying why). */
 export function findRedisServer(): string | undefined {
-  const found = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
-  const path = found.stdout.trim();
-  return found.status === 0 && path !== '' ? path : undefined;
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    const candidate = join(dir, 'redis-server');
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // Not in this directory.
+    }
+  }
+  return undefined;
 }
 
 export async function freePort(): Promise<number> {
