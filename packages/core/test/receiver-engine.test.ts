@@ -14,7 +14,6 @@ import {
   encodeReg2,
   encodeSrtAck,
   encodeSrtControl,
-  encodeSrtData,
   encodeSrtNak,
   peekSrtDataSeq,
 } from '@bond/wire';
@@ -28,6 +27,7 @@ import {
   type ReceiverEngine as Receiver,
   type ReceiverOptions,
 } from '../src/index.js';
+import { srtData } from './srt-packets.js';
 
 interface Sent {
   target: number;
@@ -57,21 +57,8 @@ function drain(receiver: Receiver): Sent[] {
   return out;
 }
 
-function data(seq: number, timestampUs = 0, retransmitted = false): Uint8Array {
-  return encodeSrtData(
-    {
-      seq,
-      packetPosition: 3,
-      inOrder: false,
-      encryptionKey: 0,
-      retransmitted,
-      messageNumber: 1,
-      timestamp: timestampUs,
-      destinationSocketId: 1,
-    },
-    new Uint8Array(1316),
-  );
-}
+const data = (seq: number, timestampUs = 0, retransmitted = false): Uint8Array =>
+  srtData(seq, { payloadBytes: 1316, timestampUs, retransmitted });
 
 /**
  * Registers `from` on its own: REG1, then the REG2 that brings the answered id back (which

@@ -11,7 +11,6 @@ import {
   encodeKeepalive,
   encodeReg1,
   encodeReg2,
-  encodeSrtData,
   encodeSrtHandshake,
 } from '@bond/wire';
 import { describe, expect, it } from 'vitest';
@@ -25,6 +24,7 @@ import {
   type ReceiverEvent,
   type ReceiverOptions,
 } from '../src/index.js';
+import { srtData } from './srt-packets.js';
 
 function address(ip: string, port: number): Address {
   const parsed = Address.parse(ip, port);
@@ -104,22 +104,7 @@ function induction(): Uint8Array {
   });
 }
 
-/** An SRT data packet. */
-function data(seq: number): Uint8Array {
-  return encodeSrtData(
-    {
-      seq,
-      packetPosition: 3,
-      inOrder: false,
-      encryptionKey: 0,
-      retransmitted: false,
-      messageNumber: 1,
-      timestamp: 0,
-      destinationSocketId: 1,
-    },
-    new Uint8Array(188),
-  );
-}
+const data = (seq: number): Uint8Array => srtData(seq);
 
 const A = address('127.0.0.2', 5001);
 const B = address('127.0.0.3', 5002);

@@ -10,11 +10,11 @@ import {
   encodeKeepalive,
   encodeReg1,
   encodeReg2,
-  encodeSrtData,
   encodeSrtHandshake,
 } from '@bond/wire';
 import { describe, expect, it } from 'vitest';
 import { ReceiverEngine, createSeededRandom, type ReceiverEvent } from '../src/index.js';
+import { srtData } from './srt-packets.js';
 
 function address(ip: string, port: number): Address {
   const parsed = Address.parse(ip, port);
@@ -43,21 +43,7 @@ function handshake(handshakeType: number): Uint8Array {
   });
 }
 
-function data(seq: number): Uint8Array {
-  return encodeSrtData(
-    {
-      seq,
-      packetPosition: 3,
-      inOrder: false,
-      encryptionKey: 0,
-      retransmitted: false,
-      messageNumber: 1,
-      timestamp: 0,
-      destinationSocketId: 1,
-    },
-    new Uint8Array(188),
-  );
-}
+const data = (seq: number): Uint8Array => srtData(seq);
 
 /** A receiver and one group registered from `from` at t=0; events and transmits drained. */
 function oneGroup(from: Address, pendingGroupTimeoutMs?: number) {

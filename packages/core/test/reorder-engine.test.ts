@@ -1,7 +1,7 @@
 // The reorder engine: in order out, holds only while an earlier packet may still arrive, never
 // stalls, never loses, bounded.
 import fc from 'fast-check';
-import { SEQ_MAX, encodeSrtData, peekSrtDataSeq, seqAdd, seqDistance } from '@bond/wire';
+import { SEQ_MAX, peekSrtDataSeq, seqAdd, seqDistance } from '@bond/wire';
 import { describe, expect, it } from 'vitest';
 import {
   MIN_HOLD_MS,
@@ -10,22 +10,9 @@ import {
   SeqWindow,
   type ReorderOptions,
 } from '../src/index.js';
+import { srtData } from './srt-packets.js';
 
-function packet(seq: number, payloadBytes = 100): Uint8Array {
-  return encodeSrtData(
-    {
-      seq,
-      packetPosition: 3,
-      inOrder: false,
-      encryptionKey: 0,
-      retransmitted: false,
-      messageNumber: 1,
-      timestamp: 0,
-      destinationSocketId: 1,
-    },
-    new Uint8Array(payloadBytes),
-  );
-}
+const packet = (seq: number, payloadBytes = 100): Uint8Array => srtData(seq, { payloadBytes });
 
 /** Tests start their stream at 0 and act from here, after the start-up hold. */
 const T = 10_000;

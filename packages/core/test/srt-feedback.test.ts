@@ -12,7 +12,6 @@ import {
   encodeReg2,
   encodeSrtAck,
   encodeSrtControl,
-  encodeSrtData,
   encodeSrtNak,
   type SrtAck,
 } from '@bond/wire';
@@ -25,6 +24,7 @@ import {
   createSeededRandom,
 } from '../src/index.js';
 import { HSRSP, LIVE_FLAGS, SRT_VERSION, handshake } from './srt-handshakes.js';
+import { srtData } from './srt-packets.js';
 
 const FULL_ACK: SrtAck = {
   ackNumber: 7,
@@ -245,21 +245,7 @@ describe('the receiver engine and the listener’s feedback', () => {
     return { receiver, groupHandle };
   }
 
-  function data(seq: number): Uint8Array {
-    return encodeSrtData(
-      {
-        seq,
-        packetPosition: 3,
-        inOrder: false,
-        encryptionKey: 0,
-        retransmitted: false,
-        messageNumber: 1,
-        timestamp: 0,
-        destinationSocketId: 1,
-      },
-      new Uint8Array(1316),
-    );
-  }
+  const data = (seq: number): Uint8Array => srtData(seq, { payloadBytes: 1316 });
 
   it('reads the listener’s ACK and NAK, still sends them on every link, and rates what it forwards', () => {
     const { receiver, groupHandle } = setup();

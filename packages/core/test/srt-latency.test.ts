@@ -1,7 +1,7 @@
 // The SRT latency in the HSv5 handshake, and the adaptive scheduler's queueing budget derived from
 // it (srt-latency.ts): read from the caller's HSREQ and the listener's HSRSP as they pass through
 // the sender, 25% of the agreed latency, clamped, 250 ms without a handshake.
-import { WireDecodeError, encodeSrtData } from '@bond/wire';
+import { WireDecodeError } from '@bond/wire';
 import { describe, expect, it } from 'vitest';
 import {
   AdaptiveScheduler,
@@ -23,6 +23,7 @@ import {
   handshake,
   listenerConclusion,
 } from './srt-handshakes.js';
+import { srtData } from './srt-packets.js';
 
 describe('queueing budget from the SRT latency', () => {
   it('is 25% of the latency, 250 ms without one, clamped to 50..2000 ms', () => {
@@ -66,19 +67,7 @@ describe('queueing budget from the SRT latency', () => {
     ).toBeUndefined();
     // A block too short to hold the delays is skipped.
     expect(readSrtTsbpdDelays(handshake([[HSRSP, SRT_VERSION, 0xbf]]))).toBeUndefined();
-    const data = encodeSrtData(
-      {
-        seq: 1,
-        packetPosition: 3,
-        inOrder: false,
-        encryptionKey: 0,
-        retransmitted: false,
-        messageNumber: 1,
-        timestamp: 0,
-        destinationSocketId: 1,
-      },
-      new Uint8Array(100),
-    );
+    const data = srtData(1, { payloadBytes: 100 });
     expect(readSrtTsbpdDelays(data)).toBeUndefined();
     const overrun = listenerConclusion(2000);
     new DataView(overrun.buffer).setUint16(66, 9);
