@@ -54,7 +54,8 @@ export function demoLinks(durationS) {
 
 function parse(argv) {
   const { values } = parseArgs({
-    args: argv,
+    // `pnpm demo -- --help` hands the script the `--` too: it ends pnpm's options, not ours.
+    args: argv[0] === '--' ? argv.slice(1) : argv,
     options: {
       duration: { type: 'string', short: 'd' },
       bitrate: { type: 'string' },

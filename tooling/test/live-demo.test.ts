@@ -83,6 +83,16 @@ describe('live demo', () => {
     }, 70_000);
   }
 
+  it('takes its options after the `--` that `pnpm demo -- OPTIONS` passes on', async () => {
+    const run = await runDemo(['--', '--help'], 20_000);
+    expect(run.code).toBe(0);
+    expect(run.output).toMatch(/Usage: pnpm demo/);
+    expect(run.output).not.toMatch(/Unexpected argument/);
+    const bad = await runDemo(['--', '--duration', '2'], 20_000);
+    expect(bad.code).toBe(2);
+    expect(bad.output).toMatch(/--duration 2: give a number from 6 to 3600/);
+  });
+
   it('refuses a bad option with a message and the help text', async () => {
     const run = await runDemo(['--duration', '2'], 20_000);
     expect(run.code).toBe(2);
