@@ -136,7 +136,9 @@ export function replayCapture(file = DEFAULT_CAPTURE) {
 }
 
 function main() {
-  const file = process.argv[2] ?? DEFAULT_CAPTURE;
+  // `pnpm demo:replay -- FILE` hands the script the `--` too.
+  const args = process.argv[2] === '--' ? process.argv.slice(3) : process.argv.slice(2);
+  const file = args[0] ?? DEFAULT_CAPTURE;
   const { title, lines, counts, links, perLink } = replayCapture(file);
   console.log(`bond demo: a real SRTLA session, decoded by @bond/wire\n${title}\n`);
   for (const line of lines) console.log(line);
