@@ -7,8 +7,9 @@
  * to `open` once. The send slab is one {@link SendArena} shared by every socket of a backend whose
  * send queue fits in it: a datagram waits there only from `send` to the flush at the end of the
  * same turn, so a thousand idle sockets need not hold a thousand slabs (a receiver's upstream
- * sockets, one per group); each socket's rows point into its own part of the arena. The binding watches the descriptor on Node's own event loop, fills the receive
- * rows and calls `onReceive(count)`; `send(handle, count)` sends the queued rows in as few system
+ * sockets, one per group); each socket's rows point into its own part of the arena. The binding
+ * watches the descriptor on Node's own event loop, fills the receive rows and calls
+ * `onReceive(count)`; `send(handle, count)` sends the queued rows in as few system
  * calls as it can. Counters are written in place, so reading them costs no native call.
  *
  * Send rows use the receive layout (`META_*`); family 0 means "the connected peer".
@@ -142,8 +143,11 @@ export class SendArena {
     this.bytes = new Uint8Array(size);
   }
 
-  /** The offset of `length` fresh bytes for `holder` (flushing every holder first when full). */
-  reserve(holder: { flush(): void }, length: number): number {
+  /**
+   * The offset of `length` fresh bytes (flushing every holder first when full). A socket that
+   * had nothing queued before takes them calls {@link hold} after.
+   */
+  reserve(length: number): number {
     if (this.used + length > this.bytes.length) {
       for (const each of [...this.holders]) each.flush();
       // A holder whose flush failed to release still must not keep its bytes from being reused:
@@ -153,8 +157,12 @@ export class SendArena {
     }
     const offset = this.used;
     this.used += length;
-    this.holders.add(holder);
     return offset;
+  }
+
+  /** `holder` has its first datagram queued in the arena (once per queue, not per datagram). */
+  hold(holder: { flush(): void }): void {
+    this.holders.add(holder);
   }
 
   /** `holder` has no datagrams queued any more. */
@@ -316,7 +324,9 @@ class NativeBatchSocket implements BatchSocket {
     const length = data.length;
     if (this.sendCount >= this.maxBatch || this.sendBytes + length > this.options.sendQueueBytes)
       this.flush();
-    const offset = this.arena.reserve(this, length);
+    const offset = this.arena.reserve(length);
+    // After reserve: a full arena has just flushed this socket too.
+    if (this.sendCount === 0) this.arena.hold(this);
     this.arena.bytes.set(data, offset);
     if (target === undefined) {
       const meta = this.sendMeta;
