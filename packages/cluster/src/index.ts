@@ -23,3 +23,10 @@ export {
   ClusterUnavailableError,
   NodeIndexTakenError,
 } from './errors.js';
+export {
+  groupKeyOf,
+  type ClusterCoordinator,
+  type ClusterNodeView,
+  type CoordinatorEvent,
+  type CoordinatorState,
+} from './coordinator.js';
