@@ -30,11 +30,11 @@ import {
   encodeReg1,
   encodeReg2,
   encodeRegNak,
-  encodeSrtData,
   encodeSrtInductionProbe,
 } from '@bond/wire';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { compileTool, startChild, stopAll } from '../bench/lib/processes.mjs';
+import { srtData } from '@bond/wire/testing';
 
 const root = join(import.meta.dirname, '..', '..');
 const receiverBin = join(root, 'apps', 'receiver', 'dist', 'bin.js');
@@ -232,19 +232,12 @@ describe.skipIf(!available)(
         }
         const payload = stampedPayload(seq, performance.now());
         encoder.send(
-          encodeSrtData(
-            {
-              seq: seq++,
-              packetPosition: 3,
-              inOrder: false,
-              encryptionKey: 0,
-              retransmitted: false,
-              messageNumber: seq,
-              timestamp: sends * 100_000,
-              destinationSocketId: 0,
-            },
+          srtData(seq++, {
+            messageNumber: seq,
+            timestamp: sends * 100_000,
+            destinationSocketId: 0,
             payload,
-          ),
+          }),
           b.srtPort,
           '127.0.0.1',
         );
@@ -387,19 +380,12 @@ describe.skipIf(!available)(
       const traffic = setInterval(() => {
         for (let i = 0; i < 2; i++) {
           link.send(
-            encodeSrtData(
-              {
-                seq: seq++,
-                packetPosition: 3,
-                inOrder: false,
-                encryptionKey: 0,
-                retransmitted: false,
-                messageNumber: seq,
-                timestamp: seq * 10_000,
-                destinationSocketId: 0,
-              },
-              new Uint8Array(1316),
-            ),
+            srtData(seq++, {
+              messageNumber: seq,
+              timestamp: seq * 10_000,
+              destinationSocketId: 0,
+              payloadBytes: 1316,
+            }),
             port,
             '127.0.0.1',
           );

@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '@bond/runtime';
-import { encodeSrtData } from '@bond/wire';
 import { VERSION, run, type StatsView } from '../src/index.js';
 import { startHttpServer } from '../src/http-server.js';
 import { createReceiverMetrics } from '../src/metrics.js';
@@ -25,6 +24,7 @@ import {
 } from '../../common/test/support/testing.js';
 import { boundUdpSocket } from './helpers.js';
 import { createEndpoint, startSenderStandIn } from './sender-stand-in.js';
+import { srtData as testSrtData } from '@bond/wire/testing';
 
 const hasChromium = existsSync(CHROMIUM);
 
@@ -36,19 +36,12 @@ const STREAM = 'live/feed1';
 const SCREENSHOTS = process.env.BOND_SCREENSHOT_DIR ?? join(tmpdir(), 'bond-dashboard-screenshots');
 
 function srtData(seq: number): Uint8Array {
-  return encodeSrtData(
-    {
-      seq,
-      packetPosition: 3,
-      inOrder: false,
-      encryptionKey: 0,
-      retransmitted: false,
-      messageNumber: (seq % 1000) + 1,
-      timestamp: seq * 1000,
-      destinationSocketId: 0x1234,
-    },
-    new Uint8Array(1316).fill(seq % 256),
-  );
+  return testSrtData(seq, {
+    messageNumber: (seq % 1000) + 1,
+    timestamp: seq * 1000,
+    destinationSocketId: 0x1234,
+    payload: new Uint8Array(1316).fill(seq % 256),
+  });
 }
 
 describe('receiver dashboard layout', () => {

@@ -3,12 +3,7 @@
 // log, /api/v1/stats, /metrics and the events stream show `live/feed1` and the sender's link
 // names, never the password. `--stream-label` is parsed like every other setting.
 import { createSocket } from 'node:dgram';
-import {
-  SRT_HANDSHAKE_EXTENSION_FLAG,
-  SRT_HANDSHAKE_TYPE,
-  encodeSrtHandshake,
-  encodeSrtStreamIdExtension,
-} from '@bond/wire';
+import {} from '@bond/wire';
 import { describe, expect, it, vi } from 'vitest';
 import {
   helpText,
@@ -26,30 +21,13 @@ import {
   waitFor,
 } from '../../common/test/support/testing.js';
 import { createEndpoint, startSenderStandIn } from './sender-stand-in.js';
+import { srtConclusion } from '@bond/wire/testing';
 
 vi.setConfig({ testTimeout: 20_000 });
 
 const defer = cleanupAfterEach();
 
 const STREAM_ID = 'publish:live/feed1:user:secretpass';
-
-function conclusion(streamId: string): Uint8Array {
-  return encodeSrtHandshake({
-    timestamp: 0,
-    destinationSocketId: 0,
-    version: 5,
-    encryption: 0,
-    extension: SRT_HANDSHAKE_EXTENSION_FLAG.CONFIG,
-    initialSeq: 1,
-    mtu: 1500,
-    flowWindow: 8192,
-    handshakeType: SRT_HANDSHAKE_TYPE.CONCLUSION,
-    socketId: 7,
-    cookie: 1,
-    peerIp: new Uint8Array(16),
-    extensions: encodeSrtStreamIdExtension(streamId),
-  });
-}
 
 /** A UDP socket on a free loopback port standing in for the SRT listener (it only receives). */
 async function srtListenerStandIn(): Promise<number> {
@@ -102,7 +80,7 @@ async function startWithStream(extra: Parameters<typeof run>[0]['settings'] = {}
         });
       }),
   );
-  const bytes = conclusion(STREAM_ID);
+  const bytes = srtConclusion(STREAM_ID);
   await new Promise<void>((resolve, reject) => {
     caller.send(bytes, sender.encoderPort, '127.0.0.1', (error) => {
       if (error) reject(error);

@@ -4,19 +4,13 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createReceiver } from '@bond/runtime';
-import {
-  Address,
-  DatagramKind,
-  classifyDatagram,
-  encodeRegErr,
-  encodeRegNak,
-  encodeSrtData,
-} from '@bond/wire';
+import { Address, DatagramKind, classifyDatagram, encodeRegErr, encodeRegNak } from '@bond/wire';
 import { describe, expect, it, vi } from 'vitest';
 import { probeReceiver, runDoctor } from '../src/index.js';
 import { cleanupAfterEach } from '../../common/test/support/testing.js';
 import { openRecordingSocket, type RecordingSocket } from './helpers.js';
 import { tempDir } from './sender-bench.js';
+import { srtData } from '@bond/wire/testing';
 
 vi.setConfig({ testTimeout: 20_000 });
 
@@ -97,21 +91,7 @@ describe('--doctor', () => {
     const refused = await probeReceiver(loopback(refusing.port), { timeoutMs: 2000 });
     expect(refused.outcome).toBe('refused');
     expect(refused.detail).toContain('REG_NAK: sender banned');
-    const srt = await answering(
-      encodeSrtData(
-        {
-          seq: 1,
-          packetPosition: 3,
-          inOrder: false,
-          encryptionKey: 0,
-          retransmitted: false,
-          messageNumber: 1,
-          timestamp: 0,
-          destinationSocketId: 1,
-        },
-        new Uint8Array(16),
-      ),
-    );
+    const srt = await answering(srtData(1, { payloadBytes: 16 }));
     const wrong = await probeReceiver(loopback(srt.port), { timeoutMs: 2000 });
     expect(wrong.outcome).toBe('not-srtla');
     expect(wrong.detail).toContain('is this the SRT port instead of the SRTLA port?');

@@ -5,10 +5,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createReceiver } from '@bond/runtime';
-import { DatagramKind, classifyDatagram, encodeSrtData, peekSrtDataSeq } from '@bond/wire';
+import { DatagramKind, classifyDatagram, peekSrtDataSeq } from '@bond/wire';
 import { run, type RunDeps, type RunningSender } from '../src/index.js';
 import { memoryLog, waitFor } from '../../common/test/support/testing.js';
 import { openRecordingSocket, type RecordingSocket } from './helpers.js';
+import { srtData as testSrtData } from '@bond/wire/testing';
 
 /** Registers a cleanup to run after the test (in reverse order), also on failure. */
 export type Defer = (stop: () => Promise<void>) => void;
@@ -22,19 +23,12 @@ export async function tempDir(defer: Defer): Promise<string> {
 
 /** An SRT data packet with sequence number `seq` and a 1316-byte payload. */
 export function srtData(seq: number): Uint8Array {
-  return encodeSrtData(
-    {
-      seq,
-      packetPosition: 3,
-      inOrder: false,
-      encryptionKey: 0,
-      retransmitted: false,
-      messageNumber: (seq % 1000) + 1,
-      timestamp: seq * 1000,
-      destinationSocketId: 0x1234,
-    },
-    new Uint8Array(1316).fill(seq % 256),
-  );
+  return testSrtData(seq, {
+    messageNumber: (seq % 1000) + 1,
+    timestamp: seq * 1000,
+    destinationSocketId: 0x1234,
+    payload: new Uint8Array(1316).fill(seq % 256),
+  });
 }
 
 /** The SRT data sequence numbers `listener` received. */

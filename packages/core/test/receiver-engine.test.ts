@@ -27,7 +27,7 @@ import {
   type ReceiverEngine as Receiver,
   type ReceiverOptions,
 } from '../src/index.js';
-import { srtData } from './srt-packets.js';
+import { srtData } from '@bond/wire/testing';
 
 interface Sent {
   target: number;
@@ -58,7 +58,7 @@ function drain(receiver: Receiver): Sent[] {
 }
 
 const data = (seq: number, timestampUs = 0, retransmitted = false): Uint8Array =>
-  srtData(seq, { payloadBytes: 1316, timestampUs, retransmitted });
+  srtData(seq, { payloadBytes: 1316, timestamp: timestampUs, retransmitted });
 
 /**
  * Registers `from` on its own: REG1, then the REG2 that brings the answered id back (which

@@ -11,7 +11,6 @@ import {
   encodeKeepalive,
   encodeReg1,
   encodeReg2,
-  encodeSrtHandshake,
 } from '@bond/wire';
 import { describe, expect, it } from 'vitest';
 import {
@@ -24,7 +23,8 @@ import {
   type ReceiverEvent,
   type ReceiverOptions,
 } from '../src/index.js';
-import { srtData } from './srt-packets.js';
+import { srtData } from '@bond/wire/testing';
+import { srtHandshake } from '@bond/wire/testing';
 
 function address(ip: string, port: number): Address {
   const parsed = Address.parse(ip, port);
@@ -87,20 +87,12 @@ function register(receiver: ReceiverEngine, now: number, from: Address, fill = 7
 
 /** An SRT caller's induction handshake (what an encoder sends first). */
 function induction(): Uint8Array {
-  return encodeSrtHandshake({
-    timestamp: 0,
-    destinationSocketId: 0,
+  return srtHandshake({
     version: 4,
-    encryption: 0,
     extension: 2,
     initialSeq: 1,
-    mtu: 1500,
-    flowWindow: 8192,
     handshakeType: SRT_HANDSHAKE_TYPE.INDUCTION,
     socketId: 11,
-    cookie: 0,
-    peerIp: new Uint8Array(16),
-    extensions: new Uint8Array(0),
   });
 }
 

@@ -10,11 +10,11 @@ import {
   encodeKeepalive,
   encodeReg1,
   encodeReg2,
-  encodeSrtHandshake,
 } from '@bond/wire';
 import { describe, expect, it } from 'vitest';
 import { ReceiverEngine, createSeededRandom, type ReceiverEvent } from '../src/index.js';
-import { srtData } from './srt-packets.js';
+import { srtData } from '@bond/wire/testing';
+import { srtHandshake } from '@bond/wire/testing';
 
 function address(ip: string, port: number): Address {
   const parsed = Address.parse(ip, port);
@@ -26,21 +26,7 @@ const A = address('127.0.0.2', 5001);
 const B = address('127.0.0.3', 5002);
 
 function handshake(handshakeType: number): Uint8Array {
-  return encodeSrtHandshake({
-    timestamp: 0,
-    destinationSocketId: 0,
-    version: 5,
-    encryption: 0,
-    extension: 0,
-    initialSeq: 0,
-    mtu: 1500,
-    flowWindow: 8192,
-    handshakeType,
-    socketId: 99,
-    cookie: 0,
-    peerIp: new Uint8Array(16),
-    extensions: new Uint8Array(0),
-  });
+  return srtHandshake({ handshakeType, socketId: 99 });
 }
 
 const data = (seq: number): Uint8Array => srtData(seq);

@@ -10,7 +10,6 @@ import {
   encodeKeepalive,
   encodeReg1,
   encodeReg2,
-  encodeSrtHandshake,
   encodeSrtStreamIdExtension,
   hexToBytes,
   type SenderTelemetry,
@@ -22,6 +21,7 @@ import {
   createSeededRandom,
   type ReceiverEvent as CoreEvent,
 } from '../src/index.js';
+import { srtHandshake } from '@bond/wire/testing';
 
 function address(ip: string, port: number): Address {
   const parsed = Address.parse(ip, port);
@@ -62,22 +62,16 @@ function registered(links: Address[]) {
 }
 
 function handshake(type: number, extensions: Uint8Array, version = 5): Uint8Array {
-  return encodeSrtHandshake({
-    timestamp: 0,
-    destinationSocketId: 0,
+  return srtHandshake({
     version,
-    encryption: 0,
     extension:
       type === SRT_HANDSHAKE_TYPE.CONCLUSION
         ? SRT_HANDSHAKE_EXTENSION_FLAG.HSREQ | SRT_HANDSHAKE_EXTENSION_FLAG.CONFIG
         : 2,
     initialSeq: 1,
-    mtu: 1500,
-    flowWindow: 8192,
     handshakeType: type,
     socketId: 99,
     cookie: 0x1234,
-    peerIp: new Uint8Array(16),
     extensions,
   });
 }

@@ -10,7 +10,7 @@ import {
   SeqWindow,
   type ReorderOptions,
 } from '../src/index.js';
-import { srtData } from './srt-packets.js';
+import { srtData } from '@bond/wire/testing';
 
 const packet = (seq: number, payloadBytes = 100): Uint8Array => srtData(seq, { payloadBytes });
 

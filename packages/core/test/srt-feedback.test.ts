@@ -24,7 +24,7 @@ import {
   createSeededRandom,
 } from '../src/index.js';
 import { HSRSP, LIVE_FLAGS, SRT_VERSION, handshake } from './srt-handshakes.js';
-import { srtData } from './srt-packets.js';
+import { srtData } from '@bond/wire/testing';
 
 const FULL_ACK: SrtAck = {
   ackNumber: 7,

@@ -1,6 +1,6 @@
 // Hand-built SRT conclusion handshakes with extension blocks, for the tests that read the
 // latency from them (srt-feedback, srt-latency).
-import { encodeSrtHandshake } from '@bond/wire';
+import { srtHandshake } from '@bond/wire/testing';
 
 export const HSREQ = 1;
 export const HSRSP = 2;
@@ -19,19 +19,13 @@ export function handshake(
   words.forEach((word, index) => {
     view.setUint32(4 * index, word >>> 0);
   });
-  return encodeSrtHandshake({
-    timestamp: 0,
+  return srtHandshake({
     destinationSocketId: 42,
     version: fields.version ?? 5,
-    encryption: 0,
     extension: 1,
     initialSeq: 100,
-    mtu: 1500,
-    flowWindow: 8192,
     handshakeType: fields.handshakeType ?? 0xffffffff,
     socketId: 9,
-    cookie: 0,
-    peerIp: new Uint8Array(16),
     extensions,
   });
 }

@@ -23,7 +23,7 @@ import {
   handshake,
   listenerConclusion,
 } from './srt-handshakes.js';
-import { srtData } from './srt-packets.js';
+import { srtData } from '@bond/wire/testing';
 
 describe('queueing budget from the SRT latency', () => {
   it('is 25% of the latency, 250 ms without one, clamped to 50..2000 ms', () => {

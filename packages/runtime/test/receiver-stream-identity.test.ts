@@ -2,13 +2,7 @@
 // handshake and comes out as the group's `stream` label (never the raw id in redacted mode), in
 // stats, log lines and diagnostics; a bond sender's link names come out as each link's `name`.
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import {
-  SRT_HANDSHAKE_EXTENSION_FLAG,
-  SRT_HANDSHAKE_TYPE,
-  encodeKeepalive,
-  encodeSrtHandshake,
-  encodeSrtStreamIdExtension,
-} from '@bond/wire';
+import { encodeKeepalive } from '@bond/wire';
 import { createMemoryNetwork, type MemoryNetwork } from '@bond/io';
 import { waitFor } from '@bond/io/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -26,6 +20,7 @@ import {
   registerGroup,
   type RecordingSocket,
 } from './srtla-peer.js';
+import { srtConclusion } from '@bond/wire/testing';
 
 const SRT_PORT = 4001;
 const RECEIVER = createEndpoint('127.0.0.1', 5000);
@@ -74,24 +69,6 @@ async function startReceiver(lines: LogLine[], streamLabel?: StreamLabelMode): P
   return receiver;
 }
 
-function conclusion(streamId: string): Uint8Array {
-  return encodeSrtHandshake({
-    timestamp: 0,
-    destinationSocketId: 0,
-    version: 5,
-    encryption: 0,
-    extension: SRT_HANDSHAKE_EXTENSION_FLAG.CONFIG,
-    initialSeq: 1,
-    mtu: 1500,
-    flowWindow: 8192,
-    handshakeType: SRT_HANDSHAKE_TYPE.CONCLUSION,
-    socketId: 7,
-    cookie: 1,
-    peerIp: new Uint8Array(16),
-    extensions: encodeSrtStreamIdExtension(streamId),
-  });
-}
-
 function bondKeepalive(linkName: string): Uint8Array {
   return encodeKeepalive({
     timestampMs: 1,
@@ -131,7 +108,7 @@ describe('createReceiver: stream identity', () => {
       const links = [await socket('127.0.0.2'), await socket('127.0.0.3')];
       await registerGroup(links, RECEIVER);
       expect(receiver.stats().groups[0]?.stream).toBeNull();
-      links[0]?.send(conclusion(STREAM_ID), RECEIVER);
+      links[0]?.send(srtConclusion(STREAM_ID), RECEIVER);
       links[0]?.send(bondKeepalive('wwan0'), RECEIVER);
       await waitFor(() => listener.received.length === 1, 'the handshake at the listener');
       await waitFor(
@@ -171,7 +148,7 @@ describe('createReceiver: stream identity', () => {
       const receiver = await startReceiver(lines, mode);
       const link = await socket('127.0.0.2');
       await registerGroup([link], RECEIVER);
-      link.send(conclusion(STREAM_ID), RECEIVER);
+      link.send(srtConclusion(STREAM_ID), RECEIVER);
       await waitFor(() => receiver.stats().groups[0]?.stream != null, 'the stream named');
       expect(receiver.stats().groups[0]?.stream).toMatch(expected);
       expect(receiver.stats().streamLabel).toBe(mode);

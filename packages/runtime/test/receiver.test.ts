@@ -11,7 +11,6 @@ import {
   encodeReg1,
   encodeReg2,
   encodeSrtAck,
-  encodeSrtHandshake,
   encodeSrtInductionProbe,
   peekSrtControlType,
   peekSrtDataSeq,
@@ -35,6 +34,7 @@ import {
   srtData,
   type RecordingSocket,
 } from './srtla-peer.js';
+import { srtHandshake } from '@bond/wire/testing';
 
 const SRT_PORT = 4001;
 const RECEIVER = createEndpoint('127.0.0.1', 5000);
@@ -62,25 +62,6 @@ async function startReceiver(
   });
   cleanup.push(() => receiver.close());
   return receiver;
-}
-
-/** A 64-byte SRT handshake of `handshakeType` (caller's conclusion, listener's rejection). */
-function srtHandshake(handshakeType: number): Uint8Array {
-  return encodeSrtHandshake({
-    timestamp: 0,
-    destinationSocketId: 0,
-    version: 5,
-    encryption: 0,
-    extension: 0,
-    initialSeq: 0,
-    mtu: 1500,
-    flowWindow: 8192,
-    handshakeType,
-    socketId: 7,
-    cookie: 0,
-    peerIp: new Uint8Array(16),
-    extensions: new Uint8Array(0),
-  });
 }
 
 /** `list[index]`, failing the test when it is missing. */
@@ -260,10 +241,10 @@ describe('createReceiver on the memory network', () => {
       await registerGroup([link], RECEIVER);
       // The caller's conclusion, twice; the listener answers each with "wrong passphrase".
       for (let attempt = 0; attempt < 2; attempt++) {
-        link.send(srtHandshake(SRT_HANDSHAKE_TYPE.CONCLUSION), RECEIVER);
+        link.send(srtHandshake({ handshakeType: SRT_HANDSHAKE_TYPE.CONCLUSION }), RECEIVER);
         await waitFor(() => listener.received.length === attempt + 1, 'the conclusion upstream');
         const from = at(listener.received, attempt).from;
-        listener.send(srtHandshake(1010), from);
+        listener.send(srtHandshake({ handshakeType: 1010 }), from);
         await waitFor(
           () => receiver.stats().groups[0]?.srtRejections === attempt + 1,
           'the rejection through the group',
@@ -375,7 +356,7 @@ describe('createReceiver on the memory network', () => {
       state: 'pending',
       upstream: { state: 'none' },
     });
-    link.send(srtHandshake(SRT_HANDSHAKE_TYPE.INDUCTION), RECEIVER);
+    link.send(srtHandshake({ handshakeType: SRT_HANDSHAKE_TYPE.INDUCTION }), RECEIVER);
     await waitFor(() => listener.received.length === 1, 'the handshake at the listener');
     expect(classifyDatagram(at(listener.received, 0).bytes)).toBe(DatagramKind.SrtControl);
     expect(network.openSockets).toBe(baseline + 1);

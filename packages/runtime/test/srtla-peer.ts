@@ -6,7 +6,6 @@ import {
   classifyDatagram,
   encodeReg1,
   encodeReg2,
-  encodeSrtData,
 } from '@bond/wire';
 import {
   createEndpoint,
@@ -16,6 +15,7 @@ import {
   type IoBackend,
 } from '@bond/io';
 import { waitFor } from '@bond/io/testing';
+import { srtData as testSrtData } from '@bond/wire/testing';
 
 /** A socket that keeps every datagram it receives. */
 export interface RecordingSocket {
@@ -67,19 +67,7 @@ export function senderId(seed: number): Uint8Array {
 export function srtData(seq: number, payloadLength = 100): Uint8Array {
   const payload = new Uint8Array(payloadLength);
   new DataView(payload.buffer).setUint32(0, seq);
-  return encodeSrtData(
-    {
-      seq,
-      packetPosition: 3,
-      inOrder: false,
-      encryptionKey: 0,
-      retransmitted: false,
-      messageNumber: seq & 0x3ffffff,
-      timestamp: seq * 1000,
-      destinationSocketId: 1,
-    },
-    payload,
-  );
+  return testSrtData(seq, { messageNumber: seq & 0x3ffffff, timestamp: seq * 1000, payload });
 }
 
 /**

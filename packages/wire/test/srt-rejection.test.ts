@@ -3,28 +3,14 @@ import {
   SRT_HANDSHAKE_TYPE,
   SRT_REJECTIONS,
   describeSrtRejection,
-  encodeSrtHandshake,
   encodeSrtInductionProbe,
   encodeSrtNak,
   peekSrtHandshakeType,
 } from '../src/index.js';
+import { srtHandshake } from '../src/testing/index.js';
 
 function handshakeOfType(handshakeType: number): Uint8Array {
-  return encodeSrtHandshake({
-    timestamp: 0,
-    destinationSocketId: 0x1234,
-    version: 5,
-    encryption: 0,
-    extension: 0,
-    initialSeq: 0,
-    mtu: 1500,
-    flowWindow: 8192,
-    handshakeType,
-    socketId: 0x5678,
-    cookie: 0,
-    peerIp: new Uint8Array(16),
-    extensions: new Uint8Array(0),
-  });
+  return srtHandshake({ handshakeType, destinationSocketId: 0x1234, socketId: 0x5678 });
 }
 
 describe('SRT handshake rejections', () => {
