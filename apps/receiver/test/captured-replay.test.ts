@@ -6,14 +6,14 @@
 import { hexToBytes, DatagramKind, classifyDatagram, decodeSrtlaAck } from '@bond/wire';
 import { createReceiveBatch, dgramBackend, type BatchSocket, type Address } from '@bond/io';
 import { describe, expect, it, vi } from 'vitest';
-import { run } from '../src/index.js';
 import {
   CAPTURED_SESSION_FILES,
   captureKindOf,
   loadCapturedSession,
 } from '../../../packages/wire/test/vectors.js';
-import { cleanupAfterEach, memoryLog, waitFor } from '../../common/test/support/testing.js';
+import { cleanupAfterEach, waitFor } from '../../common/test/support/testing.js';
 import { createEndpoint } from './sender-stand-in.js';
+import { startReceiver } from './helpers.js';
 
 // Real processes and sockets on a shared 2-core machine: generous bounds, never timing asserts.
 vi.setConfig({ testTimeout: 20_000 });
@@ -56,20 +56,10 @@ for (const file of CAPTURED_SESSION_FILES) {
       );
 
       const listener = await openPeer('127.0.0.1');
-      const running = await run(
-        {
-          settings: {
-            srtlaPort: 0,
-            listen: '127.0.0.1',
-            srtHost: '127.0.0.1',
-            srtPort: listener.socket.local.port,
-            probeIntervalMs: 60_000,
-          },
-          configFile: undefined,
-        },
-        { logOutput: memoryLog() },
-      );
-      defer(() => running.close());
+      const running = await startReceiver(defer, {
+        srtPort: listener.socket.local.port,
+        probeIntervalMs: 60_000,
+      });
       const receiver = createEndpoint('127.0.0.1', running.receiver.local.port);
 
       // One socket per captured sender address, bound to the same IP.

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '@bond/runtime';
-import { VERSION, run, type StatsView } from '../src/index.js';
+import { VERSION, type StatsView } from '../src/index.js';
 import { startHttpServer } from '../src/http-server.js';
 import { createReceiverMetrics } from '../src/metrics.js';
 import {
@@ -22,7 +22,7 @@ import {
   memoryLog,
   waitFor,
 } from '../../common/test/support/testing.js';
-import { boundUdpSocket } from './helpers.js';
+import { boundUdpSocket, startReceiver } from './helpers.js';
 import { createEndpoint, startSenderStandIn } from './sender-stand-in.js';
 import { srtData as testSrtData } from '@bond/wire/testing';
 
@@ -50,20 +50,10 @@ describe('receiver dashboard layout', () => {
     async () => {
       // The SRT listener: a socket that takes the stream, so the group stays.
       const listener = await boundUdpSocket(defer);
-      const running = await run(
-        {
-          settings: {
-            srtlaPort: 0,
-            listen: '127.0.0.1',
-            srtHost: '127.0.0.1',
-            srtPort: listener.address().port,
-            probeIntervalMs: 60_000,
-          },
-          configFile: undefined,
-        },
-        { logOutput: memoryLog() },
-      );
-      defer(() => running.close());
+      const running = await startReceiver(defer, {
+        srtPort: listener.address().port,
+        probeIntervalMs: 60_000,
+      });
       const sender = await startSenderStandIn({
         receiver: createEndpoint('127.0.0.1', running.receiver.local.port),
         linkAddresses: ['127.0.0.2', '127.0.0.3'],

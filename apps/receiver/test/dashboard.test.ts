@@ -7,15 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { run } from '../src/index.js';
 import {
   CHROMIUM,
   cleanupAfterEach,
   openHeadlessPage,
-  memoryLog,
   waitFor,
 } from '../../common/test/support/testing.js';
-import { freeUdpPort } from './helpers.js';
+import { freeUdpPort, startReceiver } from './helpers.js';
 import { createEndpoint, startSenderStandIn } from './sender-stand-in.js';
 
 const hasChromium = existsSync(CHROMIUM);
@@ -26,21 +24,11 @@ describe('dashboard', () => {
   it.skipIf(!hasChromium)(
     `shows the running group and its links and updates live (needs ${CHROMIUM})`,
     async () => {
-      const running = await run(
-        {
-          settings: {
-            srtlaPort: 0,
-            listen: '127.0.0.1',
-            srtHost: '127.0.0.1',
-            srtPort: await freeUdpPort(),
-            http: { host: '127.0.0.1', port: 0 },
-            probeIntervalMs: 60_000,
-          },
-          configFile: undefined,
-        },
-        { logOutput: memoryLog() },
-      );
-      defer(() => running.close());
+      const running = await startReceiver(defer, {
+        srtPort: await freeUdpPort(),
+        http: { host: '127.0.0.1', port: 0 },
+        probeIntervalMs: 60_000,
+      });
       const sender = await startSenderStandIn({
         receiver: createEndpoint('127.0.0.1', running.receiver.local.port),
         linkAddresses: ['127.0.0.2', '127.0.0.3'],

@@ -1,8 +1,11 @@
-// The receiver's test helpers: free loopback ports and whether a tool is there.
+// The receiver's test helpers: free loopback ports, whether a tool is there, and a receiver
+// started on loopback.
 // What both apps' tests use (cleanup, waits, logs, processes, metrics) is in
 // apps/common/test/support.
 import { spawnSync } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
+import { run, type LogOutput, type RunOptions, type RunningReceiver } from '../src/index.js';
+import { memoryLog } from '../../common/test/support/testing.js';
 
 /** Whether `command` can be run here (for visible skips when a tool is missing). */
 export function hasCommand(command: string, args: readonly string[] = ['-version']): boolean {
@@ -43,4 +46,26 @@ export async function boundUdpSocket(
       ),
   );
   return socket;
+}
+
+/**
+ * bond-receiver's `run()` on loopback: the SRTLA port on 127.0.0.1 (a free one), the SRT listener
+ * on 127.0.0.1 at `settings.srtPort`, and whatever else `settings` sets; closed through `defer`.
+ * Its log goes to `log` (a `memoryLog()` by default).
+ */
+export async function startReceiver(
+  defer: (stop: () => Promise<void>) => void,
+  settings: RunOptions['settings'],
+  log: LogOutput = memoryLog(),
+  configFile?: string,
+): Promise<RunningReceiver> {
+  const running = await run(
+    {
+      settings: { srtlaPort: 0, listen: '127.0.0.1', srtHost: '127.0.0.1', ...settings },
+      configFile,
+    },
+    { logOutput: log },
+  );
+  defer(() => running.close());
+  return running;
 }

@@ -10,7 +10,7 @@
 // asserts is the 2 s the receiver promises (its own reaction: an immediate refusal, a 500 ms
 // re-check while down), not a measure of the machine.
 import { describe, expect, it, vi } from 'vitest';
-import { run, type RunningReceiver, type StatsView } from '../src/index.js';
+import { type StatsView } from '../src/index.js';
 import {
   cleanupAfterEach,
   memoryLog,
@@ -20,7 +20,7 @@ import {
   type TestProcess,
   waitFor,
 } from '../../common/test/support/testing.js';
-import { freeUdpPort, hasCommand } from './helpers.js';
+import { freeUdpPort, hasCommand, startReceiver } from './helpers.js';
 import { createEndpoint, startSenderStandIn } from './sender-stand-in.js';
 
 const SRT_TOOL = 'srt-live-transmit';
@@ -106,20 +106,14 @@ describe('the SRT listener state: one state on every surface', () => {
       const port = await freeUdpPort();
       let listener = startListener(port);
       const log = memoryLog();
-      const running: RunningReceiver = await run(
+      const running = await startReceiver(
+        defer,
         {
-          settings: {
-            srtlaPort: 0,
-            srtHost: '127.0.0.1',
-            srtPort: port,
-            listen: '127.0.0.1',
-            http: { host: '127.0.0.1', port: 0 },
-          },
-          configFile: undefined,
+          srtPort: port,
+          http: { host: '127.0.0.1', port: 0 },
         },
-        { logOutput: log },
+        log,
       );
-      defer(() => running.close());
       const base = `http://${running.http?.address ?? ''}`;
       const sender = await startSenderStandIn({
         receiver: createEndpoint('127.0.0.1', running.receiver.local.port),

@@ -3,15 +3,13 @@
 // srt-live-transmit (listener). Both forms are checked field by field while the stream is live,
 // for an unknown stream, and once the caller has hung up (the group still exists then).
 import { describe, expect, it } from 'vitest';
-import { run, type RunningReceiver } from '../src/index.js';
 import {
   cleanupAfterEach,
-  memoryLog,
   startProcess,
   type TestProcess,
   waitFor,
 } from '../../common/test/support/testing.js';
-import { freeUdpPort, hasCommand } from './helpers.js';
+import { freeUdpPort, hasCommand, startReceiver } from './helpers.js';
 import {
   expectOpenIrlOffline,
   expectOpenIrlPublisher,
@@ -53,21 +51,11 @@ describe('NOALBS stats from a real SRT stream', () => {
           'file://con',
         ]),
       );
-      const running: RunningReceiver = await run(
-        {
-          settings: {
-            srtlaPort: 0,
-            srtHost: '127.0.0.1',
-            srtPort: listenerPort,
-            listen: '127.0.0.1',
-            http: { host: '127.0.0.1', port: 0 },
-            logLevel: 'info',
-          },
-          configFile: undefined,
-        },
-        { logOutput: memoryLog() },
-      );
-      defer(() => running.close());
+      const running = await startReceiver(defer, {
+        srtPort: listenerPort,
+        http: { host: '127.0.0.1', port: 0 },
+        logLevel: 'info',
+      });
       const base = `http://${running.http?.address ?? ''}`;
       const sender = await startSenderStandIn({
         receiver: createEndpoint('127.0.0.1', running.receiver.local.port),

@@ -5,7 +5,6 @@
 // Everything arrives, in order, and the counts agree with the stats API and /metrics.
 import { createSocket, type Socket } from 'node:dgram';
 import { describe, expect, it } from 'vitest';
-import { run, type RunningReceiver } from '../src/index.js';
 import {
   cleanupAfterEach,
   memoryLog,
@@ -15,7 +14,7 @@ import {
   type TestProcess,
   waitFor,
 } from '../../common/test/support/testing.js';
-import { boundUdpSocket, freeUdpPort, hasCommand } from './helpers.js';
+import { boundUdpSocket, freeUdpPort, hasCommand, startReceiver } from './helpers.js';
 import { createEndpoint, startSenderStandIn, type SenderStandIn } from './sender-stand-in.js';
 
 const SRT_TOOL = 'srt-live-transmit';
@@ -64,21 +63,15 @@ describe('bond-receiver with real SRT endpoints', () => {
         ),
       );
       const log = memoryLog();
-      const running: RunningReceiver = await run(
+      const running = await startReceiver(
+        defer,
         {
-          settings: {
-            srtlaPort: 0,
-            srtHost: '127.0.0.1',
-            srtPort: listenerPort,
-            listen: '127.0.0.1',
-            http: { host: '127.0.0.1', port: 0 },
-            logLevel: 'info',
-          },
-          configFile: undefined,
+          srtPort: listenerPort,
+          http: { host: '127.0.0.1', port: 0 },
+          logLevel: 'info',
         },
-        { logOutput: log },
+        log,
       );
-      defer(() => running.close());
       const sender: SenderStandIn = await startSenderStandIn({
         receiver: createEndpoint('127.0.0.1', running.receiver.local.port),
         linkAddresses: ['127.0.0.2', '127.0.0.3', '127.0.0.4'],
@@ -190,21 +183,16 @@ describe('bond-receiver with real SRT endpoints', () => {
     async () => {
       const listenerPort = await freeUdpPort();
       const log = memoryLog();
-      const running = await run(
+      const running = await startReceiver(
+        defer,
         {
-          settings: {
-            srtlaPort: 0,
-            srtHost: 'localhost',
-            srtPort: listenerPort,
-            listen: '127.0.0.1',
-            probeIntervalMs: 200,
-            pendingGroupTimeoutMs: 1000,
-          },
-          configFile: undefined,
+          srtHost: 'localhost',
+          srtPort: listenerPort,
+          probeIntervalMs: 200,
+          pendingGroupTimeoutMs: 1000,
         },
-        { logOutput: log },
+        log,
       );
-      defer(() => running.close());
       const messages = () => log.lines().map((line) => String(line.msg));
       await waitFor(
         () => messages().includes('SRT server does not answer'),

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { run, type RunningReceiver, type StatsView } from '../src/index.js';
+import { type StatsView } from '../src/index.js';
 import {
   cleanupAfterEach,
   memoryLog,
@@ -18,7 +18,7 @@ import {
   startProcess,
   waitFor,
 } from '../../common/test/support/testing.js';
-import { freeUdpPort, hasCommand } from './helpers.js';
+import { freeUdpPort, hasCommand, startReceiver } from './helpers.js';
 
 const SRT_TOOL = 'srt-live-transmit';
 const hasSrt = hasCommand(SRT_TOOL);
@@ -46,21 +46,15 @@ describe('a stream the SRT server rejects', () => {
       ]);
       defer(() => listener.stop());
       const log = memoryLog();
-      const running: RunningReceiver = await run(
+      const running = await startReceiver(
+        defer,
         {
-          settings: {
-            srtlaPort: 0,
-            srtHost: '127.0.0.1',
-            srtPort: listenerPort,
-            listen: '127.0.0.1',
-            http: { host: '127.0.0.1', port: 0 },
-            pendingGroupTimeoutMs: PENDING_TIMEOUT_MS,
-          },
-          configFile: undefined,
+          srtPort: listenerPort,
+          http: { host: '127.0.0.1', port: 0 },
+          pendingGroupTimeoutMs: PENDING_TIMEOUT_MS,
         },
-        { logOutput: log },
+        log,
       );
-      defer(() => running.close());
       const base = `http://${running.http?.address ?? ''}`;
 
       const dir = mkdtempSync(join(tmpdir(), 'bond-rejection-'));

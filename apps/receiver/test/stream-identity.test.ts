@@ -22,6 +22,7 @@ import {
 } from '../../common/test/support/testing.js';
 import { createEndpoint, startSenderStandIn } from './sender-stand-in.js';
 import { srtConclusion } from '@bond/wire/testing';
+import { startReceiver } from './helpers.js';
 
 vi.setConfig({ testTimeout: 20_000 });
 
@@ -48,22 +49,16 @@ async function startWithStream(extra: Parameters<typeof run>[0]['settings'] = {}
   const log = memoryLog();
   // Something must listen there: a refused handshake would remove the group.
   const srtPort = await srtListenerStandIn();
-  const running = await run(
+  const running = await startReceiver(
+    defer,
     {
-      settings: {
-        listen: '127.0.0.1',
-        srtlaPort: 0,
-        probeIntervalMs: 60_000,
-        srtHost: '127.0.0.1',
-        srtPort,
-        http: { host: '127.0.0.1', port: 0 },
-        ...extra,
-      },
-      configFile: undefined,
+      probeIntervalMs: 60_000,
+      srtPort,
+      http: { host: '127.0.0.1', port: 0 },
+      ...extra,
     },
-    { logOutput: log },
+    log,
   );
-  defer(() => running.close());
   const sender = await startSenderStandIn({
     receiver: createEndpoint('127.0.0.1', running.receiver.local.port),
     linkAddresses: ['127.0.0.2', '127.0.0.3'],
