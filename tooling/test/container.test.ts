@@ -11,12 +11,11 @@
 // cache. Durations are printed, not asserted.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freeTcpPort, freeUdpPort } from '@bond/stand';
 
 const root = join(import.meta.dirname, '..', '..');
 const baseScript = join(root, 'tooling', 'container', 'stand-in-base.sh');
@@ -138,30 +137,6 @@ function startProcess(command: string, args: readonly string[], stdin = false) {
   return { child, stop, bytes: () => bytes, log: () => log };
 }
 
-async function freePort(kind: 'udp' | 'tcp'): Promise<number> {
-  if (kind === 'udp') {
-    const socket = createSocket('udp4');
-    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-    const { port } = socket.address();
-    await new Promise<void>((resolve) =>
-      socket.close(() => {
-        resolve();
-      }),
-    );
-    return port;
-  }
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) =>
-    server.close(() => {
-      resolve();
-    }),
-  );
-  if (address === null || typeof address === 'string') throw new Error('no TCP port');
-  return address.port;
-}
-
 /** Polls `condition` every 250 ms for at most `timeoutMs`. */
 async function waitFor(
   condition: () => boolean | Promise<boolean>,
@@ -244,11 +219,11 @@ describe('deploy/container: the bond-receiver image', () => {
       note('image size', `${(Number(size.output.trim()) / 1e6).toFixed(0)} MB`);
 
       const [srtlaPort, srtPort, senderPort] = await Promise.all([
-        freePort('udp'),
-        freePort('udp'),
-        freePort('udp'),
+        freeUdpPort(),
+        freeUdpPort(),
+        freeUdpPort(),
       ]);
-      const httpPort = await freePort('tcp');
+      const httpPort = await freeTcpPort();
       const srtUrl = (port: number, mode: string) =>
         `srt://127.0.0.1:${port}?mode=${mode}&latency=1000`;
       let listener = startProcess('srt-live-transmit', [

@@ -6,12 +6,11 @@
 // built apps (`pnpm build`) and ffmpeg with libsrt; skipped visibly without them. Every process is
 // stopped in `afterEach`, also on failure.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freeTcpPort, freeUdpPort } from '@bond/stand';
 
 const root = join(import.meta.dirname, '..', '..');
 const RECEIVER_BIN = join(root, 'apps/receiver/dist/bin.js');
@@ -71,31 +70,6 @@ function start(command: string, args: readonly string[]): Started {
   const entry = { child, output: () => text, exited };
   started.push(entry);
   return entry;
-}
-
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) =>
-    socket.close(() => {
-      resolve();
-    }),
-  );
-  return port;
-}
-
-async function freeTcpPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) =>
-    server.close(() => {
-      resolve();
-    }),
-  );
-  if (address === null || typeof address === 'string') throw new Error('no TCP port');
-  return address.port;
 }
 
 /** Polls `check` every 100 ms for at most `ms`; fails with `what` and `detail()`. */
