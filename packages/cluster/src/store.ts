@@ -590,7 +590,11 @@ export function redactRedisUrl(url: string): string {
     if (parsed.password) parsed.password = '***';
     return parsed.toString();
   } catch {
-    return '(unparsable URL)';
+    // Not a URL: still never show what may be a password (anything before an '@').
+    const at = url.lastIndexOf('@');
+    if (at < 0) return url;
+    const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0] ?? '';
+    return `${scheme}***${url.slice(at)}`;
   }
 }
 
