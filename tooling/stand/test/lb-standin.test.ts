@@ -167,6 +167,35 @@ describe('LbStandin', () => {
     expect(balancer.counters().nodes[victim]?.up).toBe(false);
   });
 
+  it('with silentAfterMs, takes out a node that takes datagrams but never answers', async () => {
+    const mute = await openLoopback(0); // receives, never replies
+    sockets.push(mute);
+    const talker = await echoNode('n1');
+    const events: LbEvent[] = [];
+    const balancer = await LbStandin.open({
+      nodes: [{ address: '127.0.0.1', port: mute.address().port }, talker.endpoint],
+      silentAfterMs: 300,
+      onEvent: (event) => events.push(event),
+    });
+    balancers.push(balancer);
+    const muteKey = `127.0.0.1:${mute.address().port}`;
+    // A source that hashes onto the mute node (half of them do; at most 64 tries).
+    let onMute: Source | undefined;
+    for (let i = 0; i < 64 && !onMute; i++) {
+      const candidate = await source();
+      if (balancer.pick({ address: '127.0.0.1', port: candidate.port }) === muteKey) {
+        onMute = candidate;
+      }
+    }
+    if (!onMute) throw new Error('no source hashed onto the mute node in 64 tries');
+    // Resent until answered: the mute node is taken out and the source moves to the talker.
+    expect(await ask(onMute, balancer.address, 'hello')).toBe('n1');
+    expect(events).toEqual([
+      expect.objectContaining({ type: 'node-down', node: muteKey, reason: 'silent', moved: 1 }),
+    ]);
+    expect(balancer.counters().nodes[0]?.datagramsToNode).toBeGreaterThan(0);
+  });
+
   it('forgets idle sources and bounds its source table', async () => {
     const { balancer, address } = await setUp({ idleTimeoutMs: 200, maxSources: 2 });
     const a = await source();
