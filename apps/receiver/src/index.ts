@@ -43,4 +43,16 @@ export {
   resolveSettings,
   type ReceiverSettings,
 } from './settings.js';
+export {
+  CLUSTER_KEY_HINT,
+  MIN_CLUSTER_KEY_BYTES,
+  formatBackplane,
+  parseBackplane,
+  parseClusterUrl,
+  parseNodeId,
+  resolveClusterConfig,
+  type BackplaneAddress,
+  type ClusterConfig,
+  type ClusterConfigDeps,
+} from './cluster-config.js';
 export type { GroupView, LinkView, StatsView } from './stats-view.js';

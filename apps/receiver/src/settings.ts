@@ -43,6 +43,13 @@ import {
 } from '@bond/runtime';
 
 import type { LogFormat, LogLevel } from '@bond/runtime';
+import {
+  MIN_CLUSTER_KEY_BYTES,
+  parseBackplane,
+  parseClusterUrl,
+  parseNodeId,
+  type BackplaneAddress,
+} from './cluster-config.js';
 
 export type { LogFormat, LogLevel };
 export type { IoBackendChoice };
@@ -78,6 +85,14 @@ export interface ReceiverSettings {
   readonly probeIntervalMs: number;
   /** How SRT stream ids are shown in logs, the API, metrics and the dashboard. */
   readonly streamLabel: StreamLabelMode;
+  /** `--cluster`: the Redis URL of the cluster this node joins; undefined: no cluster. */
+  readonly cluster: string | undefined;
+  /** `--node-id`: this node's name in the cluster; undefined: the host name. */
+  readonly nodeId: string | undefined;
+  /** `--backplane`: the address and port the other nodes forward to. */
+  readonly backplane: BackplaneAddress | undefined;
+  /** `--cluster-key-file`: the file holding the cluster's shared secret. */
+  readonly clusterKeyFile: string | undefined;
 }
 
 export { SettingError };
@@ -110,6 +125,11 @@ export const DEFAULT_SETTINGS = {
   probeIntervalMs: 1000,
   // Stream ids carry passwords and stream keys: show the readable path only unless told.
   streamLabel: DEFAULT_STREAM_LABEL,
+  // No cluster unless --cluster is given (resolveClusterConfig checks the four together).
+  cluster: undefined,
+  nodeId: undefined,
+  backplane: undefined,
+  clusterKeyFile: undefined,
 } as const satisfies ReceiverSettings;
 
 export type PartialSettings = SettingsDraft<ReceiverSettings>;
@@ -253,6 +273,33 @@ export const SETTINGS: SettingsTable<ReceiverSettings> = {
     help: "how SRT stream ids name streams in logs, /api/v1/stats, /metrics and the dashboard: redacted (default: the readable path only, e.g. 'publish:live/feed1:user:pass' shows as live/feed1), hashed (sid- and 8 hex digits) or full (everything, passwords included)",
     field: 'streamLabel',
     parse: (raw) => parseOneOf('stream-label', raw.trim(), STREAM_LABEL_MODES),
+  },
+  cluster: {
+    value: 'redis://HOST:PORT',
+    help: 'join a cluster of receivers on several hosts through this Redis (redis://[:PASSWORD@]HOST:PORT[/DB], rediss:// for TLS); needs --backplane and --cluster-key-file (off unless given; see docs/cluster.md)',
+    field: 'cluster',
+    parse: (raw) => parseClusterUrl(raw),
+  },
+  'node-id': {
+    value: 'ID',
+    help: "this node's name in the cluster's logs, stats and dashboard, 1-64 of A-Z a-z 0-9 _ . - (default: the host name)",
+    field: 'nodeId',
+    parse: (raw) => parseNodeId(raw),
+  },
+  backplane: {
+    value: 'ADDR:PORT',
+    help: "with --cluster: this node's own address and UDP port the other nodes forward datagrams to (for example 10.0.0.5:7000; not 0.0.0.0)",
+    field: 'backplane',
+    parse: (raw) => parseBackplane(raw),
+  },
+  'cluster-key-file': {
+    value: 'PATH',
+    help: `with --cluster: the secret every node shares (at least ${MIN_CLUSTER_KEY_BYTES} random bytes; create it with head -c 32 /dev/urandom > cluster.key, chmod 600, copy it to every node)`,
+    field: 'clusterKeyFile',
+    parse: (raw) => {
+      if (raw.trim() === '') throw new SettingError('cluster-key-file must not be empty');
+      return raw.trim();
+    },
   },
   ...RUNTIME_SETTINGS,
   log_level: {

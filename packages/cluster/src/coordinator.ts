@@ -32,7 +32,13 @@ export type CoordinatorState = 'ready' | 'degraded' | 'closed';
 export type CoordinatorEvent =
   | { readonly type: 'state'; readonly state: CoordinatorState; readonly reason?: string }
   | { readonly type: 'node-up'; readonly node: ClusterNodeView }
-  | { readonly type: 'node-down'; readonly index: number };
+  | { readonly type: 'node-down'; readonly index: number }
+  /**
+   * This node held `groupKey` but another node holds its lease now (this one could not renew it
+   * in time, e.g. Redis was away past the lease TTL and the other adopted the group). Added for
+   * the Redis coordinator; a node hands the group over (stops serving it) when told.
+   */
+  | { readonly type: 'group-lost'; readonly groupKey: string; readonly owner: number };
 
 export interface ClusterCoordinator {
   /** This node's index (written into the group ids it issues). */

@@ -10,6 +10,7 @@ export {
   DEFAULT_NODE_TTL_MS,
   MAX_KEY_LENGTH,
   MAX_NODE_INDEX,
+  MAX_STATS_LENGTH,
   MAX_TTL_MS,
   redactRedisUrl,
   type ClusterStoreOptions,
@@ -30,3 +31,15 @@ export {
   type CoordinatorEvent,
   type CoordinatorState,
 } from './coordinator.js';
+export {
+  DEFAULT_CLUSTER_NAME,
+  DEFAULT_LEASE_TTL_MS,
+  DEFAULT_POLL_EVERY_MS,
+  DEFAULT_RENEW_EVERY_MS,
+  DEFAULT_ROUTE_TTL_MS,
+  DEFAULT_STATS_TTL_MS,
+  MAX_REMEMBERED_ROUTES,
+  RedisCoordinator,
+  type CoordinatorLogger,
+  type RedisCoordinatorOptions,
+} from './redis-coordinator.js';

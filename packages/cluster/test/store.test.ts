@@ -42,6 +42,10 @@ describe('ClusterStore options', () => {
     expect(redactRedisUrl('redis://user:secret@10.0.0.1:6379/2')).toBe(
       'redis://user:***@10.0.0.1:6379/2',
     );
+    // Not a URL: anything before the last '@' may be a password.
+    expect(redactRedisUrl('redis://user:secret@:6379')).toBe('redis://***@:6379');
+    expect(redactRedisUrl('redis//:secret@10.0.0.1')).toBe('***@10.0.0.1');
+    expect(redactRedisUrl('redis//10.0.0.1')).toBe('redis//10.0.0.1');
   });
 });
 

@@ -44,3 +44,13 @@ export { HoldMeter } from './hold-meter.js';
 export { PathTap, type PathTapStats } from './path-tap.js';
 export { PAYLOAD_BYTES, STAMP_MAGIC, readStamp, stampedPayload, type Stamp } from './stamp.js';
 export { hasCommand, startProcess, type ProcessOptions, type StartedProcess } from './process.js';
+export {
+  LbStandin,
+  endpointKey,
+  parseEndpoint,
+  type LbCounters,
+  type LbEndpoint,
+  type LbEvent,
+  type LbNodeCounters,
+  type LbStandinOptions,
+} from './lb-standin.js';
