@@ -191,6 +191,7 @@ export async function createSenderMetrics(
     dropped.set({ cause: 'overload' }, stats.droppedOverload);
     dropped.set({ cause: 'not_srt' }, stats.droppedNotSrt);
     dropped.set({ cause: 'from_receiver' }, stats.droppedFromReceiver);
+    dropped.set({ cause: 'feedback_copy' }, stats.feedbackCopiesDropped);
     dropped.set({ cause: 'no_encoder' }, stats.droppedNoEncoder);
     dropped.set({ cause: 'link_not_open' }, stats.droppedLinkNotOpen);
     bootstraps.set({}, stats.bootstraps);

@@ -9,6 +9,7 @@
  *
  * Pure and time-injected; no allocation after construction.
  */
+import { settleFields } from './settle-fields.js';
 
 /** Settings shared by every link of one scheduler. */
 export interface AdaptiveLinkSettings {
@@ -173,6 +174,7 @@ export class AdaptiveLink {
     this.baseBucketStart = now;
     this.deliveryMarkAt = now;
     this.capacityBucketStart = now;
+    settleFields(this);
   }
 
   // ---------------------------------------------------------------- delay

@@ -2,6 +2,8 @@
  * Smoothed round-trip time and its variation, RFC 6298 style (gains 1/8 and 1/4). Samples come
  * from keepalive echoes (protocol.md 5: accepted when 0 < RTT <= 10 s).
  */
+import { settleFields } from './settle-fields.js';
+
 export class RttEstimator {
   /** Smoothed RTT in ms; undefined until the first sample. */
   smoothedMs: number | undefined;
@@ -12,6 +14,10 @@ export class RttEstimator {
   /** Smallest accepted sample since creation, ms. */
   minMs: number | undefined;
   samples = 0;
+
+  constructor() {
+    settleFields(this);
+  }
 
   /** Adds a sample; returns false (ignoring it) unless 0 < rttMs <= maxMs. */
   addSample(rttMs: number, maxMs = 10_000): boolean {

@@ -12,10 +12,12 @@ import {
   decodeSrtNak,
   forEachLostSeq,
   isSrtlaAck,
+  peekSrtAckNumber,
   peekSrtAckSeq,
   peekSrtControlType,
   peekSrtDataSeq,
   peekSrtRetransmitted,
+  peekSrtTimestamp,
   peekSrtlaAckSeq,
   srtlaAckCount,
   SRT_HANDSHAKE_EXTENSION,
@@ -30,6 +32,12 @@ import { ENCODER } from './sender-types.js';
 
 /** How many recent NAK signatures are remembered to tell first copies from per-link repeats. */
 const NAK_SIGNATURES = 8;
+/**
+ * How many recent SRT ACKs are remembered to tell first copies from per-link repeats: 16, about
+ * 160 ms of full ACKs (one per 10 ms), so a copy on a link that far behind the first is still
+ * recognised.
+ */
+const ACK_SIGNATURES = 16;
 
 export class SenderDataPath {
   packetsFromEncoder = 0;
@@ -42,6 +50,12 @@ export class SenderDataPath {
   droppedNotSrt = 0;
   packetsToEncoder = 0;
   /**
+   * Repeats of an SRT ACK or NAK the receiver sent on every link (protocol.md 6.5), not forwarded
+   * to the encoder: the first copy went, and each repeat would only cost the encoder a reply (an
+   * ACKACK per ACK copy) or a second retransmission (per NAK copy).
+   */
+  feedbackCopiesDropped = 0;
+  /**
    * The SRT latency of the stream, ms, from the HSv5 conclusion handshakes passing through: the
    * caller's request (HSREQ) until the listener's answer (HSRSP, the agreed value) arrives.
    */
@@ -52,6 +66,10 @@ export class SenderDataPath {
   private readonly hint: PacketHint = { isData: false, retransmit: false, previousLink: -1 };
   private readonly nakSignatures = new Float64Array(NAK_SIGNATURES).fill(-1);
   private nakSignatureNext = 0;
+  /** Per remembered ACK: its ACK number and timestamp (one number), and its acknowledged seq. */
+  private readonly ackSignatures = new Float64Array(ACK_SIGNATURES).fill(-1);
+  private readonly ackSeqs = new Float64Array(ACK_SIGNATURES).fill(-1);
+  private ackSignatureNext = 0;
   /** The latency of the caller's last HSREQ (to tell its repeats from a new connection). */
   private requestedLatencyMs: number | undefined;
 
@@ -128,13 +146,24 @@ export class SenderDataPath {
     this.scheduler.onSrtlaAckDone(now, link, sentByLink, newestSentAt);
   }
 
-  /** SRT control from the receiver: ACKs and NAKs are accounted, then it goes to the encoder. */
+  /**
+   * SRT control from the receiver: ACKs and NAKs are accounted, then it goes to the encoder. The
+   * receiver sends ACKs and NAKs on every link: only the first copy of each goes on.
+   */
   onSrtControl(now: number, bytes: Uint8Array): void {
     const type = peekSrtControlType(bytes);
     if (type === SRT_CONTROL.ACK && bytes.length >= 20) {
-      if (this.srtAckClearsInFlight) this.log.acknowledgeBefore(peekSrtAckSeq(bytes), this.links);
+      const ackSeq = peekSrtAckSeq(bytes);
+      if (!this.rememberAck(bytes, ackSeq)) {
+        this.feedbackCopiesDropped++;
+        return;
+      }
+      if (this.srtAckClearsInFlight) this.log.acknowledgeBefore(ackSeq, this.links);
     } else if (type === SRT_CONTROL.NAK) {
-      this.onSrtNak(now, bytes);
+      if (!this.onSrtNak(now, bytes)) {
+        this.feedbackCopiesDropped++;
+        return;
+      }
     } else if (type === SRT_CONTROL.HANDSHAKE) {
       this.onHandshake(now, bytes);
     }
@@ -171,12 +200,13 @@ export class SenderDataPath {
     if (changed) this.scheduler.onSrtLatency?.(now, delays.latencyMs);
   }
 
-  private onSrtNak(now: number, bytes: Uint8Array): void {
+  /** Accounts a NAK to the links that carried its seqs; false for a repeat of a recent NAK. */
+  private onSrtNak(now: number, bytes: Uint8Array): boolean {
     let nak;
     try {
       nak = decodeSrtNak(bytes);
     } catch (error) {
-      if (error instanceof WireDecodeError) return; // still forwarded: the encoder's SRT decides
+      if (error instanceof WireDecodeError) return true; // still forwarded: the encoder's SRT decides
       throw error;
     }
     const firstCopy = this.rememberNak(bytes);
@@ -187,6 +217,25 @@ export class SenderDataPath {
       if (firstCopy) link.packetsNaked++;
       this.scheduler.onSrtNak(now, link, seq, firstCopy);
     });
+    return firstCopy;
+  }
+
+  /**
+   * True the first time an ACK with these contents is seen. Copies of one ACK share its ACK
+   * number, timestamp and acknowledged seq; two different ACKs differ in at least one (a full
+   * ACK's number counts up, a light ACK's timestamp moves on).
+   */
+  private rememberAck(bytes: Uint8Array, ackSeq: number): boolean {
+    const signature = peekSrtAckNumber(bytes) * 0x1_0000_0000 + peekSrtTimestamp(bytes);
+    const signatures = this.ackSignatures;
+    for (let i = 0; i < ACK_SIGNATURES; i++) {
+      if (signatures[i] === signature && this.ackSeqs[i] === ackSeq) return false;
+    }
+    const next = this.ackSignatureNext;
+    signatures[next] = signature;
+    this.ackSeqs[next] = ackSeq;
+    this.ackSignatureNext = (next + 1) % ACK_SIGNATURES;
+    return true;
   }
 
   /** True the first time a NAK with these contents is seen (the receiver sends one per link). */

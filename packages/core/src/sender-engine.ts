@@ -221,6 +221,7 @@ export class SenderEngine {
       droppedOverload: dataPath.droppedOverload,
       droppedNotSrt: dataPath.droppedNotSrt,
       packetsToEncoder: dataPath.packetsToEncoder,
+      feedbackCopiesDropped: dataPath.feedbackCopiesDropped,
       srtLatencyMs: dataPath.srtLatencyMs,
       srtLatencyAgreed: dataPath.srtLatencyAgreed,
       queueingBudgetMs: this.scheduler.queueingBudgetMs?.(),

@@ -4,6 +4,7 @@
  */
 import type { InterfaceKind, ReceiverReport, SenderTelemetry } from '@bond/wire';
 import { RttEstimator } from './rtt-estimator.js';
+import { settleFields } from './settle-fields.js';
 import type { SchedulerLink } from './scheduler.js';
 import type {
   ReceiverKind,
@@ -75,6 +76,7 @@ export class SenderLink implements SchedulerLink {
     this.kind = config.kind ?? 'unspecified';
     this.priority = Math.max(0, config.priority ?? 100);
     this.reg2RetryMs = reg2RetryMs;
+    settleFields(this);
   }
 
   get up(): boolean {

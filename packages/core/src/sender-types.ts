@@ -146,6 +146,11 @@ export interface SenderStats {
   readonly droppedNotSrt: number;
   readonly packetsToEncoder: number;
   /**
+   * Repeats of SRT ACKs and NAKs not forwarded to the encoder: the receiver sends each on every
+   * link, and the first copy to arrive is the one forwarded.
+   */
+  readonly feedbackCopiesDropped: number;
+  /**
    * The stream's SRT latency, ms, from the HSv5 handshake passing through: the listener's answer
    * (agreed), or the caller's request until the answer arrives; undefined before either (or
    * without HSv5, or not in live mode).

@@ -70,6 +70,7 @@ export {
   SRT_LIGHT_ACK_LENGTH,
   decodeSrtAck,
   encodeSrtAck,
+  peekSrtAckNumber,
   peekSrtAckSeq,
   type SrtAck,
 } from './srt-ack.js';

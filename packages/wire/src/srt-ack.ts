@@ -19,6 +19,8 @@ import { WireDecodeError } from './errors.js';
 import { SEQ_MAX } from './seq.js';
 import { SRT_CONTROL, SRT_HEADER_LENGTH, decodeSrtControlOf } from './srt-packet.js';
 
+/** Offset of the ACK number (the control header's type-specific word). */
+const SRT_TYPE_SPECIFIC_OFFSET = 4;
 /** Offset of the acknowledged sequence number. */
 export const SRT_ACK_SEQ_OFFSET = 16;
 /** Length of a light ACK (header and sequence number only). */
@@ -53,6 +55,11 @@ export interface SrtAck {
 /** The acknowledged sequence number of an SRT ACK, without decoding the rest. Needs 20 bytes. */
 export function peekSrtAckSeq(bytes: Uint8Array): number {
   return readU32(bytes, SRT_ACK_SEQ_OFFSET) & SEQ_MAX;
+}
+
+/** The ACK number of an SRT ACK (its type-specific word; 0 in a light ACK), without decoding. */
+export function peekSrtAckNumber(bytes: Uint8Array): number {
+  return readU32(bytes, SRT_TYPE_SPECIFIC_OFFSET);
 }
 
 export function decodeSrtAck(bytes: Uint8Array): SrtAck {

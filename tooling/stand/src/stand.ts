@@ -152,6 +152,8 @@ export interface SenderSnapshotLike {
   readonly packetsFromEncoder: number;
   /** SRT datagrams from the receiver passed on to the encoder. */
   readonly packetsToEncoder?: number;
+  /** Repeats of SRT ACKs and NAKs (sent on every link) not passed on to the encoder. */
+  readonly feedbackCopiesDropped?: number;
   readonly droppedNoLink: number;
   readonly droppedOverload: number;
   /** The SRT latency bond-sender read from the HSv5 handshake, ms, and its queueing budget. */

@@ -104,9 +104,11 @@ export function pathMismatches({ sender, links, receiver }: CounterReading): str
         upDropped,
       ),
       ...outside(
-        "SRT datagrams bond-receiver sent the group's links - bond-sender passed to the encoder",
+        "SRT datagrams bond-receiver sent the group's links - bond-sender passed to the encoder (or dropped as copies)",
         (group.packetsToSenders ?? -1) -
-          ((sender.packetsToEncoder ?? 0) + (sender.droppedNoEncoder ?? 0)),
+          ((sender.packetsToEncoder ?? 0) +
+            (sender.feedbackCopiesDropped ?? 0) +
+            (sender.droppedNoEncoder ?? 0)),
         0,
         downDropped,
       ),
