@@ -36,10 +36,13 @@
  *   bursts; what they alone would drop goes where it would arrive soonest. A packet sent into a
  *   queue it cannot leave in time is lost anyway, later, after delaying everything behind it;
  *   dropping it early keeps the delay of the rest low, and SRT retransmits it within its latency
- *   if it can. Retransmissions go to the link where they arrive soonest, preferably not the one
- *   that lost them, and only where they would not queue beyond the delay target (the listener
- *   asks again for what it still misses, so a copy queued behind new data tends to arrive as a
- *   duplicate).
+ *   if it can (the sender first keeps refused new data a while and offers it again before later
+ *   data: sender-data-path.ts, "Deferred data"). Retransmissions and deferred data (repairs) go
+ *   to the link where they arrive soonest, preferably not the one that lost them, only where they
+ *   would not queue beyond the delay target (the listener asks again for what it still misses,
+ *   so a copy queued behind new data tends to arrive as a duplicate), and only if they would
+ *   arrive before the SRT latency of their original send runs out (their age, from SRT
+ *   timestamps, is in the hint): a copy the listener has given up on only takes room.
  * * **Base delay.** Queueing delay is the ACK delay over its 10-second minimum, and a queue that
  *   never empties (sustained overload keeps one, up to the budget) would become that minimum,
  *   after which every queue above it looks empty. So a link whose queue has not emptied for 4 s
@@ -54,7 +57,7 @@
  */
 import { AdaptiveLink, GAIN_START, type AdaptiveLinkSettings } from './adaptive-link.js';
 import type { PacketHint, Scheduler, SchedulerLink } from './scheduler.js';
-import { queueingBudgetMs } from './srt-latency.js';
+import { QUEUEING_BUDGET, queueingBudgetMs } from './srt-latency.js';
 
 export interface AdaptiveOptions {
   /** Rate a new link starts at, bytes/s. Default 250 000 (2 Mbit/s). */
@@ -88,6 +91,12 @@ const STREAM_WINDOW_MS = 250;
  * deal keeps near its delay target (at most 100 ms) holds half the budget only when saturated.
  */
 const SATURATION_EVIDENCE = 0.5;
+/**
+ * 50 ms: a repair (an SRT retransmission, or new data the sender deferred) is sent only if it
+ * would arrive at least this long before the SRT latency of its original send runs out: the age
+ * is read from SRT timestamps, the arrival is an estimate.
+ */
+const DEADLINE_MARGIN_MS = 50;
 
 export class AdaptiveScheduler implements Scheduler {
   readonly name = 'adaptive';
@@ -98,6 +107,8 @@ export class AdaptiveScheduler implements Scheduler {
   private maxQueueingMs: number;
   /** ...and whether the caller set it (then the SRT latency does not change it). */
   private readonly budgetFixed: boolean;
+  /** The SRT latency the caller and listener agreed on, ms, once a handshake showed it. */
+  private srtLatencyMs: number | undefined;
   /** The encoder's data rate, bytes/s, from the new data bytes counted since `streamMarkAt`. */
   private streamRate = 0;
   private streamBytes = 0;
@@ -201,6 +212,8 @@ export class AdaptiveScheduler implements Scheduler {
       const waitMs = state.expectedWaitMs(link.srttMs, link.inFlight, bytes);
       const budget = packet.retransmit ? state.targetMs() : this.maxQueueingMs;
       const arrival = state.rttMs(link.srttMs) / 2 + waitMs;
+      // A repair that would arrive after the listener gave up on it only takes room.
+      if (packet.retransmit && this.tooLate(packet, arrival)) continue;
       if (packet.isData && waitMs > budget) {
         // New data is dropped on evidence only: the books say it would wait too long, and the
         // link's own delay measurements show it saturated. The books alone may be wrong (an
@@ -263,6 +276,7 @@ export class AdaptiveScheduler implements Scheduler {
   }
 
   onSrtLatency(_now: number, latencyMs: number | undefined): void {
+    this.srtLatencyMs = latencyMs;
     if (!this.budgetFixed) this.maxQueueingMs = queueingBudgetMs(latencyMs);
   }
 
@@ -308,6 +322,18 @@ export class AdaptiveScheduler implements Scheduler {
   }
 
   // ---------------------------------------------------------------- internals
+
+  /**
+   * Whether a repair arriving `arrivalMs` from now would come after the SRT latency of its
+   * original send (less {@link DEADLINE_MARGIN_MS}): the listener's TSBPD has dropped it by then.
+   * Without a known latency, the one the budget stands for (the budget over its share); never
+   * with an unbounded budget, or when the packet's age is unknown.
+   */
+  private tooLate(packet: PacketHint, arrivalMs: number): boolean {
+    if (packet.ageMs === undefined) return false;
+    const latencyMs = this.srtLatencyMs ?? this.maxQueueingMs / QUEUEING_BUDGET.latencyFraction;
+    return packet.ageMs + arrivalMs > latencyMs - DEADLINE_MARGIN_MS;
+  }
 
   /** Whether the link's own measurements show a queue that justifies dropping new data. */
   private saturated(state: AdaptiveLink, now: number, link: SchedulerLink): boolean {
