@@ -26,10 +26,10 @@
  * * **Overload.** When every link is at its bound, the packet goes to the link where it would
  *   wait least (bytes in flight over the rate its queue drains at: the capacity estimate, or the
  *   delivery rate measured under a queue), unless even there it would queue for longer than
- *   `maxQueueingMs` (by default 25% of the SRT latency the caller and listener agreed on in their
- *   handshake, 250 ms without one; srt-latency.ts): then it is dropped here, at the sender, but
- *   only on evidence that the links
- *   are saturated: each one's own measurements (ACK delay over its base, or an SRTLA ACK overdue)
+ *   `maxQueueingMs` (by default a quarter of the first second of the SRT latency the caller and
+ *   listener agreed on in their handshake and a twentieth of the rest, 250 ms without one;
+ *   srt-latency.ts): then the sender holds it back (and drops it if no link has room for it
+ *   before its latency runs out), but only on evidence that the links are saturated: each one's own measurements (ACK delay over its base, or an SRTLA ACK overdue)
  *   show a queue of at least half the budget. The books alone are no evidence: in-flight is seen
  *   per 10-packet SRTLA ACK (without SRT ACKs, up to 9 delivered packets per link stay counted),
  *   the capacity estimate may still be at its initial value, and encoders send I-frames in
@@ -72,7 +72,7 @@ export interface AdaptiveOptions {
    * Under overload, the longest a new packet may be expected to wait in a link's queue, ms; a
    * packet that would wait longer on every link, each of which measures a queue of at least half
    * this, is dropped at the sender. Default: derived from the SRT latency the caller and listener
-   * agreed on ({@link queueingBudgetMs}: 25% of it, 50-2000 ms, leaving time for a
+   * agreed on ({@link queueingBudgetMs}: 25% of its first second and 5% of the rest, 50-2000 ms, leaving time for a
    * retransmission), 250 ms until a handshake shows it or when none does (well inside the 1-3 s
    * latency SRT listeners behind SRTLA run with, protocol.md 6.6). A number set here is kept
    * whatever the handshake says. `Infinity` never drops new data (it joins the shortest queue,
