@@ -181,5 +181,5 @@ describe('the sender follows the handshake', () => {
     // Within the link's own queue either way: no queue drops, the excess is dropped at the sender.
     expect(fallback.queueDrops).toBe(0);
     expect(agreed.queueDrops).toBe(0);
-  });
+  }, 30_000);
 });
