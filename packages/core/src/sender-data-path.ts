@@ -96,13 +96,14 @@ export class SenderDataPath {
   /**
    * Deferred packets: a ring of DEFERRED_CAPACITY slots (allocated at the first deferral), oldest
    * at `deferredHead`. A slot whose `deferredSeq` is -1 was superseded (the encoder retransmitted
-   * that packet). A sent slot's bytes stay in the outbox until the runtime reads it, which it
-   * does after every call; the ring reuses a slot only DEFERRED_CAPACITY deferrals later, and a
-   * call defers at most one packet.
+   * that packet). A sent slot's bytes stay referenced by the outbox (no copy) until the runtime
+   * reads them: `deferredQueuedAs` holds the outbox's count after the send, and the slot is not
+   * written again before the outbox's `read` count reaches it.
    */
   private deferredSlots: Uint8Array[] = [];
   private readonly deferredLength = new Uint16Array(DEFERRED_CAPACITY);
   private readonly deferredSeq = new Float64Array(DEFERRED_CAPACITY).fill(-1);
+  private readonly deferredQueuedAs = new Float64Array(DEFERRED_CAPACITY);
   private deferredHead = 0;
   private deferredCount = 0;
   private readonly nakSignatures = new Float64Array(NAK_SIGNATURES).fill(-1);
@@ -201,6 +202,11 @@ export class SenderDataPath {
       );
     }
     const slot = (this.deferredHead + this.deferredCount) % DEFERRED_CAPACITY;
+    // Sent from this slot and not yet read by the runtime: its bytes must stay as they are.
+    if (this.outbox.read < (this.deferredQueuedAs[slot] ?? 0)) {
+      this.droppedOverload++;
+      return;
+    }
     this.deferredSlots[slot]?.set(bytes);
     this.deferredLength[slot] = bytes.length;
     this.deferredSeq[slot] = peekSrtDataSeq(bytes);
@@ -241,6 +247,7 @@ export class SenderDataPath {
           if (link?.state !== 'up') return;
           this.sentDeferred++;
           this.transmit(now, link, bytes, true);
+          this.deferredQueuedAs[slot] = this.outbox.queued;
         }
       }
       this.deferredSeq[slot] = -1;

@@ -1,6 +1,7 @@
 // New data the scheduler refuses under overload waits at the sender and goes out before the next
 // new data when a link has room (sender-data-path.ts, "Deferred data"), and a repair that could
 // only arrive after the SRT latency is not sent (adaptive-scheduler.ts).
+import { peekSrtDataSeq } from '@bond/wire';
 import { describe, expect, it } from 'vitest';
 import {
   AdaptiveScheduler,
@@ -176,6 +177,37 @@ describe('deferred data at the sender', () => {
     expect(sim.sender.stats(sim.now).sentDeferred).toBe(DEFERRED_CAPACITY);
     sim.runUntil(sim.now + 200);
     for (let seq = 0; seq < DEFERRED_CAPACITY; seq++) expect(sim.listener.seen.has(seq)).toBe(true);
+  });
+
+  it('never rewrites a slot whose bytes the runtime has not read yet', () => {
+    // The outbox holds sent datagrams without copying them until the runtime drains it (the
+    // runtime hands a whole receive batch to the engine before draining). A full ring sent out
+    // in one call, then a refused packet: the slot it would take still holds the first repair.
+    const { scheduler, sim, send } = setup();
+    scheduler.refuseNew = true;
+    scheduler.refuseRepairs = true;
+    for (let seq = 0; seq < DEFERRED_CAPACITY; seq++) send(seq, seq * 1000);
+    scheduler.refuseRepairs = false;
+    const engine = sim.sender;
+    engine.handleEncoderDatagram(
+      sim.now,
+      srtData(DEFERRED_CAPACITY, { timestampUs: DEFERRED_CAPACITY * 1000, payloadBytes: 1316 }),
+    );
+    const seqs: number[] = [];
+    for (let t = engine.pollTransmit(); t !== undefined; t = engine.pollTransmit()) {
+      if (t.bytes.length > 16 && ((t.bytes[0] ?? 0) & 0x80) === 0)
+        seqs.push(peekSrtDataSeq(t.bytes));
+    }
+    // Every repair went out with its own bytes, in order; the refused packet found no free slot.
+    expect(seqs).toEqual(Array.from({ length: DEFERRED_CAPACITY }, (_, seq) => seq));
+    expect(engine.stats(sim.now)).toMatchObject({
+      sentDeferred: DEFERRED_CAPACITY,
+      deferredOverload: DEFERRED_CAPACITY,
+      droppedOverload: 1,
+    });
+    // Once read, the slots are free again.
+    send(DEFERRED_CAPACITY + 1, (DEFERRED_CAPACITY + 1) * 1000);
+    expect(engine.stats(sim.now).deferredOverload).toBe(DEFERRED_CAPACITY + 1);
   });
 
   it('gives a retransmission its age from SRT timestamps', () => {
