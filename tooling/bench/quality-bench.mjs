@@ -348,6 +348,10 @@ async function runOnce(plan, scheduler, reorder, round_, options, createStand) {
               // Payloads bond-sender dropped itself: no link had room, or no link was up.
               droppedOverload: report.sender.droppedOverload,
               droppedNoLink: report.sender.droppedNoLink,
+              // New data the scheduler refused that waited at the sender, and what of it went
+              // out later (the rest is in droppedOverload).
+              deferredOverload: report.sender.deferredOverload ?? null,
+              sentDeferred: report.sender.sentDeferred ?? null,
               // The SRT latency it read from the handshake and the queueing budget it derived.
               srtLatencyMs: report.sender.srtLatencyMs ?? null,
               queueingBudgetMs: report.sender.queueingBudgetMs ?? null,

@@ -26,20 +26,23 @@
  * * **Overload.** When every link is at its bound, the packet goes to the link where it would
  *   wait least (bytes in flight over the rate its queue drains at: the capacity estimate, or the
  *   delivery rate measured under a queue), unless even there it would queue for longer than
- *   `maxQueueingMs` (by default 25% of the SRT latency the caller and listener agreed on in their
- *   handshake, 250 ms without one; srt-latency.ts): then it is dropped here, at the sender, but
- *   only on evidence that the links
- *   are saturated: each one's own measurements (ACK delay over its base, or an SRTLA ACK overdue)
+ *   `maxQueueingMs` (by default a quarter of the first second of the SRT latency the caller and
+ *   listener agreed on in their handshake and a twentieth of the rest, 250 ms without one;
+ *   srt-latency.ts): then the sender holds it back (and drops it if no link has room for it
+ *   before its latency runs out), but only on evidence that the links are saturated: each one's own measurements (ACK delay over its base, or an SRTLA ACK overdue)
  *   show a queue of at least half the budget. The books alone are no evidence: in-flight is seen
  *   per 10-packet SRTLA ACK (without SRT ACKs, up to 9 delivered packets per link stay counted),
  *   the capacity estimate may still be at its initial value, and encoders send I-frames in
  *   bursts; what they alone would drop goes where it would arrive soonest. A packet sent into a
  *   queue it cannot leave in time is lost anyway, later, after delaying everything behind it;
  *   dropping it early keeps the delay of the rest low, and SRT retransmits it within its latency
- *   if it can. Retransmissions go to the link where they arrive soonest, preferably not the one
- *   that lost them, and only where they would not queue beyond the delay target (the listener
- *   asks again for what it still misses, so a copy queued behind new data tends to arrive as a
- *   duplicate).
+ *   if it can (the sender first keeps refused new data a while and offers it again before later
+ *   data: sender-data-path.ts, "Deferred data"). Retransmissions and deferred data (repairs) go
+ *   to the link where they arrive soonest, preferably not the one that lost them, only where they
+ *   would not queue beyond the delay target (the listener asks again for what it still misses,
+ *   so a copy queued behind new data tends to arrive as a duplicate), and only if they would
+ *   arrive before the SRT latency of their original send runs out (their age, from SRT
+ *   timestamps, is in the hint): a copy the listener has given up on only takes room.
  * * **Base delay.** Queueing delay is the ACK delay over its 10-second minimum, and a queue that
  *   never empties (sustained overload keeps one, up to the budget) would become that minimum,
  *   after which every queue above it looks empty. So a link whose queue has not emptied for 4 s
@@ -54,7 +57,7 @@
  */
 import { AdaptiveLink, GAIN_START, type AdaptiveLinkSettings } from './adaptive-link.js';
 import type { PacketHint, Scheduler, SchedulerLink } from './scheduler.js';
-import { queueingBudgetMs } from './srt-latency.js';
+import { QUEUEING_BUDGET, queueingBudgetMs } from './srt-latency.js';
 
 export interface AdaptiveOptions {
   /** Rate a new link starts at, bytes/s. Default 250 000 (2 Mbit/s). */
@@ -69,7 +72,7 @@ export interface AdaptiveOptions {
    * Under overload, the longest a new packet may be expected to wait in a link's queue, ms; a
    * packet that would wait longer on every link, each of which measures a queue of at least half
    * this, is dropped at the sender. Default: derived from the SRT latency the caller and listener
-   * agreed on ({@link queueingBudgetMs}: 25% of it, 50-2000 ms, leaving time for a
+   * agreed on ({@link queueingBudgetMs}: 25% of its first second and 5% of the rest, 50-2000 ms, leaving time for a
    * retransmission), 250 ms until a handshake shows it or when none does (well inside the 1-3 s
    * latency SRT listeners behind SRTLA run with, protocol.md 6.6). A number set here is kept
    * whatever the handshake says. `Infinity` never drops new data (it joins the shortest queue,
@@ -88,6 +91,12 @@ const STREAM_WINDOW_MS = 250;
  * deal keeps near its delay target (at most 100 ms) holds half the budget only when saturated.
  */
 const SATURATION_EVIDENCE = 0.5;
+/**
+ * 50 ms: a repair (an SRT retransmission, or new data the sender deferred) is sent only if it
+ * would arrive at least this long before the SRT latency of its original send runs out: the age
+ * is read from SRT timestamps, the arrival is an estimate.
+ */
+const DEADLINE_MARGIN_MS = 50;
 
 export class AdaptiveScheduler implements Scheduler {
   readonly name = 'adaptive';
@@ -98,6 +107,8 @@ export class AdaptiveScheduler implements Scheduler {
   private maxQueueingMs: number;
   /** ...and whether the caller set it (then the SRT latency does not change it). */
   private readonly budgetFixed: boolean;
+  /** The SRT latency the caller and listener agreed on, ms, once a handshake showed it. */
+  private srtLatencyMs: number | undefined;
   /** The encoder's data rate, bytes/s, from the new data bytes counted since `streamMarkAt`. */
   private streamRate = 0;
   private streamBytes = 0;
@@ -201,6 +212,8 @@ export class AdaptiveScheduler implements Scheduler {
       const waitMs = state.expectedWaitMs(link.srttMs, link.inFlight, bytes);
       const budget = packet.retransmit ? state.targetMs() : this.maxQueueingMs;
       const arrival = state.rttMs(link.srttMs) / 2 + waitMs;
+      // A repair that would arrive after the listener gave up on it only takes room.
+      if (packet.retransmit && this.tooLate(packet, arrival)) continue;
       if (packet.isData && waitMs > budget) {
         // New data is dropped on evidence only: the books say it would wait too long, and the
         // link's own delay measurements show it saturated. The books alone may be wrong (an
@@ -263,6 +276,7 @@ export class AdaptiveScheduler implements Scheduler {
   }
 
   onSrtLatency(_now: number, latencyMs: number | undefined): void {
+    this.srtLatencyMs = latencyMs;
     if (!this.budgetFixed) this.maxQueueingMs = queueingBudgetMs(latencyMs);
   }
 
@@ -308,6 +322,18 @@ export class AdaptiveScheduler implements Scheduler {
   }
 
   // ---------------------------------------------------------------- internals
+
+  /**
+   * Whether a repair arriving `arrivalMs` from now would come after the SRT latency of its
+   * original send (less {@link DEADLINE_MARGIN_MS}): the listener's TSBPD has dropped it by then.
+   * Without a known latency, the one the budget stands for (the budget over its share); never
+   * with an unbounded budget, or when the packet's age is unknown.
+   */
+  private tooLate(packet: PacketHint, arrivalMs: number): boolean {
+    if (packet.ageMs === undefined) return false;
+    const latencyMs = this.srtLatencyMs ?? this.maxQueueingMs / QUEUEING_BUDGET.latencyFraction;
+    return packet.ageMs + arrivalMs > latencyMs - DEADLINE_MARGIN_MS;
+  }
 
   /** Whether the link's own measurements show a queue that justifies dropping new data. */
   private saturated(state: AdaptiveLink, now: number, link: SchedulerLink): boolean {

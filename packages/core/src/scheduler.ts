@@ -26,10 +26,20 @@ export interface SchedulerLink {
 export interface PacketHint {
   /** An SRT data packet (false for SRT control). */
   isData: boolean;
-  /** The R flag is set, or this seq was sent before. */
+  /**
+   * The R flag is set, or this seq was sent before, or it is new data the scheduler refused
+   * before that the sender offers again (deferred: a repair, scheduled like a retransmission).
+   */
   retransmit: boolean;
   /** Index of the link that carried this seq before, or -1. */
   previousLink: number;
+  /**
+   * How long ago the encoder first sent this data packet, ms: its SRT timestamp against the
+   * newest new data packet's (whose timestamp is taken as "now" on the encoder's clock), so a
+   * retransmission's age says how much of the SRT latency it has left. 0 for new data; undefined
+   * when unknown (control packets, no new data seen yet).
+   */
+  ageMs?: number | undefined;
 }
 
 export interface Scheduler {

@@ -3,6 +3,17 @@
  * picks, with each data packet's seq, link and send time in the sent-packet log; SRTLA ACKs and
  * SRT ACKs and NAKs accounted to the links that carried the packets; SRT traffic from the
  * receiver back to the encoder. The hot path: nothing allocated per packet.
+ *
+ * **Deferred data.** New data the scheduler refuses under overload (every link's queue over the
+ * budget) is not dropped at once: a copy waits here (at most {@link DEFERRED_CAPACITY} packets)
+ * and is offered again, oldest first and before the next encoder data packet, as a repair (sent
+ * like a retransmission: where it arrives soonest, only on a link that would not queue it beyond
+ * its delay target, and only if it can still arrive within the SRT latency). A refused packet's
+ * retransmission otherwise comes only after the listener noticed the gap and NAKed it: on the
+ * quality benchmark's cellular traces 650 ms after the drop with a 1 s latency, too late for most
+ * (docs/performance.md, section 4). A copy is dropped when its age passes the latency, when the
+ * encoder retransmits that packet itself, or when the buffer is full; only then does it count in
+ * `droppedOverload`.
  */
 import {
   DatagramKind,
@@ -38,14 +49,27 @@ const NAK_SIGNATURES = 8;
  * recognised.
  */
 const ACK_SIGNATURES = 16;
+/** 128: refused data packets that wait for room (about 0.1-0.4 s of a 3-10 Mbit/s stream). */
+export const DEFERRED_CAPACITY = 128;
+/** 1500: the largest datagram deferred (an Ethernet MTU); a larger one is dropped at once. */
+const DEFERRED_MAX_BYTES = 1500;
+/** 1000 ms: how long a deferred packet may wait when no handshake showed the SRT latency. */
+const DEFERRED_FALLBACK_LATENCY_MS = 1000;
 
 export class SenderDataPath {
   packetsFromEncoder = 0;
   bytesFromEncoder = 0;
   /** Encoder datagrams dropped because no link was up... */
   droppedNoLink = 0;
-  /** ...because the scheduler refused them while links were up (every link over its budget)... */
+  /**
+   * ...because the scheduler refused them while links were up (every link over its budget) and
+   * no deferral brought them out (see the module comment)...
+   */
   droppedOverload = 0;
+  /** New data packets the scheduler refused that waited here for room... */
+  deferredOverload = 0;
+  /** ...and those of them that were sent later. */
+  sentDeferred = 0;
   /** ...or because they were not SRT. */
   droppedNotSrt = 0;
   packetsToEncoder = 0;
@@ -63,7 +87,38 @@ export class SenderDataPath {
   /** Whether {@link srtLatencyMs} is the listener's answer (agreed) rather than the request. */
   srtLatencyAgreed = false;
 
-  private readonly hint: PacketHint = { isData: false, retransmit: false, previousLink: -1 };
+  private readonly hint: PacketHint = {
+    isData: false,
+    retransmit: false,
+    previousLink: -1,
+    ageMs: undefined,
+  };
+  /** The hint of a deferred packet offered again (a repair). */
+  private readonly repairHint: PacketHint = {
+    isData: true,
+    retransmit: true,
+    previousLink: -1,
+    ageMs: undefined,
+  };
+  /**
+   * The SRT timestamp (us, the encoder's clock) of the newest new data packet and when it came:
+   * the encoder's "now", against which a packet's timestamp gives its age.
+   */
+  private newestTimestampUs = 0;
+  private newestTimestampAt: number | undefined;
+  /**
+   * Deferred packets: a ring of DEFERRED_CAPACITY slots (allocated at the first deferral), oldest
+   * at `deferredHead`. A slot whose `deferredSeq` is -1 was superseded (the encoder retransmitted
+   * that packet). A sent slot's bytes stay referenced by the outbox (no copy) until the runtime
+   * reads them: `deferredQueuedAs` holds the outbox's count after the send, and the slot is not
+   * written again before the outbox's `read` count reaches it.
+   */
+  private deferredSlots: Uint8Array[] = [];
+  private readonly deferredLength = new Uint16Array(DEFERRED_CAPACITY);
+  private readonly deferredSeq = new Float64Array(DEFERRED_CAPACITY).fill(-1);
+  private readonly deferredQueuedAs = new Float64Array(DEFERRED_CAPACITY);
+  private deferredHead = 0;
+  private deferredCount = 0;
   private readonly nakSignatures = new Float64Array(NAK_SIGNATURES).fill(-1);
   private nakSignatureNext = 0;
   /** Per remembered ACK: its ACK number and timestamp (one number), and its acknowledged seq. */
@@ -94,21 +149,34 @@ export class SenderDataPath {
     hint.isData = kind === DatagramKind.SrtData;
     if (hint.isData) {
       const seq = peekSrtDataSeq(bytes);
+      const flagged = peekSrtRetransmitted(bytes);
+      // The encoder's own retransmission replaces a deferred copy (new data never matches one).
+      if (flagged && this.deferredCount > 0) this.forgetDeferred(seq);
       hint.previousLink = this.log.carrierOf(seq);
-      hint.retransmit = hint.previousLink >= 0 || peekSrtRetransmitted(bytes);
+      hint.retransmit = hint.previousLink >= 0 || flagged;
+      hint.ageMs = this.ageOf(now, peekSrtTimestamp(bytes), hint.retransmit);
+      // Repairs before new data: what waited longest has the least time left.
+      if (this.deferredCount > 0) this.resendDeferred(now);
     } else {
       hint.previousLink = -1;
       hint.retransmit = false;
+      hint.ageMs = undefined;
       if (peekSrtControlType(bytes) === SRT_CONTROL.HANDSHAKE) this.onHandshake(now, bytes);
     }
     const chosen = this.scheduler.select(now, this.links.all, bytes.length, hint);
     const link = chosen === undefined ? undefined : this.links.atIndex(chosen.index);
     if (link?.state !== 'up') {
-      if (chosen === undefined && this.links.up() > 0) this.droppedOverload++;
-      else this.droppedNoLink++;
+      if (chosen !== undefined || this.links.up() === 0) this.droppedNoLink++;
+      else if (hint.isData && !hint.retransmit) this.defer(bytes);
+      else this.droppedOverload++;
       return;
     }
-    if (kind === DatagramKind.SrtData) {
+    this.transmit(now, link, bytes, kind === DatagramKind.SrtData);
+  }
+
+  /** Sends `bytes` on `link` (up), recording a data packet in the log and on the link. */
+  private transmit(now: number, link: SenderLink, bytes: Uint8Array, isData: boolean): void {
+    if (isData) {
       const seq = peekSrtDataSeq(bytes);
       const previous = this.log.record(seq, link.index, now, this.links);
       link.inFlight++;
@@ -119,6 +187,90 @@ export class SenderDataPath {
     link.packetsSent++;
     link.bytesSent += bytes.length;
     this.outbox.send(link.id, bytes);
+  }
+
+  /**
+   * The age of a data packet with SRT timestamp `timestampUs`, ms (PacketHint.ageMs): new data
+   * moves the encoder's clock on and is 0 old. Timestamps wrap at 2^32 us (71.6 min): the
+   * difference is taken modulo that, and one ahead of the newest (over half the range behind) is 0.
+   */
+  private ageOf(now: number, timestampUs: number, retransmit: boolean): number | undefined {
+    if (!retransmit) {
+      this.newestTimestampUs = timestampUs;
+      this.newestTimestampAt = now;
+      return 0;
+    }
+    if (this.newestTimestampAt === undefined) return undefined;
+    const behindUs = (this.newestTimestampUs - timestampUs) >>> 0;
+    if (behindUs >= 0x8000_0000) return 0;
+    return behindUs / 1000 + (now - this.newestTimestampAt);
+  }
+
+  /** Keeps a copy of a refused new data packet to offer again, or drops it when there is no room. */
+  private defer(bytes: Uint8Array): void {
+    if (this.deferredCount === DEFERRED_CAPACITY || bytes.length > DEFERRED_MAX_BYTES) {
+      this.droppedOverload++;
+      return;
+    }
+    if (this.deferredSlots.length === 0) {
+      this.deferredSlots = Array.from(
+        { length: DEFERRED_CAPACITY },
+        () => new Uint8Array(DEFERRED_MAX_BYTES),
+      );
+    }
+    const slot = (this.deferredHead + this.deferredCount) % DEFERRED_CAPACITY;
+    // Sent from this slot and not yet read by the runtime: its bytes must stay as they are.
+    if (this.outbox.read < (this.deferredQueuedAs[slot] ?? 0)) {
+      this.droppedOverload++;
+      return;
+    }
+    this.deferredSlots[slot]?.set(bytes);
+    this.deferredLength[slot] = bytes.length;
+    this.deferredSeq[slot] = peekSrtDataSeq(bytes);
+    this.deferredCount++;
+    this.deferredOverload++;
+  }
+
+  /** Marks the deferred copy of `seq`, if any, as superseded. */
+  private forgetDeferred(seq: number): void {
+    for (let index = 0; index < this.deferredCount; index++) {
+      const slot = (this.deferredHead + index) % DEFERRED_CAPACITY;
+      if (this.deferredSeq[slot] === seq) {
+        this.deferredSeq[slot] = -1;
+        return;
+      }
+    }
+  }
+
+  /**
+   * Offers the deferred packets again, oldest first, until the scheduler refuses one (then the
+   * links have no room for repairs now). One older than the SRT latency is dropped unasked.
+   */
+  private resendDeferred(now: number): void {
+    const latencyMs = this.srtLatencyMs ?? DEFERRED_FALLBACK_LATENCY_MS;
+    const hint = this.repairHint;
+    while (this.deferredCount > 0) {
+      const slot = this.deferredHead;
+      const seq = this.deferredSeq[slot] ?? -1;
+      const buffer = this.deferredSlots[slot];
+      if (seq >= 0 && buffer !== undefined) {
+        const bytes = buffer.subarray(0, this.deferredLength[slot]);
+        hint.ageMs = this.ageOf(now, peekSrtTimestamp(bytes), true);
+        if (hint.ageMs !== undefined && hint.ageMs > latencyMs) {
+          this.droppedOverload++;
+        } else {
+          const chosen = this.scheduler.select(now, this.links.all, bytes.length, hint);
+          const link = chosen === undefined ? undefined : this.links.atIndex(chosen.index);
+          if (link?.state !== 'up') return;
+          this.sentDeferred++;
+          this.transmit(now, link, bytes, true);
+          this.deferredQueuedAs[slot] = this.outbox.queued;
+        }
+      }
+      this.deferredSeq[slot] = -1;
+      this.deferredHead = (this.deferredHead + 1) % DEFERRED_CAPACITY;
+      this.deferredCount--;
+    }
   }
 
   /** An SRTLA ACK on `link`: the seqs it lists arrived (protocol.md 6.2). */

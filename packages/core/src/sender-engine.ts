@@ -219,6 +219,8 @@ export class SenderEngine {
       bytesFromEncoder: dataPath.bytesFromEncoder,
       droppedNoLink: dataPath.droppedNoLink,
       droppedOverload: dataPath.droppedOverload,
+      deferredOverload: dataPath.deferredOverload,
+      sentDeferred: dataPath.sentDeferred,
       droppedNotSrt: dataPath.droppedNotSrt,
       packetsToEncoder: dataPath.packetsToEncoder,
       feedbackCopiesDropped: dataPath.feedbackCopiesDropped,

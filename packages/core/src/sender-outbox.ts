@@ -12,11 +12,20 @@ export class SenderOutbox {
   }));
   private readonly events: SenderEvent[] = [];
 
+  /**
+   * Datagrams queued so far, and how many of them the runtime has read: a buffer queued as the
+   * `queued`-th is no longer referenced here once `read` reaches that number (the runtime copies
+   * or sends what it reads before it asks for the next).
+   */
+  queued = 0;
+  read = 0;
+
   /** Queues `bytes` for link `linkId`'s socket, or for the encoder ({@link ENCODER}); no copy. */
   send(linkId: number, bytes: Uint8Array): void {
     const slot = this.transmits.push();
     slot.linkId = linkId;
     slot.bytes = bytes;
+    this.queued++;
   }
 
   event(event: SenderEvent): void {
@@ -25,7 +34,9 @@ export class SenderOutbox {
 
   /** The next datagram to send, or undefined. The returned object is reused: read it now. */
   nextTransmit(): SenderTransmit | undefined {
-    return this.transmits.shift();
+    const transmit = this.transmits.shift();
+    if (transmit !== undefined) this.read++;
+    return transmit;
   }
 
   nextEvent(): SenderEvent | undefined {

@@ -138,10 +138,18 @@ export interface SenderStats {
   /** Encoder datagrams dropped because no link was up. */
   readonly droppedNoLink: number;
   /**
-   * Encoder datagrams the scheduler refused while links were up: every link already held more
-   * than it could deliver in time (`queueingBudgetMs`).
+   * Encoder datagrams the scheduler refused while links were up (every link already held more
+   * than it could deliver in time, `queueingBudgetMs`) and that never went out: retransmissions
+   * it refused, and new data that found no room while it waited (see `deferredOverload`).
    */
   readonly droppedOverload: number;
+  /**
+   * New data packets the scheduler refused that waited at the sender to be offered again before
+   * later data (at most 128 at a time, until the SRT latency runs out)...
+   */
+  readonly deferredOverload: number;
+  /** ...and those of them that went out later. */
+  readonly sentDeferred: number;
   /** Encoder datagrams dropped because they were not SRT. */
   readonly droppedNotSrt: number;
   readonly packetsToEncoder: number;

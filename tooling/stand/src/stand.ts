@@ -156,6 +156,9 @@ export interface SenderSnapshotLike {
   readonly feedbackCopiesDropped?: number;
   readonly droppedNoLink: number;
   readonly droppedOverload: number;
+  /** New data the scheduler refused that waited at the sender, and how much of it went out later. */
+  readonly deferredOverload?: number;
+  readonly sentDeferred?: number;
   /** The SRT latency bond-sender read from the HSv5 handshake, ms, and its queueing budget. */
   readonly srtLatencyMs?: number;
   readonly queueingBudgetMs?: number;

@@ -81,6 +81,8 @@ export class Simulation {
   /** Every datagram the sender put on a link, as [time, linkId, kind]. Only kept when recording. */
   readonly linkLog: { time: number; linkId: number; kind: DatagramKind }[] = [];
   recordLinkLog = false;
+  /** Called with every data datagram as it reaches the receiver engine (before its reorder engine). */
+  onReceiverData: ((now: number, bytes: Uint8Array) => void) | undefined;
 
   private senderTimerAt: number | undefined;
   private receiverTimerAt: number | undefined;
@@ -281,7 +283,10 @@ export class Simulation {
       if (arrival === undefined) continue;
       const from = link.address;
       this.queue.at(arrival, () => {
-        if (kind === DatagramKind.SrtData) this.receiverDataIn++;
+        if (kind === DatagramKind.SrtData) {
+          this.receiverDataIn++;
+          this.onReceiverData?.(this.now, bytes);
+        }
         this.receiver.handleDatagram(this.now, from, bytes);
         this.flush();
       });

@@ -18,6 +18,7 @@ import {
   seqAdd,
   seqDistance,
   type SeqRange,
+  peekSrtRetransmitted,
 } from '@bond/wire';
 
 /** 1316: 7 MPEG-TS packets, the usual SRT payload (protocol.md 3). */
@@ -184,6 +185,8 @@ export class ListenerStandIn {
 
   /** One-way delays (ms) of unique data packets, encoder to listener, when recording. */
   readonly delays: number[] = [];
+  /** Whether each of {@link delays} came with SRT's retransmitted flag, when recording. */
+  readonly delaysRetransmitted: boolean[] = [];
   recordDelays = false;
 
   /** A datagram forwarded by the receiver, arriving at `now`. */
@@ -205,6 +208,7 @@ export class ListenerStandIn {
       const sentUs = peekSrtTimestamp(bytes);
       const nowUs = Math.round(now * 1000) >>> 0;
       this.delays.push(((nowUs - sentUs) >>> 0) / 1000);
+      this.delaysRetransmitted.push(peekSrtRetransmitted(bytes));
     }
     this.seen.add(seq);
     this.missing.delete(seq);
