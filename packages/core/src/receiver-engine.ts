@@ -16,11 +16,10 @@
  * (`maxPendingGroupsPerIp`); a full table evicts the oldest pending group, never one that carried
  * SRT.
  *
- * Byte arrays passed in are forwarded without copying until `pollTransmit` has drained them. The
- * hostile paths allocate nothing per datagram (a REG1, a forged REG2, a refused registration): a
- * REG2 answer is written into a buffer its transmit slot keeps, and the fixed replies (REG3,
- * REG_ERR, REG_NGP) are encoded once, so a transmit's bytes are valid until the engine's next
- * input: send them (or copy them) before then.
+ * Byte arrays passed in are forwarded without copying until `pollTransmit` has drained them. A
+ * REG1 and a forged REG2 allocate nothing: a REG2 answer is written into a buffer its transmit slot
+ * keeps, and the fixed replies (REG3, REG_ERR, REG_NGP) are encoded once, so a transmit's bytes
+ * are valid until the engine's next input: send them (or copy them) before then.
  */
 import {
   DatagramKind,
