@@ -48,6 +48,9 @@ export type CookieVerdict = 'ok' | 'malformed' | 'expired' | 'forged';
 export class RegistrationCookies {
   /** Two SipHash keys, four u32 words each. */
   private readonly keys = new Uint32Array(8);
+  /** The two keys as views of {@link keys}, made once (a view per MAC would allocate). */
+  private readonly key0: Uint32Array;
+  private readonly key1: Uint32Array;
   /** The id without its MAC: what the MAC covers. */
   private readonly covered = new Uint8Array(SRTLA_ID_LENGTH - MAC_LENGTH);
   private readonly tag = new Uint8Array(MAC_LENGTH);
@@ -57,48 +60,60 @@ export class RegistrationCookies {
 
   constructor(random: RandomSource) {
     random.fillBytes(new Uint8Array(this.keys.buffer));
+    this.key0 = this.keys.subarray(0, 4);
+    this.key1 = this.keys.subarray(4, 8);
     const prefix = new Uint8Array(4);
     random.fillBytes(prefix);
-    this.noncePrefix = view(prefix).getUint32(0);
+    this.noncePrefix = readU32(prefix, 0);
   }
 
   /**
-   * Writes a fresh receiver half into `id` (256 bytes whose first 128 are the sender's half),
-   * issued at `now` (engine milliseconds).
+   * Writes a fresh receiver half into the 256-byte id at `bytes[offset]` (its first 128 bytes are
+   * the sender's half), issued at `now` (engine milliseconds). Allocates nothing: a REG1 answer
+   * can be written in place.
    */
-  issue(now: number, id: Uint8Array): void {
-    id.fill(0, SRTLA_ID_HALF_LENGTH);
-    id[SRTLA_ID_HALF_LENGTH] = COOKIE_VERSION;
+  issue(now: number, bytes: Uint8Array, offset = 0): void {
+    const half = offset + SRTLA_ID_HALF_LENGTH;
+    bytes.fill(0, half, offset + SRTLA_ID_LENGTH);
+    bytes[half] = COOKIE_VERSION;
     // Node index 0 and the reserved bytes stay 0 (filled above).
-    const fields = view(id);
-    fields.setUint32(TIME_OFFSET, seconds(now));
-    fields.setUint32(NONCE_OFFSET, this.noncePrefix);
+    writeU32(bytes, offset + TIME_OFFSET, seconds(now));
+    writeU32(bytes, offset + NONCE_OFFSET, this.noncePrefix);
     this.nonceCounter = (this.nonceCounter + 1) >>> 0;
-    fields.setUint32(NONCE_OFFSET + 4, this.nonceCounter);
-    id.set(this.mac(id), COOKIE_MAC_OFFSET);
+    writeU32(bytes, offset + NONCE_OFFSET + 4, this.nonceCounter);
+    const tag = this.mac(bytes, offset);
+    for (let i = 0; i < MAC_LENGTH; i++) bytes[offset + COOKIE_MAC_OFFSET + i] = tag[i] ?? 0;
   }
 
-  /** Whether `id` (256 bytes) is one this engine issued within the lifetime, at `now`. */
-  verify(now: number, id: Uint8Array): CookieVerdict {
+  /**
+   * Whether the 256-byte id at `bytes[offset]` (the rest of `bytes`) is one this engine issued
+   * within the lifetime, at `now`. Allocates nothing.
+   */
+  verify(now: number, bytes: Uint8Array, offset = 0): CookieVerdict {
     // The cheap checks first: a flood of garbage costs no MAC.
-    if (id.length !== SRTLA_ID_LENGTH || id[SRTLA_ID_HALF_LENGTH] !== COOKIE_VERSION) {
+    if (
+      bytes.length - offset !== SRTLA_ID_LENGTH ||
+      bytes[offset + SRTLA_ID_HALF_LENGTH] !== COOKIE_VERSION
+    ) {
       return 'malformed';
     }
-    const age = (seconds(now) - view(id).getUint32(TIME_OFFSET)) >>> 0;
+    const age = (seconds(now) - readU32(bytes, offset + TIME_OFFSET)) >>> 0;
     if (age * 1000 > COOKIE_LIFETIME_MS) return 'expired';
-    const expected = this.mac(id);
-    return constantTimeEqual(expected, id.subarray(COOKIE_MAC_OFFSET, MAC_END), MAC_LENGTH)
+    const expected = this.mac(bytes, offset);
+    return constantTimeEqual(expected, bytes, MAC_LENGTH, offset + COOKIE_MAC_OFFSET)
       ? 'ok'
       : 'forged';
   }
 
-  /** The MAC of `id` (its MAC field excluded); valid until the next call. */
-  private mac(id: Uint8Array): Uint8Array {
+  /** The MAC of the id at `bytes[offset]` (its MAC field excluded); valid until the next call. */
+  private mac(bytes: Uint8Array, offset: number): Uint8Array {
     const covered = this.covered;
-    covered.set(id.subarray(0, COOKIE_MAC_OFFSET));
-    covered.set(id.subarray(MAC_END), COOKIE_MAC_OFFSET);
-    sipHash24(this.keys.subarray(0, 4), covered, this.tag, 0);
-    sipHash24(this.keys.subarray(4, 8), covered, this.tag, 8);
+    for (let i = 0; i < COOKIE_MAC_OFFSET; i++) covered[i] = bytes[offset + i] ?? 0;
+    for (let i = MAC_END; i < SRTLA_ID_LENGTH; i++) {
+      covered[i - MAC_LENGTH] = bytes[offset + i] ?? 0;
+    }
+    sipHash24(this.key0, covered, this.tag, 0);
+    sipHash24(this.key1, covered, this.tag, 8);
     return this.tag;
   }
 }
@@ -108,6 +123,21 @@ function seconds(now: number): number {
   return Math.floor(now / 1000) >>> 0;
 }
 
-function view(bytes: Uint8Array): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+/** The big-endian u32 at `bytes[at]`. */
+function readU32(bytes: Uint8Array, at: number): number {
+  return (
+    (((bytes[at] ?? 0) << 24) |
+      ((bytes[at + 1] ?? 0) << 16) |
+      ((bytes[at + 2] ?? 0) << 8) |
+      (bytes[at + 3] ?? 0)) >>>
+    0
+  );
+}
+
+/** Writes `value` as a big-endian u32 at `bytes[at]`. */
+function writeU32(bytes: Uint8Array, at: number, value: number): void {
+  bytes[at] = value >>> 24;
+  bytes[at + 1] = (value >>> 16) & 0xff;
+  bytes[at + 2] = (value >>> 8) & 0xff;
+  bytes[at + 3] = value & 0xff;
 }

@@ -16,12 +16,17 @@
  * (`maxPendingGroupsPerIp`); a full table evicts the oldest pending group, never one that carried
  * SRT.
  *
- * Byte arrays passed in are forwarded without copying until `pollTransmit` has drained them.
+ * Byte arrays passed in are forwarded without copying until `pollTransmit` has drained them. A
+ * REG1 and a forged REG2 allocate nothing: a REG2 answer is written into a buffer its transmit slot
+ * keeps, and the fixed replies (REG3, REG_ERR, REG_NGP) are encoded once, so a transmit's bytes
+ * are valid until the engine's next input: send them (or copy them) before then.
  */
 import {
   DatagramKind,
   SRTLA_ID_HALF_LENGTH,
   SRTLA_ID_LENGTH,
+  SRTLA_REG_LENGTH,
+  SRTLA_TYPE,
   SRT_CONTROL,
   WireDecodeError,
   classifyDatagram,
@@ -31,7 +36,6 @@ import {
   describeSrtRejection,
   displayLinkName,
   encodeKeepaliveEcho,
-  encodeReg2,
   encodeReg3,
   encodeRegErr,
   encodeRegNgp,
@@ -89,6 +93,16 @@ const REJECTION_CODES_COUNTED = 64;
 /** Where rejection codes past {@link REJECTION_CODES_COUNTED} are counted. */
 const OTHER_REJECTION = 0;
 
+const EMPTY = new Uint8Array(0);
+
+/**
+ * A transmit queue slot: the transmit, and the REG2 answer buffer the slot keeps for when it carries
+ * one (allocated the first time it does, then rewritten in place).
+ */
+interface TransmitSlot extends ReceiverTransmit {
+  reg2: Uint8Array | undefined;
+}
+
 export class ReceiverEngine {
   private readonly random: RandomSource;
   private readonly logger: CoreLogger;
@@ -128,15 +142,19 @@ export class ReceiverEngine {
    */
   private readonly pendingByIp = new Map<string, ReceiverGroup[]>();
   private readonly cookies: RegistrationCookies;
-  /** The group id being answered to a REG1 (its reply copies it). */
-  private readonly scratchId = new Uint8Array(SRTLA_ID_LENGTH);
   private nextGroupHandle = 1;
-  private readonly transmits = new SlotQueue<ReceiverTransmit>(() => ({
+  private readonly transmits = new SlotQueue<TransmitSlot>(() => ({
     target: ReceiverTarget.Link,
     address: undefined,
     groupId: -1,
-    bytes: new Uint8Array(0),
+    bytes: EMPTY,
+    reg2: undefined,
   }));
+  /**
+   * The replies that never change (REG3, REG_ERR, REG_NGP, padded), encoded once: a flood of forged
+   * REG2 or refused registrations costs no buffer per answer. Consumers only read them.
+   */
+  private readonly replies: { reg3: Uint8Array; regErr: Uint8Array; regNgp: Uint8Array };
   private readonly events: ReceiverEvent[] = [];
   private nextHousekeepingAt: number | undefined;
 
@@ -190,6 +208,12 @@ export class ReceiverEngine {
       evaluator: evaluatorMode(options.evaluator),
       ackThrottling: options.ackThrottling ?? false,
       capabilities: receiverCapabilities(this.forwardPathsHold),
+    };
+    const pad = { padTo: this.config.padRepliesTo };
+    this.replies = {
+      reg3: encodeReg3(pad),
+      regErr: encodeRegErr(pad),
+      regNgp: encodeRegNgp(pad),
     };
   }
 
@@ -367,34 +391,38 @@ export class ReceiverEngine {
       this.refuse(from, 'REG1 from an address that is already a link');
       return;
     }
-    const id = this.scratchId;
-    id.set(bytes.subarray(2, 2 + SRTLA_ID_HALF_LENGTH));
-    this.cookies.issue(now, id);
-    this.queue(ReceiverTarget.Link, from, -1, encodeReg2(id));
+    // The REG2 answer is written in place, in a buffer its transmit slot keeps: a flood of REG1
+    // (or a probe every few ms) allocates nothing here.
+    const slot = this.transmits.push();
+    const reply = (slot.reg2 ??= new Uint8Array(SRTLA_REG_LENGTH));
+    reply[0] = SRTLA_TYPE.REG2 >>> 8;
+    reply[1] = SRTLA_TYPE.REG2 & 0xff;
+    // The sender's half, copied byte by byte (a subarray to `set` from would allocate).
+    for (let i = 2; i < 2 + SRTLA_ID_HALF_LENGTH; i++) reply[i] = bytes[i] ?? 0;
+    this.cookies.issue(now, reply, 2);
+    slot.target = ReceiverTarget.Link;
+    slot.address = from;
+    slot.groupId = -1;
+    slot.bytes = reply;
   }
 
   private onReg2(now: number, from: Address, bytes: Uint8Array): void {
     this.reg2Received++;
-    const id = bytes.subarray(2);
-    const idKey = groupIdKey(id);
-    let group = this.findGroupById(id, idKey);
+    // The id is read where it lies (bytes 2..257): no view of it is made unless a group is created.
+    const idKey = groupIdKey(bytes, 2);
+    let group = this.findGroupById(bytes, 2, idKey);
     if (group === undefined) {
-      const verdict = this.cookies.verify(now, id);
+      const verdict = this.cookies.verify(now, bytes, 2);
       if (verdict !== 'ok') {
         // Unknown to this receiver (forged, from before a restart, or a sender's probe), or
         // issued too long ago: "no such group, register again with REG1" (protocol.md 4.2).
         if (verdict === 'expired') this.reg2Expired++;
         else this.reg2Unverified++;
         this.regNgpSent++;
-        this.queue(
-          ReceiverTarget.Link,
-          from,
-          -1,
-          encodeRegNgp({ padTo: this.config.padRepliesTo }),
-        );
+        this.queue(ReceiverTarget.Link, from, -1, this.replies.regNgp);
         return;
       }
-      group = this.createGroup(now, from, id, idKey);
+      group = this.createGroup(now, from, bytes.slice(2), idKey);
       if (group === undefined) return;
     }
     const existing = this.findLink(from);
@@ -426,12 +454,7 @@ export class ReceiverEngine {
       existing.lastActivity = now;
     }
     group.lastActivity = now;
-    this.queue(
-      ReceiverTarget.Link,
-      from,
-      group.id,
-      encodeReg3({ padTo: this.config.padRepliesTo }),
-    );
+    this.queue(ReceiverTarget.Link, from, group.id, this.replies.reg3);
   }
 
   /**
@@ -484,7 +507,7 @@ export class ReceiverEngine {
     }
     const group = new ReceiverGroup(
       this.nextGroupHandle++,
-      id.slice(),
+      id,
       idKey,
       now,
       this.makeForwardPath,
@@ -528,7 +551,7 @@ export class ReceiverEngine {
     this.regErrSent++;
     this.events.push({ type: 'registration-refused', address: from, reason });
     this.logger.warn('registration refused', { from: from.toString(), reason });
-    this.queue(ReceiverTarget.Link, from, -1, encodeRegErr({ padTo: this.config.padRepliesTo }));
+    this.queue(ReceiverTarget.Link, from, -1, this.replies.regErr);
   }
 
   /** Evicts the oldest pending group; false when every group has carried SRT. */
@@ -713,7 +736,12 @@ export class ReceiverEngine {
 
   // ---------------------------------------------------------------- outputs
 
-  /** The next datagram to send, or undefined. The returned object is reused: read it now. */
+  /**
+   * The next datagram to send, or undefined. The returned object is reused: read it now. Its bytes
+   * stay valid until the next input (`handleDatagram`, `handleUpstreamDatagram`, `handleTimeout`,
+   * `configure`): a REG2 answer's buffer is rewritten in place for a later one, and the fixed
+   * replies are shared (read them, never write them).
+   */
   pollTransmit(): ReceiverTransmit | undefined {
     return this.transmits.shift();
   }
@@ -828,10 +856,16 @@ export class ReceiverEngine {
     return link?.address.equals(from) === true ? link : undefined;
   }
 
-  private findGroupById(id: Uint8Array, idKey: number): ReceiverGroup | undefined {
+  /** The group whose id is the 256 bytes at `bytes[offset]`, found by `idKey` then compared whole. */
+  private findGroupById(
+    bytes: Uint8Array,
+    offset: number,
+    idKey: number,
+  ): ReceiverGroup | undefined {
     const bucket = this.groupsByIdKey.get(idKey);
     if (bucket === undefined) return undefined;
-    for (const group of bucket) if (constantTimeEqual(group.groupId, id)) return group;
+    for (const group of bucket)
+      if (constantTimeEqual(group.groupId, bytes, SRTLA_ID_LENGTH, offset)) return group;
     return undefined;
   }
 
@@ -884,16 +918,18 @@ export class ReceiverEngine {
   }
 }
 
-/** A numeric key from 6 bytes of a group id's MAC (uniformly random for ids this engine issued). */
-function groupIdKey(id: Uint8Array): number {
-  const o = COOKIE_MAC_OFFSET;
+/**
+ * A numeric key from 30 bits of the MAC of the group id at `bytes[offset]` (uniformly random for
+ * ids this engine issued; a bucket holds every group of a key, compared whole). 30 bits keep it a
+ * small integer, which a lookup uses without allocating (a larger number is boxed per REG2).
+ */
+function groupIdKey(bytes: Uint8Array, offset: number): number {
+  const o = offset + COOKIE_MAC_OFFSET;
   return (
-    (id[o] ?? 0) * 2 ** 40 +
-    (id[o + 1] ?? 0) * 2 ** 32 +
-    (((id[o + 2] ?? 0) << 24) >>> 0) +
-    ((id[o + 3] ?? 0) << 16) +
-    ((id[o + 4] ?? 0) << 8) +
-    (id[o + 5] ?? 0)
+    (((bytes[o] ?? 0) & 0x3f) << 24) |
+    ((bytes[o + 1] ?? 0) << 16) |
+    ((bytes[o + 2] ?? 0) << 8) |
+    (bytes[o + 3] ?? 0)
   );
 }
 

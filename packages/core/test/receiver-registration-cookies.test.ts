@@ -115,6 +115,42 @@ describe('receiver registration: REG1 keeps no state', () => {
     expect(Buffer.from(again).equals(Buffer.from(id))).toBe(false);
   });
 
+  it('answers REG1s queued before one drain each with its own id, and each creates its group', () => {
+    // The answers are written in place into per-slot buffers: one batch's answers must not share
+    // bytes (a batch of REG1 is answered before the runtime drains).
+    const receiver = engine();
+    const sources = [A, B, address('127.0.0.4', 5003)];
+    sources.forEach((from, i) => {
+      receiver.handleDatagram(i, from, encodeReg1(new Uint8Array(256).fill(0x10 + i)));
+    });
+    const { out } = drain(receiver);
+    expect(out.map((o) => [o.kind, o.to])).toEqual(
+      sources.map((from) => [DatagramKind.SrtlaReg2, from.toString()]),
+    );
+    const ids = out.map((o) => decodeReg2(o.bytes));
+    ids.forEach((id, i) => {
+      expect(id.subarray(0, 128).every((byte) => byte === 0x10 + i)).toBe(true);
+    });
+    expect(new Set(ids.map((id) => Buffer.from(id).toString('hex'))).size).toBe(3);
+    ids.forEach((id, i) => {
+      expect(reg2(receiver, 10, sources[i] ?? A, id).kinds).toEqual([DatagramKind.SrtlaReg3]);
+    });
+    expect(receiver.size).toEqual({ groups: 3, links: 3 });
+    // Many more answers (the transmit ring wraps): each still carries its own sender half.
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 100; i++) {
+        const from = address(`127.9.${round}.${i + 1}`, 4000);
+        receiver.handleDatagram(20, from, encodeReg1(new Uint8Array(256).fill(i)));
+      }
+      const many = drain(receiver).out;
+      expect(many).toHaveLength(100);
+      many.forEach((o, i) => {
+        expect(o.kind).toBe(DatagramKind.SrtlaReg2);
+        expect(o.bytes.subarray(2, 130).every((byte) => byte === i)).toBe(true);
+      });
+    }
+  });
+
   it('creates no group for a REG2 that is forged, tampered with, from another receiver, or expired', () => {
     const receiver = engine();
     const id = askId(receiver, 0, A);

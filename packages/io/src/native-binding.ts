@@ -128,16 +128,26 @@ export function createBindingBackend(
  */
 export const SHARED_SEND_ARENA_BYTES = 1024 * 1024;
 
+/** A socket as the arena sees it: it can send what it queued, and remembers its place. */
+export interface ArenaHolder {
+  flush(): void;
+  /** Where the holder is in its arena's list of holders; -1 while it holds nothing there. */
+  arenaIndex: number;
+}
+
 /**
  * Send memory shared by sockets: each queued datagram takes the next bytes; when one does not fit,
  * every socket with queued datagrams flushes first, and the arena starts again from 0 once none
- * holds any (the native `send` reads the bytes synchronously).
+ * holds any (the native `send` reads the bytes synchronously). Holding and releasing allocate
+ * nothing (a list the holders know their place in, not a Set, whose delete rehashes): it happens
+ * once per socket per send turn.
  */
 export class SendArena {
   readonly bytes: Uint8Array;
   private used = 0;
-  /** Sockets with datagrams queued in the arena. */
-  private readonly holders = new Set<{ flush(): void }>();
+  /** Sockets with datagrams queued in the arena: the first `holderCount` entries. */
+  private readonly holders: (ArenaHolder | undefined)[] = [];
+  private holderCount = 0;
 
   constructor(size: number) {
     this.bytes = new Uint8Array(size);
@@ -149,10 +159,18 @@ export class SendArena {
    */
   reserve(length: number): number {
     if (this.used + length > this.bytes.length) {
-      for (const each of [...this.holders]) each.flush();
+      // Each flush releases its holder (swapping the last one into its place): flush from the end.
+      for (let i = this.holderCount - 1; i >= 0; i = Math.min(i - 1, this.holderCount - 1)) {
+        this.holders[i]?.flush();
+      }
       // A holder whose flush failed to release still must not keep its bytes from being reused:
       // its rows were sent or dropped by its flush.
-      this.holders.clear();
+      for (let i = 0; i < this.holderCount; i++) {
+        const holder = this.holders[i];
+        if (holder !== undefined) holder.arenaIndex = -1;
+        this.holders[i] = undefined;
+      }
+      this.holderCount = 0;
       this.used = 0;
     }
     const offset = this.used;
@@ -161,14 +179,24 @@ export class SendArena {
   }
 
   /** `holder` has its first datagram queued in the arena (once per queue, not per datagram). */
-  hold(holder: { flush(): void }): void {
-    this.holders.add(holder);
+  hold(holder: ArenaHolder): void {
+    if (holder.arenaIndex >= 0) return;
+    holder.arenaIndex = this.holderCount;
+    this.holders[this.holderCount++] = holder;
   }
 
   /** `holder` has no datagrams queued any more. */
-  release(holder: { flush(): void }): void {
-    this.holders.delete(holder);
-    if (this.holders.size === 0) this.used = 0;
+  release(holder: ArenaHolder): void {
+    const index = holder.arenaIndex;
+    if (index < 0 || this.holders[index] !== holder) return;
+    holder.arenaIndex = -1;
+    const last = this.holders[--this.holderCount];
+    this.holders[this.holderCount] = undefined;
+    if (last !== undefined && last !== holder) {
+      this.holders[index] = last;
+      last.arenaIndex = index;
+    }
+    if (this.holderCount === 0) this.used = 0;
   }
 }
 
@@ -202,8 +230,9 @@ const flushTask = (): void => {
   if (receiving === 0) flushQueuedSockets();
 };
 
-class NativeBatchSocket implements BatchSocket {
+class NativeBatchSocket implements BatchSocket, ArenaHolder {
   readonly backend: BackendName;
+  arenaIndex = -1;
   readonly maxBatch: number;
   readonly counters = new Float64Array(COUNTER_COUNT);
   readonly remote: Address | undefined;

@@ -55,6 +55,8 @@ export class ReceiveBatch {
   readonly slab: Uint8Array;
   /** `maxBatch * META_STRIDE` words; see the layout above. */
   readonly meta: Uint32Array;
+  /** {@link view}'s views: two per row, the newer first. */
+  private readonly views: (Uint8Array | undefined)[];
 
   constructor(options: ReceiveBatchOptions = {}) {
     const maxBatch = options.maxBatch ?? 64;
@@ -71,6 +73,7 @@ export class ReceiveBatch {
     this.slotSize = slotSize;
     this.slab = new Uint8Array(maxBatch * slotSize);
     this.meta = new Uint32Array(maxBatch * META_STRIDE);
+    this.views = new Array<Uint8Array | undefined>(maxBatch * 2).fill(undefined);
   }
 
   /** Byte offset of datagram `i` in `slab`. */
@@ -97,6 +100,31 @@ export class ReceiveBatch {
   datagram(i: number): Uint8Array {
     const offset = this.offset(i);
     return this.slab.subarray(offset, offset + this.length(i));
+  }
+
+  /**
+   * A view of datagram `i`, like {@link datagram}, but reused: row `i` keeps its last two views,
+   * and one whose offset and length match is returned again instead of a new one. Datagrams of a
+   * few sizes (a stream's data and ACKs, a flood of REG1) then cost no object each. The bytes
+   * are only valid during the callback (a later batch rewrites them), as with `datagram`; a caller
+   * that keeps them copies them. Do not rely on the object's identity.
+   */
+  view(i: number): Uint8Array {
+    const offset = this.offset(i);
+    const length = this.length(i);
+    const views = this.views;
+    const first = views[i * 2];
+    if (first?.byteOffset === offset && first.length === length) return first;
+    const second = views[i * 2 + 1];
+    if (second?.byteOffset === offset && second.length === length) {
+      views[i * 2 + 1] = first;
+      views[i * 2] = second;
+      return second;
+    }
+    const view = this.slab.subarray(offset, offset + length);
+    views[i * 2 + 1] = first;
+    views[i * 2] = view;
+    return view;
   }
 
   /** Whether datagram `i` came from `address` (the full address), without allocating. */

@@ -112,16 +112,21 @@ export function groupIdMatchesSender(groupId: Uint8Array, senderId: Uint8Array):
 }
 
 /**
- * Compares the first `length` bytes of `a` and `b` in time that does not depend on where they
- * differ. False when either is shorter than `length`.
+ * Compares the first `length` bytes of `a` with the `length` bytes of `b` from `bOffset` (default
+ * 0: its first bytes) in time that does not depend on where they differ. False when either has
+ * fewer than `length` bytes there. The offset lets a caller compare an id where it lies in a
+ * received datagram, without a view of it (a view allocates).
  */
 export function constantTimeEqual(
   a: Uint8Array,
   b: Uint8Array,
   length: number = SRTLA_ID_LENGTH,
+  bOffset = 0,
 ): boolean {
-  if (a.length < length || b.length < length) return false;
+  if (a.length < length || bOffset < 0 || b.length - bOffset < length) return false;
   let difference = 0;
-  for (let index = 0; index < length; index++) difference |= (a[index] ?? 0) ^ (b[index] ?? 0);
+  for (let index = 0; index < length; index++) {
+    difference |= (a[index] ?? 0) ^ (b[bOffset + index] ?? 0);
+  }
   return difference === 0;
 }

@@ -313,9 +313,12 @@ export class Simulation {
       const arrival = link.down.send(now, bytes.length, false);
       if (arrival === undefined) continue;
       const id = link.config.id;
+      // A transmit's bytes are the engine's until its next input (a REG2 answer's buffer is
+      // reused): what is delivered later is a copy.
+      const delivered = bytes.slice();
       this.queue.at(arrival, () => {
         if (link.removed) return;
-        this.sender.handleLinkDatagram(this.now, id, bytes);
+        this.sender.handleLinkDatagram(this.now, id, delivered);
         this.flush();
       });
     }
