@@ -3,6 +3,7 @@
  */
 import { RuntimeOptionError } from './errors.js';
 import type { HostOptions } from './host-options.js';
+import type { ReceiverClusterOptions } from './receiver-cluster.js';
 import type { StreamLabelMode } from './stream-label.js';
 
 /**
@@ -50,6 +51,12 @@ export interface CreateReceiverOptions extends HostOptions {
    * readable path, never a password), `hashed` or `full`. See {@link streamLabel}.
    */
   readonly streamLabel?: StreamLabelMode;
+  /**
+   * Runs the receiver as one node of a cluster (issue 14; `@bond/cluster`'s `ClusterNode` makes
+   * this): the cluster's cookie keys and node index, and the node's routing hooks. Default: none
+   * (a receiver on its own).
+   */
+  readonly cluster?: ReceiverClusterOptions;
 }
 
 /**

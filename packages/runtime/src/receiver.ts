@@ -49,6 +49,7 @@ import {
   type CreateReceiverOptions,
   type ReorderSetting,
 } from './receiver-options.js';
+import type { ReceiverClusterHooks, ReceiverClusterPort } from './receiver-cluster.js';
 import { UpstreamSocket, type UpstreamSocketStats } from './upstream-socket.js';
 import {
   DEFAULT_STREAM_LABEL,
@@ -219,6 +220,14 @@ export async function createReceiver(options: CreateReceiverOptions): Promise<Re
     ...defined('maxPendingGroupsPerIp', options.maxPendingGroupsPerIp),
     ...defined('housekeepingIntervalMs', options.housekeepingIntervalMs),
     ...defined('forwardPath', forwardPathFor(reorder)),
+    ...(options.cluster === undefined
+      ? {}
+      : {
+          cluster: {
+            cookieKeys: options.cluster.cookieKeys,
+            nodeIndex: options.cluster.nodeIndex,
+          },
+        }),
   });
   const runtime = new ReceiverRuntime(
     engine,
@@ -230,6 +239,14 @@ export async function createReceiver(options: CreateReceiverOptions): Promise<Re
     labelMode,
   );
   await runtime.listen();
+  if (options.cluster !== undefined) {
+    try {
+      runtime.attachCluster(options.cluster.attach(runtime.clusterPort()));
+    } catch (error) {
+      await runtime.close();
+      throw error;
+    }
+  }
   logger.info('receiver listening', {
     listen: runtime.local.toString(),
     backend: io.name,
@@ -313,6 +330,8 @@ class ReceiverRuntime {
   private readonly streams = new Map<number, string>();
   /** Groups whose refusal by the SRT listener was logged (until the listener answers them). */
   private readonly refusedGroups = new Set<number>();
+  /** A cluster node's hooks (issue 14), when the receiver is one. */
+  private cluster: ReceiverClusterHooks | undefined;
 
   constructor(
     private readonly engine: ReceiverEngine,
@@ -369,19 +388,52 @@ class ReceiverRuntime {
     );
   }
 
+  // ---------------------------------------------------------------- cluster node
+
+  attachCluster(hooks: ReceiverClusterHooks): void {
+    this.cluster = hooks;
+  }
+
+  /** What a cluster node reaches of this receiver. */
+  clusterPort(): ReceiverClusterPort {
+    const engine = this.engine;
+    return {
+      local: this.local,
+      now: this.clock,
+      inject: (from, bytes) => {
+        if (this.closed === undefined) engine.handleDatagram(this.clock(), from, bytes);
+      },
+      flush: () => {
+        if (this.closed === undefined) this.drain(this.clock());
+      },
+      sendFromListener: (to, bytes) => {
+        if (this.closed !== undefined || this.socket === undefined) return;
+        this.socket.send(bytes, to);
+        this.sentToSenders++;
+      },
+      nodeOf: (id) => engine.nodeOf(id),
+      hasGroup: (id) => engine.hasGroup(id),
+      hasLink: (from) => engine.hasLink(from),
+      adoptGroup: (id, from) => engine.adoptGroup(this.clock(), id, from),
+    };
+  }
+
   // ---------------------------------------------------------------- inputs
 
   private readonly onListenBatch = (batch: ReceiveBatch, count: number): void => {
     if (this.closed !== undefined) return;
     const now = this.clock();
     const slab = batch.slab;
+    const cluster = this.cluster;
     for (let i = 0; i < count; i++) {
       const offset = batch.offset(i);
-      this.engine.handleDatagram(
-        now,
-        this.peers.fromRow(batch, i),
-        slab.subarray(offset, offset + batch.length(i)),
-      );
+      const from = this.peers.fromRow(batch, i);
+      const bytes = slab.subarray(offset, offset + batch.length(i));
+      // A cluster node routes what its own engine does not hold a link for (issue 14).
+      if (cluster !== undefined && !this.engine.hasLink(from) && cluster.route(from, bytes)) {
+        continue;
+      }
+      this.engine.handleDatagram(now, from, bytes);
     }
     this.drain(now);
   };
@@ -455,11 +507,13 @@ class ReceiverRuntime {
       this.onEvent(now, event);
     }
     const socket = this.socket;
+    const cluster = this.cluster;
     for (let t = this.engine.pollTransmit(); t; t = this.engine.pollTransmit()) {
       if (t.target === ReceiverTarget.Link) {
         if (t.address !== undefined && socket !== undefined) {
-          socket.send(t.bytes, t.address);
           this.sentToSenders++;
+          if (cluster?.sendToLink?.(t.address, t.bytes) === true) continue;
+          socket.send(t.bytes, t.address);
         }
       } else {
         const upstream = this.upstreams.get(t.groupId);
@@ -475,6 +529,11 @@ class ReceiverRuntime {
   }
 
   private onEvent(now: number, event: ReceiverEvent): void {
+    this.handleEvent(now, event);
+    this.cluster?.onEvent?.(event);
+  }
+
+  private handleEvent(now: number, event: ReceiverEvent): void {
     const receiver = this.listenName;
     switch (event.type) {
       case 'group-created': {
