@@ -70,3 +70,9 @@ export {
   type ClusterNodeOptions,
   type ClusterNodeStats,
 } from './node.js';
+export {
+  IPC_REQUEST_TIMEOUT_MS,
+  IpcCoordinator,
+  serveIpcWorker,
+  type MessageChannel,
+} from './ipc-coordinator.js';
