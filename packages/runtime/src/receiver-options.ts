@@ -23,6 +23,11 @@ export interface CreateReceiverOptions extends HostOptions {
   readonly address?: string;
   /** With an IPv6 `address`: accept IPv6 only. Default false. */
   readonly ipv6Only?: boolean;
+  /**
+   * Share the listening address and port with other processes (`bond-receiver --workers N`):
+   * `SO_REUSEPORT` on native backends, a `node:cluster` shared socket on `dgram`. Default false.
+   */
+  readonly reusePort?: boolean;
   /** The SRT listener every group forwards to: host name or IP literal, and port. */
   readonly upstream: { readonly host: string; readonly port: number };
   /** Groups held at once, pending ones included. Default 200. */

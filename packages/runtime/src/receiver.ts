@@ -360,6 +360,7 @@ class ReceiverRuntime {
         address: bindAddress,
         port: this.options.port,
         ...(this.options.ipv6Only === undefined ? {} : { ipv6Only: this.options.ipv6Only }),
+        ...(this.options.reusePort === true ? { reusePort: true } : {}),
         batch: this.batch,
         onBatch: this.onListenBatch,
         onError: this.onListenError,
