@@ -42,6 +42,7 @@ import {
   type StreamLabelMode,
 } from '@bond/runtime';
 
+import { availableParallelism } from 'node:os';
 import type { LogFormat, LogLevel } from '@bond/runtime';
 
 export type { LogFormat, LogLevel };
@@ -78,6 +79,8 @@ export interface ReceiverSettings {
   readonly probeIntervalMs: number;
   /** How SRT stream ids are shown in logs, the API, metrics and the dashboard. */
   readonly streamLabel: StreamLabelMode;
+  /** Receiver processes sharing the port (`--workers`; 1: this process alone). */
+  readonly workers: number;
 }
 
 export { SettingError };
@@ -110,7 +113,25 @@ export const DEFAULT_SETTINGS = {
   probeIntervalMs: 1000,
   // Stream ids carry passwords and stream keys: show the readable path only unless told.
   streamLabel: DEFAULT_STREAM_LABEL,
+  // One process: a worker per core is asked for (--workers auto), never assumed.
+  workers: 1,
 } as const satisfies ReceiverSettings;
+
+/** The most worker processes `--workers` takes. */
+export const MAX_WORKERS = 256;
+
+/** A `--workers` value: a whole number 1..256, or `auto` (one per core this process may use). */
+export function parseWorkers(raw: string): number {
+  const text = raw.trim().toLowerCase();
+  if (text === 'auto') return Math.min(Math.max(availableParallelism(), 1), MAX_WORKERS);
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < 1 || value > MAX_WORKERS) {
+    throw new SettingError(
+      `workers must be auto or a whole number from 1 to ${MAX_WORKERS}, got "${raw}"`,
+    );
+  }
+  return value;
+}
 
 export type PartialSettings = SettingsDraft<ReceiverSettings>;
 
@@ -253,6 +274,12 @@ export const SETTINGS: SettingsTable<ReceiverSettings> = {
     help: "how SRT stream ids name streams in logs, /api/v1/stats, /metrics and the dashboard: redacted (default: the readable path only, e.g. 'publish:live/feed1:user:pass' shows as live/feed1), hashed (sid- and 8 hex digits) or full (everything, passwords included)",
     field: 'streamLabel',
     parse: (raw) => parseOneOf('stream-label', raw.trim(), STREAM_LABEL_MODES),
+  },
+  workers: {
+    value: 'N|auto',
+    help: `receiver processes sharing srtla_port (default ${DEFAULT_SETTINGS.workers}; auto: one per core). Each worker serves the senders the kernel hands it and forwards a link's datagrams to the worker that owns its stream; a worker that dies is restarted and its streams re-register; --http covers every worker (Linux and macOS share the port with SO_REUSEPORT, dgram through node:cluster)`,
+    field: 'workers',
+    parse: (raw) => parseWorkers(raw),
   },
   ...RUNTIME_SETTINGS,
   log_level: {

@@ -176,7 +176,7 @@ export class MemoryCluster {
     if (this.members.has(index)) this.stats.set(index, stats);
   }
 
-  /** @internal */
+  /** Every live node's last published stats, by index. */
   clusterStats(): ReadonlyMap<number, unknown> {
     return new Map(this.stats);
   }
