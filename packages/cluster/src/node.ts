@@ -9,7 +9,8 @@
  * 2. REG1: to X's engine (X becomes the owner of the group it issues).
  * 3. REG2 with an id that verifies under the cluster's keys, issued by node N:
  *    known to X's engine -> engine; a group X learned another node W adopted -> forward to W;
- *    N is X -> engine; N is live -> forward to N (and remember S -> N); N is gone -> claim the
+ *    N is X -> engine (unless the id is not fresh for X's engine: X restarted under the same
+ *    index, and adopts it as below); N is live -> forward to N (and remember S -> N); N is gone -> claim the
  *    group's lease (asynchronously: the REG2 is held meanwhile, later copies dropped), and the
  *    winner adopts it: X adopts and hands the REG2 to its engine, or X forwards it to the winner.
  *    An id that does not verify goes to X's engine, which answers "no such group".
@@ -256,7 +257,13 @@ export class ClusterNode {
       }
       this.adopted.delete(groupKey);
     }
-    if (issuer === this.nodeIndex || issuer === 0) return false;
+    if (issuer === 0) return false;
+    if (issuer === this.nodeIndex) {
+      // Issued by this index in an earlier life (the process restarted): adopt, as for a gone node.
+      if (port.isFreshId(id)) return false;
+      if (!this.claiming.has(groupKey)) this.claim(groupKey, from, bytes.slice());
+      return true;
+    }
     const to = this.peerAddress(issuer);
     if (to !== undefined) {
       this.remember(from, issuer);
@@ -374,12 +381,32 @@ export class ClusterNode {
         if (this.ingress.size >= TABLE_LIMIT) this.ingress.clear();
         this.ingress.set(link.key, { address: link, node: message.node });
       }
+      if (this.adoptsForwarded(port, link, message.payload)) return;
       port.inject(link, message.payload);
     } else {
       this.counts.repliesIn++;
       port.sendFromListener(message.link, message.payload);
     }
   };
+
+  /**
+   * A REG2 another node forwarded here because this index issued its id, for a group this process
+   * does not hold and did not issue (its predecessor under the same index did): adopt it. True
+   * when taken.
+   */
+  private adoptsForwarded(port: ReceiverClusterPort, link: Address, payload: Uint8Array): boolean {
+    if (
+      classifyDatagram(payload) !== DatagramKind.SrtlaReg2 ||
+      payload.length < 2 + SRTLA_ID_LENGTH
+    ) {
+      return false;
+    }
+    const id = payload.subarray(2, 2 + SRTLA_ID_LENGTH);
+    if (port.nodeOf(id) !== this.nodeIndex || port.hasGroup(id) || port.isFreshId(id)) return false;
+    const groupKey = groupKeyOf(id);
+    if (!this.claiming.has(groupKey)) this.claim(groupKey, link, payload.slice());
+    return true;
+  }
 
   // ---------------------------------------------------------------- bookkeeping
 

@@ -34,7 +34,7 @@ export async function startNode(
   cluster: MemoryCluster,
   ip: string,
   srtPort: number,
-  options: { index?: number; listener?: string } = {},
+  options: { index?: number; listener?: string; clock?: () => number } = {},
 ): Promise<TestNode> {
   const { backend } = await selectIoBackend();
   const backplane = await Backplane.open({ io: backend, address: ip });
@@ -53,6 +53,7 @@ export async function startNode(
       reorder: { fixedMs: 40 },
       io: backend,
       cluster: node.receiverCluster(),
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
     });
   } catch (error) {
     await node.close();

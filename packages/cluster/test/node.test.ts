@@ -231,6 +231,33 @@ describe('ClusterNode: failover', () => {
     expect(srt.sources.size).toBe(2);
   });
 
+  it('a node restarted under the same index adopts its predecessor\'s group (same id)', async () => {
+    const { cluster, srt, nodes } = await setUp(2);
+    const [n1, n2] = nodes as [TestNode, TestNode];
+    const a = await link('127.0.0.21');
+    const b = await link('127.0.0.22');
+    const id = await a.reg1(n1.listen);
+    await a.reg2(n1.listen, id);
+    await n1.close();
+    await waitFor(() => n2.coordinator.node(1) === undefined, 'node 1 down');
+    // Its successor takes index 1 again; its clock started anew (10 minutes apart here), so the
+    // id is not fresh for its engine: a plain REG2 would get "no such group".
+    const later = () => performance.now() + 600_000;
+    const again = await startNode(cluster, '127.0.0.1', srt.port, { index: 1, clock: later });
+    cleanups.push(() => again.close());
+    await waitFor(() => n2.coordinator.node(1) !== undefined, 'node 1 up again');
+    // b reaches it through n2 (forwarded: the id names node 1), a directly.
+    await b.reg2(n2.listen, id);
+    await a.reg2(again.listen, id);
+    expect(groupsOf(again)).toBe(1);
+    expect(groupsOf(n2)).toBe(0);
+    expect(again.node.stats().groupsAdopted).toBe(1);
+    expect(b.count(DatagramKind.SrtlaRegNgp) + a.count(DatagramKind.SrtlaRegNgp)).toBe(0);
+    await stream([{ link: a, to: again.listen }, { link: b, to: n2.listen }], 0, 100);
+    await waitFor(() => srt.seqs.length >= 100, () => `100 packets, got ${srt.seqs.length}`);
+    expect(srt.seqs).toEqual(range(0, 100));
+  });
+
   it('answers "no such group" for an id outside the cluster and forwards nothing', async () => {
     const { nodes } = await setUp(2);
     const [n1, n2] = nodes as [TestNode, TestNode];

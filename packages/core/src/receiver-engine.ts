@@ -452,6 +452,15 @@ export class ReceiverEngine {
     return this.cookies.nodeOf(id);
   }
 
+  /**
+   * Whether `id` would create a group by REG2 at `now`: it verifies and was issued within the
+   * cookie lifetime by this engine's clock. A clustered node restarted under the same index (its
+   * clock started anew) finds its predecessor's ids not fresh, and adopts their groups instead.
+   */
+  isFreshId(now: number, id: Uint8Array): boolean {
+    return this.cookies.verify(now, id) === 'ok';
+  }
+
   /** This engine's node index (0 outside a cluster). */
   get nodeIndex(): number {
     return this.cookies.nodeIndex;

@@ -28,6 +28,11 @@ export interface ReceiverClusterPort {
   sendFromListener(to: Address, bytes: Uint8Array): void;
   /** The issuing node's index when `id`'s MAC verifies under the cluster keys (any age). */
   nodeOf(id: Uint8Array): number | undefined;
+  /**
+   * Whether `id` is fresh for this engine (it would create a group by REG2 now); an id this node's
+   * index issued that is not fresh came from a predecessor under the same index.
+   */
+  isFreshId(id: Uint8Array): boolean;
   /** Whether this node holds the group with this id. */
   hasGroup(id: Uint8Array): boolean;
   /** Whether `from` is a link of a group this node holds. */

@@ -413,6 +413,7 @@ class ReceiverRuntime {
         this.sentToSenders++;
       },
       nodeOf: (id) => engine.nodeOf(id),
+      isFreshId: (id) => engine.isFreshId(this.clock(), id),
       hasGroup: (id) => engine.hasGroup(id),
       hasLink: (from) => engine.hasLink(from),
       adoptGroup: (id, from) => engine.adoptGroup(this.clock(), id, from),
