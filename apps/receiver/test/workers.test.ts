@@ -52,7 +52,7 @@ async function clusterDoc(http: number): Promise<ClusterNodeDoc[]> {
   return ((await response.json()) as { nodes: ClusterNodeDoc[] }).nodes;
 }
 
-async function startWorkers(srtPort: number) {
+async function startWorkers(srtPort: number, extra: readonly string[] = []) {
   const srtlaPort = await freeUdpPort();
   const http = await freeTcpPort();
   const receiver = startBin(
@@ -72,6 +72,7 @@ async function startWorkers(srtPort: number) {
       `127.0.0.1:${http}`,
       '--log-format',
       'text',
+      ...extra,
     ],
     defer,
   );
@@ -196,13 +197,19 @@ describe.skipIf(!built)('bond-receiver --workers 2 (needs `pnpm build` for dist/
     },
   );
 
-  it('restarts a worker killed mid-stream; the stream comes back under the same group id', async () => {
+  it.each([
+    ['the native backend (SO_REUSEPORT)', 'auto'],
+    ['dgram (one socket shared through node:cluster)', 'dgram'],
+  ])('restarts a worker killed mid-stream; the stream comes back under the same group id: %s', async (_name, backend) => {
     // The SRT side: a UDP sink recording data seqs and the sockets they came from.
     const seqs: number[] = [];
     const sink = await boundUdpSocket(defer, (message) => {
       if (classifyDatagram(message) === DatagramKind.SrtData) seqs.push(peekSrtDataSeq(message));
     });
-    const { receiver, srtlaPort, http } = await startWorkers(sink.address().port);
+    const { receiver, srtlaPort, http } = await startWorkers(sink.address().port, [
+      '--io-backend',
+      backend,
+    ]);
     const sender = await startSenderStandIn({
       receiver: createEndpoint('127.0.0.1', srtlaPort),
       linkAddresses: LINKS,
