@@ -23,7 +23,7 @@
  * clock, or whose tag does not verify is dropped and counted by reason; nothing of it is parsed
  * further.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { createReceiveBatch, type BatchSocket, type IoBackend, type ReceiveBatch } from '@bond/io';
 import { Address, addressKey } from '@bond/wire';
 
@@ -98,7 +98,8 @@ export class Backplane {
     received: 0,
     rejected: { length: 0, magic: 0, version: 0, type: 0, family: 0, node: 0, time: 0, tag: 0 },
   };
-  private key: Uint8Array | undefined;
+  /** The backplane key as a KeyObject: HMAC with it costs about half of one with raw bytes. */
+  private key: KeyObject | undefined;
   private nodeIndex = 0;
   private isKnown: (index: number) => boolean = () => false;
   private onMessage: ((message: BackplaneMessage) => void) | undefined;
@@ -148,7 +149,7 @@ export class Backplane {
     readonly onBatchEnd?: () => void;
     readonly seconds?: WallClockSeconds;
   }): void {
-    this.key = options.key;
+    this.key = createSecretKey(options.key);
     this.nodeIndex = options.nodeIndex;
     this.isKnown = options.isKnown;
     this.onMessage = options.onMessage;
@@ -234,7 +235,7 @@ export class Backplane {
 export function encodeBackplane(
   out: Uint8Array,
   view: DataView,
-  key: Uint8Array,
+  key: Uint8Array | KeyObject,
   type: number,
   node: number,
   seconds: number,
@@ -262,7 +263,7 @@ export function encodeBackplane(
 /** Why `bytes` is not an acceptable backplane datagram at `now` (seconds), or undefined. */
 export function checkBackplane(
   bytes: Uint8Array,
-  key: Uint8Array,
+  key: Uint8Array | KeyObject,
   now: number,
   isKnown: (index: number) => boolean,
 ): BackplaneRejection | undefined {
