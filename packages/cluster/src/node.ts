@@ -321,11 +321,11 @@ export class ClusterNode {
   }
 
   private lookUp(from: Address): void {
-    const last = this.lookedUp.get(from.key);
-    if (last !== undefined && this.tick - last < LOOKUP_INTERVAL_MS) return;
-    if (this.lookedUp.size >= TABLE_LIMIT) this.lookedUp.clear();
     const now = this.clock();
     this.tick = now;
+    const last = this.lookedUp.get(from.key);
+    if (last !== undefined && now - last < LOOKUP_INTERVAL_MS) return;
+    if (this.lookedUp.size >= TABLE_LIMIT) this.lookedUp.clear();
     this.lookedUp.set(from.key, now);
     this.counts.routeLookups++;
     this.coordinator.lookupRoute(from.toString()).then(
