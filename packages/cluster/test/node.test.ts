@@ -118,6 +118,35 @@ describe('ClusterNode: one group, links on different nodes', () => {
     expect(n2.node.stats().repliesIn).toBeGreaterThan(0);
   });
 
+  it('learns the route of a link it never saw register from the coordinator, then forwards', async () => {
+    const { srt, nodes } = await setUp(3);
+    const [n1, n2, n3] = nodes as [TestNode, TestNode, TestNode];
+    const a = await link('127.0.0.21');
+    const b = await link('127.0.0.22');
+    const id = await a.reg1(n1.listen);
+    await a.reg2(n1.listen, id);
+    await b.reg2(n2.listen, id);
+    // b's datagrams now reach n3 (a load balancer rehashed it): n3 drops them until the
+    // coordinator answers its lookup (at most one a second per source), then forwards.
+    let next = 0;
+    await waitFor(
+      () => {
+        b.send(srtData(next++), n3.listen);
+        return srt.seqs.length > 0;
+      },
+      'data through n3 after its lookup',
+    );
+    expect(n3.node.stats().routeLookups).toBe(1);
+    // Let what was sent while the lookup ran arrive (or not) before counting anew.
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const before = srt.seqs.length;
+    await stream([{ link: b, to: n3.listen }], next, 50);
+    await waitFor(() => srt.seqs.length >= before + 50, 'the next 50 packets, none lost');
+    expect(srt.seqs.slice(before)).toEqual(range(next, 50));
+    expect(n3.node.stats().routeLookups).toBe(1);
+    expect(n1.node.stats().forwardedIn).toBeGreaterThanOrEqual(51);
+  });
+
   it('answers directly from the owner when the ingress node shares its listener', async () => {
     const cluster = new MemoryCluster();
     const srt = await SrtSide.open();
