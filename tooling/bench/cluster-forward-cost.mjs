@@ -25,7 +25,10 @@ import {
 import { median } from './lib/results.mjs';
 
 const { values } = parseArgs({
-  options: { count: { type: 'string', default: '50000' }, rounds: { type: 'string', default: '5' } },
+  options: {
+    count: { type: 'string', default: '50000' },
+    rounds: { type: 'string', default: '5' },
+  },
 });
 const count = Number(values.count);
 const rounds = Number(values.rounds);
@@ -93,7 +96,8 @@ try {
   a.socket.send(encodeReg2(id), owner.port, owner.ip);
   b.socket.send(encodeReg2(id), ingress.port, ingress.ip);
   await until(
-    () => [a, b].every((l) => l.replies.some((r) => classifyDatagram(r) === DatagramKind.SrtlaReg3)),
+    () =>
+      [a, b].every((l) => l.replies.some((r) => classifyDatagram(r) === DatagramKind.SrtlaReg3)),
     'REG3 on both links',
   );
 
@@ -116,7 +120,7 @@ try {
   const phase = async (via, to) => {
     const start = delivered;
     const cpu = process.cpuUsage();
-    for (let sent = 0; sent < count; ) {
+    for (let sent = 0; sent < count;) {
       for (let burst = 0; burst < 16 && sent < count; burst++, sent++) {
         via.socket.send(packet(), to.port, to.ip);
       }

@@ -26,12 +26,7 @@ import {
   type ClusterNodeStats,
   type MessageChannel,
 } from '@bond/cluster';
-import {
-  createLogger,
-  selectIoBackend,
-  type AppLogger,
-  type LogOutput,
-} from '@bond/runtime';
+import { createLogger, selectIoBackend, type AppLogger, type LogOutput } from '@bond/runtime';
 import type { CliRunning } from '@bond/app-common';
 import { startHttpServer, type StatsHttpServer } from './http-server.js';
 import { createReceiverMetrics } from './metrics.js';
@@ -151,8 +146,12 @@ async function runWorker(options: RunOptions, deps: RunDeps, index: number): Pro
     const request = message as { bond?: unknown; kind?: unknown; id?: unknown };
     if (request.bond !== 'receiver' || request.kind !== 'metrics') return;
     metrics.render(running.stats()).then(
-      (text) => { channel.send({ bond: 'receiver', kind: 'metrics', id: request.id, text }); },
-      (error: unknown) => { channel.send({ bond: 'receiver', kind: 'metrics', id: request.id, error: String(error) }); },
+      (text) => {
+        channel.send({ bond: 'receiver', kind: 'metrics', id: request.id, text });
+      },
+      (error: unknown) => {
+        channel.send({ bond: 'receiver', kind: 'metrics', id: request.id, error: String(error) });
+      },
     );
   });
   logger.info('worker running', { node: index, backplane: backplane.local.toString() });
@@ -240,11 +239,14 @@ async function runPrimary(settings: ReceiverSettings, deps: RunDeps): Promise<Ru
       logger.info('worker joined', { worker: slot.index, pid: worker.process.pid });
       if ([...slots.values()].every((each) => each.joined)) firstRound.resolve?.();
     });
-    worker.on('message', (message: { bond?: unknown; kind?: unknown; id?: unknown; text?: unknown }) => {
-      if (message.bond !== 'receiver' || message.kind !== 'metrics') return;
-      const waiter = metricsWaiters.get(Number(message.id));
-      waiter?.(typeof message.text === 'string' ? message.text : undefined);
-    });
+    worker.on(
+      'message',
+      (message: { bond?: unknown; kind?: unknown; id?: unknown; text?: unknown }) => {
+        if (message.bond !== 'receiver' || message.kind !== 'metrics') return;
+        const waiter = metricsWaiters.get(Number(message.id));
+        waiter?.(typeof message.text === 'string' ? message.text : undefined);
+      },
+    );
     worker.on('exit', (code, signal) => {
       slot.stopServing?.();
       slot.stopServing = undefined;
@@ -265,11 +267,14 @@ async function runPrimary(settings: ReceiverSettings, deps: RunDeps): Promise<Ru
         FIRST_RESTART_DELAY_MS * 2 ** Math.max(slot.crashes - 1, 0),
         MAX_RESTART_DELAY_MS,
       );
-      logger.warn('worker died: its streams move to the other workers on their next registration; restarting it', {
-        worker: slot.index,
-        reason: how,
-        restartInMs: delay,
-      });
+      logger.warn(
+        'worker died: its streams move to the other workers on their next registration; restarting it',
+        {
+          worker: slot.index,
+          reason: how,
+          restartInMs: delay,
+        },
+      );
       slot.restartTimer = setTimeout(() => {
         slot.restartTimer = undefined;
         if (closing) return;
@@ -505,7 +510,9 @@ export function mergeViews(
     srtRejections: [...rejections.values()].sort((a, b) => a.code - b.code),
     totals: sumCounters(views.map((view) => view.totals)),
     workers,
-    groups: entries.flatMap(([node, each]) => each.view.groups.map((group) => ({ ...group, node }))),
+    groups: entries.flatMap(([node, each]) =>
+      each.view.groups.map((group) => ({ ...group, node })),
+    ),
   };
 }
 

@@ -147,7 +147,7 @@ describe.skipIf(!built)('bond-receiver --workers 2 (needs `pnpm build` for dist/
       );
       const input = caller.child.stdin;
       if (input === null) throw new Error('no stdin');
-      for (let next = 0; next < PACKETS; ) {
+      for (let next = 0; next < PACKETS;) {
         for (let burst = 0; burst < 10 && next < PACKETS; burst++, next++) {
           const payload = Buffer.alloc(PAYLOAD);
           payload.writeUInt32BE(next, 0);
@@ -158,7 +158,8 @@ describe.skipIf(!built)('bond-receiver --workers 2 (needs `pnpm build` for dist/
       for (let filler = 0; filler < FILLER; filler++) input.write(Buffer.alloc(PAYLOAD, 0xff));
       await waitFor(
         () => receivedBytes >= PACKETS * PAYLOAD,
-        () => `${PACKETS} payloads out of the SRT listener, got ${receivedBytes / PAYLOAD}; receiver:\n${receiver.output()}`,
+        () =>
+          `${PACKETS} payloads out of the SRT listener, got ${receivedBytes / PAYLOAD}; receiver:\n${receiver.output()}`,
         20_000,
       );
       const stream = Buffer.concat(chunks);
@@ -200,82 +201,91 @@ describe.skipIf(!built)('bond-receiver --workers 2 (needs `pnpm build` for dist/
   it.each([
     ['the native backend (SO_REUSEPORT)', 'auto'],
     ['dgram (one socket shared through node:cluster)', 'dgram'],
-  ])('restarts a worker killed mid-stream; the stream comes back under the same group id: %s', async (_name, backend) => {
-    // The SRT side: a UDP sink recording data seqs and the sockets they came from.
-    const seqs: number[] = [];
-    const sink = await boundUdpSocket(defer, (message) => {
-      if (classifyDatagram(message) === DatagramKind.SrtData) seqs.push(peekSrtDataSeq(message));
-    });
-    const { receiver, srtlaPort, http } = await startWorkers(sink.address().port, [
-      '--io-backend',
-      backend,
-    ]);
-    const sender = await startSenderStandIn({
-      receiver: createEndpoint('127.0.0.1', srtlaPort),
-      linkAddresses: LINKS,
-      linkTimeoutMs: 3000,
-    });
-    defer(() => sender.close());
-    await waitFor(() => sender.linksUp() === LINKS.length, 'every link up', 10_000);
-    // An encoder stand-in feeding SRT data into the sender: 200 packets/s until stopped.
-    const encoder = await boundUdpSocket(defer);
-    let seq = 0;
-    const feed = setInterval(() => {
-      for (let i = 0; i < 2; i++) {
-        const packet = encodeSrtData(
-          {
-            seq,
-            packetPosition: 3,
-            inOrder: false,
-            encryptionKey: 0,
-            retransmitted: false,
-            messageNumber: seq + 1,
-            timestamp: seq * 5000,
-            destinationSocketId: 9,
-          },
-          new Uint8Array(PAYLOAD),
-        );
-        seq++;
-        encoder.send(packet, sender.encoderPort, '127.0.0.1');
-      }
-    }, 10);
-    defer(() => {
-      clearInterval(feed);
-      return Promise.resolve();
-    });
-    await waitFor(() => seqs.length >= 200, () => `200 packets at the sink, got ${seqs.length}`, 10_000);
-    const before = await clusterDoc(http);
-    const owner = before.find((node) => node.groups.length > 0);
-    if (owner?.pid == null) throw new Error(`no owner: ${JSON.stringify(before)}`);
-    const tag = owner.groups[0]?.tag;
+  ])(
+    'restarts a worker killed mid-stream; the stream comes back under the same group id: %s',
+    async (_name, backend) => {
+      // The SRT side: a UDP sink recording data seqs and the sockets they came from.
+      const seqs: number[] = [];
+      const sink = await boundUdpSocket(defer, (message) => {
+        if (classifyDatagram(message) === DatagramKind.SrtData) seqs.push(peekSrtDataSeq(message));
+      });
+      const { receiver, srtlaPort, http } = await startWorkers(sink.address().port, [
+        '--io-backend',
+        backend,
+      ]);
+      const sender = await startSenderStandIn({
+        receiver: createEndpoint('127.0.0.1', srtlaPort),
+        linkAddresses: LINKS,
+        linkTimeoutMs: 3000,
+      });
+      defer(() => sender.close());
+      await waitFor(() => sender.linksUp() === LINKS.length, 'every link up', 10_000);
+      // An encoder stand-in feeding SRT data into the sender: 200 packets/s until stopped.
+      const encoder = await boundUdpSocket(defer);
+      let seq = 0;
+      const feed = setInterval(() => {
+        for (let i = 0; i < 2; i++) {
+          const packet = encodeSrtData(
+            {
+              seq,
+              packetPosition: 3,
+              inOrder: false,
+              encryptionKey: 0,
+              retransmitted: false,
+              messageNumber: seq + 1,
+              timestamp: seq * 5000,
+              destinationSocketId: 9,
+            },
+            new Uint8Array(PAYLOAD),
+          );
+          seq++;
+          encoder.send(packet, sender.encoderPort, '127.0.0.1');
+        }
+      }, 10);
+      defer(() => {
+        clearInterval(feed);
+        return Promise.resolve();
+      });
+      await waitFor(
+        () => seqs.length >= 200,
+        () => `200 packets at the sink, got ${seqs.length}`,
+        10_000,
+      );
+      const before = await clusterDoc(http);
+      const owner = before.find((node) => node.groups.length > 0);
+      if (owner?.pid == null) throw new Error(`no owner: ${JSON.stringify(before)}`);
+      const tag = owner.groups[0]?.tag;
 
-    process.kill(owner.pid, 'SIGKILL');
-    const killedAt = seqs.length;
-    await waitFor(
-      async () => {
-        const nodes = await clusterDoc(http);
-        const again = nodes.find((node) => node.index === owner.index);
-        return again?.state === 'up' && again.pid !== owner.pid && again.restarts === 1;
-      },
-      () => `worker ${owner.index} restarted; output:\n${receiver.output()}`,
-      15_000,
-    );
-    // The stream flows again: a group with the same id (tag) on a live worker, data at the sink.
-    await waitFor(
-      async () => {
-        const nodes = await clusterDoc(http);
-        return nodes.some((node) => node.groups.some((group) => group.tag === tag && group.state === 'active'));
-      },
-      async () => `the group ${tag} adopted; cluster: ${JSON.stringify(await clusterDoc(http))}`,
-      20_000,
-    );
-    const resumedFrom = seqs.length;
-    await waitFor(
-      () => seqs.length >= resumedFrom + 200,
-      () => `200 more packets at the sink after the restart (had ${killedAt} at the kill)`,
-      20_000,
-    );
-    clearInterval(feed);
-    expect(receiver.output()).toContain('worker died');
-  });
+      process.kill(owner.pid, 'SIGKILL');
+      const killedAt = seqs.length;
+      await waitFor(
+        async () => {
+          const nodes = await clusterDoc(http);
+          const again = nodes.find((node) => node.index === owner.index);
+          return again?.state === 'up' && again.pid !== owner.pid && again.restarts === 1;
+        },
+        () => `worker ${owner.index} restarted; output:\n${receiver.output()}`,
+        15_000,
+      );
+      // The stream flows again: a group with the same id (tag) on a live worker, data at the sink.
+      await waitFor(
+        async () => {
+          const nodes = await clusterDoc(http);
+          return nodes.some((node) =>
+            node.groups.some((group) => group.tag === tag && group.state === 'active'),
+          );
+        },
+        async () => `the group ${tag} adopted; cluster: ${JSON.stringify(await clusterDoc(http))}`,
+        20_000,
+      );
+      const resumedFrom = seqs.length;
+      await waitFor(
+        () => seqs.length >= resumedFrom + 200,
+        () => `200 more packets at the sink after the restart (had ${killedAt} at the kill)`,
+        20_000,
+      );
+      clearInterval(feed);
+      expect(receiver.output()).toContain('worker died');
+    },
+  );
 });

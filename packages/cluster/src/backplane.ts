@@ -40,14 +40,7 @@ export const MAX_CLOCK_SKEW_S = 60;
 
 /** Why a backplane datagram was dropped. */
 export type BackplaneRejection =
-  | 'length'
-  | 'magic'
-  | 'version'
-  | 'type'
-  | 'family'
-  | 'node'
-  | 'time'
-  | 'tag';
+  'length' | 'magic' | 'version' | 'type' | 'family' | 'node' | 'time' | 'tag';
 
 export const BACKPLANE_REJECTIONS: readonly BackplaneRejection[] = [
   'length',
@@ -158,7 +151,12 @@ export class Backplane {
   }
 
   /** Sends `payload` of `link` to the node at `to`. */
-  send(to: Address, type: typeof TO_OWNER | typeof REPLY_TO_LINK, link: Address, payload: Uint8Array) {
+  send(
+    to: Address,
+    type: typeof TO_OWNER | typeof REPLY_TO_LINK,
+    link: Address,
+    payload: Uint8Array,
+  ) {
     const key = this.key;
     if (key === undefined) return;
     const length = encodeBackplane(

@@ -27,12 +27,7 @@ export interface MessageChannel {
 export const IPC_REQUEST_TIMEOUT_MS = 5000;
 
 type Operation =
-  | 'claimGroup'
-  | 'releaseGroup'
-  | 'publishRoute'
-  | 'lookupRoute'
-  | 'publishStats'
-  | 'clusterStats';
+  'claimGroup' | 'releaseGroup' | 'publishRoute' | 'lookupRoute' | 'publishStats' | 'clusterStats';
 
 type ToPrimary =
   | {
@@ -227,7 +222,8 @@ export class IpcCoordinator implements ClusterCoordinator {
         return;
       case 'event':
         if (message.event.type === 'node-down') this.mirror.delete(message.event.index);
-        if (message.event.type === 'node-up') this.mirror.set(message.event.node.index, message.event.node);
+        if (message.event.type === 'node-up')
+          this.mirror.set(message.event.node.index, message.event.node);
         for (const listener of this.listeners) listener(message.event);
         return;
       default:

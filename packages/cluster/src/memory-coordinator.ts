@@ -92,7 +92,8 @@ export class MemoryCluster {
     };
     this.members.set(index, member);
     for (const other of this.members.values()) {
-      if (other !== member) other.coordinator.emit({ type: 'node-up', node: this.viewFor(other, member) });
+      if (other !== member)
+        other.coordinator.emit({ type: 'node-up', node: this.viewFor(other, member) });
     }
     return coordinator;
   }

@@ -26,13 +26,12 @@
  * sends it from its listening socket (where the sender expects it).
  */
 import type { ReceiverEvent } from '@bond/core';
-import type { ReceiverClusterHooks, ReceiverClusterOptions, ReceiverClusterPort } from '@bond/runtime';
-import {
-  Address,
-  DatagramKind,
-  SRTLA_ID_LENGTH,
-  classifyDatagram,
-} from '@bond/wire';
+import type {
+  ReceiverClusterHooks,
+  ReceiverClusterOptions,
+  ReceiverClusterPort,
+} from '@bond/runtime';
+import { Address, DatagramKind, SRTLA_ID_LENGTH, classifyDatagram } from '@bond/wire';
 import {
   REPLY_TO_LINK,
   TO_OWNER,
@@ -459,7 +458,8 @@ export class ClusterNode {
   private readonly onCoordinatorEvent = (event: CoordinatorEvent): void => {
     if (event.type === 'node-down') {
       this.peers.delete(event.index);
-      for (const [key, route] of this.routes) if (route.owner === event.index) this.routes.delete(key);
+      for (const [key, route] of this.routes)
+        if (route.owner === event.index) this.routes.delete(key);
       for (const [key, owner] of this.adopted) if (owner === event.index) this.adopted.delete(key);
       this.logger?.info('cluster node down', { node: event.index });
     } else if (event.type === 'node-up') {

@@ -13,12 +13,7 @@ import {
   encodeSrtData,
   peekSrtDataSeq,
 } from '@bond/wire';
-import {
-  Backplane,
-  ClusterNode,
-  MemoryCluster,
-  type MemoryCoordinator,
-} from '../src/index.js';
+import { Backplane, ClusterNode, MemoryCluster, type MemoryCoordinator } from '../src/index.js';
 
 export interface TestNode {
   readonly index: number;
@@ -84,7 +79,8 @@ export class SrtSide {
   private constructor(readonly socket: Socket) {
     socket.on('message', (message, rinfo) => {
       this.sources.add(`${rinfo.address}:${rinfo.port}`);
-      if (classifyDatagram(message) === DatagramKind.SrtData) this.seqs.push(peekSrtDataSeq(message));
+      if (classifyDatagram(message) === DatagramKind.SrtData)
+        this.seqs.push(peekSrtDataSeq(message));
     });
   }
 
@@ -99,7 +95,11 @@ export class SrtSide {
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => this.socket.close(() => { resolve(); }));
+    return new Promise((resolve) =>
+      this.socket.close(() => {
+        resolve();
+      }),
+    );
   }
 }
 
@@ -153,7 +153,9 @@ export class Link {
     const before = this.count(DatagramKind.SrtlaReg3, node);
     const reg2 = encodeReg2(id);
     this.send(reg2, node);
-    const timer = setInterval(() => { this.send(reg2, node); }, 50);
+    const timer = setInterval(() => {
+      this.send(reg2, node);
+    }, 50);
     try {
       await waitFor(
         () => this.count(DatagramKind.SrtlaReg3, node) > before,
@@ -169,7 +171,11 @@ export class Link {
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => this.socket.close(() => { resolve(); }));
+    return new Promise((resolve) =>
+      this.socket.close(() => {
+        resolve();
+      }),
+    );
   }
 }
 

@@ -44,7 +44,9 @@ describe('IpcCoordinator', () => {
     const one = await worker(cluster, 1);
     const two = await worker(cluster, 2);
     expect(one.coordinator.nodeIndex).toBe(1);
-    expect(Buffer.from(two.coordinator.clusterKey).equals(Buffer.from(cluster.clusterKey))).toBe(true);
+    expect(Buffer.from(two.coordinator.clusterKey).equals(Buffer.from(cluster.clusterKey))).toBe(
+      true,
+    );
     await waitFor(() => one.coordinator.node(2) !== undefined, 'node 2 in the mirror of node 1');
     expect(one.coordinator.node(2)).toEqual({
       index: 2,

@@ -45,7 +45,11 @@ describe('MemoryCluster', () => {
     const one = cluster.join({ backplane: 'a' });
     const two = cluster.join({ backplane: 'b' });
     const three = cluster.join({ backplane: 'c' });
-    const claims = await Promise.all([one.claimGroup('g'), two.claimGroup('g'), three.claimGroup('g')]);
+    const claims = await Promise.all([
+      one.claimGroup('g'),
+      two.claimGroup('g'),
+      three.claimGroup('g'),
+    ]);
     expect(new Set(claims).size).toBe(1);
     expect(claims[0]).toBe(1);
     await one.publishRoute('127.0.0.9:5000', 'g');

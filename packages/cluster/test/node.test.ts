@@ -65,9 +65,12 @@ describe('ClusterNode: one group, links on different nodes', () => {
     await c.reg2(n3.listen, id);
     expect(groupsOf(n1)).toBe(1);
     expect(groupsOf(n2) + groupsOf(n3)).toBe(0);
-    expect(n1.receiver.stats().groups[0]?.links.map((l) => l.address).sort()).toEqual(
-      [a.address, b.address, c.address].sort(),
-    );
+    expect(
+      n1.receiver
+        .stats()
+        .groups[0]?.links.map((l) => l.address)
+        .sort(),
+    ).toEqual([a.address, b.address, c.address].sort());
 
     const paths = [
       { link: a, to: n1.listen },
@@ -75,7 +78,10 @@ describe('ClusterNode: one group, links on different nodes', () => {
       { link: c, to: n3.listen },
     ];
     await stream(paths, 0, 600);
-    await waitFor(() => srt.seqs.length >= 600, () => `600 packets at the SRT side, got ${srt.seqs.length}`);
+    await waitFor(
+      () => srt.seqs.length >= 600,
+      () => `600 packets at the SRT side, got ${srt.seqs.length}`,
+    );
     expect(srt.seqs).toEqual(range(0, 600));
     // One upstream socket: the owner's.
     expect(srt.sources.size).toBe(1);
@@ -129,13 +135,10 @@ describe('ClusterNode: one group, links on different nodes', () => {
     // b's datagrams now reach n3 (a load balancer rehashed it): n3 drops them until the
     // coordinator answers its lookup (at most one a second per source), then forwards.
     let next = 0;
-    await waitFor(
-      () => {
-        b.send(srtData(next++), n3.listen);
-        return srt.seqs.length > 0;
-      },
-      'data through n3 after its lookup',
-    );
+    await waitFor(() => {
+      b.send(srtData(next++), n3.listen);
+      return srt.seqs.length > 0;
+    }, 'data through n3 after its lookup');
     expect(n3.node.stats().routeLookups).toBe(1);
     // Let what was sent while the lookup ran arrive (or not) before counting anew.
     await new Promise((resolve) => setTimeout(resolve, 150));
@@ -162,7 +165,10 @@ describe('ClusterNode: one group, links on different nodes', () => {
     // Through n2, but n1 answers from its own socket (SO_REUSEPORT on one host makes that the
     // address b targets; here the distinct addresses show the path taken).
     b.send(encodeReg2(id), n2.listen);
-    await waitFor(() => b.count(DatagramKind.SrtlaReg3, n1.listen) > 0, 'REG3 from the owner itself');
+    await waitFor(
+      () => b.count(DatagramKind.SrtlaReg3, n1.listen) > 0,
+      'REG3 from the owner itself',
+    );
     expect(b.count(DatagramKind.SrtlaReg3, n2.listen)).toBe(0);
     expect(n1.node.stats().repliesOut).toBe(0);
     expect(n2.node.stats().forwarded).toBeGreaterThan(0);
@@ -199,8 +205,17 @@ describe('ClusterNode: the backplane is authenticated', () => {
     };
     const target = n1.node.backplaneAddress;
     const spoofer = createSocket('udp4');
-    cleanups.push(() => new Promise((resolve) => spoofer.close(() => { resolve(); })));
-    const send = (bytes: Uint8Array) => { spoofer.send(bytes, target.port, target.ip); };
+    cleanups.push(
+      () =>
+        new Promise((resolve) =>
+          spoofer.close(() => {
+            resolve();
+          }),
+        ),
+    );
+    const send = (bytes: Uint8Array) => {
+      spoofer.send(bytes, target.port, target.ip);
+    };
     send(make(wrongKey, n2.index, now, 1));
     send(make(key, 999, now, 2));
     send(make(key, n2.index, now - 3600, 3));
@@ -209,10 +224,13 @@ describe('ClusterNode: the backplane is authenticated', () => {
     tampered[flipped] = (tampered[flipped] ?? 0) ^ 1;
     send(tampered);
     send(new Uint8Array(20));
-    await waitFor(() => {
-      const r = n1.node.stats().backplane.rejected;
-      return r.tag === 2 && r.node === 1 && r.time === 1 && r.length === 1;
-    }, () => `rejections: ${JSON.stringify(n1.node.stats().backplane.rejected)}`);
+    await waitFor(
+      () => {
+        const r = n1.node.stats().backplane.rejected;
+        return r.tag === 2 && r.node === 1 && r.time === 1 && r.length === 1;
+      },
+      () => `rejections: ${JSON.stringify(n1.node.stats().backplane.rejected)}`,
+    );
     // Nothing of them reached the SRT side; a good one (right key, live node) does.
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(srt.seqs).toEqual([]);
@@ -232,7 +250,14 @@ describe('ClusterNode: failover', () => {
     const id = await a.reg1(n1.listen);
     await a.reg2(n1.listen, id);
     await b.reg2(n2.listen, id);
-    await stream([{ link: a, to: n1.listen }, { link: b, to: n2.listen }], 0, 100);
+    await stream(
+      [
+        { link: a, to: n1.listen },
+        { link: b, to: n2.listen },
+      ],
+      0,
+      100,
+    );
     await waitFor(() => srt.seqs.length >= 100, 'the first 100 packets');
     expect(cluster.leasesOf(n1.index)).toHaveLength(1);
 
@@ -249,18 +274,31 @@ describe('ClusterNode: failover', () => {
     const owner = must(owners[0], 'the owner');
     expect(cluster.leasesOf(owner.index)).toHaveLength(1);
     expect(n2.node.stats().groupsAdopted + n3.node.stats().groupsAdopted).toBe(1);
-    expect(owner.receiver.stats().groups[0]?.links.map((l) => l.address).sort()).toEqual(
-      [a.address, b.address].sort(),
-    );
+    expect(
+      owner.receiver
+        .stats()
+        .groups[0]?.links.map((l) => l.address)
+        .sort(),
+    ).toEqual([a.address, b.address].sort());
 
-    await stream([{ link: a, to: n3.listen }, { link: b, to: n2.listen }], 100, 200);
-    await waitFor(() => srt.seqs.length >= 300, () => `300 packets, got ${srt.seqs.length}`);
+    await stream(
+      [
+        { link: a, to: n3.listen },
+        { link: b, to: n2.listen },
+      ],
+      100,
+      200,
+    );
+    await waitFor(
+      () => srt.seqs.length >= 300,
+      () => `300 packets, got ${srt.seqs.length}`,
+    );
     expect(srt.seqs).toEqual(range(0, 300));
     // A new upstream socket (the adopter's) carried the stream after the failover.
     expect(srt.sources.size).toBe(2);
   });
 
-  it('a node restarted under the same index adopts its predecessor\'s group (same id)', async () => {
+  it("a node restarted under the same index adopts its predecessor's group (same id)", async () => {
     const { cluster, srt, nodes } = await setUp(2);
     const [n1, n2] = nodes as [TestNode, TestNode];
     const a = await link('127.0.0.21');
@@ -282,8 +320,18 @@ describe('ClusterNode: failover', () => {
     expect(groupsOf(n2)).toBe(0);
     expect(again.node.stats().groupsAdopted).toBe(1);
     expect(b.count(DatagramKind.SrtlaRegNgp) + a.count(DatagramKind.SrtlaRegNgp)).toBe(0);
-    await stream([{ link: a, to: again.listen }, { link: b, to: n2.listen }], 0, 100);
-    await waitFor(() => srt.seqs.length >= 100, () => `100 packets, got ${srt.seqs.length}`);
+    await stream(
+      [
+        { link: a, to: again.listen },
+        { link: b, to: n2.listen },
+      ],
+      0,
+      100,
+    );
+    await waitFor(
+      () => srt.seqs.length >= 100,
+      () => `100 packets, got ${srt.seqs.length}`,
+    );
     expect(srt.seqs).toEqual(range(0, 100));
   });
 

@@ -39,7 +39,11 @@ function node(index: number, keys = KEYS, seed = index): ReceiverEngine {
 function drain(engine: ReceiverEngine) {
   const out: { kind: DatagramKind; to: string | undefined; bytes: Uint8Array }[] = [];
   for (let t = engine.pollTransmit(); t !== undefined; t = engine.pollTransmit()) {
-    out.push({ kind: classifyDatagram(t.bytes), to: t.address?.toString(), bytes: t.bytes.slice() });
+    out.push({
+      kind: classifyDatagram(t.bytes),
+      to: t.address?.toString(),
+      bytes: t.bytes.slice(),
+    });
   }
   const events: ReceiverEvent[] = [];
   for (let e = engine.pollEvent(); e !== undefined; e = engine.pollEvent()) events.push(e);

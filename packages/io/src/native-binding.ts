@@ -273,7 +273,11 @@ class NativeBatchSocket implements BatchSocket {
     } catch (error) {
       const { errno, syscall } = systemErrorParts(error, 'bind');
       if (syscall === 'setsockopt')
-        throw new SocketOptionError(errno, options.reusePort ? 'socket buffer size or SO_REUSEPORT' : 'socket buffer size', { cause: error });
+        throw new SocketOptionError(
+          errno,
+          options.reusePort ? 'socket buffer size or SO_REUSEPORT' : 'socket buffer size',
+          { cause: error },
+        );
       throw new BindError(errno, syscall, options.address, options.port, { cause: error });
     }
     socket.handle = handle;

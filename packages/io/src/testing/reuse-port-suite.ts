@@ -42,14 +42,24 @@ export function runReusePortSuite(backend: () => IoBackend): void {
       );
       try {
         for (const sender of senders) sender.send(Buffer.from('x'), port, '127.0.0.1');
-        await waitFor(() => (counts[0] ?? 0) + (counts[1] ?? 0) === 32, () => `32 datagrams, got ${counts.join('+')}`);
+        await waitFor(
+          () => (counts[0] ?? 0) + (counts[1] ?? 0) === 32,
+          () => `32 datagrams, got ${counts.join('+')}`,
+        );
         if (process.platform === 'linux') {
           expect(counts[0]).toBeGreaterThan(0);
           expect(counts[1]).toBeGreaterThan(0);
         }
       } finally {
         await Promise.all(
-          senders.map((sender) => new Promise<void>((resolve) => sender.close(() => { resolve(); }))),
+          senders.map(
+            (sender) =>
+              new Promise<void>((resolve) =>
+                sender.close(() => {
+                  resolve();
+                }),
+              ),
+          ),
         );
       }
     } finally {
