@@ -17,9 +17,9 @@ import {
   parseMetrics,
   startBin,
   startProcess,
-  waitFor,
   type TestProcess,
 } from '../../common/test/support/testing.js';
+import { waitFor } from '@bond/io/testing';
 import { boundUdpSocket, freeUdpPort, hasCommand } from './helpers.js';
 import { createEndpoint, startSenderStandIn } from './sender-stand-in.js';
 
