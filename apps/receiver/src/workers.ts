@@ -553,7 +553,8 @@ function withNodeLabel(sample: string, node: number): string {
   const brace = sample.indexOf('{');
   const space = sample.indexOf(' ');
   if (brace !== -1 && (space === -1 || brace < space)) {
-    const close = sample.indexOf('}', brace);
+    // The last brace: a label value may hold one (the value after it cannot).
+    const close = sample.lastIndexOf('}');
     const inner = sample.slice(brace + 1, close);
     return `${sample.slice(0, brace)}{node="${node}"${inner === '' ? '' : `,${inner}`}${sample.slice(close)}`;
   }
