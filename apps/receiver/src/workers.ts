@@ -31,7 +31,7 @@ import type { CliRunning } from '@bond/app-common';
 import { startHttpServer, type StatsHttpServer } from './http-server.js';
 import { createReceiverMetrics } from './metrics.js';
 import { readSettings, run, VERSION, type RunDeps, type RunOptions } from './run.js';
-import type { ReceiverSettings } from './settings.js';
+import { SettingError, type ReceiverSettings } from './settings.js';
 import type { GroupView, StatsView } from './stats-view.js';
 
 /** The environment variable that makes a forked process worker N. */
@@ -61,8 +61,13 @@ export async function start(options: RunOptions, deps: RunDeps): Promise<CliRunn
   const index = workerIndex();
   if (index !== undefined) return runWorker(options, deps, index);
   const settings = await readSettings(options, deps);
-  if (settings.workers > 1) return runPrimary(settings, deps);
-  return run(options, deps);
+  if (settings.workers === 1) return run(options, deps);
+  if (settings.srtlaPort === 0) {
+    throw new SettingError(
+      'workers above 1 need a fixed srtla_port: with 0 each worker would listen on a port of its own (give the port senders use, e.g. 5000)',
+    );
+  }
+  return runPrimary(settings, deps);
 }
 
 /** This process's worker index when it is a worker of `--workers`, else undefined. */

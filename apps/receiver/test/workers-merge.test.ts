@@ -1,6 +1,7 @@
-// How the primary of --workers merges its workers' metrics and stats (workers.ts).
+// The primary of --workers (workers.ts): how it merges its workers' metrics, and what it refuses.
 import { describe, expect, it } from 'vitest';
-import { mergeMetrics } from '../src/workers.js';
+import { SettingError } from '../src/settings.js';
+import { mergeMetrics, start } from '../src/workers.js';
 
 describe('mergeMetrics', () => {
   it('keeps each family header once and labels every sample with its node', () => {
@@ -43,5 +44,17 @@ describe('mergeMetrics', () => {
 
   it('is empty but well formed without workers', () => {
     expect(mergeMetrics([])).toBe('\n');
+  });
+});
+
+describe('start with workers', () => {
+  it('refuses workers above 1 on port 0 (each would get a port of its own)', async () => {
+    const lines: string[] = [];
+    const started = start(
+      { settings: { workers: 2, srtlaPort: 0 }, configFile: undefined },
+      { logOutput: { write: (line: string) => lines.push(line) } },
+    );
+    await expect(started).rejects.toThrow(SettingError);
+    await expect(started).rejects.toThrow(/workers above 1 need a fixed srtla_port/);
   });
 });

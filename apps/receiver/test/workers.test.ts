@@ -97,9 +97,12 @@ function track(process: TestProcess): TestProcess {
 }
 
 describe.skipIf(!built)('bond-receiver --workers 2 (needs `pnpm build` for dist/bin.js)', () => {
-  it.skipIf(!hasSrt)(
-    `carries ${PACKETS} SRT packets over links spread on both workers, in order (needs ${SRT_TOOL})`,
-    async () => {
+  it.skipIf(!hasSrt).each([
+    ['the native backend (SO_REUSEPORT)', 'auto'],
+    ['dgram (one socket shared through node:cluster)', 'dgram'],
+  ])(
+    `carries ${PACKETS} SRT packets over links spread on both workers, in order: %s (needs ${SRT_TOOL})`,
+    async (_name, backend) => {
       const chunks: Buffer[] = [];
       let receivedBytes = 0;
       const listenerPort = await freeUdpPort();
@@ -115,7 +118,10 @@ describe.skipIf(!built)('bond-receiver --workers 2 (needs `pnpm build` for dist/
           },
         ),
       );
-      const { receiver, srtlaPort, http } = await startWorkers(listenerPort);
+      const { receiver, srtlaPort, http } = await startWorkers(listenerPort, [
+        '--io-backend',
+        backend,
+      ]);
       const sender = await startSenderStandIn({
         receiver: createEndpoint('127.0.0.1', srtlaPort),
         linkAddresses: LINKS,
