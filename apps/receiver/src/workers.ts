@@ -18,6 +18,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import {
+  BACKPLANE_REJECTIONS,
   Backplane,
   ClusterNode,
   IpcCoordinator,
@@ -152,7 +153,8 @@ async function runWorker(options: RunOptions, deps: RunDeps, index: number): Pro
     if (request.bond !== 'receiver' || request.kind !== 'metrics') return;
     metrics.render(running.stats()).then(
       (text) => {
-        channel.send({ bond: 'receiver', kind: 'metrics', id: request.id, text });
+        const all = text + clusterMetrics(node.stats());
+        channel.send({ bond: 'receiver', kind: 'metrics', id: request.id, text: all });
       },
       (error: unknown) => {
         channel.send({ bond: 'receiver', kind: 'metrics', id: request.id, error: String(error) });
@@ -423,6 +425,45 @@ async function runPrimary(settings: ReceiverSettings, deps: RunDeps): Promise<Ru
       return closed;
     },
   };
+}
+
+/** A worker's routing counters as Prometheus text (the primary adds the `node` label). */
+export function clusterMetrics(stats: ClusterNodeStats): string {
+  const counter = (name: string, help: string, samples: readonly string[]): string =>
+    [`# HELP bond_receiver_${name} ${help}`, `# TYPE bond_receiver_${name} counter`, ...samples]
+      .map((line) => `${line}\n`)
+      .join('');
+  const one = (name: string, value: number) => [`bond_receiver_${name} ${value}`];
+  return (
+    counter(
+      'cluster_forwarded_total',
+      'Datagrams from links forwarded to the worker that owns their stream.',
+      one('cluster_forwarded_total', stats.forwarded),
+    ) +
+    counter(
+      'cluster_forwarded_in_total',
+      'Datagrams other workers forwarded to this one (it owns their stream).',
+      one('cluster_forwarded_in_total', stats.forwardedIn),
+    ) +
+    counter(
+      'cluster_groups_adopted_total',
+      'Streams this worker adopted after the worker that owned them was gone.',
+      one('cluster_groups_adopted_total', stats.groupsAdopted),
+    ) +
+    counter(
+      'cluster_route_lookups_total',
+      'Route lookups for sources this worker did not know.',
+      one('cluster_route_lookups_total', stats.routeLookups),
+    ) +
+    counter(
+      'backplane_rejected_total',
+      'Backplane datagrams dropped unread, by reason (a bad tag or an unknown node: not from this cluster).',
+      BACKPLANE_REJECTIONS.map(
+        (reason) =>
+          `bond_receiver_backplane_rejected_total{reason="${reason}"} ${stats.backplane.rejected[reason]}`,
+      ),
+    )
+  );
 }
 
 /** `/api/v1/cluster`: every node, its state, its groups and streams, and its load. */

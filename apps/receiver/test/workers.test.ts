@@ -195,6 +195,15 @@ describe.skipIf(!built)('bond-receiver --workers 2 (needs `pnpm build` for dist/
       for (const node of ['1', '2']) {
         expect(metricValue(metrics, 'bond_receiver_uptime_seconds', { node })).toBeGreaterThan(0);
       }
+      for (const node of ['1', '2']) {
+        expect(
+          metricValue(metrics, 'bond_receiver_backplane_rejected_total', { node, reason: 'tag' }),
+        ).toBe(0);
+      }
+      const forwardedMetric = ['1', '2']
+        .map((node) => metricValue(metrics, 'bond_receiver_cluster_forwarded_total', { node }))
+        .reduce((sum: number, value) => sum + (value ?? 0), 0);
+      expect(forwardedMetric).toBeGreaterThanOrEqual(forwarded);
       expect(
         metricValue(metrics, 'bond_receiver_groups', {
           node: String(owners[0]?.index),
