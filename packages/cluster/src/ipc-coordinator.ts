@@ -2,8 +2,10 @@
  * A {@link ClusterCoordinator} over a message channel to another process (`bond-receiver --workers
  * N`: each worker's coordinator is a proxy of the primary's {@link MemoryCluster}, over the
  * `node:cluster` IPC channel). The worker keeps a mirror of the live nodes, pushed by the primary
- * on every change, so `node()` and `nodes()` answer without a round trip; the other calls are one
- * request each.
+ * on every change, so `node()` and `nodes()` answer without a round trip, and of the routes every
+ * other worker publishes, so `lookupRoute` for a link registered elsewhere answers at once (one
+ * socket shared by all workers hands any worker any datagram); the other calls are one request
+ * each.
  *
  * Messages are plain objects with `bond: 'cluster'` (other traffic on the channel is left alone).
  */
@@ -22,6 +24,9 @@ export interface MessageChannel {
   /** Subscribes to messages; returns the unsubscribe function. */
   onMessage(listener: (message: unknown) => void): () => void;
 }
+
+/** Routes a worker keeps from the primary's pushes, at most (then it starts afresh). */
+const MIRRORED_ROUTES = 100_000;
 
 /** How long a worker waits for the primary to answer one request, ms. */
 export const IPC_REQUEST_TIMEOUT_MS = 5000;
@@ -52,6 +57,7 @@ type ToWorker =
   | { bond: 'cluster'; kind: 'join-failed'; error: string }
   | { bond: 'cluster'; kind: 'response'; id: number; ok: boolean; value?: unknown; error?: string }
   | { bond: 'cluster'; kind: 'nodes'; nodes: ClusterNodeView[] }
+  | { bond: 'cluster'; kind: 'route'; sourceKey: string; owner: number }
   | { bond: 'cluster'; kind: 'event'; event: CoordinatorEvent };
 
 function isClusterMessage(message: unknown): message is { bond: 'cluster'; kind: string } {
@@ -70,6 +76,8 @@ export class IpcCoordinator implements ClusterCoordinator {
     { resolve: (value: unknown) => void; reject: (error: Error) => void; timer: NodeJS.Timeout }
   >();
   private mirror = new Map<number, ClusterNodeView>();
+  /** Routes the primary pushed: source -> owner (answers lookups without a round trip). */
+  private readonly routes = new Map<string, number>();
   private nextId = 1;
   private closed = false;
   private readonly unsubscribe: () => void;
@@ -149,6 +157,8 @@ export class IpcCoordinator implements ClusterCoordinator {
   }
 
   async lookupRoute(sourceKey: string): Promise<number | undefined> {
+    const pushed = this.routes.get(sourceKey);
+    if (pushed !== undefined && this.mirror.has(pushed)) return pushed;
     const owner = await this.request('lookupRoute', [sourceKey]);
     return typeof owner === 'number' ? owner : undefined;
   }
@@ -220,8 +230,16 @@ export class IpcCoordinator implements ClusterCoordinator {
       case 'nodes':
         this.setNodes(message.nodes);
         return;
+      case 'route':
+        if (this.routes.size >= MIRRORED_ROUTES) this.routes.clear();
+        this.routes.set(message.sourceKey, message.owner);
+        return;
       case 'event':
-        if (message.event.type === 'node-down') this.mirror.delete(message.event.index);
+        if (message.event.type === 'node-down') {
+          const gone = message.event.index;
+          this.mirror.delete(gone);
+          for (const [source, owner] of this.routes) if (owner === gone) this.routes.delete(source);
+        }
         if (message.event.type === 'node-up')
           this.mirror.set(message.event.node.index, message.event.node);
         for (const listener of this.listeners) listener(message.event);
@@ -276,9 +294,16 @@ export function serveIpcWorker(
         return;
       }
       const joined = coordinator;
-      stopEvents = joined.onEvent((event) => {
+      const stopNodeEvents = joined.onEvent((event) => {
         send({ bond: 'cluster', kind: 'event', event });
       });
+      const stopRoutes = cluster.onRoute((sourceKey, owner) => {
+        if (owner !== index) send({ bond: 'cluster', kind: 'route', sourceKey, owner });
+      });
+      stopEvents = () => {
+        stopNodeEvents();
+        stopRoutes();
+      };
       send({
         bond: 'cluster',
         kind: 'joined',

@@ -60,6 +60,7 @@ export class MemoryCluster {
   private readonly leases = new Map<string, number>();
   private readonly routes = new Map<string, { groupKey: string; expiresAt: number }>();
   private readonly stats = new Map<number, unknown>();
+  private readonly routeListeners = new Set<(sourceKey: string, owner: number) => void>();
 
   constructor(options: MemoryClusterOptions = {}) {
     const key = options.clusterKey ?? new Uint8Array(randomBytes(CLUSTER_KEY_LENGTH));
@@ -154,10 +155,22 @@ export class MemoryCluster {
   }
 
   /** @internal */
-  publishRoute(sourceKey: string, groupKey: string): void {
+  publishRoute(index: number, sourceKey: string, groupKey: string): void {
     const now = this.clock();
     if (this.routes.size >= 1_000_000) this.sweepRoutes(now);
     this.routes.set(sourceKey, { groupKey, expiresAt: now + this.routeTtlMs });
+    for (const listener of this.routeListeners) listener(sourceKey, index);
+  }
+
+  /**
+   * Tells `listener` every route published, with the publishing node (the group's owner): the
+   * primary of `--workers` pushes them to every worker, so a worker that receives a link's
+   * datagrams without having seen its registration (one socket shared by all) finds the owner
+   * without a round trip. Returns the unsubscribe function.
+   */
+  onRoute(listener: (sourceKey: string, owner: number) => void): () => void {
+    this.routeListeners.add(listener);
+    return () => this.routeListeners.delete(listener);
   }
 
   /** @internal */
@@ -242,7 +255,7 @@ export class MemoryCoordinator implements ClusterCoordinator {
 
   publishRoute(sourceKey: string, groupKey: string): Promise<void> {
     return this.call('publish a route', () => {
-      this.cluster.publishRoute(sourceKey, groupKey);
+      this.cluster.publishRoute(this.nodeIndex, sourceKey, groupKey);
     });
   }
 

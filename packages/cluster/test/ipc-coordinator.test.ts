@@ -28,14 +28,22 @@ function channelPair(): [MessageChannel, MessageChannel] {
 }
 
 async function worker(cluster: MemoryCluster, index: number) {
-  const [primarySide, workerSide] = channelPair();
+  const [primarySide, pairSide] = channelPair();
+  const sent: unknown[] = [];
+  const workerSide: MessageChannel = {
+    send: (message) => {
+      sent.push(message);
+      pairSide.send(message);
+    },
+    onMessage: (listener) => pairSide.onMessage(listener),
+  };
   const stop = serveIpcWorker(cluster, primarySide, index);
   const coordinator = await IpcCoordinator.join(workerSide, {
     index,
     backplane: `127.0.0.1:${1000 + index}`,
     listener: 'shared',
   });
-  return { coordinator, stop };
+  return { coordinator, stop, sent };
 }
 
 describe('IpcCoordinator', () => {
@@ -73,6 +81,32 @@ describe('IpcCoordinator', () => {
     await two.coordinator.close();
     await expect(two.coordinator.claimGroup('h')).rejects.toThrow(/closed/);
     await waitFor(() => cluster.indexes().length === 0, 'node 2 left');
+  });
+
+  it("answers lookups of routes other workers published from the primary's pushes", async () => {
+    const cluster = new MemoryCluster();
+    const one = await worker(cluster, 1);
+    const two = await worker(cluster, 2);
+    await waitFor(() => two.coordinator.node(1) !== undefined, 'node 1 in the mirror of node 2');
+    await one.coordinator.claimGroup('g');
+    await one.coordinator.publishRoute('127.0.0.9:7', 'g');
+    const requests = () =>
+      two.sent.filter((m) => (m as { kind?: string }).kind === 'request').length;
+    // The push arrives after the publish: poll until a lookup needs no request.
+    await waitFor(async () => {
+      const before = requests();
+      const owner = await two.coordinator.lookupRoute('127.0.0.9:7');
+      return owner === 1 && requests() === before;
+    }, 'a lookup answered from the pushed routes');
+    // An unknown source still asks the primary.
+    const before = requests();
+    expect(await two.coordinator.lookupRoute('127.0.0.9:8')).toBeUndefined();
+    expect(requests()).toBe(before + 1);
+    // The owner going down drops its pushed routes.
+    one.stop();
+    await waitFor(() => two.coordinator.node(1) === undefined, 'node 1 down');
+    expect(await two.coordinator.lookupRoute('127.0.0.9:7')).toBeUndefined();
+    two.stop();
   });
 
   it('a worker restarted under its index joins again', async () => {
