@@ -423,8 +423,8 @@ static int set_buffer_size(int fd, int option, int force_option, int32_t bytes) 
 
 /* Creates, sizes and binds the descriptor; returns it, or -1 after throwing. */
 static int bind_descriptor(napi_env env, int family, const struct sockaddr_storage *local,
-                           socklen_t local_length, bool ipv6_only, int32_t receive_buffer,
-                           int32_t send_buffer) {
+                           socklen_t local_length, bool ipv6_only, bool reuse_port,
+                           int32_t receive_buffer, int32_t send_buffer) {
   int fd = open_descriptor(family);
   if (fd < 0) {
     bond_throw_errno(env, errno, "socket");
@@ -432,8 +432,16 @@ static int bind_descriptor(napi_env env, int family, const struct sockaddr_stora
   }
   const char *failed = NULL;
   int on = ipv6_only ? 1 : 0;
+  int reuse = 1;
   if (family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on) != 0)
     failed = "setsockopt";
+#ifdef SO_REUSEPORT
+  else if (reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &reuse, sizeof reuse) != 0)
+    failed = "setsockopt";
+#else
+  else if (reuse_port && (errno = ENOPROTOOPT) != 0)
+    failed = "setsockopt";
+#endif
   else if ((receive_buffer > 0 &&
             set_buffer_size(fd, SO_RCVBUF, BOND_RCVBUFFORCE, receive_buffer) != 0) ||
            (send_buffer > 0 && set_buffer_size(fd, SO_SNDBUF, BOND_SNDBUFFORCE, send_buffer) != 0))
@@ -463,6 +471,19 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   napi_status status = napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   if (status != napi_ok) return bond_throw_napi(env, status, "napi_get_cb_info");
   if (argc < OPEN_ARGUMENTS) return bond_throw_argument(env, "open() takes 14 arguments");
+  /* The 15th, optional: SO_REUSEPORT. */
+  bool reuse_port = false;
+  napi_value reuse_argument;
+  size_t all_arguments = OPEN_ARGUMENTS + 1;
+  napi_value all[OPEN_ARGUMENTS + 1];
+  if (napi_get_cb_info(env, info, &all_arguments, all, NULL, NULL) == napi_ok &&
+      all_arguments > OPEN_ARGUMENTS) {
+    reuse_argument = all[OPEN_ARGUMENTS];
+    napi_valuetype reuse_type;
+    if (napi_typeof(env, reuse_argument, &reuse_type) == napi_ok && reuse_type == napi_boolean &&
+        napi_get_value_bool(env, reuse_argument, &reuse_port) != napi_ok)
+      return bond_throw_argument(env, "open(): reusePort must be a boolean");
+  }
 
   int32_t family_number, port, receive_buffer, send_buffer, max_batch, slot_size;
   bool ipv6_only = false;
@@ -503,8 +524,8 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   socklen_t local_length;
   if (parse_sockaddr(&local, &local_length, family, address, (uint32_t)port) != 0)
     return bond_throw_errno(env, EINVAL, "bind");
-  int fd = bind_descriptor(env, family, &local, local_length, ipv6_only, receive_buffer,
-                           send_buffer);
+  int fd = bind_descriptor(env, family, &local, local_length, ipv6_only, reuse_port,
+                           receive_buffer, send_buffer);
   if (fd < 0) return NULL;
 
   bond_socket *s = calloc(1, sizeof *s);

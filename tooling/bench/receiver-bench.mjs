@@ -15,7 +15,10 @@
 //
 // Usage: node tooling/bench/receiver-bench.mjs [--rates 20000,50000,100000,200000]
 //          [--groups 1,10,100] [--links 2] [--seconds 2] [--warmup 1] [--rounds 3]
-//          [--systems auto|c-forwarder,bond,irlserver] [--peers DIR] [--json FILE] [--svg DIR]
+//          [--systems auto|c-forwarder,bond,irlserver,bond-workers2] [--peers DIR] [--json FILE]
+//          [--svg DIR]
+// `bond-workers2` is bond-receiver --workers 2 (issue 14): its CPU is the primary's and both
+// workers'; the clean-rate table then adds its ratio to bond (one process).
 // Needs `pnpm build` first (apps/receiver/dist) and a C compiler. Linux only (/proc). Loopback only
 // (127.0.0.0/8); every process is bounded in time and stopped at the end of its round.
 import { cpus } from 'node:os';
@@ -23,12 +26,12 @@ import { parseArgs } from 'node:util';
 import {
   builtEntry,
   compileTool,
-  cpuSeconds,
   freeUdpPort,
   lastNumber as number,
   sleep,
   startChild as start,
   stopAll,
+  treeCpuSeconds,
 } from './lib/processes.mjs';
 import { PEERS_DIR, peerBinaries } from './lib/peers.mjs';
 import { markdownTable, median, outputOptions, writeOutputs } from './lib/results.mjs';
@@ -52,10 +55,12 @@ const links = Number(values.links);
 const seconds = Number(values.seconds);
 const warmup = Number(values.warmup);
 const rounds = Number(values.rounds);
-const SYSTEMS = ['c-forwarder', 'bond', 'irlserver'];
-// auto: all three when the real peer can be had (built, or its sources beside the repository).
+const SYSTEMS = ['c-forwarder', 'bond', 'irlserver', 'bond-workers2'];
+// auto: the first three when the real peer can be had (built, or its sources beside the repository).
 const auto = values.systems === 'auto';
-const systems = (auto ? SYSTEMS.join(',') : values.systems).split(',').filter((n) => n !== '');
+const systems = (auto ? SYSTEMS.slice(0, 3).join(',') : values.systems)
+  .split(',')
+  .filter((n) => n !== '');
 if (!systems.includes('bond') || systems.some((name) => !SYSTEMS.includes(name))) {
   throw new Error(`--systems: bond and any of ${SYSTEMS.join(', ')}, comma-separated`);
 }
@@ -113,11 +118,29 @@ async function round(system, rate, groups) {
       // It checks that the SRT server answers first (the sink does not), then runs.
       await forwarder.line(/srtla_rec is now running/, 10_000);
       backend = 'irlserver srtla_rec';
+    } else if (system === 'bond-workers2') {
+      port = await freeUdpPort();
+      forwarder = start(
+        process.execPath,
+        [
+          ...[bin, String(port), '127.0.0.1', String(sinkPort), '--listen', '127.0.0.1'],
+          ...['--max-pending-per-ip', String(Math.max(4, groups))],
+          ...['--workers', '2', '--log-format', 'json'],
+        ],
+        limit + 2,
+      );
+      const ready = JSON.parse(await forwarder.line(/"msg":"receiver listening"/, 20_000));
+      await forwarder.line(/"msg":"receiver workers running"/, 20_000);
+      backend = `${ready.backend}, 2 workers`;
     } else {
       port = await freeUdpPort();
       forwarder = start(
         process.execPath,
-        [bin, String(port), '127.0.0.1', String(sinkPort), '--listen', '127.0.0.1'],
+        [
+          ...[bin, String(port), '127.0.0.1', String(sinkPort), '--listen', '127.0.0.1'],
+          // The load registers every group's first link from one IP (127.0.0.2): all at once.
+          ...['--max-pending-per-ip', String(Math.max(4, groups))],
+        ],
         limit + 2,
       );
       const ready = JSON.parse(await forwarder.line(/"msg":"receiver listening"/));
@@ -138,10 +161,10 @@ async function round(system, rate, groups) {
     );
     await load.line(/^registered/, 20_000);
     if (warmup > 0) await sleep(warmup * 1000);
-    const before = cpuSeconds(forwarder.child.pid);
+    const before = treeCpuSeconds(forwarder.child.pid);
     const sent = number(await load.line(/^sent /, (warmup + seconds + 5) * 1000));
     await sleep(300);
-    const cpu = cpuSeconds(forwarder.child.pid) - before;
+    const cpu = treeCpuSeconds(forwarder.child.pid) - before;
     const delivered = number(await sink.line(/^received /, 5000));
     // CPU was measured over the last `seconds` of the run: per packet, divide by the packets
     // delivered in that part (delivery is steady at a fixed offered rate).
@@ -182,6 +205,7 @@ for (const groups of groupCounts) {
         : Number((row.bond.cpuUsPerPacket / row[other].cpuUsPerPacket).toFixed(2));
     row.cpuRatio = ratio('c-forwarder');
     row.cpuRatioIrlserver = ratio('irlserver');
+    row.cpuRatioWorkers2 = ratio('bond-workers2');
     results.push(row);
     process.stderr.write(
       `groups ${groups} rate ${rate}: ${systems.map((system) => `${system} ${row[system].cpuUsPerPacket} us/pkt, loss ${row[system].lossPercent}%`).join('; ')}\n`,
@@ -202,7 +226,12 @@ for (const groups of groupCounts) {
 console.log(
   `receiver forwarding: ${links} links per group, 1332-byte SRT data, ${seconds} s measured after ${warmup} s of warm-up x ${rounds} rounds (medians), bond IO backend: ${results[0]?.bond.backend}\n`,
 );
-const LABEL = { bond: 'bond', irlserver: 'irlserver', 'c-forwarder': 'C' };
+const LABEL = {
+  bond: 'bond',
+  irlserver: 'irlserver',
+  'c-forwarder': 'C',
+  'bond-workers2': 'bond --workers 2',
+};
 const others = systems.filter((system) => system !== 'bond');
 console.log(
   markdownTable(
@@ -224,7 +253,13 @@ console.log(
         row[system].lossPercent,
         row[system].cpuUsPerPacket,
       ]),
-      ...others.map((other) => (other === 'irlserver' ? row.cpuRatioIrlserver : row.cpuRatio)),
+      ...others.map((other) =>
+        other === 'irlserver'
+          ? row.cpuRatioIrlserver
+          : other === 'bond-workers2'
+            ? row.cpuRatioWorkers2
+            : row.cpuRatio,
+      ),
     ]),
   ),
 );
@@ -246,6 +281,16 @@ console.log(
     ]),
   ),
 );
+if (systems.includes('bond-workers2')) {
+  console.log('');
+  for (const groups of groupCounts) {
+    const one = clean[groups].bond;
+    const two = clean[groups]['bond-workers2'];
+    console.log(
+      `${groups} group(s): highest clean rate --workers 2 ${two} pps, --workers 1 ${one} pps, ratio ${one === 0 ? '-' : (two / one).toFixed(2)}`,
+    );
+  }
+}
 writeOutputs(
   {
     benchmark: 'receiver-forwarding',

@@ -13,7 +13,7 @@ const linux = process.platform === 'linux';
 
 describe('receiver benchmark', () => {
   it.skipIf(!(built && hasCompiler && linux))(
-    'runs bond-receiver and the C forwarder side by side and writes JSON (needs pnpm build, cc, Linux)',
+    'runs bond-receiver (one process and --workers 2) and the C forwarder side by side and writes JSON (needs pnpm build, cc, Linux)',
     () => {
       const dir = mkdtempSync(join(tmpdir(), 'bond-receiver-bench-'));
       try {
@@ -24,7 +24,7 @@ describe('receiver benchmark', () => {
             join(root, 'tooling', 'bench', 'receiver-bench.mjs'),
             ...['--rates', '2000', '--groups', '1', '--seconds', '0.3', '--rounds', '1'],
             // The real peer runs in the benchmarks' smoke run (bench-smoke.test.ts).
-            ...['--systems', 'c-forwarder,bond'],
+            ...['--systems', 'c-forwarder,bond,bond-workers2'],
             ...['--json', json],
           ],
           { encoding: 'utf8', timeout: 60_000 },
@@ -36,12 +36,15 @@ describe('receiver benchmark', () => {
             groups: number;
             bond: { deliveredPps: number };
             'c-forwarder': { deliveredPps: number };
+            'bond-workers2': { deliveredPps: number; backend: string };
           }[];
         };
         expect(report.results.map((row) => row.groups)).toEqual([1]);
         for (const row of report.results) {
           expect(row.bond.deliveredPps).toBeGreaterThan(0);
           expect(row['c-forwarder'].deliveredPps).toBeGreaterThan(0);
+          expect(row['bond-workers2'].deliveredPps).toBeGreaterThan(0);
+          expect(row['bond-workers2'].backend).toMatch(/2 workers$/);
         }
       } finally {
         rmSync(dir, { recursive: true, force: true });

@@ -7,7 +7,8 @@
 import { runCli } from '@bond/app-common';
 import { UsageError, helpText, parseCommandLine, type Command } from './command-line.js';
 import { doctorOutcome } from './doctor.js';
-import { VERSION, run } from './run.js';
+import { VERSION } from './run.js';
+import { start } from './workers.js';
 
 runCli<Command>({
   name: 'bond-receiver',
@@ -15,6 +16,6 @@ runCli<Command>({
   parse: parseCommandLine,
   helpText,
   doctor: (command) => doctorOutcome(command.settings),
-  start: (command) => run(command, { logOutput: process.stderr }),
+  start: (command) => start(command, { logOutput: process.stderr }),
   isUsageError: (error) => error instanceof UsageError,
 });

@@ -6,7 +6,12 @@
  * `@bond/app-common`'s, shared with bond-sender; this file gives it the receiver's stats view,
  * metrics, page and health.
  */
-import { startStatsHttpServer, type HealthReport, type StatsHttpServer } from '@bond/app-common';
+import {
+  startStatsHttpServer,
+  type HealthReport,
+  type StatsHttpServer,
+  type StatsRoutes,
+} from '@bond/app-common';
 import type { AppLogger } from '@bond/runtime';
 import { dashboardPage } from './dashboard/dashboard-page.js';
 import type { ListenerProbeState } from './listener-probe.js';
@@ -39,7 +44,10 @@ export function startHttpServer(
   metrics: ReceiverMetrics,
   health: () => HealthReport,
   logger: AppLogger,
+  /** More routes, tried before the scene switchers' (`/api/v1/cluster` of `--workers`). */
+  extraRoutes?: StatsRoutes,
 ): Promise<StatsHttpServer> {
+  const noalbs = noalbsStatsRoutes(view);
   return startStatsHttpServer({
     listen,
     token,
@@ -48,7 +56,10 @@ export function startHttpServer(
     page: dashboardPage(),
     health,
     // `/stats/<stream>` and `/stats` for scene switchers (noalbs-stats.ts).
-    routes: noalbsStatsRoutes(view),
+    routes:
+      extraRoutes === undefined
+        ? noalbs
+        : (path, query) => extraRoutes(path, query) ?? noalbs(path, query),
     logger,
   });
 }

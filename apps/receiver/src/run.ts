@@ -10,6 +10,7 @@ import {
   createReceiver,
   receiverChannels,
   type Receiver,
+  type ReceiverClusterOptions,
   type ReceiverDiagnostic,
 } from '@bond/runtime';
 import packageJson from '../package.json' with { type: 'json' };
@@ -42,6 +43,12 @@ export interface RunDeps {
   readonly io?: IoBackend;
   /** Where `BOND_HTTP_TOKEN` is read (default `process.env`). */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Run as one worker of `--workers N` (workers.ts): the node's cluster hooks, the listening port
+   * shared with the other workers, and no HTTP server of its own (the primary serves every
+   * worker's stats).
+   */
+  readonly worker?: { readonly index: number; readonly cluster: ReceiverClusterOptions };
 }
 
 export interface ReloadOutcome {
@@ -74,7 +81,7 @@ export interface RunningReceiver {
 const REFUSED_HINT = 'fix the file and send SIGHUP again; the receiver keeps its running settings';
 
 /** Defaults < config file < environment (`BOND_HTTP_TOKEN`) < command line. */
-async function readSettings(options: RunOptions, deps: RunDeps): Promise<ReceiverSettings> {
+export async function readSettings(options: RunOptions, deps: RunDeps): Promise<ReceiverSettings> {
   const fromFile =
     options.configFile === undefined ? {} : (await loadConfigFile(options.configFile)).settings;
   const fromEnvironment = environmentSettings(deps.env ?? process.env);
@@ -101,6 +108,7 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningRe
     backend: settings.ioBackend,
     logger,
     ...(deps.io === undefined ? {} : { io: deps.io }),
+    ...(deps.worker === undefined ? {} : { cluster: deps.worker.cluster, reusePort: true }),
   });
   const probe: ListenerProbe = watchSrtListener(
     {
@@ -124,7 +132,7 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningRe
   };
   const view = () => statsView(receiver.stats(), probe.state());
   let http: StatsHttpServer | undefined;
-  if (settings.http !== undefined) {
+  if (settings.http !== undefined && deps.worker === undefined) {
     try {
       http = await startHttpServer(
         settings.http,
@@ -205,6 +213,7 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningRe
       configFile: running.configFile,
       probeIntervalMs: running.probeIntervalMs,
       streamLabel: running.streamLabel,
+      workers: running.workers,
     };
     if (needsRestart.length > 0) {
       logger.warn('config reload: some changes need a restart and were not applied', {

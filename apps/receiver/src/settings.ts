@@ -42,6 +42,7 @@ import {
   type StreamLabelMode,
 } from '@bond/runtime';
 
+import { availableParallelism } from 'node:os';
 import type { LogFormat, LogLevel } from '@bond/runtime';
 import {
   MIN_CLUSTER_KEY_BYTES,
@@ -93,6 +94,8 @@ export interface ReceiverSettings {
   readonly backplane: BackplaneAddress | undefined;
   /** `--cluster-key-file`: the file holding the cluster's shared secret. */
   readonly clusterKeyFile: string | undefined;
+  /** Receiver processes sharing the port (`--workers`; 1: this process alone). */
+  readonly workers: number;
 }
 
 export { SettingError };
@@ -130,7 +133,25 @@ export const DEFAULT_SETTINGS = {
   nodeId: undefined,
   backplane: undefined,
   clusterKeyFile: undefined,
+  // One process: a worker per core is asked for (--workers auto), never assumed.
+  workers: 1,
 } as const satisfies ReceiverSettings;
+
+/** The most worker processes `--workers` takes. */
+export const MAX_WORKERS = 256;
+
+/** A `--workers` value: a whole number 1..256, or `auto` (one per core this process may use). */
+export function parseWorkers(raw: string): number {
+  const text = raw.trim().toLowerCase();
+  if (text === 'auto') return Math.min(Math.max(availableParallelism(), 1), MAX_WORKERS);
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < 1 || value > MAX_WORKERS) {
+    throw new SettingError(
+      `workers must be auto or a whole number from 1 to ${MAX_WORKERS}, got "${raw}"`,
+    );
+  }
+  return value;
+}
 
 export type PartialSettings = SettingsDraft<ReceiverSettings>;
 
@@ -300,6 +321,12 @@ export const SETTINGS: SettingsTable<ReceiverSettings> = {
       if (raw.trim() === '') throw new SettingError('cluster-key-file must not be empty');
       return raw.trim();
     },
+  },
+  workers: {
+    value: 'N|auto',
+    help: `receiver processes sharing srtla_port (default ${DEFAULT_SETTINGS.workers}; auto: one per core). Each worker serves the senders the kernel hands it and forwards a link's datagrams to the worker that owns its stream; a worker that dies is restarted and its streams re-register; --http covers every worker (Linux and macOS share the port with SO_REUSEPORT, dgram through node:cluster)`,
+    field: 'workers',
+    parse: (raw) => parseWorkers(raw),
   },
   ...RUNTIME_SETTINGS,
   log_level: {

@@ -1,6 +1,10 @@
 /**
- * @bond/cluster: the coordination store of a bond-receiver cluster on Redis (issue 14): node
- * liveness and node indexes, group ownership leases, and the source-address route table.
+ * @bond/cluster: a bond-receiver cluster (issue 14). `ClusterNode` is one node's routing in front
+ * of its receiver (forwarding a link's datagrams to its group's owner over an authenticated
+ * backplane, adopting the groups of a node that is gone); `MemoryCluster` coordinates nodes in one
+ * process (tests, and the primary of `bond-receiver --workers N`); `ClusterStore` is the
+ * coordination store on Redis: node liveness and node indexes, group ownership leases, and the
+ * source-address route table.
  *
  * @packageDocumentation
  */
@@ -43,3 +47,45 @@ export {
   type CoordinatorLogger,
   type RedisCoordinatorOptions,
 } from './redis-coordinator.js';
+export {
+  BACKPLANE_HEADER_LENGTH,
+  BACKPLANE_REJECTIONS,
+  BACKPLANE_TAG_LENGTH,
+  Backplane,
+  MAX_CLOCK_SKEW_S,
+  REPLY_TO_LINK,
+  TO_OWNER,
+  checkBackplane,
+  encodeBackplane,
+  type BackplaneCounters,
+  type BackplaneMessage,
+  type BackplaneOptions,
+  type BackplaneRejection,
+} from './backplane.js';
+export {
+  CLUSTER_KEY_LENGTH,
+  checkClusterKey,
+  deriveBackplaneKey,
+  deriveCookieKeys,
+} from './keys.js';
+export {
+  DEFAULT_MEMORY_ROUTE_TTL_MS,
+  MemoryCluster,
+  MemoryCoordinator,
+  type MemoryClusterOptions,
+  type MemoryJoinOptions,
+} from './memory-coordinator.js';
+export {
+  ClusterNode,
+  DEFAULT_ROUTE_IDLE_MS,
+  parseHostPort,
+  type ClusterNodeLogger,
+  type ClusterNodeOptions,
+  type ClusterNodeStats,
+} from './node.js';
+export {
+  IPC_REQUEST_TIMEOUT_MS,
+  IpcCoordinator,
+  serveIpcWorker,
+  type MessageChannel,
+} from './ipc-coordinator.js';

@@ -64,7 +64,13 @@ export {
 } from './reorder-engine.js';
 export { SEQ_WINDOW, SeqObservation, SeqWindow } from './seq-window.js';
 export { ReceiverEngine } from './receiver-engine.js';
-export { COOKIE_LIFETIME_MS, COOKIE_NODE_OFFSET, COOKIE_VERSION } from './receiver-cookie.js';
+export {
+  COOKIE_KEYS_LENGTH,
+  COOKIE_LIFETIME_MS,
+  COOKIE_NODE_OFFSET,
+  COOKIE_VERSION,
+  MAX_COOKIE_NODE_INDEX,
+} from './receiver-cookie.js';
 export { FEEDBACK_OUTSTANDING_LIMIT, SrtFeedback, type SrtFeedbackStats } from './srt-feedback.js';
 export {
   QUEUEING_BUDGET,

@@ -8,7 +8,7 @@
  * | offset | size | field |
  * |---|---|---|
  * | 0 | 1 | layout version, {@link COOKIE_VERSION} |
- * | 1 | 2 | node index, big-endian; 0 today (reserved for clustered receivers: the node that owns the group) |
+ * | 1 | 2 | node index, big-endian: the clustered receiver node that issued it (and owns its group); 0 outside a cluster |
  * | 3 | 1 | reserved, 0 |
  * | 4 | 4 | issued at: the engine clock in whole seconds, big-endian, modulo 2^32 |
  * | 8 | 8 | nonce: 4 bytes drawn at engine start, then a 4-byte counter (every answer is distinct) |
@@ -21,6 +21,10 @@
  * sans-IO: no `node:crypto`); two independent keys give the 128-bit tag. The keys are drawn (from
  * the engine's random source: cryptographic in the runtime) at engine start: a restarted receiver
  * verifies none of its predecessor's ids (their REG2 gets REG_NGP, and the sender registers again).
+ * A clustered receiver (issue 14) is given the cluster's keys instead ({@link COOKIE_KEYS_LENGTH}
+ * bytes) and its node index: every node then verifies every node's ids, and {@link
+ * RegistrationCookies.nodeOf} names the issuer of an id whatever its age (the owner of its group,
+ * or the node whose group another node adopts when the issuer is gone).
  * A cookie is fresh for {@link COOKIE_LIFETIME_MS} after it was issued; an older one (or one from
  * the future) creates nothing. The lifetime only bounds creation: a group that exists is found by
  * its id, whatever its age.
@@ -33,8 +37,12 @@ import { sipHash24 } from './siphash.js';
 export const COOKIE_VERSION = 1;
 /** 3 minutes: how long after a REG1 answer its id may still create a group with REG2. */
 export const COOKIE_LIFETIME_MS = 180_000;
-/** Where, in the group id, the node index (u16, big-endian) sits: reserved for clustering. */
+/** Where, in the group id, the issuing node's index (u16, big-endian) sits: 0 outside a cluster. */
 export const COOKIE_NODE_OFFSET = SRTLA_ID_HALF_LENGTH + 1;
+/** Bytes of cookie keys a clustered engine is given: two 128-bit SipHash keys. */
+export const COOKIE_KEYS_LENGTH = 32;
+/** The highest node index an id can carry (a u16; 0 means "not clustered"). */
+export const MAX_COOKIE_NODE_INDEX = 65_535;
 const TIME_OFFSET = SRTLA_ID_HALF_LENGTH + 4;
 const NONCE_OFFSET = SRTLA_ID_HALF_LENGTH + 8;
 /** Where, in the group id, the MAC sits (its bytes are uniformly random: lookup keys use them). */
@@ -58,10 +66,22 @@ export class RegistrationCookies {
   private readonly noncePrefix: number;
   private nonceCounter = 0;
 
-  constructor(random: RandomSource) {
-    random.fillBytes(new Uint8Array(this.keys.buffer));
+  /** The node index written into every id issued (0 outside a cluster). */
+  readonly nodeIndex: number;
+
+  /**
+   * `keys` ({@link COOKIE_KEYS_LENGTH} bytes, copied): the cluster's cookie keys; drawn from
+   * `random` when absent. `nodeIndex`: written into every id issued, 0..65535 (default 0).
+   */
+  constructor(random: RandomSource, keys?: Uint8Array, nodeIndex = 0) {
+    if (keys === undefined) {
+      random.fillBytes(new Uint8Array(this.keys.buffer));
+    } else {
+      new Uint8Array(this.keys.buffer).set(keys.subarray(0, COOKIE_KEYS_LENGTH));
+    }
     this.key0 = this.keys.subarray(0, 4);
     this.key1 = this.keys.subarray(4, 8);
+    this.nodeIndex = nodeIndex;
     const prefix = new Uint8Array(4);
     random.fillBytes(prefix);
     this.noncePrefix = readU32(prefix, 0);
@@ -76,7 +96,9 @@ export class RegistrationCookies {
     const half = offset + SRTLA_ID_HALF_LENGTH;
     bytes.fill(0, half, offset + SRTLA_ID_LENGTH);
     bytes[half] = COOKIE_VERSION;
-    // Node index 0 and the reserved bytes stay 0 (filled above).
+    // The reserved bytes stay 0 (filled above).
+    bytes[offset + COOKIE_NODE_OFFSET] = this.nodeIndex >>> 8;
+    bytes[offset + COOKIE_NODE_OFFSET + 1] = this.nodeIndex & 0xff;
     writeU32(bytes, offset + TIME_OFFSET, seconds(now));
     writeU32(bytes, offset + NONCE_OFFSET, this.noncePrefix);
     this.nonceCounter = (this.nonceCounter + 1) >>> 0;
@@ -99,10 +121,24 @@ export class RegistrationCookies {
     }
     const age = (seconds(now) - readU32(bytes, offset + TIME_OFFSET)) >>> 0;
     if (age * 1000 > COOKIE_LIFETIME_MS) return 'expired';
+    return this.macMatches(bytes, offset) ? 'ok' : 'forged';
+  }
+
+  /**
+   * The index of the node that issued `id` (0 for an engine outside a cluster) when its MAC
+   * verifies under these keys, whatever its age; undefined for a malformed or forged id.
+   */
+  nodeOf(id: Uint8Array): number | undefined {
+    if (id.length !== SRTLA_ID_LENGTH || id[SRTLA_ID_HALF_LENGTH] !== COOKIE_VERSION) {
+      return undefined;
+    }
+    if (!this.macMatches(id, 0)) return undefined;
+    return ((id[COOKIE_NODE_OFFSET] ?? 0) << 8) | (id[COOKIE_NODE_OFFSET + 1] ?? 0);
+  }
+
+  private macMatches(bytes: Uint8Array, offset: number): boolean {
     const expected = this.mac(bytes, offset);
-    return constantTimeEqual(expected, bytes, MAC_LENGTH, offset + COOKIE_MAC_OFFSET)
-      ? 'ok'
-      : 'forged';
+    return constantTimeEqual(expected, bytes, MAC_LENGTH, offset + COOKIE_MAC_OFFSET);
   }
 
   /** The MAC of the id at `bytes[offset]` (its MAC field excluded); valid until the next call. */

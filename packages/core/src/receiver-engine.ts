@@ -58,7 +58,12 @@ import { COMPAT_ACK_THROTTLE_INTERVAL_MS, type EvaluatorMode } from './evaluator
 import { createPassThroughForwardPath, type ForwardPathFactory } from './forward-path.js';
 import { silentLogger, type CoreLogger } from './logger.js';
 import type { RandomSource } from './random.js';
-import { COOKIE_MAC_OFFSET, RegistrationCookies } from './receiver-cookie.js';
+import {
+  COOKIE_KEYS_LENGTH,
+  COOKIE_MAC_OFFSET,
+  MAX_COOKIE_NODE_INDEX,
+  RegistrationCookies,
+} from './receiver-cookie.js';
 import { ReceiverGroup, ReceiverLink } from './receiver-group.js';
 import {
   ReceiverTarget,
@@ -176,7 +181,9 @@ export class ReceiverEngine {
 
   constructor(options: ReceiverOptions) {
     this.random = options.random;
-    this.cookies = new RegistrationCookies(options.random);
+    const cluster = options.cluster;
+    if (cluster !== undefined) checkCluster(cluster);
+    this.cookies = new RegistrationCookies(options.random, cluster?.cookieKeys, cluster?.nodeIndex);
     this.logger = options.logger ?? silentLogger;
     this.forwardPathFactory = options.forwardPath ?? createPassThroughForwardPath;
     this.forwardPathsHold = this.forwardPathFactory !== createPassThroughForwardPath;
@@ -422,7 +429,7 @@ export class ReceiverEngine {
         this.queue(ReceiverTarget.Link, from, -1, this.replies.regNgp);
         return;
       }
-      group = this.createGroup(now, from, bytes.slice(2), idKey);
+      group = this.createGroup(now, from, bytes.slice(2), idKey, false);
       if (group === undefined) return;
     }
     const existing = this.findLink(from);
@@ -457,6 +464,61 @@ export class ReceiverEngine {
     this.queue(ReceiverTarget.Link, from, group.id, this.replies.reg3);
   }
 
+  // ---------------------------------------------------------------- clustering (issue 14)
+
+  /**
+   * The index of the cluster node that issued `id` (256 bytes) when its MAC verifies under this
+   * engine's cookie keys, whatever its age (0: an engine outside a cluster issued it); undefined
+   * for a malformed or forged id.
+   */
+  nodeOf(id: Uint8Array): number | undefined {
+    return this.cookies.nodeOf(id);
+  }
+
+  /**
+   * Whether `id` would create a group by REG2 at `now`: it verifies and was issued within the
+   * cookie lifetime by this engine's clock. A clustered node restarted under the same index (its
+   * clock started anew) finds its predecessor's ids not fresh, and adopts their groups instead.
+   */
+  isFreshId(now: number, id: Uint8Array): boolean {
+    return this.cookies.verify(now, id) === 'ok';
+  }
+
+  /** This engine's node index (0 outside a cluster). */
+  get nodeIndex(): number {
+    return this.cookies.nodeIndex;
+  }
+
+  /** Whether a group with exactly this id (256 bytes) is held. */
+  hasGroup(id: Uint8Array): boolean {
+    return (
+      id.length === SRTLA_ID_LENGTH && this.findGroupById(id, 0, groupIdKey(id, 0)) !== undefined
+    );
+  }
+
+  /** Whether `from` is a link of a held group. */
+  hasLink(from: Address): boolean {
+    return this.findLink(from) !== undefined;
+  }
+
+  /**
+   * Adopts the group of `id`, whose REG2 came from `from`: a node of a cluster takes over a group
+   * whose owner (the node that issued the id) is gone. The id must verify under the cluster's
+   * keys; its age does not matter (the group lived on the old owner). The group is created pending,
+   * as by a REG2 (and rationed the same way), with a `group-created` event marked `adopted`; the
+   * REG2 itself is not handled here: pass it to {@link handleDatagram} next, which adds the link and
+   * answers REG3. Returns the group's handle (an existing one's when the id is held already), or
+   * undefined when the id does not verify or there is no room (a REG_ERR to `from` is queued then).
+   */
+  adoptGroup(now: number, id: Uint8Array, from: Address): number | undefined {
+    this.armHousekeeping(now);
+    if (this.cookies.nodeOf(id) === undefined) return undefined;
+    const idKey = groupIdKey(id, 0);
+    const existing = this.findGroupById(id, 0, idKey);
+    if (existing !== undefined) return existing.id;
+    return this.createGroup(now, from, id, idKey, true)?.id;
+  }
+
   /**
    * Creates the pending group of a verified id that REG2 brought from `from`, making room by the
    * per-source rules and the table limit; undefined (and REG_ERR sent) when there is none.
@@ -466,6 +528,7 @@ export class ReceiverEngine {
     from: Address,
     id: Uint8Array,
     idKey: number,
+    adopted: boolean,
   ): ReceiverGroup | undefined {
     const existing = this.findLink(from);
     if (existing !== undefined && !isReplaceable(existing.group, from)) {
@@ -523,8 +586,17 @@ export class ReceiverEngine {
     if (sameIp === undefined || sameIp.length === 0) this.pendingByIp.set(from.ip, [group]);
     else sameIp.push(group);
     this.groupsCreated++;
-    this.events.push({ type: 'group-created', groupId: group.id, address: from });
-    this.logger.info('group created', { groupId: group.id, from: from.toString() });
+    this.events.push({
+      type: 'group-created',
+      groupId: group.id,
+      address: from,
+      id: group.groupId,
+      adopted,
+    });
+    this.logger.info(adopted ? 'group adopted' : 'group created', {
+      groupId: group.id,
+      from: from.toString(),
+    });
     return group;
   }
 
@@ -958,6 +1030,23 @@ function sharesNetwork(group: ReceiverGroup, from: Address): boolean {
 /** The ReceiverReport capability bits: the evaluator always, reordering when a path can hold. */
 function receiverCapabilities(forwardPathsHold: boolean): number {
   return RECEIVER_CAPABILITY.EVALUATOR | (forwardPathsHold ? RECEIVER_CAPABILITY.REORDER : 0);
+}
+
+function checkCluster(cluster: { readonly cookieKeys: Uint8Array; readonly nodeIndex: number }) {
+  const keys = cluster.cookieKeys as unknown;
+  if (!(keys instanceof Uint8Array) || keys.length !== COOKIE_KEYS_LENGTH) {
+    throw new InvalidConfigError(
+      `cluster.cookieKeys must be ${COOKIE_KEYS_LENGTH} bytes (a Uint8Array), got ${
+        keys instanceof Uint8Array ? `${keys.length} bytes` : typeof keys
+      }`,
+    );
+  }
+  const index = cluster.nodeIndex;
+  if (!(Number.isInteger(index) && index >= 0 && index <= MAX_COOKIE_NODE_INDEX)) {
+    throw new InvalidConfigError(
+      `cluster.nodeIndex must be a whole number 0..${MAX_COOKIE_NODE_INDEX}, got ${index}`,
+    );
+  }
 }
 
 const EVALUATOR_MODES: readonly string[] = ['bond', 'compat-legacy', 'compat-telemetry'];

@@ -41,6 +41,12 @@ export interface ReceiverOptions {
    * as a public receiver once did. Off by default: it starves senders that grow windows from ACKs.
    */
   readonly ackThrottling?: boolean;
+  /**
+   * A clustered receiver node (issue 14): the cluster-wide registration cookie keys (32 bytes,
+   * two SipHash keys; every node of the cluster is given the same) and this node's index, written
+   * into every group id it issues. Default: keys drawn from `random` per engine, index 0.
+   */
+  readonly cluster?: { readonly cookieKeys: Uint8Array; readonly nodeIndex: number };
 }
 
 /**
@@ -96,7 +102,15 @@ export type ReceiverEvent =
    * A REG2 brought back a verified id (REG1 creates nothing): the group exists, pending, without
    * an upstream socket. `address` sent that REG2.
    */
-  | { readonly type: 'group-created'; readonly groupId: number; readonly address: Address }
+  | {
+      readonly type: 'group-created';
+      readonly groupId: number;
+      readonly address: Address;
+      /** The group's full 256-byte id (a copy the receiver keeps: do not change it). */
+      readonly id: Uint8Array;
+      /** True when it was adopted (`ReceiverEngine.adoptGroup`) rather than created by a REG2. */
+      readonly adopted: boolean;
+    }
   /**
    * The group carried its first SRT packet of any kind, a handshake included (it is no longer
    * pending): open its upstream socket now.

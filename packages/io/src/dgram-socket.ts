@@ -103,7 +103,9 @@ class DgramBatchSocket implements BatchSocket {
     try {
       await new Promise<void>((resolve, reject) => {
         socket.once('error', reject);
-        socket.bind({ address: options.address, port: options.port, exclusive: true }, () => {
+        // Non-exclusive: node:cluster workers share the primary's socket (dgram's reusePort).
+        const exclusive = !options.reusePort;
+        socket.bind({ address: options.address, port: options.port, exclusive }, () => {
           socket.off('error', reject);
           resolve();
         });

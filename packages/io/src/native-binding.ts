@@ -63,6 +63,8 @@ export interface NativeBinding {
     sendMeta: Uint32Array,
     counters: Float64Array,
     onReceive: (count: number) => void,
+    /** Sets SO_REUSEPORT before binding (addons built before it existed ignore it). */
+    reusePort?: boolean,
   ): NativeHandle;
   /** Connects to `address` (in the socket's own family: IPv4 peers of IPv6 sockets mapped). */
   connect(handle: NativeHandle, address: string, port: number): void;
@@ -295,11 +297,16 @@ class NativeBatchSocket implements BatchSocket, ArenaHolder {
         socket.sendMeta,
         socket.counters,
         socket.onReceive,
+        options.reusePort,
       );
     } catch (error) {
       const { errno, syscall } = systemErrorParts(error, 'bind');
       if (syscall === 'setsockopt')
-        throw new SocketOptionError(errno, 'socket buffer size', { cause: error });
+        throw new SocketOptionError(
+          errno,
+          options.reusePort ? 'socket buffer size or SO_REUSEPORT' : 'socket buffer size',
+          { cause: error },
+        );
       throw new BindError(errno, syscall, options.address, options.port, { cause: error });
     }
     socket.handle = handle;

@@ -19,6 +19,7 @@ export interface ResolvedOpenOptions {
   receiveBufferSize: number | undefined;
   sendBufferSize: number | undefined;
   sendQueueBytes: number;
+  reusePort: boolean;
 }
 
 /** 256 KiB: the default native send queue (see `OpenOptions.sendQueueBytes`). */
@@ -93,6 +94,7 @@ export function resolveOpenOptions(
     receiveBufferSize: options.receiveBufferSize,
     sendBufferSize: options.sendBufferSize,
     sendQueueBytes,
+    reusePort: options.reusePort === true,
   };
 }
 

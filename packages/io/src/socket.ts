@@ -39,6 +39,15 @@ export interface OpenOptions {
    * take less memory; a fuller queue goes out in more calls. Ignored by `dgram`.
    */
   sendQueueBytes?: number;
+  /**
+   * Share the address and port with other sockets that ask for it too (several processes serving
+   * one port, `bond-receiver --workers N`). Native backends set `SO_REUSEPORT` before binding:
+   * the kernel spreads datagrams over the sockets by their source (Linux; on macOS the newest
+   * socket receives). `dgram` (Node 20 has no `reusePort`) binds non-exclusively instead: in a
+   * `node:cluster` worker, every worker then shares the primary's one socket; outside a cluster
+   * worker a second bind of the same port still fails. Default false.
+   */
+  reusePort?: boolean;
 }
 
 /** The sizes the kernel actually applied, in bytes. */

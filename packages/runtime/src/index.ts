@@ -136,6 +136,11 @@ export {
   streamLabel,
   type StreamLabelMode,
 } from './stream-label.js';
+export type {
+  ReceiverClusterHooks,
+  ReceiverClusterOptions,
+  ReceiverClusterPort,
+} from './receiver-cluster.js';
 export { probeSrtListener, type SrtProbeOptions, type SrtProbeResult } from './srt-probe.js';
 export { resolveUpstream } from './upstream-address.js';
 export type { UpstreamSocketStats, UpstreamState } from './upstream-socket.js';

@@ -3,6 +3,7 @@
  */
 import { RuntimeOptionError } from './errors.js';
 import type { HostOptions } from './host-options.js';
+import type { ReceiverClusterOptions } from './receiver-cluster.js';
 import type { StreamLabelMode } from './stream-label.js';
 
 /**
@@ -22,6 +23,11 @@ export interface CreateReceiverOptions extends HostOptions {
   readonly address?: string;
   /** With an IPv6 `address`: accept IPv6 only. Default false. */
   readonly ipv6Only?: boolean;
+  /**
+   * Share the listening address and port with other processes (`bond-receiver --workers N`):
+   * `SO_REUSEPORT` on native backends, a `node:cluster` shared socket on `dgram`. Default false.
+   */
+  readonly reusePort?: boolean;
   /** The SRT listener every group forwards to: host name or IP literal, and port. */
   readonly upstream: { readonly host: string; readonly port: number };
   /** Groups held at once, pending ones included. Default 200. */
@@ -50,6 +56,12 @@ export interface CreateReceiverOptions extends HostOptions {
    * readable path, never a password), `hashed` or `full`. See {@link streamLabel}.
    */
   readonly streamLabel?: StreamLabelMode;
+  /**
+   * Runs the receiver as one node of a cluster (issue 14; `@bond/cluster`'s `ClusterNode` makes
+   * this): the cluster's cookie keys and node index, and the node's routing hooks. Default: none
+   * (a receiver on its own).
+   */
+  readonly cluster?: ReceiverClusterOptions;
 }
 
 /**

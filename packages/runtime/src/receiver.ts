@@ -49,6 +49,7 @@ import {
   type CreateReceiverOptions,
   type ReorderSetting,
 } from './receiver-options.js';
+import type { ReceiverClusterHooks, ReceiverClusterPort } from './receiver-cluster.js';
 import { UpstreamSocket, type UpstreamSocketStats } from './upstream-socket.js';
 import {
   DEFAULT_STREAM_LABEL,
@@ -219,6 +220,14 @@ export async function createReceiver(options: CreateReceiverOptions): Promise<Re
     ...defined('maxPendingGroupsPerIp', options.maxPendingGroupsPerIp),
     ...defined('housekeepingIntervalMs', options.housekeepingIntervalMs),
     ...defined('forwardPath', forwardPathFor(reorder)),
+    ...(options.cluster === undefined
+      ? {}
+      : {
+          cluster: {
+            cookieKeys: options.cluster.cookieKeys,
+            nodeIndex: options.cluster.nodeIndex,
+          },
+        }),
   });
   const runtime = new ReceiverRuntime(
     engine,
@@ -230,6 +239,14 @@ export async function createReceiver(options: CreateReceiverOptions): Promise<Re
     labelMode,
   );
   await runtime.listen();
+  if (options.cluster !== undefined) {
+    try {
+      runtime.attachCluster(options.cluster.attach(runtime.clusterPort()));
+    } catch (error) {
+      await runtime.close();
+      throw error;
+    }
+  }
   logger.info('receiver listening', {
     listen: runtime.local.toString(),
     backend: io.name,
@@ -313,6 +330,8 @@ class ReceiverRuntime {
   private readonly streams = new Map<number, string>();
   /** Groups whose refusal by the SRT listener was logged (until the listener answers them). */
   private readonly refusedGroups = new Set<number>();
+  /** A cluster node's hooks (issue 14), when the receiver is one. */
+  private cluster: ReceiverClusterHooks | undefined;
 
   constructor(
     private readonly engine: ReceiverEngine,
@@ -341,6 +360,7 @@ class ReceiverRuntime {
         address: bindAddress,
         port: this.options.port,
         ...(this.options.ipv6Only === undefined ? {} : { ipv6Only: this.options.ipv6Only }),
+        ...(this.options.reusePort === true ? { reusePort: true } : {}),
         batch: this.batch,
         onBatch: this.onListenBatch,
         onError: this.onListenError,
@@ -369,15 +389,53 @@ class ReceiverRuntime {
     );
   }
 
+  // ---------------------------------------------------------------- cluster node
+
+  attachCluster(hooks: ReceiverClusterHooks): void {
+    this.cluster = hooks;
+  }
+
+  /** What a cluster node reaches of this receiver. */
+  clusterPort(): ReceiverClusterPort {
+    const engine = this.engine;
+    return {
+      local: this.local,
+      now: this.clock,
+      inject: (from, bytes) => {
+        if (this.closed === undefined) engine.handleDatagram(this.clock(), from, bytes);
+      },
+      flush: () => {
+        if (this.closed === undefined) this.drain(this.clock());
+      },
+      sendFromListener: (to, bytes) => {
+        if (this.closed !== undefined || this.socket === undefined) return;
+        this.socket.send(bytes, to);
+        this.sentToSenders++;
+      },
+      nodeOf: (id) => engine.nodeOf(id),
+      isFreshId: (id) => engine.isFreshId(this.clock(), id),
+      hasGroup: (id) => engine.hasGroup(id),
+      hasLink: (from) => engine.hasLink(from),
+      adoptGroup: (id, from) => engine.adoptGroup(this.clock(), id, from),
+    };
+  }
+
   // ---------------------------------------------------------------- inputs
 
   private readonly onListenBatch = (batch: ReceiveBatch, count: number): void => {
     if (this.closed !== undefined) return;
     const now = this.clock();
     // Per datagram: the interned source and a reused view of its bytes, so a flood of REG1 (or
-    // of anything hostile) allocates nothing here either.
+    // of anything hostile) allocates nothing here either. The view is valid for this call only.
+    const cluster = this.cluster;
     for (let i = 0; i < count; i++) {
-      this.engine.handleDatagram(now, this.peers.fromRow(batch, i), batch.view(i));
+      const from = this.peers.fromRow(batch, i);
+      const bytes = batch.view(i);
+      // A cluster node routes what its own engine does not hold a link for (issue 14).
+      if (cluster !== undefined && !this.engine.hasLink(from) && cluster.route(from, bytes)) {
+        continue;
+      }
+      this.engine.handleDatagram(now, from, bytes);
     }
     this.drain(now);
   };
@@ -445,11 +503,13 @@ class ReceiverRuntime {
       this.onEvent(now, event);
     }
     const socket = this.socket;
+    const cluster = this.cluster;
     for (let t = this.engine.pollTransmit(); t; t = this.engine.pollTransmit()) {
       if (t.target === ReceiverTarget.Link) {
         if (t.address !== undefined && socket !== undefined) {
-          socket.send(t.bytes, t.address);
           this.sentToSenders++;
+          if (cluster?.sendToLink?.(t.address, t.bytes) === true) continue;
+          socket.send(t.bytes, t.address);
         }
       } else {
         const upstream = this.upstreams.get(t.groupId);
@@ -465,6 +525,11 @@ class ReceiverRuntime {
   }
 
   private onEvent(now: number, event: ReceiverEvent): void {
+    this.handleEvent(now, event);
+    this.cluster?.onEvent?.(event);
+  }
+
+  private handleEvent(now: number, event: ReceiverEvent): void {
     const receiver = this.listenName;
     switch (event.type) {
       case 'group-created': {

@@ -4,7 +4,7 @@
 // limit, so a benchmark cannot leave processes behind even when it fails.
 import { spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
@@ -166,6 +166,28 @@ export function cpuSeconds(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+}
+
+/**
+ * utime+stime of `pid` and of its live descendants (a primary and its workers), seconds, from
+ * /proc/<pid>/task/<tid>/children. A descendant that exits meanwhile is left out.
+ */
+export function treeCpuSeconds(pid) {
+  let total = 0;
+  const pending = [pid];
+  for (let guard = 0; pending.length > 0 && guard < 1000; guard++) {
+    const next = pending.pop();
+    try {
+      total += cpuSeconds(next);
+      for (const task of readdirSync(`/proc/${next}/task`)) {
+        const children = readFileSync(`/proc/${next}/task/${task}/children`, 'utf8').trim();
+        if (children !== '') pending.push(...children.split(' ').map(Number));
+      }
+    } catch {
+      // Exited between the listing and the read: nothing more to count.
+    }
+  }
+  return total;
 }
 
 /** `VmRSS` (resident now) and `VmHWM` (peak resident) of `pid`, KiB, from /proc/<pid>/status. */

@@ -5,7 +5,7 @@
  * Node. For each `stats` event it redraws each group, titled by its stream (the stream's label when
  * the stats carry one, else `Group N`) with the total bitrate of its links: charts of every link's
  * bitrate (Mbit/s) and queueing delay (ms) over the last two minutes, and a table of link state,
- * bitrate, delay and score.
+ * bitrate, delay and score. With `--workers`, each group names the worker that owns it (`node`).
  */
 import type { DashboardKit } from '@bond/app-common';
 import type { GroupView, LinkView, StatsView } from '../stats-view.js';
@@ -14,14 +14,21 @@ import type { GroupView, LinkView, StatsView } from '../stats-view.js';
  * What the page reads beyond today's fields: the stream's display label per group and a name per
  * link, when the stats carry them (null or absent: unknown).
  */
-type NamedGroup = GroupView & { readonly stream?: string | null };
+type NamedGroup = GroupView & {
+  readonly stream?: string | null;
+  /** The worker that owns the group (`--workers`); absent for a receiver on its own. */
+  readonly node?: number;
+};
 type NamedLink = LinkView & { readonly name?: string | null };
 
 export function dashboardMain(kit: DashboardKit): void {
   const { element, format } = kit;
   const bitrates = kit.createHistory();
   const delays = kit.createHistory();
-  const linkKey = (group: GroupView, link: LinkView) => `${group.id}/${link.address}`;
+  /** A group's key: its number, prefixed by its worker's (each worker numbers from 1). */
+  const groupKey = (group: NamedGroup): string =>
+    group.node === undefined ? String(group.id) : `${group.node}.${group.id}`;
+  const linkKey = (group: NamedGroup, link: LinkView) => `${groupKey(group)}/${link.address}`;
 
   /** The group's title: its stream when known, else its number. */
   const streamTitle = (group: NamedGroup): string =>
@@ -29,7 +36,7 @@ export function dashboardMain(kit: DashboardKit): void {
 
   function renderGroup(group: NamedGroup): HTMLElement {
     const card = element('section', undefined, `group ${group.state}`);
-    card.dataset.groupId = String(group.id);
+    card.dataset.groupId = groupKey(group);
     const total = group.links.reduce((sum, link) => sum + link.bitrateBitsPerSecond, 0);
     const title = element('h2');
     title.appendChild(element('span', streamTitle(group), 'stream'));
@@ -50,7 +57,8 @@ export function dashboardMain(kit: DashboardKit): void {
     card.appendChild(
       element(
         'p',
-        `group ${group.id} · tag ${group.tag} · ${group.links.length} uplinks · ` +
+        (group.node === undefined ? '' : `worker ${group.node} · `) +
+          `group ${group.id} · tag ${group.tag} · ${group.links.length} uplinks · ` +
           `${format.count(group.packetsForwarded)} packets forwarded · last address ${group.lastAddress ?? '–'} · ` +
           `SRT socket ${group.upstream.state}`,
         'meta',

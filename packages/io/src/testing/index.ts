@@ -29,3 +29,4 @@ export {
   type WaitLimits,
 } from './wait-for.js';
 export { runSendTableSuite, type SendTableSuiteOptions } from './send-table-suite.js';
+export { runReusePortSuite } from './reuse-port-suite.js';

@@ -1,0 +1,349 @@
+// ClusterNode (issue 14): two or three receiver nodes in one process on 127.0.0.x real UDP, links
+// of one group sent straight to different nodes. Forwarding to the owner, replies back through the
+// node that heard the link, the authenticated backplane, adoption when the owner is gone, and one
+// owner when two nodes adopt at once.
+import { createSocket } from 'node:dgram';
+import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '@bond/io/testing';
+import { Address, DatagramKind, encodeReg2, encodeSrtAck } from '@bond/wire';
+import {
+  BACKPLANE_TAG_LENGTH,
+  MemoryCluster,
+  TO_OWNER,
+  deriveBackplaneKey,
+  encodeBackplane,
+} from '../src/index.js';
+import {
+  Link,
+  SrtSide,
+  must,
+  range,
+  srtData,
+  startNode,
+  stream,
+  type TestNode,
+} from './cluster-helpers.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function setUp(count: number, cluster = new MemoryCluster()) {
+  const srt = await SrtSide.open();
+  cleanups.push(() => srt.close());
+  const nodes: TestNode[] = [];
+  for (let i = 0; i < count; i++) {
+    const node = await startNode(cluster, `127.0.0.${i + 1}`, srt.port);
+    cleanups.push(() => node.close());
+    nodes.push(node);
+  }
+  return { cluster, srt, nodes };
+}
+
+async function link(ip: string): Promise<Link> {
+  const opened = await Link.open(ip);
+  cleanups.push(() => opened.close());
+  return opened;
+}
+
+function groupsOf(node: TestNode): number {
+  return node.receiver.stats().groups.length;
+}
+
+describe('ClusterNode: one group, links on different nodes', () => {
+  it('forwards every link to the owner: every packet reaches the SRT side, in order', async () => {
+    const { srt, nodes } = await setUp(3);
+    const [n1, n2, n3] = nodes as [TestNode, TestNode, TestNode];
+    const a = await link('127.0.0.21');
+    const b = await link('127.0.0.22');
+    const c = await link('127.0.0.23');
+    const id = await a.reg1(n1.listen);
+    await a.reg2(n1.listen, id);
+    // b and c register through other nodes: the REG3 comes back from the node each sent to.
+    await b.reg2(n2.listen, id);
+    await c.reg2(n3.listen, id);
+    expect(groupsOf(n1)).toBe(1);
+    expect(groupsOf(n2) + groupsOf(n3)).toBe(0);
+    expect(
+      n1.receiver
+        .stats()
+        .groups[0]?.links.map((l) => l.address)
+        .sort(),
+    ).toEqual([a.address, b.address, c.address].sort());
+
+    const paths = [
+      { link: a, to: n1.listen },
+      { link: b, to: n2.listen },
+      { link: c, to: n3.listen },
+    ];
+    await stream(paths, 0, 600);
+    await waitFor(
+      () => srt.seqs.length >= 600,
+      () => `600 packets at the SRT side, got ${srt.seqs.length}`,
+    );
+    expect(srt.seqs).toEqual(range(0, 600));
+    // One upstream socket: the owner's.
+    expect(srt.sources.size).toBe(1);
+    expect(n2.node.stats().forwarded).toBeGreaterThanOrEqual(200);
+    expect(n3.node.stats().forwarded).toBeGreaterThanOrEqual(200);
+    expect(n1.node.stats().forwardedIn).toBeGreaterThanOrEqual(400);
+
+    // SRTLA ACKs (one per 10 data packets of a link) reach each link from the node it sends to.
+    await waitFor(
+      () =>
+        a.count(DatagramKind.SrtlaAck, n1.listen) >= 20 &&
+        b.count(DatagramKind.SrtlaAck, n2.listen) >= 20 &&
+        c.count(DatagramKind.SrtlaAck, n3.listen) >= 20,
+      'SRTLA ACKs to every link from its own node',
+    );
+    expect(b.count(DatagramKind.SrtlaAck, n1.listen)).toBe(0);
+
+    // An SRT ACK from the listener reaches every link, each from the address it targets.
+    const [source] = [...srt.sources];
+    const [host, port] = (source ?? '').split(':');
+    const ack = encodeSrtAck({
+      timestamp: 1,
+      destinationSocketId: 7,
+      ackNumber: 1,
+      ackSeq: 600,
+      rttUs: 1000,
+      rttVarianceUs: 100,
+      availableBufferPackets: 1000,
+    });
+    const ackBefore = [a, b, c].map((l) => l.count(DatagramKind.SrtControl));
+    srt.socket.send(ack, Number(port), host);
+    await waitFor(
+      () =>
+        a.count(DatagramKind.SrtControl, n1.listen) > (ackBefore[0] ?? 0) &&
+        b.count(DatagramKind.SrtControl, n2.listen) > (ackBefore[1] ?? 0) &&
+        c.count(DatagramKind.SrtControl, n3.listen) > (ackBefore[2] ?? 0),
+      'the SRT ACK at every link',
+    );
+    expect(n1.node.stats().repliesOut).toBeGreaterThan(0);
+    expect(n2.node.stats().repliesIn).toBeGreaterThan(0);
+  });
+
+  it('learns the route of a link it never saw register from the coordinator, then forwards', async () => {
+    const { srt, nodes } = await setUp(3);
+    const [n1, n2, n3] = nodes as [TestNode, TestNode, TestNode];
+    const a = await link('127.0.0.21');
+    const b = await link('127.0.0.22');
+    const id = await a.reg1(n1.listen);
+    await a.reg2(n1.listen, id);
+    await b.reg2(n2.listen, id);
+    // b's datagrams now reach n3 (a load balancer rehashed it): n3 drops them until the
+    // coordinator answers its lookup (at most one a second per source), then forwards.
+    let next = 0;
+    await waitFor(() => {
+      b.send(srtData(next++), n3.listen);
+      return srt.seqs.length > 0;
+    }, 'data through n3 after its lookup');
+    expect(n3.node.stats().routeLookups).toBe(1);
+    // Let what was sent while the lookup ran arrive (or not) before counting anew.
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const before = srt.seqs.length;
+    await stream([{ link: b, to: n3.listen }], next, 50);
+    await waitFor(() => srt.seqs.length >= before + 50, 'the next 50 packets, none lost');
+    expect(srt.seqs.slice(before)).toEqual(range(next, 50));
+    expect(n3.node.stats().routeLookups).toBe(1);
+    expect(n1.node.stats().forwardedIn).toBeGreaterThanOrEqual(51);
+  });
+
+  it('answers directly from the owner when the ingress node shares its listener', async () => {
+    const cluster = new MemoryCluster();
+    const srt = await SrtSide.open();
+    cleanups.push(() => srt.close());
+    const n1 = await startNode(cluster, '127.0.0.1', srt.port, { listener: 'shared' });
+    cleanups.push(() => n1.close());
+    const n2 = await startNode(cluster, '127.0.0.2', srt.port, { listener: 'shared' });
+    cleanups.push(() => n2.close());
+    const a = await link('127.0.0.21');
+    const b = await link('127.0.0.22');
+    const id = await a.reg1(n1.listen);
+    await a.reg2(n1.listen, id);
+    // Through n2, but n1 answers from its own socket (SO_REUSEPORT on one host makes that the
+    // address b targets; here the distinct addresses show the path taken).
+    b.send(encodeReg2(id), n2.listen);
+    await waitFor(
+      () => b.count(DatagramKind.SrtlaReg3, n1.listen) > 0,
+      'REG3 from the owner itself',
+    );
+    expect(b.count(DatagramKind.SrtlaReg3, n2.listen)).toBe(0);
+    expect(n1.node.stats().repliesOut).toBe(0);
+    expect(n2.node.stats().forwarded).toBeGreaterThan(0);
+  });
+});
+
+describe('ClusterNode: the backplane is authenticated', () => {
+  it('drops a bad tag, an unknown node, a stale time and garbage; accepts a good one', async () => {
+    const { cluster, srt, nodes } = await setUp(2);
+    const [n1, n2] = nodes as [TestNode, TestNode];
+    const a = await link('127.0.0.21');
+    const id = await a.reg1(n1.listen);
+    await a.reg2(n1.listen, id);
+    const linkAddress = must(
+      Address.parse('127.0.0.21', Number(a.address.split(':')[1])),
+      'the link address',
+    );
+    const key = deriveBackplaneKey(cluster.clusterKey);
+    const wrongKey = deriveBackplaneKey(new Uint8Array(32).fill(3));
+    const now = Math.floor(Date.now() / 1000);
+    const make = (k: Uint8Array, node: number, seconds: number, seq: number) => {
+      const out = new Uint8Array(4096);
+      const length = encodeBackplane(
+        out,
+        new DataView(out.buffer),
+        k,
+        TO_OWNER,
+        node,
+        seconds,
+        linkAddress,
+        srtData(seq),
+      );
+      return out.subarray(0, length);
+    };
+    const target = n1.node.backplaneAddress;
+    const spoofer = createSocket('udp4');
+    cleanups.push(
+      () =>
+        new Promise((resolve) =>
+          spoofer.close(() => {
+            resolve();
+          }),
+        ),
+    );
+    const send = (bytes: Uint8Array) => {
+      spoofer.send(bytes, target.port, target.ip);
+    };
+    send(make(wrongKey, n2.index, now, 1));
+    send(make(key, 999, now, 2));
+    send(make(key, n2.index, now - 3600, 3));
+    const tampered = make(key, n2.index, now, 4);
+    const flipped = tampered.length - BACKPLANE_TAG_LENGTH - 1;
+    tampered[flipped] = (tampered[flipped] ?? 0) ^ 1;
+    send(tampered);
+    send(new Uint8Array(20));
+    await waitFor(
+      () => {
+        const r = n1.node.stats().backplane.rejected;
+        return r.tag === 2 && r.node === 1 && r.time === 1 && r.length === 1;
+      },
+      () => `rejections: ${JSON.stringify(n1.node.stats().backplane.rejected)}`,
+    );
+    // Nothing of them reached the SRT side; a good one (right key, live node) does.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(srt.seqs).toEqual([]);
+    expect(n1.node.stats().forwardedIn).toBe(0);
+    send(make(key, n2.index, now, 5));
+    await waitFor(() => srt.seqs.includes(5), 'the authenticated datagram at the SRT side');
+    expect(n1.node.stats().backplane.received).toBe(1);
+  });
+});
+
+describe('ClusterNode: failover', () => {
+  it('another node adopts the group under the same id when its owner is gone; one owner when two adopt at once', async () => {
+    const { cluster, srt, nodes } = await setUp(3);
+    const [n1, n2, n3] = nodes as [TestNode, TestNode, TestNode];
+    const a = await link('127.0.0.21');
+    const b = await link('127.0.0.22');
+    const id = await a.reg1(n1.listen);
+    await a.reg2(n1.listen, id);
+    await b.reg2(n2.listen, id);
+    await stream(
+      [
+        { link: a, to: n1.listen },
+        { link: b, to: n2.listen },
+      ],
+      0,
+      100,
+    );
+    await waitFor(() => srt.seqs.length >= 100, 'the first 100 packets');
+    expect(cluster.leasesOf(n1.index)).toHaveLength(1);
+
+    // The owner dies: its process (here its receiver) is gone and the coordinator says so.
+    await n1.close();
+    await waitFor(() => n2.coordinator.node(n1.index) === undefined, 'node 1 down');
+    // The senders notice and send REG2 again; their links land on n2 and n3 at once.
+    const both = Promise.all([a.reg2(n3.listen, id), b.reg2(n2.listen, id)]);
+    await both;
+    // Exactly one node adopted the group; the other forwards to it.
+    const owners = [n2, n3].filter((node) => groupsOf(node) === 1);
+    expect(owners).toHaveLength(1);
+    expect(groupsOf(n2) + groupsOf(n3)).toBe(1);
+    const owner = must(owners[0], 'the owner');
+    expect(cluster.leasesOf(owner.index)).toHaveLength(1);
+    expect(n2.node.stats().groupsAdopted + n3.node.stats().groupsAdopted).toBe(1);
+    expect(
+      owner.receiver
+        .stats()
+        .groups[0]?.links.map((l) => l.address)
+        .sort(),
+    ).toEqual([a.address, b.address].sort());
+
+    await stream(
+      [
+        { link: a, to: n3.listen },
+        { link: b, to: n2.listen },
+      ],
+      100,
+      200,
+    );
+    await waitFor(
+      () => srt.seqs.length >= 300,
+      () => `300 packets, got ${srt.seqs.length}`,
+    );
+    expect(srt.seqs).toEqual(range(0, 300));
+    // A new upstream socket (the adopter's) carried the stream after the failover.
+    expect(srt.sources.size).toBe(2);
+  });
+
+  it("a node restarted under the same index adopts its predecessor's group (same id)", async () => {
+    const { cluster, srt, nodes } = await setUp(2);
+    const [n1, n2] = nodes as [TestNode, TestNode];
+    const a = await link('127.0.0.21');
+    const b = await link('127.0.0.22');
+    const id = await a.reg1(n1.listen);
+    await a.reg2(n1.listen, id);
+    await n1.close();
+    await waitFor(() => n2.coordinator.node(1) === undefined, 'node 1 down');
+    // Its successor takes index 1 again; its clock started anew (10 minutes apart here), so the
+    // id is not fresh for its engine: a plain REG2 would get "no such group".
+    const later = () => performance.now() + 600_000;
+    const again = await startNode(cluster, '127.0.0.1', srt.port, { index: 1, clock: later });
+    cleanups.push(() => again.close());
+    await waitFor(() => n2.coordinator.node(1) !== undefined, 'node 1 up again');
+    // b reaches it through n2 (forwarded: the id names node 1), a directly.
+    await b.reg2(n2.listen, id);
+    await a.reg2(again.listen, id);
+    expect(groupsOf(again)).toBe(1);
+    expect(groupsOf(n2)).toBe(0);
+    expect(again.node.stats().groupsAdopted).toBe(1);
+    expect(b.count(DatagramKind.SrtlaRegNgp) + a.count(DatagramKind.SrtlaRegNgp)).toBe(0);
+    await stream(
+      [
+        { link: a, to: again.listen },
+        { link: b, to: n2.listen },
+      ],
+      0,
+      100,
+    );
+    await waitFor(
+      () => srt.seqs.length >= 100,
+      () => `100 packets, got ${srt.seqs.length}`,
+    );
+    expect(srt.seqs).toEqual(range(0, 100));
+  });
+
+  it('answers "no such group" for an id outside the cluster and forwards nothing', async () => {
+    const { nodes } = await setUp(2);
+    const [n1, n2] = nodes as [TestNode, TestNode];
+    const other = await setUp(1, new MemoryCluster());
+    const a = await link('127.0.0.21');
+    const foreign = await a.reg1(must(other.nodes[0], 'the other cluster').listen);
+    a.send(encodeReg2(foreign), n2.listen);
+    await waitFor(() => a.count(DatagramKind.SrtlaRegNgp, n2.listen) === 1, 'REG_NGP from n2');
+    expect(n2.node.stats().forwarded).toBe(0);
+    expect(n1.node.stats().forwardedIn).toBe(0);
+  });
+});
