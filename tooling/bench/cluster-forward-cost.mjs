@@ -20,8 +20,8 @@ import {
   decodeReg2,
   encodeReg1,
   encodeReg2,
-  encodeSrtData,
 } from '../../packages/wire/dist/index.js';
+import { srtData } from '../../packages/wire/dist/testing.js';
 import { median } from './lib/results.mjs';
 
 const { values } = parseArgs({
@@ -102,20 +102,7 @@ try {
   );
 
   let seq = 0;
-  const packet = () =>
-    encodeSrtData(
-      {
-        seq: seq++ & 0x7fffffff,
-        packetPosition: 3,
-        inOrder: false,
-        encryptionKey: 0,
-        retransmitted: false,
-        messageNumber: 1,
-        timestamp: 0,
-        destinationSocketId: 1,
-      },
-      new Uint8Array(1316),
-    );
+  const packet = () => srtData(seq++ & 0x7fffffff, { payloadBytes: 1316 });
   /** Sends `count` packets over `via`; process CPU us per delivered packet. */
   const phase = async (via, to) => {
     const start = delivered;

@@ -10,10 +10,10 @@ import {
   decodeReg2,
   encodeReg1,
   encodeReg2,
-  encodeSrtData,
   peekSrtDataSeq,
 } from '@bond/wire';
 import { Backplane, ClusterNode, MemoryCluster, type MemoryCoordinator } from '../src/index.js';
+import { srtData as testSrtData } from '@bond/wire/testing';
 
 export interface TestNode {
   readonly index: number;
@@ -179,20 +179,13 @@ export class Link {
   }
 }
 
+/** An SRT data packet `seq` of a 188-byte payload (message seq + 1, timestamp seq ms, socket 7). */
 export function srtData(seq: number): Uint8Array {
-  return encodeSrtData(
-    {
-      seq,
-      packetPosition: 3,
-      inOrder: false,
-      encryptionKey: 0,
-      retransmitted: false,
-      messageNumber: seq + 1,
-      timestamp: seq * 1000,
-      destinationSocketId: 7,
-    },
-    new Uint8Array(188),
-  );
+  return testSrtData(seq, {
+    messageNumber: seq + 1,
+    timestamp: seq * 1000,
+    destinationSocketId: 7,
+  });
 }
 
 /** Sends seqs `first..first+count-1` round-robin over `links`, each to its node, paced. */
