@@ -69,3 +69,25 @@ export async function startReceiver(
   defer(() => running.close());
   return running;
 }
+
+/**
+ * Writes `count` payloads of `size` bytes numbered 0..count-1 (a big-endian u32 at the start) to
+ * an SRT caller's stdin, 10 every 10 ms (about 1000 a second), then `filler` payloads of 0xff that
+ * push the counted ones through the caller's and the listener's buffers.
+ */
+export async function feedNumberedPayloads(
+  input: NodeJS.WritableStream,
+  count: number,
+  size: number,
+  filler: number,
+): Promise<void> {
+  for (let next = 0; next < count;) {
+    for (let burst = 0; burst < 10 && next < count; burst++, next++) {
+      const payload = Buffer.alloc(size);
+      payload.writeUInt32BE(next, 0);
+      input.write(payload);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  for (let i = 0; i < filler; i++) input.write(Buffer.alloc(size, 0xff));
+}

@@ -14,7 +14,13 @@ import {
   type TestProcess,
   waitFor,
 } from '../../common/test/support/testing.js';
-import { boundUdpSocket, freeUdpPort, hasCommand, startReceiver } from './helpers.js';
+import {
+  boundUdpSocket,
+  freeUdpPort,
+  hasCommand,
+  startReceiver,
+  feedNumberedPayloads,
+} from './helpers.js';
 import { createEndpoint, startSenderStandIn, type SenderStandIn } from './sender-stand-in.js';
 
 const SRT_TOOL = 'srt-live-transmit';
@@ -103,17 +109,7 @@ describe('bond-receiver with real SRT endpoints', () => {
 
       const input = caller.child.stdin;
       if (input === null) throw new Error('no stdin');
-      for (let next = 0; next < PACKETS;) {
-        // 10 payloads per 10 ms (about 1000 packets/s, 10.5 Mbit/s): bounded by PACKETS.
-        for (let burst = 0; burst < 10 && next < PACKETS; burst++, next++) {
-          const payload = Buffer.alloc(PAYLOAD);
-          payload.writeUInt32BE(next, 0);
-          input.write(payload);
-        }
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-      // Filler after the counted payloads pushes them through both processes' buffers.
-      for (let filler = 0; filler < FILLER; filler++) input.write(Buffer.alloc(PAYLOAD, 0xff));
+      await feedNumberedPayloads(input, PACKETS, PAYLOAD, FILLER);
       await waitFor(
         () => receivedBytes >= PACKETS * PAYLOAD,
         `${PACKETS} payloads out of the SRT listener`,

@@ -20,7 +20,7 @@ import {
   type TestProcess,
 } from '../../common/test/support/testing.js';
 import { waitFor } from '@bond/io/testing';
-import { boundUdpSocket, freeUdpPort, hasCommand } from './helpers.js';
+import { boundUdpSocket, freeUdpPort, hasCommand, feedNumberedPayloads } from './helpers.js';
 import { createEndpoint, startSenderStandIn } from './sender-stand-in.js';
 
 const BIN = join(import.meta.dirname, '..', 'dist', 'bin.js');
@@ -153,15 +153,7 @@ describe.skipIf(!built)('bond-receiver --workers 2 (needs `pnpm build` for dist/
       );
       const input = caller.child.stdin;
       if (input === null) throw new Error('no stdin');
-      for (let next = 0; next < PACKETS;) {
-        for (let burst = 0; burst < 10 && next < PACKETS; burst++, next++) {
-          const payload = Buffer.alloc(PAYLOAD);
-          payload.writeUInt32BE(next, 0);
-          input.write(payload);
-        }
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-      for (let filler = 0; filler < FILLER; filler++) input.write(Buffer.alloc(PAYLOAD, 0xff));
+      await feedNumberedPayloads(input, PACKETS, PAYLOAD, FILLER);
       await waitFor(
         () => receivedBytes >= PACKETS * PAYLOAD,
         () =>
