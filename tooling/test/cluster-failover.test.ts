@@ -55,6 +55,27 @@ const SRT_TOOL = 'srt-live-transmit';
 const hasSrt = hasCommand(SRT_TOOL);
 const hasPeers = existsSync(join(PEERS_SOURCE, 'build.sh')) && process.platform === 'linux';
 const SRTLA_SEND_IPS = ['127.0.0.2', '127.0.0.3', '127.0.0.4'];
+const SENDER_BIN = join(import.meta.dirname, '..', '..', 'apps', 'sender', 'dist', 'bin.js');
+/** The senders streaming real SRT through the cluster: the same command line (srtla_send's). */
+const SENDERS: readonly {
+  name: string;
+  needs: string;
+  available: boolean;
+  command: () => string[];
+}[] = [
+  {
+    name: 'bond-sender',
+    needs: 'pnpm build',
+    available: existsSync(SENDER_BIN),
+    command: () => [process.execPath, SENDER_BIN],
+  },
+  {
+    name: 'BELABOX srtla_send',
+    needs: '../shared/peers (built once, about 45 s)',
+    available: hasPeers,
+    command: () => [peerBinaries().belaboxSend],
+  },
+];
 
 // Real processes on a shared 2-core machine: generous bounds, never timing asserts.
 vi.setConfig({ testTimeout: 90_000 });
@@ -326,156 +347,162 @@ describe.skipIf(!built || redisBinary === undefined)(
       );
     });
 
-    it.skipIf(!hasSrt || !hasPeers)(
-      `BELABOX srtla_send with a real SRT stream (${SRT_TOOL} caller and listener): in order, then the owner SIGKILLed and the stream back (needs ../shared/peers, ${SRT_TOOL})`,
-      async () => {
-        const binaries = peerBinaries();
-        // The SRT listener: every payload's counter (the first 4 bytes) and when it came out.
-        let pending = Buffer.alloc(0);
-        const received: { counter: number; at: number }[] = [];
-        const listenerPort = await freeUdpPort();
-        const listener = startProcess(
-          SRT_TOOL,
-          ['-q', `srt://127.0.0.1:${listenerPort}?mode=listener&latency=500`, 'file://con'],
-          {
-            onStdout: (chunk) => {
-              pending = Buffer.concat([pending, chunk]);
-              const at = performance.now();
-              while (pending.length >= PAYLOAD) {
-                received.push({ counter: pending.readUInt32BE(0), at });
-                pending = pending.subarray(PAYLOAD);
-              }
+    for (const sender of SENDERS) {
+      it.skipIf(!hasSrt || !sender.available)(
+        `${sender.name} with a real SRT stream (${SRT_TOOL} caller and listener): in order, then the owner SIGKILLed and the stream back (needs ${sender.needs}, ${SRT_TOOL})`,
+        async () => {
+          // The SRT listener: every payload's counter (the first 4 bytes) and when it came out.
+          let pending = Buffer.alloc(0);
+          const received: { counter: number; at: number }[] = [];
+          const listenerPort = await freeUdpPort();
+          const listener = startProcess(
+            SRT_TOOL,
+            ['-q', `srt://127.0.0.1:${listenerPort}?mode=listener&latency=500`, 'file://con'],
+            {
+              onStdout: (chunk) => {
+                pending = Buffer.concat([pending, chunk]);
+                const at = performance.now();
+                while (pending.length >= PAYLOAD) {
+                  received.push({ counter: pending.readUInt32BE(0), at });
+                  pending = pending.subarray(PAYLOAD);
+                }
+              },
             },
-          },
-        );
-        defer(() => listener.stop());
-        const nodes = await startCluster(listenerPort);
-        const lb = await LbStandin.open({
-          listen: { address: '127.0.0.1', port: 0 },
-          nodes: nodes.map((node) => ({ address: node.address, port: node.port })),
-        });
-        defer(() => lb.close());
-        const dir = await mkdtemp(join(tmpdir(), 'bond-cluster-srtla-send-'));
-        defer(() => rm(dir, { recursive: true, force: true }));
-        const ipsFile = join(dir, 'ips');
-        await writeFile(ipsFile, `${SRTLA_SEND_IPS.join('\n')}\n`);
-        const sendPort = await freeUdpPort();
-        const srtlaSend = startProcess(binaries.belaboxSend, [
-          String(sendPort),
-          lb.address.address,
-          String(lb.address.port),
-          ipsFile,
-        ]);
-        defer(() => srtlaSend.stop());
-        const caller = startProcess(
-          SRT_TOOL,
-          [
-            '-q',
-            `-chunk:${PAYLOAD}`,
-            'file://con',
-            `srt://127.0.0.1:${sendPort}?mode=caller&latency=500`,
-          ],
-          { stdin: true },
-        );
-        defer(() => caller.stop());
-        const everyOutput = () =>
-          `srtla_send:\n${srtlaSend.output()}\n${nodes.map((node) => `--- ${node.name}\n${node.process.output()}`).join('\n')}`;
-        // The SRT handshake went through the cluster: the listener's answers reached the group.
-        let owner: NodeProcess | undefined;
-        await waitFor(
-          async () => {
-            for (const node of nodes) {
-              const response = await fetch(`http://127.0.0.1:${node.http}/api/v1/stats`);
-              const api = (await response.json()) as { groups: { packetsFromListener: number }[] };
-              if ((api.groups[0]?.packetsFromListener ?? 0) >= 2) owner = node;
+          );
+          defer(() => listener.stop());
+          const nodes = await startCluster(listenerPort);
+          const lb = await LbStandin.open({
+            listen: { address: '127.0.0.1', port: 0 },
+            nodes: nodes.map((node) => ({ address: node.address, port: node.port })),
+          });
+          defer(() => lb.close());
+          const dir = await mkdtemp(join(tmpdir(), 'bond-cluster-srtla-send-'));
+          defer(() => rm(dir, { recursive: true, force: true }));
+          const ipsFile = join(dir, 'ips');
+          await writeFile(ipsFile, `${SRTLA_SEND_IPS.join('\n')}\n`);
+          const sendPort = await freeUdpPort();
+          const [command, ...prefix] = sender.command();
+          const senderProcess = startProcess(command ?? '', [
+            ...prefix,
+            String(sendPort),
+            lb.address.address,
+            String(lb.address.port),
+            ipsFile,
+          ]);
+          defer(() => senderProcess.stop());
+          const caller = startProcess(
+            SRT_TOOL,
+            [
+              '-q',
+              `-chunk:${PAYLOAD}`,
+              'file://con',
+              `srt://127.0.0.1:${sendPort}?mode=caller&latency=500`,
+            ],
+            { stdin: true },
+          );
+          defer(() => caller.stop());
+          const everyOutput = () =>
+            `${sender.name}:\n${senderProcess.output()}\n${nodes.map((node) => `--- ${node.name}\n${node.process.output()}`).join('\n')}`;
+          // The SRT handshake went through the cluster: the listener's answers reached the group.
+          let owner: NodeProcess | undefined;
+          await waitFor(
+            async () => {
+              for (const node of nodes) {
+                const response = await fetch(`http://127.0.0.1:${node.http}/api/v1/stats`);
+                const api = (await response.json()) as {
+                  groups: { packetsFromListener: number }[];
+                };
+                if ((api.groups[0]?.packetsFromListener ?? 0) >= 2) owner = node;
+              }
+              return owner !== undefined;
+            },
+            () => `the SRT handshake through the cluster; ${everyOutput()}`,
+            20_000,
+          );
+          if (owner === undefined) throw new Error('no owner');
+          const input = caller.child.stdin;
+          if (input === null) throw new Error('no stdin');
+          // 100 payloads a second, each with its counter, until stopped.
+          const writtenAt: number[] = [];
+          const feed = setInterval(() => {
+            for (let i = 0; i < 2; i++) {
+              const payload = Buffer.alloc(PAYLOAD);
+              payload.writeUInt32BE(writtenAt.length, 0);
+              writtenAt.push(performance.now());
+              input.write(payload);
             }
-            return owner !== undefined;
-          },
-          () => `the SRT handshake through the cluster; ${everyOutput()}`,
-          20_000,
-        );
-        if (owner === undefined) throw new Error('no owner');
-        const input = caller.child.stdin;
-        if (input === null) throw new Error('no stdin');
-        // 100 payloads a second, each with its counter, until stopped.
-        const writtenAt: number[] = [];
-        const feed = setInterval(() => {
-          for (let i = 0; i < 2; i++) {
-            const payload = Buffer.alloc(PAYLOAD);
-            payload.writeUInt32BE(writtenAt.length, 0);
-            writtenAt.push(performance.now());
-            input.write(payload);
-          }
-        }, 20);
-        defer(() => {
-          clearInterval(feed);
-          return Promise.resolve();
-        });
-        await waitFor(
-          () => received.length >= 500,
-          () => `500 payloads out of the SRT listener, got ${received.length}; ${everyOutput()}`,
-          20_000,
-        );
-        const before = received.slice();
-        expect(before.map((each) => each.counter)).toEqual(
-          Array.from({ length: before.length }, (_, i) => i),
-        );
-        const placements = [...lb.placements().values()];
-        const ownerKey = `${owner.address}:${owner.port}`;
-        const tag = (await groupsOf(owner))[0]?.tag;
-        console.info(
-          `srtla_send: ${placements.length} links on ${new Set(placements).size} of 3 nodes (${placements.filter((node) => node === ownerKey).length} on the owner ${owner.name}); ${before.length} payloads in order before the kill`,
-        );
+          }, 20);
+          defer(() => {
+            clearInterval(feed);
+            return Promise.resolve();
+          });
+          await waitFor(
+            () => received.length >= 500,
+            () => `500 payloads out of the SRT listener, got ${received.length}; ${everyOutput()}`,
+            20_000,
+          );
+          const before = received.slice();
+          expect(before.map((each) => each.counter)).toEqual(
+            Array.from({ length: before.length }, (_, i) => i),
+          );
+          const placements = [...lb.placements().values()];
+          const ownerKey = `${owner.address}:${owner.port}`;
+          const tag = (await groupsOf(owner))[0]?.tag;
+          console.info(
+            `${sender.name}: ${placements.length} links on ${new Set(placements).size} of 3 nodes (${placements.filter((node) => node === ownerKey).length} on the owner ${owner.name}); ${before.length} payloads in order before the kill`,
+          );
 
-        const killedAt = performance.now();
-        owner.process.child.kill('SIGKILL');
-        const moved = lb.markDown(ownerKey);
-        const survivors = nodes.filter((node) => node !== owner);
-        // Re-registered: a surviving node holds the group (same id), then with every link.
-        let firstLinkAt: number | undefined;
-        let reregisteredAt: number | undefined;
-        let adopter: NodeProcess | undefined;
-        await waitFor(
-          async () => {
-            for (const node of survivors) {
-              const group = (await groupsOf(node)).find((each) => each.tag === tag);
-              if (group === undefined) continue;
-              firstLinkAt ??= performance.now();
-              adopter = node;
-              if (group.links.length === SRTLA_SEND_IPS.length) reregisteredAt = performance.now();
-            }
-            return reregisteredAt !== undefined;
-          },
-          () =>
-            `srtla_send's links re-registered on a surviving node within ${SRT_RECOVERY_BOUND_MS} ms; ${everyOutput()}`,
-          { timeoutMs: SRT_RECOVERY_BOUND_MS, intervalMs: 100 },
-        );
-        // Flowing again: payloads written after the kill come out of the SRT listener.
-        const fresh = () =>
-          received.filter((each) => (writtenAt[each.counter] ?? Infinity) > killedAt);
-        await waitFor(
-          () => fresh().length >= 200,
-          () =>
-            `200 payloads written after the kill out of the SRT listener within ${SRT_RECOVERY_BOUND_MS} ms, got ${fresh().length}; ${everyOutput()}`,
-          SRT_RECOVERY_BOUND_MS,
-        );
-        clearInterval(feed);
-        const resumed = fresh()[0];
-        // After the reconnection the stream is in order again (what was lost at the kill is gone).
-        const counters = received
-          .slice(resumed === undefined ? received.length : received.indexOf(resumed))
-          .map((each) => each.counter);
-        expect(counters).toEqual([...counters].sort((a, b) => a - b));
-        expect(new Set(counters).size).toBe(counters.length);
-        console.info(
-          `srtla_send failover (owner ${owner.name} SIGKILLed, ${moved} sources moved, adopted by ${adopter?.name}): ` +
-            `group adopted with its first link after ${Math.round((firstLinkAt ?? Number.NaN) - killedAt)} ms, all ${SRTLA_SEND_IPS.length} links after ${Math.round((reregisteredAt ?? Number.NaN) - killedAt)} ms (polled every 100 ms), ` +
-            `SRT data flowing again after ${Math.round((resumed?.at ?? Number.NaN) - killedAt)} ms ` +
-            `(payload ${resumed?.counter}, written ${Math.round((writtenAt[resumed?.counter ?? 0] ?? Number.NaN) - killedAt)} ms after the kill)`,
-        );
-      },
-      // Building the peers the first time takes about 45 s.
-      180_000,
-    );
+          const killedAt = performance.now();
+          owner.process.child.kill('SIGKILL');
+          const moved = lb.markDown(ownerKey);
+          const survivors = nodes.filter((node) => node !== owner);
+          // Re-registered: a surviving node holds the group (same id), then with every link.
+          let firstLinkAt: number | undefined;
+          let reregisteredAt: number | undefined;
+          let adopter: NodeProcess | undefined;
+          await waitFor(
+            async () => {
+              for (const node of survivors) {
+                const group = (await groupsOf(node)).find((each) => each.tag === tag);
+                if (group === undefined) continue;
+                firstLinkAt ??= performance.now();
+                adopter = node;
+                if (group.links.length === SRTLA_SEND_IPS.length)
+                  reregisteredAt = performance.now();
+              }
+              return reregisteredAt !== undefined;
+            },
+            () =>
+              `${sender.name}'s links re-registered on a surviving node within ${SRT_RECOVERY_BOUND_MS} ms; ${everyOutput()}`,
+            { timeoutMs: SRT_RECOVERY_BOUND_MS, intervalMs: 100 },
+          );
+          // Flowing again: payloads written after the kill come out of the SRT listener.
+          const fresh = () =>
+            received.filter((each) => (writtenAt[each.counter] ?? Infinity) > killedAt);
+          await waitFor(
+            () => fresh().length >= 200,
+            () =>
+              `200 payloads written after the kill out of the SRT listener within ${SRT_RECOVERY_BOUND_MS} ms, got ${fresh().length}; ${everyOutput()}`,
+            SRT_RECOVERY_BOUND_MS,
+          );
+          clearInterval(feed);
+          const resumed = fresh()[0];
+          // After the reconnection the stream is in order again (what was lost at the kill is gone).
+          const counters = received
+            .slice(resumed === undefined ? received.length : received.indexOf(resumed))
+            .map((each) => each.counter);
+          expect(counters).toEqual([...counters].sort((a, b) => a - b));
+          expect(new Set(counters).size).toBe(counters.length);
+          console.info(
+            `${sender.name} failover (owner ${owner.name} SIGKILLed, ${moved} sources moved, adopted by ${adopter?.name}): ` +
+              `group adopted with its first link after ${Math.round((firstLinkAt ?? Number.NaN) - killedAt)} ms, all ${SRTLA_SEND_IPS.length} links after ${Math.round((reregisteredAt ?? Number.NaN) - killedAt)} ms (polled every 100 ms), ` +
+              `SRT data flowing again after ${Math.round((resumed?.at ?? Number.NaN) - killedAt)} ms ` +
+              `(payload ${resumed?.counter}, written ${Math.round((writtenAt[resumed?.counter ?? 0] ?? Number.NaN) - killedAt)} ms after the kill)`,
+          );
+        },
+        // Building the peers the first time takes about 45 s.
+        180_000,
+      );
+    }
   },
 );
