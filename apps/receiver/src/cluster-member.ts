@@ -9,12 +9,14 @@
 import {
   Backplane,
   ClusterNode,
+  ClusterUnavailableError,
   RedisCoordinator,
   type ClusterCoordinator,
   type ClusterNodeStats,
 } from '@bond/cluster';
 import type { CliRunning, StatsRouteAnswer } from '@bond/app-common';
 import { createLogger, selectIoBackend, type AppLogger, type LogOutput } from '@bond/runtime';
+import { BondError } from '@bond/wire';
 import type { ClusterConfig } from './cluster-config.js';
 import { clusterMetrics, mergeMetrics } from './cluster-metrics.js';
 import { createReceiverMetrics, type ReceiverMetrics } from './metrics.js';
@@ -185,14 +187,26 @@ export async function runRedisNode(
     backplane: { address: config.backplane.host, port: config.backplane.port },
     reusePort: false,
     nodeId: () => config.nodeId,
-    join: (backplane, logger) =>
-      RedisCoordinator.start({
-        url: config.url,
-        clusterKey: config.clusterKey,
-        backplane,
-        nodeId: config.nodeId,
-        logger,
-      }),
+    join: async (backplane, logger) => {
+      try {
+        return await RedisCoordinator.start({
+          url: config.url,
+          clusterKey: config.clusterKey,
+          backplane,
+          nodeId: config.nodeId,
+          logger,
+        });
+      } catch (error) {
+        if (!(error instanceof ClusterUnavailableError)) throw error;
+        // The store's message speaks of a running node; at start nothing runs yet.
+        const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+        throw new BondError(
+          ClusterUnavailableError.code,
+          `cannot join the cluster: Redis at ${config.redis} does not answer${cause}. Check that redis-server runs there and that --cluster names it (host, port, password); bond-receiver did not start`,
+          { cause: error },
+        );
+      }
+    },
     clusterRoute: () => ({
       status: 200,
       contentType: 'application/json',

@@ -94,7 +94,10 @@ describe('bond-receiver --cluster', () => {
       (reason: unknown) => reason,
     )) as (Error & { code?: string }) | undefined;
     expect(error?.code).toBe('BOND_ERR_CLUSTER_UNAVAILABLE');
-    expect(error?.message).toContain(`redis://:***@127.0.0.1:${port}`);
+    expect(error?.message).toContain(
+      `cannot join the cluster: Redis at redis://:***@127.0.0.1:${port}`,
+    );
+    expect(error?.message).toContain('did not start');
     expect(error?.message).not.toContain('hunter2');
     expect(JSON.stringify(log.lines())).not.toContain('hunter2');
   });
