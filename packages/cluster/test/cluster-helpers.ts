@@ -13,7 +13,13 @@ import {
   encodeSrtData,
   peekSrtDataSeq,
 } from '@bond/wire';
-import { Backplane, ClusterNode, MemoryCluster, type MemoryCoordinator } from '../src/index.js';
+import {
+  Backplane,
+  ClusterNode,
+  MemoryCluster,
+  type ClusterCoordinator,
+  type MemoryCoordinator,
+} from '../src/index.js';
 
 export interface TestNode {
   readonly index: number;
@@ -29,7 +35,15 @@ export async function startNode(
   cluster: MemoryCluster,
   ip: string,
   srtPort: number,
-  options: { index?: number; listener?: string; clock?: () => number } = {},
+  options: {
+    index?: number;
+    listener?: string;
+    clock?: () => number;
+    /** What the node sees of its coordinator (default: the coordinator itself). */
+    view?: (coordinator: MemoryCoordinator) => ClusterCoordinator;
+    /** The node's own clock (route idleness, lookup throttling, the unknown-issuer grace). */
+    nodeClock?: () => number;
+  } = {},
 ): Promise<TestNode> {
   const { backend } = await selectIoBackend();
   const backplane = await Backplane.open({ io: backend, address: ip });
@@ -38,7 +52,11 @@ export async function startNode(
     ...(options.index === undefined ? {} : { index: options.index }),
     ...(options.listener === undefined ? {} : { listener: options.listener }),
   });
-  const node = new ClusterNode({ coordinator, backplane });
+  const node = new ClusterNode({
+    coordinator: options.view === undefined ? coordinator : options.view(coordinator),
+    backplane,
+    ...(options.nodeClock === undefined ? {} : { clock: options.nodeClock }),
+  });
   let receiver: Receiver;
   try {
     receiver = await createReceiver({
