@@ -13,13 +13,7 @@ import {
   encodeSrtData,
   peekSrtDataSeq,
 } from '@bond/wire';
-import {
-  Backplane,
-  ClusterNode,
-  MemoryCluster,
-  type ClusterCoordinator,
-  type MemoryCoordinator,
-} from '../src/index.js';
+import { Backplane, ClusterNode, MemoryCluster, type MemoryCoordinator } from '../src/index.js';
 
 export interface TestNode {
   readonly index: number;
@@ -40,7 +34,9 @@ export async function startNode(
     listener?: string;
     clock?: () => number;
     /** What the node sees of its coordinator (default: the coordinator itself). */
-    view?: (coordinator: MemoryCoordinator) => ClusterCoordinator;
+    view?: (
+      coordinator: MemoryCoordinator,
+    ) => ConstructorParameters<typeof ClusterNode>[0]['coordinator'];
     /** The node's own clock (route idleness, lookup throttling, the unknown-issuer grace). */
     nodeClock?: () => number;
   } = {},
