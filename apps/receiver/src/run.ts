@@ -4,7 +4,7 @@
  * to reload and close it. `bin.ts` adds only argument parsing, signals and the exit code.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { ConfigFileError, diffSettings } from '@bond/app-common';
+import { ConfigFileError, diffSettings, type StatsRoutes } from '@bond/app-common';
 import type { IoBackend } from '@bond/io';
 import {
   createReceiver,
@@ -17,7 +17,7 @@ import packageJson from '../package.json' with { type: 'json' };
 import { listenerHealth, startHttpServer, type StatsHttpServer } from './http-server.js';
 import { watchSrtListener, type ListenerProbe } from './listener-probe.js';
 import { createLogger, type AppLogger, type LogOutput } from '@bond/runtime';
-import { createReceiverMetrics } from './metrics.js';
+import { createReceiverMetrics, type ReceiverMetrics } from './metrics.js';
 import {
   SETTINGS,
   environmentSettings,
@@ -44,11 +44,17 @@ export interface RunDeps {
   /** Where `BOND_HTTP_TOKEN` is read (default `process.env`). */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /**
-   * Run as one worker of `--workers N` (workers.ts): the node's cluster hooks, the listening port
-   * shared with the other workers, and no HTTP server of its own (the primary serves every
-   * worker's stats).
+   * Run as one node of a cluster (cluster-member.ts): the node's cluster hooks; for a worker of
+   * `--workers N` the listening port shared with the other workers (`reusePort`) and no HTTP
+   * server of its own (the primary serves every worker's stats); for a node of a Redis cluster
+   * its own HTTP server with these metrics (a `node` label) and routes (`/api/v1/cluster`).
    */
-  readonly worker?: { readonly index: number; readonly cluster: ReceiverClusterOptions };
+  readonly worker?: {
+    readonly index: number;
+    readonly cluster: ReceiverClusterOptions;
+    readonly reusePort: boolean;
+    readonly http?: { readonly metrics: ReceiverMetrics; readonly routes: StatsRoutes };
+  };
 }
 
 export interface ReloadOutcome {
@@ -108,7 +114,9 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningRe
     backend: settings.ioBackend,
     logger,
     ...(deps.io === undefined ? {} : { io: deps.io }),
-    ...(deps.worker === undefined ? {} : { cluster: deps.worker.cluster, reusePort: true }),
+    ...(deps.worker === undefined
+      ? {}
+      : { cluster: deps.worker.cluster, reusePort: deps.worker.reusePort }),
   });
   const probe: ListenerProbe = watchSrtListener(
     {
@@ -132,15 +140,17 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningRe
   };
   const view = () => statsView(receiver.stats(), probe.state());
   let http: StatsHttpServer | undefined;
-  if (settings.http !== undefined && deps.worker === undefined) {
+  const serveHttp = deps.worker === undefined || deps.worker.http !== undefined;
+  if (settings.http !== undefined && serveHttp) {
     try {
       http = await startHttpServer(
         settings.http,
         settings.httpToken,
         view,
-        createReceiverMetrics(VERSION),
+        deps.worker?.http?.metrics ?? createReceiverMetrics(VERSION),
         () => listenerHealth(probe.state()),
         logger,
+        deps.worker?.http?.routes,
       );
     } catch (error) {
       await stopWatching();

@@ -297,7 +297,7 @@ export const SETTINGS: SettingsTable<ReceiverSettings> = {
   },
   cluster: {
     value: 'redis://HOST:PORT',
-    help: 'join a cluster of receivers on several hosts through this Redis (redis://[:PASSWORD@]HOST:PORT[/DB], rediss:// for TLS); needs --backplane and --cluster-key-file (off unless given; see docs/cluster.md)',
+    help: 'join a cluster of receivers on several hosts through this Redis (redis://[:PASSWORD@]HOST:PORT[/DB], rediss:// for TLS); needs --backplane and --cluster-key-file; not with --workers above 1 yet (off unless given; see docs/cluster.md)',
     field: 'cluster',
     parse: (raw) => parseClusterUrl(raw),
   },
@@ -324,7 +324,7 @@ export const SETTINGS: SettingsTable<ReceiverSettings> = {
   },
   workers: {
     value: 'N|auto',
-    help: `receiver processes sharing srtla_port (default ${DEFAULT_SETTINGS.workers}; auto: one per core). Each worker serves the senders the kernel hands it and forwards a link's datagrams to the worker that owns its stream; a worker that dies is restarted and its streams re-register; --http covers every worker (Linux and macOS share the port with SO_REUSEPORT, dgram through node:cluster)`,
+    help: `receiver processes sharing srtla_port (default ${DEFAULT_SETTINGS.workers}; auto: one per core). Each worker serves the senders the kernel hands it and forwards a link's datagrams to the worker that owns its stream; a worker that dies is restarted and its streams re-register; --http covers every worker (Linux and macOS share the port with SO_REUSEPORT, dgram through node:cluster); not with --cluster yet`,
     field: 'workers',
     parse: (raw) => parseWorkers(raw),
   },

@@ -17,18 +17,12 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
-import {
-  BACKPLANE_REJECTIONS,
-  Backplane,
-  ClusterNode,
-  IpcCoordinator,
-  MemoryCluster,
-  serveIpcWorker,
-  type ClusterNodeStats,
-  type MessageChannel,
-} from '@bond/cluster';
-import { createLogger, selectIoBackend, type AppLogger, type LogOutput } from '@bond/runtime';
+import { IpcCoordinator, MemoryCluster, serveIpcWorker, type MessageChannel } from '@bond/cluster';
+import { createLogger, type AppLogger, type LogOutput } from '@bond/runtime';
 import type { CliRunning } from '@bond/app-common';
+import { resolveClusterConfig } from './cluster-config.js';
+import { runRedisNode, startClusterMember, type NodeStats } from './cluster-member.js';
+import { mergeMetrics } from './cluster-metrics.js';
 import { startHttpServer, type StatsHttpServer } from './http-server.js';
 import { createReceiverMetrics } from './metrics.js';
 import { readSettings, run, VERSION, type RunDeps, type RunOptions } from './run.js';
@@ -39,8 +33,6 @@ import type { GroupView, StatsView } from './stats-view.js';
 export const WORKER_INDEX_ENV = 'BOND_WORKER_INDEX';
 /** All workers share one listening address: the key of `sharesListener`. */
 const SHARED_LISTENER = 'workers';
-/** How often a worker publishes its stats to the primary, ms. */
-const STATS_INTERVAL_MS = 1000;
 /** A worker that dies sooner than this after starting counts as crashing (restart back-off). */
 const QUICK_DEATH_MS = 10_000;
 const FIRST_RESTART_DELAY_MS = 250;
@@ -51,17 +43,30 @@ const CLOSE_TIMEOUT_MS = 10_000;
 const METRICS_TIMEOUT_MS = 2000;
 
 /** What a worker publishes every second. */
-export interface WorkerStats {
-  readonly pid: number;
-  readonly view: StatsView;
-  readonly node: ClusterNodeStats;
-}
+export type WorkerStats = NodeStats;
 
-/** Starts bond-receiver: the primary of `--workers N`, one of its workers, or one process. */
+/** Re-exported for the tests and index.ts: where they lived before cluster-metrics.ts. */
+export { clusterMetrics, mergeMetrics } from './cluster-metrics.js';
+
+/**
+ * Starts bond-receiver: the primary of `--workers N`, one of its workers, a node of a Redis
+ * cluster (`--cluster`), or one process.
+ */
 export async function start(options: RunOptions, deps: RunDeps): Promise<CliRunning> {
   const index = workerIndex();
   if (index !== undefined) return runWorker(options, deps, index);
   const settings = await readSettings(options, deps);
+  if (settings.cluster !== undefined && settings.workers !== 1) {
+    throw new SettingError(
+      `--cluster and --workers ${settings.workers} do not combine yet: a node of a Redis cluster is one process. Run one bond-receiver per core instead, each with --cluster, its own --backplane port and its own listening address behind the load balancer, or drop --workers`,
+    );
+  }
+  const clusterConfig = await resolveClusterConfig(settings, {
+    warn: (message) => {
+      createLogger(settings.logLevel, settings.logFormat, deps.logOutput).warn(message);
+    },
+  });
+  if (clusterConfig !== undefined) return runRedisNode(options, deps, settings, clusterConfig);
   if (settings.workers === 1) return run(options, deps);
   if (settings.srtlaPort === 0) {
     throw new SettingError(
@@ -111,68 +116,41 @@ function workerOutput(output: LogOutput, index: number): LogOutput {
 async function runWorker(options: RunOptions, deps: RunDeps, index: number): Promise<CliRunning> {
   const settings = await readSettings(options, deps);
   const logOutput = workerOutput(deps.logOutput, index);
-  const logger = createLogger(settings.logLevel, settings.logFormat, logOutput);
-  const io = deps.io ?? (await selectIoBackend(settings.ioBackend)).backend;
-  const backplane = await Backplane.open({ io, address: '127.0.0.1' });
   const channel = primaryChannel();
-  let coordinator: IpcCoordinator;
-  try {
-    coordinator = await IpcCoordinator.join(channel, {
-      index,
-      backplane: backplane.local.toString(),
-      nodeId: `worker-${index}`,
-      listener: SHARED_LISTENER,
-    });
-  } catch (error) {
-    await backplane.close();
-    throw error;
-  }
-  const node = new ClusterNode({ coordinator, backplane, logger });
-  let running: Awaited<ReturnType<typeof run>>;
-  try {
-    running = await run(options, {
-      ...deps,
-      logOutput,
-      io,
-      worker: { index, cluster: node.receiverCluster() },
-    });
-  } catch (error) {
-    await node.close();
-    await coordinator.close();
-    throw error;
-  }
-  const metrics = createReceiverMetrics(VERSION);
-  const publish = (): void => {
-    const stats: WorkerStats = { pid: process.pid, view: running.stats(), node: node.stats() };
-    coordinator.publishStats(stats).catch(() => undefined);
-  };
-  publish();
-  const timer = setInterval(publish, STATS_INTERVAL_MS);
+  const member = await startClusterMember(options, deps, settings, {
+    logOutput,
+    backplane: { address: '127.0.0.1', port: 0 },
+    reusePort: true,
+    nodeId: (node) => `worker-${node}`,
+    join: (backplane) =>
+      IpcCoordinator.join(channel, {
+        index,
+        backplane,
+        nodeId: `worker-${index}`,
+        listener: SHARED_LISTENER,
+      }),
+  });
   const stopRequests = channel.onMessage((message) => {
     const request = message as { bond?: unknown; kind?: unknown; id?: unknown };
     if (request.bond !== 'receiver' || request.kind !== 'metrics') return;
-    metrics.render(running.stats()).then(
+    member.metrics().then(
       (text) => {
-        const all = text + clusterMetrics(node.stats());
-        channel.send({ bond: 'receiver', kind: 'metrics', id: request.id, text: all });
+        channel.send({ bond: 'receiver', kind: 'metrics', id: request.id, text });
       },
       (error: unknown) => {
         channel.send({ bond: 'receiver', kind: 'metrics', id: request.id, error: String(error) });
       },
     );
   });
-  logger.info('worker running', { node: index, backplane: backplane.local.toString() });
+  member.running.logger.info('worker running', { node: index, backplane: member.backplane });
   let closing: Promise<void> | undefined;
   return {
-    logger: running.logger,
-    reload: () => running.reload(),
+    logger: member.running.logger,
+    reload: () => member.running.reload(),
     close() {
       closing ??= (async () => {
-        clearInterval(timer);
         stopRequests();
-        await running.close();
-        await node.close();
-        await coordinator.close();
+        await member.close();
         // The IPC channel would keep the process alive.
         process.disconnect();
       })();
@@ -427,45 +405,6 @@ async function runPrimary(settings: ReceiverSettings, deps: RunDeps): Promise<Ru
   };
 }
 
-/** A worker's routing counters as Prometheus text (the primary adds the `node` label). */
-export function clusterMetrics(stats: ClusterNodeStats): string {
-  const counter = (name: string, help: string, samples: readonly string[]): string =>
-    [`# HELP bond_receiver_${name} ${help}`, `# TYPE bond_receiver_${name} counter`, ...samples]
-      .map((line) => `${line}\n`)
-      .join('');
-  const one = (name: string, value: number) => [`bond_receiver_${name} ${value}`];
-  return (
-    counter(
-      'cluster_forwarded_total',
-      'Datagrams from links forwarded to the worker that owns their stream.',
-      one('cluster_forwarded_total', stats.forwarded),
-    ) +
-    counter(
-      'cluster_forwarded_in_total',
-      'Datagrams other workers forwarded to this one (it owns their stream).',
-      one('cluster_forwarded_in_total', stats.forwardedIn),
-    ) +
-    counter(
-      'cluster_groups_adopted_total',
-      'Streams this worker adopted after the worker that owned them was gone.',
-      one('cluster_groups_adopted_total', stats.groupsAdopted),
-    ) +
-    counter(
-      'cluster_route_lookups_total',
-      'Route lookups for sources this worker did not know.',
-      one('cluster_route_lookups_total', stats.routeLookups),
-    ) +
-    counter(
-      'backplane_rejected_total',
-      'Backplane datagrams dropped unread, by reason (a bad tag or an unknown node: not from this cluster).',
-      BACKPLANE_REJECTIONS.map(
-        (reason) =>
-          `bond_receiver_backplane_rejected_total{reason="${reason}"} ${stats.backplane.rejected[reason]}`,
-      ),
-    )
-  );
-}
-
 /** `/api/v1/cluster`: every node, its state, its groups and streams, and its load. */
 function clusterDocument(
   slots: ReadonlyMap<number, WorkerSlot>,
@@ -560,49 +499,4 @@ export function mergeViews(
       each.view.groups.map((group) => ({ ...group, node })),
     ),
   };
-}
-
-/**
- * The workers' Prometheus texts as one exposition: each family's HELP and TYPE once, every sample
- * with a `node` label (the worker's index).
- */
-export function mergeMetrics(texts: readonly { node: number; text: string }[]): string {
-  const families = new Map<string, { header: string[]; samples: string[] }>();
-  for (const { node, text } of texts) {
-    let current: { header: string[]; samples: string[] } | undefined;
-    for (const line of text.split('\n')) {
-      if (line === '') continue;
-      const meta = /^# (HELP|TYPE) (\S+)/.exec(line);
-      if (meta !== null) {
-        const name = meta[2] ?? '';
-        let family = families.get(name);
-        if (family === undefined) {
-          family = { header: [], samples: [] };
-          families.set(name, family);
-        }
-        if (!family.header.some((each) => each.startsWith(`# ${meta[1] ?? ''} `))) {
-          family.header.push(line);
-        }
-        current = family;
-        continue;
-      }
-      if (line.startsWith('#') || current === undefined) continue;
-      current.samples.push(withNodeLabel(line, node));
-    }
-  }
-  const out: string[] = [];
-  for (const family of families.values()) out.push(...family.header, ...family.samples);
-  return `${out.join('\n')}\n`;
-}
-
-function withNodeLabel(sample: string, node: number): string {
-  const brace = sample.indexOf('{');
-  const space = sample.indexOf(' ');
-  if (brace !== -1 && (space === -1 || brace < space)) {
-    // The last brace: a label value may hold one (the value after it cannot).
-    const close = sample.lastIndexOf('}');
-    const inner = sample.slice(brace + 1, close);
-    return `${sample.slice(0, brace)}{node="${node}"${inner === '' ? '' : `,${inner}`}${sample.slice(close)}`;
-  }
-  return `${sample.slice(0, space)}{node="${node}"}${sample.slice(space)}`;
 }

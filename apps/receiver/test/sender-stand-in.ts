@@ -1,7 +1,7 @@
 // A minimal bond sender for tests: core's SenderEngine driven by loopback sockets (one per link,
 // bound to 127.0.0.x) and a local UDP port the SRT caller sends to. It counts what it sent over
 // the links so tests can compare with the receiver's stats. Every socket closes in `close()`.
-import { ENCODER, SenderEngine, createSeededRandom } from '@bond/core';
+import { ENCODER, SenderEngine, createSeededRandom, type SenderEvent } from '@bond/core';
 import {
   createEndpoint,
   createReceiveBatch,
@@ -27,6 +27,10 @@ export async function startSenderStandIn(options: {
   receiver: Address;
   linkAddresses: readonly string[];
   linkTimeoutMs?: number;
+  /** Told the kind of each datagram a link receives (e.g. REG3), with the engine time, ms. */
+  onLinkDatagram?: (linkId: number, kind: DatagramKind, now: number) => void;
+  /** Told each engine event (registration, links up and down) with the engine time, ms. */
+  onEvent?: (event: SenderEvent, now: number) => void;
   /** Drops the first copy (not a retransmission) of the data packets it picks: loss for SRT to repair. */
   dropFirstCopy?: (seq: number) => boolean;
 }): Promise<SenderStandIn> {
@@ -63,8 +67,8 @@ export async function startSenderStandIn(options: {
       if (kind === DatagramKind.SrtData) sent.data++;
       sockets.get(t.linkId)?.send(t.bytes, options.receiver);
     }
-    while (engine.pollEvent() !== undefined) {
-      // Events are not needed here: tests read the engine's stats.
+    for (let event = engine.pollEvent(); event !== undefined; event = engine.pollEvent()) {
+      options.onEvent?.(event, now());
     }
     if (timer !== undefined) clearTimeout(timer);
     const due = engine.pollTimeout();
@@ -97,7 +101,11 @@ export async function startSenderStandIn(options: {
       address,
       batch,
       onBatch: (received, count) => {
-        for (let i = 0; i < count; i++) engine.handleLinkDatagram(now(), id, received.datagram(i));
+        for (let i = 0; i < count; i++) {
+          const bytes = received.datagram(i);
+          options.onLinkDatagram?.(id, classifyDatagram(bytes), now());
+          engine.handleLinkDatagram(now(), id, bytes);
+        }
         drain();
       },
     });
@@ -122,4 +130,4 @@ export async function startSenderStandIn(options: {
   };
 }
 
-export { createEndpoint };
+export { createEndpoint, type SenderEvent };

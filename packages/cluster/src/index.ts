@@ -78,6 +78,7 @@ export {
 export {
   ClusterNode,
   DEFAULT_ROUTE_IDLE_MS,
+  UNKNOWN_ISSUER_GRACE_MS,
   parseHostPort,
   type ClusterNodeLogger,
   type ClusterNodeOptions,

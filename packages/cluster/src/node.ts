@@ -50,6 +50,16 @@ const LOOKUP_INTERVAL_MS = 1000;
 const TABLE_LIMIT = 65_536;
 /** How often idle routes are swept, ms. */
 const SWEEP_INTERVAL_MS = 5000;
+/**
+ * A group whose issuer this node has never seen (not live in its view, and no `node-down` for it
+ * since this node started or since that node was last up) is adopted only when REG2s for it keep
+ * coming this long: the issuer may have joined a moment ago and this node's view not caught up
+ * yet (the Redis coordinator polls the nodes every 500 ms). Adopting then would split the group
+ * between two nodes. An issuer seen going down is adopted at once.
+ */
+export const UNKNOWN_ISSUER_GRACE_MS = 1500;
+/** REG2s further apart than this do not add up to the grace. */
+const UNKNOWN_ISSUER_WINDOW_MS = 60_000;
 
 /** What a node logs through (the runtime's logger fits). */
 export interface ClusterNodeLogger {
@@ -120,6 +130,10 @@ export class ClusterNode {
   private readonly adopted = new Map<string, number>();
   /** Group keys whose claim is in flight. */
   private readonly claiming = new Set<string>();
+  /** Nodes this node saw going down (and not up again since). */
+  private readonly seenDown = new Set<number>();
+  /** Group key -> when a REG2 first named it while its issuer was unknown here. */
+  private readonly unknownIssuerSince = new Map<string, number>();
   /** When each unknown source was last looked up. */
   private readonly lookedUp = new Map<number, number>();
   /** Per link of an owned group: the node it was last heard through. */
@@ -269,8 +283,29 @@ export class ClusterNode {
       this.forward(to, from, bytes);
       return true;
     }
-    // The issuer is gone: whoever wins the group's lease adopts it.
+    // The issuer is gone: whoever wins the group's lease adopts it. An issuer never seen here may
+    // be a node that joined a moment ago: wait for the view to catch up (the sender repeats REG2).
+    if (!this.seenDown.has(issuer) && !this.unknownLongEnough(groupKey)) return true;
     if (!this.claiming.has(groupKey)) this.claim(groupKey, from, bytes.slice());
+    return true;
+  }
+
+  /** Whether REG2s for `groupKey`, whose issuer this node does not know, came for the grace. */
+  private unknownLongEnough(groupKey: string): boolean {
+    const now = this.clock();
+    const since = this.unknownIssuerSince.get(groupKey);
+    if (since === undefined) {
+      if (this.unknownIssuerSince.size >= TABLE_LIMIT) this.unknownIssuerSince.clear();
+      this.unknownIssuerSince.set(groupKey, now);
+      return false;
+    }
+    if (now - since > UNKNOWN_ISSUER_WINDOW_MS) {
+      // Last heard of long ago: count from now.
+      this.unknownIssuerSince.set(groupKey, now);
+      return false;
+    }
+    if (now - since < UNKNOWN_ISSUER_GRACE_MS) return false;
+    this.unknownIssuerSince.delete(groupKey);
     return true;
   }
 
@@ -458,12 +493,14 @@ export class ClusterNode {
   private readonly onCoordinatorEvent = (event: CoordinatorEvent): void => {
     if (event.type === 'node-down') {
       this.peers.delete(event.index);
+      this.seenDown.add(event.index);
       for (const [key, route] of this.routes)
         if (route.owner === event.index) this.routes.delete(key);
       for (const [key, owner] of this.adopted) if (owner === event.index) this.adopted.delete(key);
       this.logger?.info('cluster node down', { node: event.index });
     } else if (event.type === 'node-up') {
       this.peers.delete(event.node.index);
+      this.seenDown.delete(event.node.index);
       this.logger?.info('cluster node up', { node: event.node.index, nodeId: event.node.nodeId });
     } else if (event.type === 'group-lost') {
       // Another node holds the lease now (this one could not renew it in time): later REG2s for
@@ -505,6 +542,9 @@ export class ClusterNode {
     this.tick = now;
     for (const [key, route] of this.routes) {
       if (now - route.lastUsed >= this.routeIdleMs) this.routes.delete(key);
+    }
+    for (const [key, since] of this.unknownIssuerSince) {
+      if (now - since > UNKNOWN_ISSUER_WINDOW_MS) this.unknownIssuerSince.delete(key);
     }
     for (const [key, at] of this.lookedUp) {
       if (now - at >= LOOKUP_INTERVAL_MS) this.lookedUp.delete(key);

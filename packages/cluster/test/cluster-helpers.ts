@@ -29,7 +29,17 @@ export async function startNode(
   cluster: MemoryCluster,
   ip: string,
   srtPort: number,
-  options: { index?: number; listener?: string; clock?: () => number } = {},
+  options: {
+    index?: number;
+    listener?: string;
+    clock?: () => number;
+    /** What the node sees of its coordinator (default: the coordinator itself). */
+    view?: (
+      coordinator: MemoryCoordinator,
+    ) => ConstructorParameters<typeof ClusterNode>[0]['coordinator'];
+    /** The node's own clock (route idleness, lookup throttling, the unknown-issuer grace). */
+    nodeClock?: () => number;
+  } = {},
 ): Promise<TestNode> {
   const { backend } = await selectIoBackend();
   const backplane = await Backplane.open({ io: backend, address: ip });
@@ -38,7 +48,11 @@ export async function startNode(
     ...(options.index === undefined ? {} : { index: options.index }),
     ...(options.listener === undefined ? {} : { listener: options.listener }),
   });
-  const node = new ClusterNode({ coordinator, backplane });
+  const node = new ClusterNode({
+    coordinator: options.view === undefined ? coordinator : options.view(coordinator),
+    backplane,
+    ...(options.nodeClock === undefined ? {} : { clock: options.nodeClock }),
+  });
   let receiver: Receiver;
   try {
     receiver = await createReceiver({

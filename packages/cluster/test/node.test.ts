@@ -10,8 +10,10 @@ import {
   BACKPLANE_TAG_LENGTH,
   MemoryCluster,
   TO_OWNER,
+  UNKNOWN_ISSUER_GRACE_MS,
   deriveBackplaneKey,
   encodeBackplane,
+  type ClusterCoordinator,
 } from '../src/index.js';
 import {
   Link,
@@ -347,3 +349,70 @@ describe('ClusterNode: failover', () => {
     expect(n1.node.stats().forwardedIn).toBe(0);
   });
 });
+
+describe('ClusterNode: an issuer not seen yet', () => {
+  it('waits before adopting the group of an issuer it has never seen (it may have just joined)', async () => {
+    const cluster = new MemoryCluster();
+    const srt = await SrtSide.open();
+    cleanups.push(() => srt.close());
+    const n1 = await startNode(cluster, '127.0.0.1', srt.port);
+    cleanups.push(() => n1.close());
+    let now = 0;
+    let claims = 0;
+    // n2's view has not caught up with n1 yet (as a Redis node between two polls).
+    const n2 = await startNode(cluster, '127.0.0.2', srt.port, {
+      nodeClock: () => now,
+      view: (coordinator) => hiding(coordinator, n1.index, () => claims++),
+    });
+    cleanups.push(() => n2.close());
+    const a = await link('127.0.0.21');
+    const b = await link('127.0.0.22');
+    const id = await a.reg1(n1.listen);
+    await a.reg2(n1.listen, id);
+    // REG2s for n1's group reach n2 within the grace: dropped, nothing claimed.
+    for (const at of [0, 500, 1000]) {
+      now = at;
+      b.send(encodeReg2(id), n2.listen);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(claims).toBe(0);
+    expect(groupsOf(n2)).toBe(0);
+    // Still unknown after the grace: n2 claims, and n1 (alive, holding the lease) keeps it.
+    now = UNKNOWN_ISSUER_GRACE_MS + 100;
+    b.send(encodeReg2(id), n2.listen);
+    await waitFor(() => n2.node.stats().adoptionsLost === 1, 'n2 lost the claim to n1');
+    expect(claims).toBe(1);
+    expect(groupsOf(n2)).toBe(0);
+    expect(groupsOf(n1)).toBe(1);
+  });
+});
+
+/** `coordinator` as a node sees it while `hidden` has not reached its view. */
+function hiding(
+  coordinator: ClusterCoordinator,
+  hidden: number,
+  onClaim: () => void,
+): ClusterCoordinator {
+  return {
+    nodeIndex: coordinator.nodeIndex,
+    clusterKey: coordinator.clusterKey,
+    state: () => coordinator.state(),
+    node: (index) => (index === hidden ? undefined : coordinator.node(index)),
+    nodes: () => coordinator.nodes().filter((node) => node.index !== hidden),
+    claimGroup: (groupKey) => {
+      onClaim();
+      return coordinator.claimGroup(groupKey);
+    },
+    releaseGroup: (groupKey) => coordinator.releaseGroup(groupKey),
+    publishRoute: (source, groupKey) => coordinator.publishRoute(source, groupKey),
+    lookupRoute: (source) => coordinator.lookupRoute(source),
+    publishStats: (stats) => coordinator.publishStats(stats),
+    clusterStats: () => coordinator.clusterStats(),
+    onEvent: (listener) =>
+      coordinator.onEvent((event) => {
+        if (event.type === 'node-up' && event.node.index === hidden) return;
+        listener(event);
+      }),
+    close: () => coordinator.close(),
+  };
+}
