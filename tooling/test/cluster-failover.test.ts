@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { waitFor } from '@bond/io/testing';
 import { LbStandin, freeTcpPort, freeUdpPort, hasCommand } from '@bond/stand';
-import { DatagramKind, classifyDatagram, encodeSrtData, peekSrtDataSeq } from '@bond/wire';
+import { DatagramKind, classifyDatagram, peekSrtDataSeq } from '@bond/wire';
 import {
   cleanupAfterEach,
   startBin,
@@ -36,6 +36,7 @@ import {
   freePort,
 } from '../../packages/cluster/test/redis-server.js';
 import { PEERS_SOURCE, peerBinaries } from '../bench/lib/peers.mjs';
+import { srtData } from '@bond/wire/testing';
 
 const BIN = join(import.meta.dirname, '..', '..', 'apps', 'receiver', 'dist', 'bin.js');
 const built = existsSync(BIN);
@@ -229,19 +230,12 @@ async function engineStream() {
   let seq = 0;
   const feed = setInterval(() => {
     for (let i = 0; i < 2; i++) {
-      const packet = encodeSrtData(
-        {
-          seq,
-          packetPosition: 3,
-          inOrder: false,
-          encryptionKey: 0,
-          retransmitted: false,
-          messageNumber: seq + 1,
-          timestamp: seq * 5000,
-          destinationSocketId: 9,
-        },
-        new Uint8Array(PAYLOAD),
-      );
+      const packet = srtData(seq, {
+        messageNumber: seq + 1,
+        timestamp: seq * 5000,
+        destinationSocketId: 9,
+        payloadBytes: PAYLOAD,
+      });
       seq++;
       encoder.send(packet, sender.encoderPort, '127.0.0.1');
     }

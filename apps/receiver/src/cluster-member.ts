@@ -257,32 +257,36 @@ export function redisClusterDocument(
       .sort((a, b) => a.index - b.index)
       .map((view) => {
         const stats = published.get(view.index) as NodeStats | undefined;
-        const groups = stats?.view.groups ?? [];
         return {
           index: view.index,
           nodeId: view.nodeId,
           backplane: view.backplane,
           state: stats === undefined ? 'starting' : 'up',
           pid: stats?.pid ?? null,
-          groups: groups.map((group) => ({
-            id: group.id,
-            tag: group.tag,
-            stream: group.stream,
-            state: group.state,
-            links: group.links.length,
-            bitrateBitsPerSecond: group.bitrateBitsPerSecond,
-          })),
-          load: {
-            groups: groups.length,
-            links: groups.reduce((sum, group) => sum + group.links.length, 0),
-            bitrateBitsPerSecond: groups.reduce(
-              (sum, group) => sum + group.bitrateBitsPerSecond,
-              0,
-            ),
-            datagramsReceived: stats?.view.totals.datagramsReceived ?? 0,
-          },
+          ...groupsAndLoad(stats?.view),
           routing: stats?.node ?? null,
         };
       }),
+  };
+}
+
+/** A node's groups and load, as `/api/v1/cluster` shows them, from its stats view. */
+export function groupsAndLoad(view: StatsView | undefined) {
+  const groups = view?.groups ?? [];
+  return {
+    groups: groups.map((group) => ({
+      id: group.id,
+      tag: group.tag,
+      stream: group.stream,
+      state: group.state,
+      links: group.links.length,
+      bitrateBitsPerSecond: group.bitrateBitsPerSecond,
+    })),
+    load: {
+      groups: groups.length,
+      links: groups.reduce((sum, group) => sum + group.links.length, 0),
+      bitrateBitsPerSecond: groups.reduce((sum, group) => sum + group.bitrateBitsPerSecond, 0),
+      datagramsReceived: view?.totals.datagramsReceived ?? 0,
+    },
   };
 }

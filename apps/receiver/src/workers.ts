@@ -21,7 +21,12 @@ import { IpcCoordinator, MemoryCluster, serveIpcWorker, type MessageChannel } fr
 import { createLogger, type AppLogger, type LogOutput } from '@bond/runtime';
 import type { CliRunning } from '@bond/app-common';
 import { resolveClusterConfig } from './cluster-config.js';
-import { runRedisNode, startClusterMember, type NodeStats } from './cluster-member.js';
+import {
+  groupsAndLoad,
+  runRedisNode,
+  startClusterMember,
+  type NodeStats,
+} from './cluster-member.js';
 import { mergeMetrics } from './cluster-metrics.js';
 import { startHttpServer, type StatsHttpServer } from './http-server.js';
 import { createReceiverMetrics } from './metrics.js';
@@ -417,7 +422,6 @@ function clusterDocument(
     mode: 'workers',
     nodes: [...slots.values()].map((slot) => {
       const worker = stats.get(slot.index);
-      const groups = worker?.view.groups ?? [];
       return {
         index: slot.index,
         nodeId: `worker-${slot.index}`,
@@ -425,20 +429,7 @@ function clusterDocument(
         pid: slot.worker?.process.pid ?? null,
         restarts: slot.restarts,
         leases: coordination.leasesOf(slot.index).length,
-        groups: groups.map((group) => ({
-          id: group.id,
-          tag: group.tag,
-          stream: group.stream,
-          state: group.state,
-          links: group.links.length,
-          bitrateBitsPerSecond: group.bitrateBitsPerSecond,
-        })),
-        load: {
-          groups: groups.length,
-          links: groups.reduce((sum, group) => sum + group.links.length, 0),
-          bitrateBitsPerSecond: groups.reduce((sum, group) => sum + group.bitrateBitsPerSecond, 0),
-          datagramsReceived: worker?.view.totals.datagramsReceived ?? 0,
-        },
+        ...groupsAndLoad(worker?.view),
         routing: worker?.node ?? null,
       };
     }),

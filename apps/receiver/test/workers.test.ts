@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { encodeSrtData, peekSrtDataSeq, DatagramKind, classifyDatagram } from '@bond/wire';
+import { peekSrtDataSeq, DatagramKind, classifyDatagram } from '@bond/wire';
 import {
   cleanupAfterEach,
   freeTcpPort,
@@ -22,6 +22,7 @@ import {
 import { waitFor } from '@bond/io/testing';
 import { boundUdpSocket, freeUdpPort, hasCommand, feedNumberedPayloads } from './helpers.js';
 import { createEndpoint, startSenderStandIn } from './sender-stand-in.js';
+import { srtData } from '@bond/wire/testing';
 
 const BIN = join(import.meta.dirname, '..', 'dist', 'bin.js');
 const built = existsSync(BIN);
@@ -232,19 +233,12 @@ describe.skipIf(!built)('bond-receiver --workers 2 (needs `pnpm build` for dist/
       let seq = 0;
       const feed = setInterval(() => {
         for (let i = 0; i < 2; i++) {
-          const packet = encodeSrtData(
-            {
-              seq,
-              packetPosition: 3,
-              inOrder: false,
-              encryptionKey: 0,
-              retransmitted: false,
-              messageNumber: seq + 1,
-              timestamp: seq * 5000,
-              destinationSocketId: 9,
-            },
-            new Uint8Array(PAYLOAD),
-          );
+          const packet = srtData(seq, {
+            messageNumber: seq + 1,
+            timestamp: seq * 5000,
+            destinationSocketId: 9,
+            payloadBytes: PAYLOAD,
+          });
           seq++;
           encoder.send(packet, sender.encoderPort, '127.0.0.1');
         }
