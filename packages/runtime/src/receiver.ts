@@ -58,6 +58,7 @@ import {
   type StreamLabelMode,
 } from './stream-label.js';
 import { resolveUpstream } from './upstream-address.js';
+import { warmUpRegistration } from './warm-up.js';
 
 /** Streams the SRT listener rejected for one reason. */
 export interface SrtRejectionCount extends SrtRejection {
@@ -210,6 +211,7 @@ export async function createReceiver(options: CreateReceiverOptions): Promise<Re
       ? warnOnDgramFallback(await selectIoBackend(options.backend), logger)
       : { backend: options.io, reason: `${options.io.name}: given by the caller` };
   const io = selection.backend;
+  warmUpRegistration();
   const engine = new ReceiverEngine({
     random: options.random ?? cryptoRandom,
     ...defined('maxGroups', options.maxGroups),
