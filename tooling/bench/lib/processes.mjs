@@ -18,18 +18,22 @@ export const rootDir = join(benchDir, '..', '..');
  * Compiles `tooling/bench/NAME.c` with `cc -O2` into `tooling/bench/build/NAME` and returns the
  * executable's path. Throws when there is no C compiler or the source does not compile.
  */
-export function compileTool(name) {
+export function compileTool(name, libraries = []) {
   const output = join(benchDir, 'build', name);
   mkdirSync(join(benchDir, 'build'), { recursive: true });
   // Compiled under a private name, then renamed over the old one: a benchmark running at the same
   // time keeps executing the file it started, never a half-written one.
   const scratch = `${output}.${process.pid}`;
-  const compiled = spawnSync('cc', ['-O2', '-o', scratch, join(benchDir, `${name}.c`)], {
-    stdio: 'inherit',
-  });
+  const compiled = spawnSync(
+    'cc',
+    ['-O2', '-o', scratch, join(benchDir, `${name}.c`), ...libraries],
+    { stdio: 'inherit' },
+  );
   if (compiled.status !== 0) {
     rmSync(scratch, { force: true });
-    throw new Error(`cannot compile tooling/bench/${name}.c (is a C compiler installed? try cc)`);
+    throw new Error(
+      `cannot compile tooling/bench/${name}.c (is a C compiler installed? try cc${libraries.length > 0 ? `; it links ${libraries.join(' ')}` : ''})`,
+    );
   }
   renameSync(scratch, output);
   return output;
