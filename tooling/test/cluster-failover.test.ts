@@ -455,7 +455,6 @@ describe.skipIf(!built || redisBinary === undefined)(
           const caller = startProcess(
             SRT_TOOL,
             [
-              '-q',
               `-chunk:${PAYLOAD}`,
               'file://con',
               `srt://127.0.0.1:${sendPort}?mode=caller&latency=500`,
@@ -470,10 +469,13 @@ describe.skipIf(!built || redisBinary === undefined)(
           await waitFor(
             async () => {
               for (const node of nodes) {
-                const response = await fetch(`http://127.0.0.1:${node.http}/api/v1/stats`);
-                const api = (await response.json()) as {
-                  groups: { packetsFromListener: number }[];
-                };
+                let api: { groups: { packetsFromListener: number }[] };
+                try {
+                  const response = await fetch(`http://127.0.0.1:${node.http}/api/v1/stats`);
+                  api = (await response.json()) as typeof api;
+                } catch {
+                  continue; // a kept-alive connection the server closed: ask again next round
+                }
                 if ((api.groups[0]?.packetsFromListener ?? 0) >= 2) owner = node;
               }
               return owner !== undefined;
@@ -518,6 +520,20 @@ describe.skipIf(!built || redisBinary === undefined)(
           owner.process.child.kill('SIGKILL');
           const moved = lb.markDown(ownerKey);
           const survivors = nodes.filter((node) => node !== owner);
+          // When the caller saw its connection end (told by the adopting node, or by its own
+          // peer-idle timeout): srt-live-transmit says so on stderr.
+          const disconnectedBefore = caller.output().split('SRT target disconnected').length;
+          let callerDisconnectedAt: number | undefined;
+          const watchCaller = setInterval(() => {
+            if (caller.output().split('SRT target disconnected').length > disconnectedBefore) {
+              callerDisconnectedAt ??= performance.now();
+              clearInterval(watchCaller);
+            }
+          }, 20);
+          defer(() => {
+            clearInterval(watchCaller);
+            return Promise.resolve();
+          });
           // Re-registered: a surviving node holds the group (same id), then with every link.
           let firstLinkAt: number | undefined;
           let reregisteredAt: number | undefined;
@@ -558,6 +574,7 @@ describe.skipIf(!built || redisBinary === undefined)(
           console.info(
             `${sender.name} failover (owner ${owner.name} SIGKILLed, ${moved} sources moved, adopted by ${adopter?.name}): ` +
               `group adopted with its first link after ${Math.round((firstLinkAt ?? Number.NaN) - killedAt)} ms, all ${SRTLA_SEND_IPS.length} links after ${Math.round((reregisteredAt ?? Number.NaN) - killedAt)} ms (polled every 100 ms), ` +
+              `the SRT caller's connection ended after ${Math.round((callerDisconnectedAt ?? Number.NaN) - killedAt)} ms, ` +
               `SRT data flowing again after ${Math.round((resumed?.at ?? Number.NaN) - killedAt)} ms ` +
               `(payload ${resumed?.counter}, written ${Math.round((writtenAt[resumed?.counter ?? 0] ?? Number.NaN) - killedAt)} ms after the kill)`,
           );

@@ -32,7 +32,14 @@ const MIRRORED_ROUTES = 100_000;
 export const IPC_REQUEST_TIMEOUT_MS = 5000;
 
 type Operation =
-  'claimGroup' | 'releaseGroup' | 'publishRoute' | 'lookupRoute' | 'publishStats' | 'clusterStats';
+  | 'claimGroup'
+  | 'releaseGroup'
+  | 'publishRoute'
+  | 'lookupRoute'
+  | 'publishSrtPeer'
+  | 'srtPeerOf'
+  | 'publishStats'
+  | 'clusterStats';
 
 type ToPrimary =
   | {
@@ -161,6 +168,15 @@ export class IpcCoordinator implements ClusterCoordinator {
     if (pushed !== undefined && this.mirror.has(pushed)) return pushed;
     const owner = await this.request('lookupRoute', [sourceKey]);
     return typeof owner === 'number' ? owner : undefined;
+  }
+
+  async publishSrtPeer(groupKey: string, socketId: number): Promise<void> {
+    await this.request('publishSrtPeer', [groupKey, socketId]);
+  }
+
+  async srtPeerOf(groupKey: string): Promise<number | undefined> {
+    const socketId = await this.request('srtPeerOf', [groupKey]);
+    return typeof socketId === 'number' ? socketId : undefined;
   }
 
   async publishStats(stats: unknown): Promise<void> {
@@ -364,6 +380,15 @@ async function answer(
       return coordinator.publishRoute(text(0), text(1));
     case 'lookupRoute':
       return coordinator.lookupRoute(text(0));
+    case 'publishSrtPeer': {
+      const socketId = args[1];
+      if (typeof socketId !== 'number' || !Number.isInteger(socketId) || socketId < 0) {
+        throw new Error(`${op}: argument 2 must be a socket id (a whole number)`);
+      }
+      return coordinator.publishSrtPeer(text(0), socketId);
+    }
+    case 'srtPeerOf':
+      return coordinator.srtPeerOf(text(0));
     case 'publishStats':
       return coordinator.publishStats(args[0]);
     case 'clusterStats':

@@ -520,6 +520,18 @@ export class ReceiverEngine {
   }
 
   /**
+   * Removes group `groupId` now, with its links (a cluster node whose group another node took
+   * over): `group-removed` and `link-removed` events follow, so the upstream socket is closed.
+   * False when there is no such group.
+   */
+  dropGroup(groupId: number, reason: string): boolean {
+    const group = this.groups.get(groupId);
+    if (group === undefined) return false;
+    this.removeGroup(group, reason);
+    return true;
+  }
+
+  /**
    * Creates the pending group of a verified id that REG2 brought from `from`, making room by the
    * per-source rules and the table limit; undefined (and REG_ERR sent) when there is none.
    */
