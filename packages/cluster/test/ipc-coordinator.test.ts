@@ -69,6 +69,10 @@ describe('IpcCoordinator', () => {
     expect(owners[0]).toBe(owners[1]);
     await one.coordinator.publishRoute('127.0.0.9:1', 'g');
     expect(await two.coordinator.lookupRoute('127.0.0.9:1')).toBe(owners[0]);
+    const holder = owners[0] === 1 ? one : two;
+    await holder.coordinator.publishSrtPeer('g', 4242);
+    expect(await one.coordinator.srtPeerOf('g')).toBe(4242);
+    expect(await two.coordinator.srtPeerOf('g')).toBe(4242);
     await two.coordinator.publishStats({ worker: 2 });
     expect([...(await one.coordinator.clusterStats())]).toEqual([[2, { worker: 2 }]]);
 

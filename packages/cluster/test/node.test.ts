@@ -5,7 +5,15 @@
 import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '@bond/io/testing';
-import { Address, DatagramKind, encodeReg2, encodeSrtAck } from '@bond/wire';
+import {
+  Address,
+  DatagramKind,
+  SRT_CONTROL,
+  decodeSrtShutdown,
+  encodeReg2,
+  encodeSrtAck,
+  peekSrtControlType,
+} from '@bond/wire';
 import {
   BACKPLANE_TAG_LENGTH,
   MemoryCluster,
@@ -298,6 +306,71 @@ describe('ClusterNode: failover', () => {
     expect(srt.seqs).toEqual(range(0, 300));
     // A new upstream socket (the adopter's) carried the stream after the failover.
     expect(srt.sources.size).toBe(2);
+  });
+
+  it("tells the old SRT caller connection it ended when adopting a gone owner's group, and only then", async () => {
+    const { cluster, srt, nodes } = await setUp(2);
+    const [n1, n2] = nodes as [TestNode, TestNode];
+    // The SRT listener answers every packet with an ACK addressed to the caller's socket.
+    const CALLER = 0x1234_abcd;
+    const ack = encodeSrtAck({
+      timestamp: 1,
+      destinationSocketId: CALLER,
+      ackNumber: 1,
+      ackSeq: 1,
+      rttUs: 1000,
+      rttVarianceUs: 100,
+      availableBufferPackets: 1000,
+    });
+    srt.socket.on('message', (_message, rinfo) => {
+      srt.socket.send(ack, rinfo.port, rinfo.address);
+    });
+    const shutdownsAt = (l: Link): number[] =>
+      l.received
+        .filter(
+          (r) =>
+            r.kind === DatagramKind.SrtControl &&
+            peekSrtControlType(r.bytes) === SRT_CONTROL.SHUTDOWN,
+        )
+        .map((r) => decodeSrtShutdown(r.bytes).destinationSocketId);
+    const a = await link('127.0.0.21');
+    const b = await link('127.0.0.22');
+    const id = await a.reg1(n1.listen);
+    await a.reg2(n1.listen, id);
+    await b.reg2(n2.listen, id);
+    await stream(
+      [
+        { link: a, to: n1.listen },
+        { link: b, to: n2.listen },
+      ],
+      0,
+      40,
+    );
+    await waitFor(() => srt.seqs.length >= 40, 'the first 40 packets');
+    // The owner learned the caller's socket from the listener's packets and published it.
+    const groupKey = must(n1.node.ownedGroups()[0], "n1's group");
+    await waitFor(
+      async () => (await n2.coordinator.srtPeerOf(groupKey)) === CALLER,
+      "the caller's socket id published with the group",
+    );
+    // A group created (or joined) the ordinary way ends no connection.
+    expect([...shutdownsAt(a), ...shutdownsAt(b)]).toEqual([]);
+
+    await n1.close();
+    await waitFor(() => n2.coordinator.node(n1.index) === undefined, 'node 1 down');
+    await a.reg2(n2.listen, id);
+    await b.reg2(n2.listen, id);
+    // Each link of the adopted group carries one shutdown addressed to the caller's old socket.
+    await waitFor(
+      () => shutdownsAt(a).length === 1 && shutdownsAt(b).length === 1,
+      () => `one shutdown per link, got ${shutdownsAt(a).length} and ${shutdownsAt(b).length}`,
+    );
+    expect([...shutdownsAt(a), ...shutdownsAt(b)]).toEqual([CALLER, CALLER]);
+    expect(n2.node.stats().callerShutdowns).toBe(2);
+    // Links registering again later (the same group, already adopted) get no second one.
+    await a.reg2(n2.listen, id);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(shutdownsAt(a)).toHaveLength(1);
   });
 
   it("a node restarted under the same index adopts its predecessor's group (same id)", async () => {
