@@ -592,13 +592,21 @@ export class ClusterNode {
       this.seenDown.delete(event.node.index);
       this.logger?.info('cluster node up', { node: event.node.index, nodeId: event.node.nodeId });
     } else if (event.type === 'group-lost') {
-      // Another node holds the lease now (this one could not renew it in time): later REG2s for
-      // the group go there. The engine's copy stays until its links go quiet (handing a live group
-      // over inside the engine is not built yet).
+      // Another node holds the lease now (this one could not renew it in time): that node serves
+      // the stream. Drop this engine's copy at once (its links, its upstream socket: two sockets
+      // feeding the SRT listener one stream would garble it), and send later REG2s there.
       this.adopted.set(event.groupKey, event.owner);
+      let dropped = false;
+      for (const [groupId, groupKey] of this.owned) {
+        if (groupKey !== event.groupKey) continue;
+        dropped =
+          this.port?.dropGroup(groupId, `handed over to cluster node ${event.owner}`) ?? false;
+      }
+      if (dropped) this.port?.flush();
       this.logger?.warn('cluster: another node took over a stream this node served', {
         group: event.groupKey.slice(0, 16),
         node: event.owner,
+        dropped,
       });
     } else if (event.state !== 'ready') {
       this.logger?.warn(`cluster coordination ${event.state}`, {

@@ -22,6 +22,7 @@ import {
   deriveBackplaneKey,
   encodeBackplane,
   type ClusterCoordinator,
+  type CoordinatorEvent,
 } from '../src/index.js';
 import {
   Link,
@@ -371,6 +372,41 @@ describe('ClusterNode: failover', () => {
     await a.reg2(n2.listen, id);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(shutdownsAt(a)).toHaveLength(1);
+  });
+
+  it('drops its copy of a group at once when told another node took the lease (group-lost)', async () => {
+    const cluster = new MemoryCluster();
+    const srt = await SrtSide.open();
+    cleanups.push(() => srt.close());
+    let tell: ((event: CoordinatorEvent) => void) | undefined;
+    const n1 = await startNode(cluster, '127.0.0.1', srt.port, {
+      view: (coordinator) => ({
+        ...hiding(coordinator, -1, () => undefined),
+        onEvent: (listener) => {
+          tell = listener;
+          return coordinator.onEvent(listener);
+        },
+      }),
+    });
+    cleanups.push(() => n1.close());
+    const n2 = await startNode(cluster, '127.0.0.2', srt.port);
+    cleanups.push(() => n2.close());
+    const a = await link('127.0.0.21');
+    const id = await a.reg1(n1.listen);
+    await a.reg2(n1.listen, id);
+    await stream([{ link: a, to: n1.listen }], 0, 20);
+    await waitFor(() => srt.seqs.length >= 20, 'the first 20 packets');
+    expect(groupsOf(n1)).toBe(1);
+    const groupKey = must(n1.node.ownedGroups()[0], "n1's group");
+    must(tell, 'the event listener')({ type: 'group-lost', groupKey, owner: n2.index });
+    // Gone from the engine (links forgotten, upstream socket closed), and no longer owned.
+    await waitFor(() => groupsOf(n1) === 0, 'the group dropped at node 1');
+    expect(n1.node.ownedGroups()).toEqual([]);
+    // A datagram from the old link is no longer taken by node 1's engine for that group.
+    const before = srt.seqs.length;
+    await stream([{ link: a, to: n1.listen }], 20, 5);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(srt.seqs.length).toBe(before);
   });
 
   it("a node restarted under the same index adopts its predecessor's group (same id)", async () => {

@@ -459,7 +459,8 @@ class ReceiverRuntime {
       for (let i = 0; i < count; i++) {
         this.engine.handleUpstreamDatagram(now, groupId, batch.view(i));
       }
-      if (this.cluster?.onSrtPeer !== undefined && count > 0) this.noteSrtPeer(groupId, batch, count);
+      if (this.cluster?.onSrtPeer !== undefined && count > 0)
+        this.noteSrtPeer(groupId, batch, count);
       this.drain(now);
     };
   }
