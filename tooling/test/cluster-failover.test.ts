@@ -95,6 +95,8 @@ interface StatsGroup {
   tag: string;
   state: string;
   links: unknown[];
+  node?: number;
+  nodeId?: string;
 }
 
 async function groupsOf(node: NodeProcess): Promise<StatsGroup[]> {
@@ -292,6 +294,10 @@ describe.skipIf(!built || redisBinary === undefined)(
       const ownerGroups = await groupsOf(owner);
       const tag = ownerGroups[0]?.tag;
       expect(ownerGroups[0]?.links).toHaveLength(LINKS.length);
+      // The stats name the owning node.
+      expect(ownerGroups[0]?.nodeId).toBe(owner.name);
+      expect(typeof ownerGroups[0]?.node).toBe('number');
+
       const ownerKey = `${owner.address}:${owner.port}`;
       const onOwner = placements.filter((node) => node === ownerKey).length;
       console.info(
