@@ -442,9 +442,12 @@ class ReceiverRuntime {
     for (let i = 0; i < count; i++) {
       const from = this.peers.fromRow(batch, i);
       const bytes = batch.view(i);
-      // A cluster node routes what its own engine does not hold a link for (issue 14).
-      if (cluster !== undefined && !this.engine.hasLink(from) && cluster.route(from, bytes)) {
-        continue;
+      // A cluster node routes what its own engine does not hold a link for (issue 14): one
+      // link lookup for a link's datagram, the route hook for the rest.
+      if (cluster !== undefined) {
+        if (this.engine.handleLinkDatagram(now, from, bytes) || cluster.route(from, bytes)) {
+          continue;
+        }
       }
       this.engine.handleDatagram(now, from, bytes);
     }
