@@ -536,7 +536,11 @@ describe.skipIf(!built || redisBinary === undefined)(
       // Two more seconds of stream, then every packet sent must be in.
       await new Promise((resolve) => setTimeout(resolve, 2000));
       for (const stream of [x, y, z]) stream.stop();
-      const lastOf = { [X]: x.sent() - 1, [Y]: y.sent() - 1, [Z]: z.sent() - 1 };
+      const lastOf: Record<number, number> = {
+        [X]: x.sent() - 1,
+        [Y]: y.sent() - 1,
+        [Z]: z.sent() - 1,
+      };
       await waitFor(
         () => [Y, Z].every((id) => arrivals.get(id)?.at(-1)?.seq === lastOf[id]),
         'the last packets of streams Y and Z',

@@ -310,7 +310,7 @@ describe('ClusterNode: failover', () => {
   });
 
   it("tells the old SRT caller connection it ended when adopting a gone owner's group, and only then", async () => {
-    const { cluster, srt, nodes } = await setUp(2);
+    const { srt, nodes } = await setUp(2);
     const [n1, n2] = nodes as [TestNode, TestNode];
     // The SRT listener answers every packet with an ACK addressed to the caller's socket.
     const CALLER = 0x1234_abcd;
