@@ -64,7 +64,8 @@ type ToWorker =
   | { bond: 'cluster'; kind: 'join-failed'; error: string }
   | { bond: 'cluster'; kind: 'response'; id: number; ok: boolean; value?: unknown; error?: string }
   | { bond: 'cluster'; kind: 'nodes'; nodes: ClusterNodeView[] }
-  | { bond: 'cluster'; kind: 'route'; sourceKey: string; owner: number }
+  /** A route published (`owner`), or removed with its group (no `owner`). */
+  | { bond: 'cluster'; kind: 'route'; sourceKey: string; owner?: number }
   | { bond: 'cluster'; kind: 'event'; event: CoordinatorEvent };
 
 function isClusterMessage(message: unknown): message is { bond: 'cluster'; kind: string } {
@@ -247,6 +248,10 @@ export class IpcCoordinator implements ClusterCoordinator {
         this.setNodes(message.nodes);
         return;
       case 'route':
+        if (message.owner === undefined) {
+          this.routes.delete(message.sourceKey);
+          return;
+        }
         if (this.routes.size >= MIRRORED_ROUTES) this.routes.clear();
         this.routes.set(message.sourceKey, message.owner);
         return;
@@ -314,7 +319,8 @@ export function serveIpcWorker(
         send({ bond: 'cluster', kind: 'event', event });
       });
       const stopRoutes = cluster.onRoute((sourceKey, owner) => {
-        if (owner !== index) send({ bond: 'cluster', kind: 'route', sourceKey, owner });
+        if (owner === undefined) send({ bond: 'cluster', kind: 'route', sourceKey });
+        else if (owner !== index) send({ bond: 'cluster', kind: 'route', sourceKey, owner });
       });
       stopEvents = () => {
         stopNodeEvents();

@@ -68,7 +68,9 @@ export class MemoryCluster {
   /** Group -> its SRT caller's socket id, as the routes. */
   private readonly srtPeers = new Map<string, { socketId: number; expiresAt: number }>();
   private readonly stats = new Map<number, unknown>();
-  private readonly routeListeners = new Set<(sourceKey: string, owner: number) => void>();
+  private readonly routeListeners = new Set<
+    (sourceKey: string, owner: number | undefined) => void
+  >();
 
   constructor(options: MemoryClusterOptions = {}) {
     const key = options.clusterKey ?? new Uint8Array(randomBytes(CLUSTER_KEY_LENGTH));
@@ -173,7 +175,9 @@ export class MemoryCluster {
     if (this.leases.get(groupKey) !== index) return;
     this.leases.delete(groupKey);
     for (const source of this.routesByGroup.get(groupKey) ?? []) {
-      if (this.routes.get(source)?.groupKey === groupKey) this.routes.delete(source);
+      if (this.routes.get(source)?.groupKey !== groupKey) continue;
+      this.routes.delete(source);
+      for (const listener of this.routeListeners) listener(source, undefined);
     }
     this.routesByGroup.delete(groupKey);
     this.srtPeers.delete(groupKey);
@@ -225,12 +229,13 @@ export class MemoryCluster {
   }
 
   /**
-   * Tells `listener` every route published, with the publishing node (the group's owner): the
-   * primary of `--workers` pushes them to every worker, so a worker that receives a link's
-   * datagrams without having seen its registration (one socket shared by all) finds the owner
-   * without a round trip. Returns the unsubscribe function.
+   * Tells `listener` every route published, with the publishing node (the group's owner), and
+   * every route removed because its group ended (owner undefined): the primary of `--workers`
+   * pushes them to every worker, so a worker that receives a link's datagrams without having seen
+   * its registration (one socket shared by all) finds the owner without a round trip. Returns the
+   * unsubscribe function.
    */
-  onRoute(listener: (sourceKey: string, owner: number) => void): () => void {
+  onRoute(listener: (sourceKey: string, owner: number | undefined) => void): () => void {
     this.routeListeners.add(listener);
     return () => this.routeListeners.delete(listener);
   }
