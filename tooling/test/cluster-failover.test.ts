@@ -18,7 +18,12 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { waitFor } from '@bond/io/testing';
 import { LbStandin, freeTcpPort, freeUdpPort, hasCommand } from '@bond/stand';
-import { DatagramKind, classifyDatagram, peekSrtDataSeq } from '@bond/wire';
+import {
+  DatagramKind,
+  classifyDatagram,
+  peekSrtDataSeq,
+  peekSrtDestinationSocketId,
+} from '@bond/wire';
 import {
   cleanupAfterEach,
   startBin,
@@ -95,6 +100,8 @@ interface StatsGroup {
   tag: string;
   state: string;
   links: unknown[];
+  node?: number;
+  nodeId?: string;
 }
 
 async function groupsOf(node: NodeProcess): Promise<StatsGroup[]> {
@@ -267,6 +274,69 @@ async function engineStream() {
   return { arrivals, nodes, redis, lb, sender, events, reg3s, feed, sent: () => seq };
 }
 
+/**
+ * One stream for the non-owner test: a sender stand-in over `links` to the balancer `lb`, fed by an
+ * encoder stand-in 200 packets a second whose SRT data carry `socketId` (the sink tells the
+ * streams apart by it). The REG3s its links get after `since()` are recorded by link.
+ */
+async function feedStream(lb: LbStandin, links: readonly string[], socketId: number) {
+  const reg3s: { linkId: number; at: number }[] = [];
+  const sender = await startSenderStandIn({
+    receiver: createEndpoint(lb.address.address, lb.address.port),
+    linkAddresses: links,
+    onLinkDatagram: (linkId, kind, at) => {
+      if (kind === DatagramKind.SrtlaReg3) reg3s.push({ linkId, at });
+    },
+  });
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    clearInterval(feed);
+    await sender.close();
+    await new Promise<void>((resolve) =>
+      encoder.close(() => {
+        resolve();
+      }),
+    );
+  };
+  const encoder = createSocket('udp4');
+  await new Promise<void>((resolve) => encoder.bind(0, '127.0.0.1', resolve));
+  let seq = 0;
+  let feeding = false;
+  const feed = setInterval(() => {
+    if (!feeding) return;
+    for (let i = 0; i < 2; i++) {
+      const packet = srtData(seq, {
+        messageNumber: seq + 1,
+        timestamp: seq * 5000,
+        destinationSocketId: socketId,
+        payloadBytes: PAYLOAD,
+      });
+      seq++;
+      encoder.send(packet, sender.encoderPort, '127.0.0.1');
+    }
+  }, 10);
+  defer(close);
+  await waitFor(
+    () => sender.linksUp() === links.length,
+    `every link of stream ${socketId} up`,
+    15_000,
+  );
+  return {
+    sender,
+    reg3s,
+    close,
+    start: () => {
+      feeding = true;
+    },
+    stop: () => {
+      feeding = false;
+    },
+    sent: () => seq,
+  };
+}
+
 describe.skipIf(!built || redisBinary === undefined)(
   'a bond-receiver cluster on Redis behind a load balancer (needs `pnpm build` and redis-server)',
   () => {
@@ -292,6 +362,10 @@ describe.skipIf(!built || redisBinary === undefined)(
       const ownerGroups = await groupsOf(owner);
       const tag = ownerGroups[0]?.tag;
       expect(ownerGroups[0]?.links).toHaveLength(LINKS.length);
+      // The stats name the owning node.
+      expect(ownerGroups[0]?.nodeId).toBe(owner.name);
+      expect(typeof ownerGroups[0]?.node).toBe('number');
+
       const ownerKey = `${owner.address}:${owner.port}`;
       const onOwner = placements.filter((node) => node === ownerKey).length;
       console.info(
@@ -365,6 +439,137 @@ describe.skipIf(!built || redisBinary === undefined)(
           `data at the SRT side again after ${Math.round((resumed?.at ?? Number.NaN) - killedAt)} ms ` +
           `(seq ${resumed?.seq}; the last before the kill was ${lastOld?.seq})`,
       );
+    });
+
+    it('SIGKILL of a node that owns nothing: its links move and re-register, the other streams lose nothing', async () => {
+      // The SRT side: every data packet's seq, by stream (destination socket id).
+      const arrivals = new Map<number, { seq: number; at: number }[]>();
+      const sink = createSocket('udp4');
+      sink.on('message', (message) => {
+        if (classifyDatagram(message) !== DatagramKind.SrtData) return;
+        const stream = peekSrtDestinationSocketId(message);
+        let list = arrivals.get(stream);
+        if (list === undefined) {
+          list = [];
+          arrivals.set(stream, list);
+        }
+        list.push({ seq: peekSrtDataSeq(message), at: performance.now() });
+      });
+      await new Promise<void>((resolve) => sink.bind(0, '127.0.0.1', resolve));
+      defer(
+        () =>
+          new Promise<void>((resolve) =>
+            sink.close(() => {
+              resolve();
+            }),
+          ),
+      );
+      const { nodes } = await startCluster(sink.address().port);
+      const [n1, n2, n3] = nodes as [NodeProcess, NodeProcess, NodeProcess];
+      const keyOf = (node: NodeProcess) => `${node.address}:${node.port}`;
+      const balancer = async (members: readonly NodeProcess[]) => {
+        const lb = await LbStandin.open({
+          listen: { address: '127.0.0.1', port: 0 },
+          nodes: members.map((node) => ({ address: node.address, port: node.port })),
+        });
+        defer(() => lb.close());
+        return lb;
+      };
+      const ownerOf = async (candidates: readonly NodeProcess[]) => {
+        for (const node of candidates) if ((await groupsOf(node)).length > 0) return node;
+        throw new Error('no owner');
+      };
+
+      // Stream X: six links hashed over nodes 1 and 2; its owner is the node that answered its
+      // REG1, the victim the other one, which must hold some of X's links (rehash until it does).
+      const X = 101;
+      let lbX = await balancer([n1, n2]);
+      let x = await feedStream(lbX, LINKS, X);
+      let xOwner = await ownerOf([n1, n2]);
+      for (
+        let attempt = 0;
+        [...lbX.placements().values()].every((n) => n === keyOf(xOwner));
+        attempt++
+      ) {
+        if (attempt === 5) throw new Error('stream X never had a link off its owner in 6 tries');
+        await x.close();
+        await lbX.close();
+        await waitFor(
+          async () => (await groupsOf(xOwner)).length === 0,
+          'the abandoned attempt at stream X gone',
+          20_000,
+        );
+        lbX = await balancer([n1, n2]);
+        x = await feedStream(lbX, LINKS, X);
+        xOwner = await ownerOf([n1, n2]);
+      }
+      const victim = xOwner === n1 ? n2 : n1;
+      // Stream Y owned by X's owner, stream Z by node 3: no link of either on the victim.
+      const Y = 102;
+      const Z = 103;
+      const y = await feedStream(await balancer([xOwner]), ['127.0.0.21', '127.0.0.22'], Y);
+      const z = await feedStream(await balancer([n3]), ['127.0.0.23', '127.0.0.24'], Z);
+      for (const stream of [x, y, z]) stream.start();
+      await waitFor(
+        () => [X, Y, Z].every((id) => (arrivals.get(id)?.length ?? 0) >= 300),
+        () =>
+          `300 packets of each stream, got ${[X, Y, Z].map((id) => arrivals.get(id)?.length ?? 0).join(', ')}`,
+        15_000,
+      );
+      const onVictim = [...lbX.placements().values()].filter((n) => n === keyOf(victim)).length;
+
+      // SIGKILL the victim; the balancer's health check takes it out, moving X's links on it.
+      const killedAt = performance.now();
+      victim.process.child.kill('SIGKILL');
+      const moved = lbX.markDown(keyOf(victim));
+      const reregistered = new Map<number, number>();
+      await waitFor(
+        () => {
+          for (const { linkId, at } of x.reg3s) {
+            if (at > killedAt && !reregistered.has(linkId)) reregistered.set(linkId, at);
+          }
+          return reregistered.size >= moved;
+        },
+        () => `the ${moved} moved links of stream X registered again (${reregistered.size} did)`,
+        RECOVERY_BOUND_MS,
+      );
+      // Two more seconds of stream, then every packet sent must be in.
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      for (const stream of [x, y, z]) stream.stop();
+      const lastOf: Record<number, number> = {
+        [X]: x.sent() - 1,
+        [Y]: y.sent() - 1,
+        [Z]: z.sent() - 1,
+      };
+      await waitFor(
+        () => [Y, Z].every((id) => arrivals.get(id)?.at(-1)?.seq === lastOf[id]),
+        'the last packets of streams Y and Z',
+        10_000,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 500)); // X's stragglers
+      const report = [X, Y, Z].map((id) => {
+        const seqs = (arrivals.get(id) ?? []).map((each) => each.seq);
+        const first = seqs[0] ?? 0;
+        const last = lastOf[id] ?? 0;
+        const missing = last - first + 1 - new Set(seqs).size;
+        const inOrder = seqs.every((seq, i) => i === 0 || seq > (seqs[i - 1] ?? -1));
+        return { id, seqs, first, last, missing, inOrder };
+      });
+      const [rx, ry, rz] = report as [(typeof report)[0], (typeof report)[0], (typeof report)[0]];
+      console.info(
+        `non-owner SIGKILL (${victim.name} with ${onVictim} of stream X's ${LINKS.length} links, X owned by ${xOwner.name}): ` +
+          `X's ${moved} moved links re-registered after ${Math.round(Math.min(...reregistered.values()) - killedAt)}-${Math.round(Math.max(...reregistered.values()) - killedAt)} ms; ` +
+          `packets lost: X ${rx.missing} of ${rx.last - rx.first + 1}, Y (owned by ${xOwner.name}) ${ry.missing} of ${ry.last - ry.first + 1}, ` +
+          `Z (owned by ${n3.name}) ${rz.missing} of ${rz.last - rz.first + 1}; in order: X ${rx.inOrder}, Y ${ry.inOrder}, Z ${rz.inOrder}`,
+      );
+      // The streams with no link on the victim: every packet, in order.
+      for (const r of [ry, rz]) {
+        expect(r.seqs).toEqual(Array.from({ length: r.last - r.first + 1 }, (_, i) => r.first + i));
+      }
+      // Stream X carries on through its owner, in order (what was in flight on the victim is lost).
+      expect(rx.inOrder).toBe(true);
+      expect(rx.seqs.at(-1)).toBe(rx.last);
+      expect((await groupsOf(xOwner)).find((g) => g.links.length >= LINKS.length)).toBeDefined();
     });
 
     it('keeps a flowing stream whole while Redis restarts (the nodes run on their caches)', async () => {
@@ -455,7 +660,6 @@ describe.skipIf(!built || redisBinary === undefined)(
           const caller = startProcess(
             SRT_TOOL,
             [
-              '-q',
               `-chunk:${PAYLOAD}`,
               'file://con',
               `srt://127.0.0.1:${sendPort}?mode=caller&latency=500`,
@@ -470,10 +674,13 @@ describe.skipIf(!built || redisBinary === undefined)(
           await waitFor(
             async () => {
               for (const node of nodes) {
-                const response = await fetch(`http://127.0.0.1:${node.http}/api/v1/stats`);
-                const api = (await response.json()) as {
-                  groups: { packetsFromListener: number }[];
-                };
+                let api: { groups: { packetsFromListener: number }[] };
+                try {
+                  const response = await fetch(`http://127.0.0.1:${node.http}/api/v1/stats`);
+                  api = (await response.json()) as typeof api;
+                } catch {
+                  continue; // a kept-alive connection the server closed: ask again next round
+                }
                 if ((api.groups[0]?.packetsFromListener ?? 0) >= 2) owner = node;
               }
               return owner !== undefined;
@@ -518,6 +725,20 @@ describe.skipIf(!built || redisBinary === undefined)(
           owner.process.child.kill('SIGKILL');
           const moved = lb.markDown(ownerKey);
           const survivors = nodes.filter((node) => node !== owner);
+          // When the caller saw its connection end (told by the adopting node, or by its own
+          // peer-idle timeout): srt-live-transmit says so on stderr.
+          const disconnectedBefore = caller.output().split('SRT target disconnected').length;
+          let callerDisconnectedAt: number | undefined;
+          const watchCaller = setInterval(() => {
+            if (caller.output().split('SRT target disconnected').length > disconnectedBefore) {
+              callerDisconnectedAt ??= performance.now();
+              clearInterval(watchCaller);
+            }
+          }, 20);
+          defer(() => {
+            clearInterval(watchCaller);
+            return Promise.resolve();
+          });
           // Re-registered: a surviving node holds the group (same id), then with every link.
           let firstLinkAt: number | undefined;
           let reregisteredAt: number | undefined;
@@ -558,6 +779,7 @@ describe.skipIf(!built || redisBinary === undefined)(
           console.info(
             `${sender.name} failover (owner ${owner.name} SIGKILLed, ${moved} sources moved, adopted by ${adopter?.name}): ` +
               `group adopted with its first link after ${Math.round((firstLinkAt ?? Number.NaN) - killedAt)} ms, all ${SRTLA_SEND_IPS.length} links after ${Math.round((reregisteredAt ?? Number.NaN) - killedAt)} ms (polled every 100 ms), ` +
+              `the SRT caller's connection ended after ${Math.round((callerDisconnectedAt ?? Number.NaN) - killedAt)} ms, ` +
               `SRT data flowing again after ${Math.round((resumed?.at ?? Number.NaN) - killedAt)} ms ` +
               `(payload ${resumed?.counter}, written ${Math.round((writtenAt[resumed?.counter ?? 0] ?? Number.NaN) - killedAt)} ms after the kill)`,
           );

@@ -107,6 +107,7 @@ export async function startClusterMember(
           : {
               http: {
                 metrics: nodeLabelled(base, index, () => node.stats()),
+                nodeId: spec.nodeId(index),
                 routes: (path) => (path === '/api/v1/cluster' ? clusterRoute() : undefined),
               },
             }),

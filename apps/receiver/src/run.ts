@@ -53,7 +53,12 @@ export interface RunDeps {
     readonly index: number;
     readonly cluster: ReceiverClusterOptions;
     readonly reusePort: boolean;
-    readonly http?: { readonly metrics: ReceiverMetrics; readonly routes: StatsRoutes };
+    readonly http?: {
+      readonly metrics: ReceiverMetrics;
+      readonly routes: StatsRoutes;
+      /** This node's name (`--node-id`): `/api/v1/stats` names it, with its index, on each group. */
+      readonly nodeId?: string;
+    };
   };
 }
 
@@ -146,7 +151,9 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningRe
       http = await startHttpServer(
         settings.http,
         settings.httpToken,
-        view,
+        deps.worker?.http === undefined
+          ? view
+          : ownedBy(view, deps.worker.index, deps.worker.http.nodeId),
         deps.worker?.http?.metrics ?? createReceiverMetrics(VERSION),
         () => listenerHealth(probe.state()),
         logger,
@@ -266,5 +273,23 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningRe
       })();
       return closing;
     },
+  };
+}
+
+/**
+ * A Redis cluster node's `/api/v1/stats`: each group names the node that owns it (every group a
+ * node's engine holds is its own), as `--workers` mode's merged stats do.
+ */
+function ownedBy(view: () => StatsView, node: number, nodeId: string | undefined): () => StatsView {
+  return () => {
+    const stats = view();
+    return {
+      ...stats,
+      groups: stats.groups.map((group) => ({
+        ...group,
+        node,
+        ...(nodeId === undefined ? {} : { nodeId }),
+      })),
+    };
   };
 }

@@ -21,8 +21,12 @@ import {
   findRedisServer,
   freePort,
 } from '../../../packages/cluster/test/redis-server.js';
+import { existsSync } from 'node:fs';
+import { chromium } from 'playwright-core';
 import { start } from '../src/workers.js';
-import { freeUdpPort } from './helpers.js';
+import { CHROMIUM, openHeadlessPage } from '../../common/test/support/testing.js';
+import { boundUdpSocket, freeUdpPort } from './helpers.js';
+import { createEndpoint, startSenderStandIn } from './sender-stand-in.js';
 
 vi.setConfig({ testTimeout: 30_000 });
 
@@ -173,6 +177,59 @@ describe('bond-receiver --cluster', () => {
         'node b gone from node a view',
         10_000,
       );
+    },
+  );
+
+  it.skipIf(redisBinary === undefined)(
+    'names the owning node on each group in /api/v1/stats and on the dashboard (needs redis-server; the page needs Chromium)',
+    async () => {
+      const redis = new RedisServer(redisBinary ?? '', await freePort());
+      defer(() => redis.stop());
+      await redis.start();
+      const listener = await boundUdpSocket(defer);
+      const http = await freeTcpPort();
+      const srtlaPort = await freeUdpPort();
+      const running = await start(
+        {
+          settings: {
+            srtlaPort,
+            listen: '127.0.0.1',
+            srtHost: '127.0.0.1',
+            srtPort: listener.address().port,
+            probeIntervalMs: 60_000,
+            http: { host: '127.0.0.1', port: http },
+            cluster: redis.url,
+            nodeId: 'rx-owner',
+            backplane: { host: '127.0.0.1', port: await freeUdpPort() },
+            clusterKeyFile: await keyFile(),
+          },
+          configFile: undefined,
+        },
+        { logOutput: memoryLog() },
+      );
+      defer(() => running.close());
+      const sender = await startSenderStandIn({
+        receiver: createEndpoint('127.0.0.1', srtlaPort),
+        linkAddresses: ['127.0.0.2'],
+      });
+      defer(() => sender.close());
+      await waitFor(() => sender.linksUp() === 1, 'the link up');
+      const self = (await clusterDoc(http)).self;
+      const stats = (await (await fetch(`http://127.0.0.1:${http}/api/v1/stats`)).json()) as {
+        groups: { node?: number; nodeId?: string }[];
+      };
+      expect(stats.groups).toHaveLength(1);
+      expect(stats.groups[0]?.node).toBe(self);
+      expect(stats.groups[0]?.nodeId).toBe('rx-owner');
+      if (!existsSync(CHROMIUM)) return;
+      const page = await openHeadlessPage(chromium, defer, { width: 1100, height: 700 });
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      await page.goto(`http://127.0.0.1:${http}/`, { timeout: 10_000 });
+      const meta = page.locator('section.group p.meta').first();
+      await meta.waitFor({ timeout: 10_000 });
+      expect(await meta.textContent()).toMatch(/^node rx-owner · group 1 · /);
+      expect(errors).toEqual([]);
     },
   );
 });

@@ -60,12 +60,26 @@ export interface ClusterCoordinator {
    * Two nodes racing: exactly one wins.
    */
   claimGroup(groupKey: string): Promise<number>;
-  /** Gives up a lease this node holds (the group ended). */
+  /**
+   * Gives up a lease this node holds (the group ended); the routes and SRT peer this node
+   * published for the group go with it.
+   */
   releaseGroup(groupKey: string): Promise<void>;
   /** Publishes that `sourceKey` is a link of `groupKey` (owned by this node), with an expiry. */
   publishRoute(sourceKey: string, groupKey: string): Promise<void>;
   /** The owner of the group `sourceKey` is a link of, for a node that missed in its cache. */
   lookupRoute(sourceKey: string): Promise<number | undefined>;
+  /**
+   * Records the SRT caller's socket id of group `groupKey`, which this node owns (the destination
+   * socket id of the SRT listener's packets to it). Kept while the group's lease is held and for a
+   * while after its owner died, never past the group's release. A node adopting the group reads
+   * it ({@link srtPeerOf}) to tell the caller at once that its connection ended (an SRT shutdown
+   * addressed to it): the caller reconnects through the new owner instead of after its own 5 s
+   * peer-idle timeout. Added for issue 14's failover; optional for older implementations.
+   */
+  publishSrtPeer?(groupKey: string, socketId: number): Promise<void>;
+  /** The SRT caller's socket id its last owner published for `groupKey`, if any. */
+  srtPeerOf?(groupKey: string): Promise<number | undefined>;
   /** Publishes this node's stats (for `/api/v1/cluster` on any node). */
   publishStats(stats: unknown): Promise<void>;
   /** Every live node's last published stats, by index. */

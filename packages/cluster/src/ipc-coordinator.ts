@@ -32,7 +32,14 @@ const MIRRORED_ROUTES = 100_000;
 export const IPC_REQUEST_TIMEOUT_MS = 5000;
 
 type Operation =
-  'claimGroup' | 'releaseGroup' | 'publishRoute' | 'lookupRoute' | 'publishStats' | 'clusterStats';
+  | 'claimGroup'
+  | 'releaseGroup'
+  | 'publishRoute'
+  | 'lookupRoute'
+  | 'publishSrtPeer'
+  | 'srtPeerOf'
+  | 'publishStats'
+  | 'clusterStats';
 
 type ToPrimary =
   | {
@@ -57,7 +64,8 @@ type ToWorker =
   | { bond: 'cluster'; kind: 'join-failed'; error: string }
   | { bond: 'cluster'; kind: 'response'; id: number; ok: boolean; value?: unknown; error?: string }
   | { bond: 'cluster'; kind: 'nodes'; nodes: ClusterNodeView[] }
-  | { bond: 'cluster'; kind: 'route'; sourceKey: string; owner: number }
+  /** A route published (`owner`), or removed with its group (no `owner`). */
+  | { bond: 'cluster'; kind: 'route'; sourceKey: string; owner?: number }
   | { bond: 'cluster'; kind: 'event'; event: CoordinatorEvent };
 
 function isClusterMessage(message: unknown): message is { bond: 'cluster'; kind: string } {
@@ -163,6 +171,15 @@ export class IpcCoordinator implements ClusterCoordinator {
     return typeof owner === 'number' ? owner : undefined;
   }
 
+  async publishSrtPeer(groupKey: string, socketId: number): Promise<void> {
+    await this.request('publishSrtPeer', [groupKey, socketId]);
+  }
+
+  async srtPeerOf(groupKey: string): Promise<number | undefined> {
+    const socketId = await this.request('srtPeerOf', [groupKey]);
+    return typeof socketId === 'number' ? socketId : undefined;
+  }
+
   async publishStats(stats: unknown): Promise<void> {
     await this.request('publishStats', [stats]);
   }
@@ -231,6 +248,10 @@ export class IpcCoordinator implements ClusterCoordinator {
         this.setNodes(message.nodes);
         return;
       case 'route':
+        if (message.owner === undefined) {
+          this.routes.delete(message.sourceKey);
+          return;
+        }
         if (this.routes.size >= MIRRORED_ROUTES) this.routes.clear();
         this.routes.set(message.sourceKey, message.owner);
         return;
@@ -298,7 +319,8 @@ export function serveIpcWorker(
         send({ bond: 'cluster', kind: 'event', event });
       });
       const stopRoutes = cluster.onRoute((sourceKey, owner) => {
-        if (owner !== index) send({ bond: 'cluster', kind: 'route', sourceKey, owner });
+        if (owner === undefined) send({ bond: 'cluster', kind: 'route', sourceKey });
+        else if (owner !== index) send({ bond: 'cluster', kind: 'route', sourceKey, owner });
       });
       stopEvents = () => {
         stopNodeEvents();
@@ -364,6 +386,15 @@ async function answer(
       return coordinator.publishRoute(text(0), text(1));
     case 'lookupRoute':
       return coordinator.lookupRoute(text(0));
+    case 'publishSrtPeer': {
+      const socketId = args[1];
+      if (typeof socketId !== 'number' || !Number.isInteger(socketId) || socketId < 0) {
+        throw new Error(`${op}: argument 2 must be a socket id (a whole number)`);
+      }
+      return coordinator.publishSrtPeer(text(0), socketId);
+    }
+    case 'srtPeerOf':
+      return coordinator.srtPeerOf(text(0));
     case 'publishStats':
       return coordinator.publishStats(args[0]);
     case 'clusterStats':

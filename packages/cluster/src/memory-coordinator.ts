@@ -16,7 +16,10 @@ import { ClusterOptionError, ClusterStoreClosedError, NodeIndexTakenError } from
 import { CLUSTER_KEY_LENGTH, checkClusterKey } from './keys.js';
 import { MAX_NODE_INDEX } from './store.js';
 
-/** Default expiry of a published route, ms (refreshed whenever the link registers again). */
+/**
+ * Default expiry of a published route and of a group's SRT peer once their group's lease is gone
+ * with its owner, ms. While the lease is held they do not expire; when it is released they go.
+ */
 export const DEFAULT_MEMORY_ROUTE_TTL_MS = 120_000;
 
 export interface MemoryClusterOptions {
@@ -58,9 +61,16 @@ export class MemoryCluster {
   private readonly clock: () => number;
   private readonly members = new Map<number, Member>();
   private readonly leases = new Map<string, number>();
+  /** Source -> group; `expiresAt` counts only once the group's lease is gone with its owner. */
   private readonly routes = new Map<string, { groupKey: string; expiresAt: number }>();
+  /** Group -> the sources routed to it (so a release removes them). */
+  private readonly routesByGroup = new Map<string, Set<string>>();
+  /** Group -> its SRT caller's socket id, as the routes. */
+  private readonly srtPeers = new Map<string, { socketId: number; expiresAt: number }>();
   private readonly stats = new Map<number, unknown>();
-  private readonly routeListeners = new Set<(sourceKey: string, owner: number) => void>();
+  private readonly routeListeners = new Set<
+    (sourceKey: string, owner: number | undefined) => void
+  >();
 
   constructor(options: MemoryClusterOptions = {}) {
     const key = options.clusterKey ?? new Uint8Array(randomBytes(CLUSTER_KEY_LENGTH));
@@ -107,7 +117,18 @@ export class MemoryCluster {
     const member = this.members.get(index);
     if (member === undefined) return;
     this.members.delete(index);
-    for (const [groupKey, owner] of this.leases) if (owner === index) this.leases.delete(groupKey);
+    // Its routes and SRT peers outlive it by the TTL (the node adopting a group reads its peer).
+    const expiresAt = this.clock() + this.routeTtlMs;
+    for (const [groupKey, owner] of this.leases) {
+      if (owner !== index) continue;
+      this.leases.delete(groupKey);
+      for (const source of this.routesByGroup.get(groupKey) ?? []) {
+        const route = this.routes.get(source);
+        if (route !== undefined) route.expiresAt = expiresAt;
+      }
+      const peer = this.srtPeers.get(groupKey);
+      if (peer !== undefined) peer.expiresAt = expiresAt;
+    }
     this.stats.delete(index);
     member.coordinator.markClosed();
     for (const other of this.members.values()) {
@@ -151,24 +172,70 @@ export class MemoryCluster {
 
   /** @internal */
   release(index: number, groupKey: string): void {
-    if (this.leases.get(groupKey) === index) this.leases.delete(groupKey);
+    if (this.leases.get(groupKey) !== index) return;
+    this.leases.delete(groupKey);
+    for (const source of this.routesByGroup.get(groupKey) ?? []) {
+      if (this.routes.get(source)?.groupKey !== groupKey) continue;
+      this.routes.delete(source);
+      for (const listener of this.routeListeners) listener(source, undefined);
+    }
+    this.routesByGroup.delete(groupKey);
+    this.srtPeers.delete(groupKey);
+  }
+
+  /** @internal */
+  publishSrtPeer(index: number, groupKey: string, socketId: number): void {
+    if (this.leases.get(groupKey) !== index) return;
+    this.srtPeers.set(groupKey, { socketId, expiresAt: Number.POSITIVE_INFINITY });
+  }
+
+  /** @internal */
+  srtPeerOf(groupKey: string): number | undefined {
+    const peer = this.srtPeers.get(groupKey);
+    if (peer === undefined) return undefined;
+    if (!this.held(groupKey) && peer.expiresAt <= this.clock()) {
+      this.srtPeers.delete(groupKey);
+      return undefined;
+    }
+    return peer.socketId;
+  }
+
+  /** Routes published (for tests: a released group's are gone). */
+  routeCount(): number {
+    return this.routes.size;
+  }
+
+  private held(groupKey: string): boolean {
+    const owner = this.leases.get(groupKey);
+    return owner !== undefined && this.members.has(owner);
   }
 
   /** @internal */
   publishRoute(index: number, sourceKey: string, groupKey: string): void {
     const now = this.clock();
     if (this.routes.size >= 1_000_000) this.sweepRoutes(now);
+    const previous = this.routes.get(sourceKey);
+    if (previous !== undefined && previous.groupKey !== groupKey) {
+      this.routesByGroup.get(previous.groupKey)?.delete(sourceKey);
+    }
     this.routes.set(sourceKey, { groupKey, expiresAt: now + this.routeTtlMs });
+    let sources = this.routesByGroup.get(groupKey);
+    if (sources === undefined) {
+      sources = new Set();
+      this.routesByGroup.set(groupKey, sources);
+    }
+    sources.add(sourceKey);
     for (const listener of this.routeListeners) listener(sourceKey, index);
   }
 
   /**
-   * Tells `listener` every route published, with the publishing node (the group's owner): the
-   * primary of `--workers` pushes them to every worker, so a worker that receives a link's
-   * datagrams without having seen its registration (one socket shared by all) finds the owner
-   * without a round trip. Returns the unsubscribe function.
+   * Tells `listener` every route published, with the publishing node (the group's owner), and
+   * every route removed because its group ended (owner undefined): the primary of `--workers`
+   * pushes them to every worker, so a worker that receives a link's datagrams without having seen
+   * its registration (one socket shared by all) finds the owner without a round trip. Returns the
+   * unsubscribe function.
    */
-  onRoute(listener: (sourceKey: string, owner: number) => void): () => void {
+  onRoute(listener: (sourceKey: string, owner: number | undefined) => void): () => void {
     this.routeListeners.add(listener);
     return () => this.routeListeners.delete(listener);
   }
@@ -177,12 +244,11 @@ export class MemoryCluster {
   lookupRoute(sourceKey: string): number | undefined {
     const route = this.routes.get(sourceKey);
     if (route === undefined) return undefined;
-    if (route.expiresAt <= this.clock()) {
-      this.routes.delete(sourceKey);
-      return undefined;
-    }
     const owner = this.leases.get(route.groupKey);
-    return owner !== undefined && this.members.has(owner) ? owner : undefined;
+    // A route lives as long as its group's lease; one left by a dead owner, for the TTL.
+    if (owner !== undefined && this.members.has(owner)) return owner;
+    if (route.expiresAt <= this.clock()) this.dropRoute(sourceKey, route.groupKey);
+    return undefined;
   }
 
   /** @internal */
@@ -213,7 +279,16 @@ export class MemoryCluster {
   }
 
   private sweepRoutes(now: number): void {
-    for (const [key, route] of this.routes) if (route.expiresAt <= now) this.routes.delete(key);
+    for (const [key, route] of this.routes) {
+      if (route.expiresAt <= now && !this.held(route.groupKey)) this.dropRoute(key, route.groupKey);
+    }
+  }
+
+  private dropRoute(sourceKey: string, groupKey: string): void {
+    this.routes.delete(sourceKey);
+    const sources = this.routesByGroup.get(groupKey);
+    sources?.delete(sourceKey);
+    if (sources?.size === 0) this.routesByGroup.delete(groupKey);
   }
 }
 
@@ -261,6 +336,16 @@ export class MemoryCoordinator implements ClusterCoordinator {
 
   lookupRoute(sourceKey: string): Promise<number | undefined> {
     return this.call('look up a route', () => this.cluster.lookupRoute(sourceKey));
+  }
+
+  publishSrtPeer(groupKey: string, socketId: number): Promise<void> {
+    return this.call('publish an SRT peer', () => {
+      this.cluster.publishSrtPeer(this.nodeIndex, groupKey, socketId);
+    });
+  }
+
+  srtPeerOf(groupKey: string): Promise<number | undefined> {
+    return this.call("read a group's SRT peer", () => this.cluster.srtPeerOf(groupKey));
   }
 
   publishStats(stats: unknown): Promise<void> {

@@ -31,7 +31,13 @@ import type {
   ReceiverClusterOptions,
   ReceiverClusterPort,
 } from '@bond/runtime';
-import { Address, DatagramKind, SRTLA_ID_LENGTH, classifyDatagram } from '@bond/wire';
+import {
+  Address,
+  DatagramKind,
+  SRTLA_ID_LENGTH,
+  classifyDatagram,
+  encodeSrtShutdown,
+} from '@bond/wire';
 import {
   REPLY_TO_LINK,
   TO_OWNER,
@@ -60,6 +66,12 @@ const SWEEP_INTERVAL_MS = 5000;
 export const UNKNOWN_ISSUER_GRACE_MS = 1500;
 /** REG2s further apart than this do not add up to the grace. */
 const UNKNOWN_ISSUER_WINDOW_MS = 60_000;
+/**
+ * After adopting a group, each of its links that comes back within this gets the SRT shutdown
+ * for the old caller connection too (one copy per link: a lost one does not leave the caller
+ * waiting for its own timeout), ms.
+ */
+export const SHUTDOWN_WINDOW_MS = 10_000;
 
 /** What a node logs through (the runtime's logger fits). */
 export interface ClusterNodeLogger {
@@ -92,6 +104,11 @@ export interface ClusterNodeStats {
   readonly repliesIn: number;
   /** Groups this node adopted (their issuer was gone). */
   readonly groupsAdopted: number;
+  /**
+   * SRT shutdowns sent to the caller of an adopted group, addressed to its connection through the
+   * gone owner (so it reconnects at once), one per link.
+   */
+  readonly callerShutdowns: number;
   /** Claims for a gone node's group that another node won. */
   readonly adoptionsLost: number;
   /** Route lookups made for sources that were no link. */
@@ -140,6 +157,13 @@ export class ClusterNode {
   private readonly ingress = new Map<number, Ingress>();
   /** Engine group handle -> group key, for the groups this node owns. */
   private readonly owned = new Map<number, string>();
+  /** Group key -> its SRT caller's socket id, for the groups this node owns. */
+  private readonly srtPeers = new Map<string, number>();
+  /** Adopted groups whose old caller connection is being shut down: links told so far. */
+  private readonly shutdowns = new Map<
+    string,
+    { readonly bytes: Uint8Array; readonly until: number; readonly told: Set<number> }
+  >();
   /** Backplane addresses by node index. */
   private readonly peers = new Map<number, Address>();
   private tick = 0;
@@ -152,6 +176,7 @@ export class ClusterNode {
     repliesOut: 0,
     repliesIn: 0,
     groupsAdopted: 0,
+    callerShutdowns: 0,
     adoptionsLost: 0,
     routeLookups: 0,
   };
@@ -229,6 +254,12 @@ export class ClusterNode {
     sendToLink: (to, bytes) => this.sendToLink(to, bytes),
     onEvent: (event) => {
       this.onEngineEvent(event);
+    },
+    onSrtPeer: (groupId, socketId) => {
+      const groupKey = this.owned.get(groupId);
+      if (groupKey === undefined) return;
+      this.srtPeers.set(groupKey, socketId);
+      this.publishSrtPeer(groupKey, socketId);
     },
   };
 
@@ -334,6 +365,7 @@ export class ClusterNode {
           });
           port.inject(from, reg2);
           port.flush();
+          this.endOldCallerConnection(groupKey, from);
           return;
         }
         this.counts.adoptionsLost++;
@@ -352,6 +384,52 @@ export class ClusterNode {
         });
       },
     );
+  }
+
+  /**
+   * The group's owner died with the upstream socket its SRT caller was connected through: the
+   * listener will never answer that connection again, but the caller only notices after its
+   * 5 s peer-idle timeout. Tell it now, with an SRT shutdown addressed to its socket (the id the
+   * old owner published), sent down the group's links: the sender hands it to the caller, which
+   * reconnects through this node.
+   */
+  private endOldCallerConnection(groupKey: string, from: Address): void {
+    const lookup = this.coordinator.srtPeerOf?.(groupKey);
+    if (lookup === undefined) return;
+    lookup.then(
+      (socketId) => {
+        if (socketId === undefined || this.closed || !this.ownsGroup(groupKey)) return;
+        const bytes = encodeSrtShutdown({ timestamp: 0, destinationSocketId: socketId });
+        const entry = { bytes, until: this.clock() + SHUTDOWN_WINDOW_MS, told: new Set<number>() };
+        this.shutdowns.set(groupKey, entry);
+        this.logger?.info(
+          'told the SRT caller of an adopted stream that its old connection ended; it reconnects through this node',
+          { group: groupKey.slice(32, 40), socketId },
+        );
+        this.tellCaller(entry, from);
+        this.port?.flush();
+      },
+      () => undefined, // degraded: the caller finds out by its own timeout
+    );
+  }
+
+  private tellCaller(
+    entry: { readonly bytes: Uint8Array; readonly told: Set<number> },
+    link: Address,
+  ): void {
+    if (entry.told.has(link.key)) return;
+    entry.told.add(link.key);
+    this.counts.callerShutdowns++;
+    if (!this.sendToLink(link, entry.bytes)) this.port?.sendFromListener(link, entry.bytes);
+  }
+
+  private ownsGroup(groupKey: string): boolean {
+    for (const key of this.owned.values()) if (key === groupKey) return true;
+    return false;
+  }
+
+  private publishSrtPeer(groupKey: string, socketId: number): void {
+    this.coordinator.publishSrtPeer?.(groupKey, socketId).catch(() => undefined);
   }
 
   private lookUp(from: Address): void {
@@ -452,6 +530,10 @@ export class ClusterNode {
         this.adopted.delete(groupKey);
         this.coordinator.claimGroup(groupKey).then(
           (owner) => {
+            const socketId = this.srtPeers.get(groupKey);
+            if (owner === this.nodeIndex && socketId !== undefined) {
+              this.publishSrtPeer(groupKey, socketId); // learned before the lease was granted
+            }
             if (owner !== this.nodeIndex && !this.closed) {
               this.logger?.warn('another node holds the lease of a group this node created', {
                 groupKey,
@@ -471,6 +553,8 @@ export class ClusterNode {
         const groupKey = this.owned.get(event.groupId);
         if (groupKey === undefined) return;
         this.owned.delete(event.groupId);
+        this.srtPeers.delete(groupKey);
+        this.shutdowns.delete(groupKey);
         this.coordinator.releaseGroup(groupKey).catch(() => undefined);
         return;
       }
@@ -478,6 +562,11 @@ export class ClusterNode {
         const groupKey = this.owned.get(event.groupId);
         if (groupKey !== undefined) {
           this.coordinator.publishRoute(event.address.toString(), groupKey).catch(() => undefined);
+          const shutdown = this.shutdowns.get(groupKey);
+          if (shutdown !== undefined) {
+            if (this.clock() < shutdown.until) this.tellCaller(shutdown, event.address);
+            else this.shutdowns.delete(groupKey);
+          }
         }
         return;
       }
@@ -503,13 +592,21 @@ export class ClusterNode {
       this.seenDown.delete(event.node.index);
       this.logger?.info('cluster node up', { node: event.node.index, nodeId: event.node.nodeId });
     } else if (event.type === 'group-lost') {
-      // Another node holds the lease now (this one could not renew it in time): later REG2s for
-      // the group go there. The engine's copy stays until its links go quiet (handing a live group
-      // over inside the engine is not built yet).
+      // Another node holds the lease now (this one could not renew it in time): that node serves
+      // the stream. Drop this engine's copy at once (its links, its upstream socket: two sockets
+      // feeding the SRT listener one stream would garble it), and send later REG2s there.
       this.adopted.set(event.groupKey, event.owner);
+      let dropped = false;
+      for (const [groupId, groupKey] of this.owned) {
+        if (groupKey !== event.groupKey) continue;
+        dropped =
+          this.port?.dropGroup(groupId, `handed over to cluster node ${event.owner}`) ?? false;
+      }
+      if (dropped) this.port?.flush();
       this.logger?.warn('cluster: another node took over a stream this node served', {
         group: event.groupKey.slice(0, 16),
         node: event.owner,
+        dropped,
       });
     } else if (event.state !== 'ready') {
       this.logger?.warn(`cluster coordination ${event.state}`, {
@@ -549,6 +646,7 @@ export class ClusterNode {
     for (const [key, at] of this.lookedUp) {
       if (now - at >= LOOKUP_INTERVAL_MS) this.lookedUp.delete(key);
     }
+    for (const [key, entry] of this.shutdowns) if (now >= entry.until) this.shutdowns.delete(key);
   };
 }
 

@@ -111,6 +111,8 @@ export class RedisCoordinator implements ClusterCoordinator {
   private readonly held = new Set<string>();
   /** Routes this node published, source -> group, re-written while it holds the group. */
   private readonly routes = new Map<string, string>();
+  /** SRT caller socket ids of held groups, re-written with the routes while held. */
+  private readonly srtPeers = new Map<string, number>();
   private stateValue: CoordinatorState = 'ready';
   /** When the state last became `ready` (node-down waits a node TTL after it: keys come back). */
   private readySince: number;
@@ -214,9 +216,17 @@ export class RedisCoordinator implements ClusterCoordinator {
 
   async releaseGroup(groupKey: string): Promise<void> {
     if (!this.held.delete(groupKey)) return;
-    for (const [source, group] of this.routes) if (group === groupKey) this.routes.delete(source);
+    const sources: string[] = [];
+    for (const [source, group] of this.routes) {
+      if (group !== groupKey) continue;
+      this.routes.delete(source);
+      sources.push(source);
+    }
+    this.srtPeers.delete(groupKey);
     try {
       await this.store.releaseGroup(groupKey, this.nodeIndex);
+      // The group ended: its routes and SRT peer go now rather than at their expiry.
+      await this.store.deleteGroupRecords(groupKey, sources);
     } catch (error) {
       // Redis is away (or this closed): the lease expires by itself within its TTL.
       if (!(error instanceof ClusterUnavailableError) || this.stateValue === 'closed') return;
@@ -240,6 +250,25 @@ export class RedisCoordinator implements ClusterCoordinator {
       if (error instanceof ClusterUnavailableError) this.routesDirty = true;
       else if (this.state() !== 'closed') throw error;
     }
+  }
+
+  async publishSrtPeer(groupKey: string, socketId: number): Promise<void> {
+    if (!this.held.has(groupKey)) return;
+    this.srtPeers.set(groupKey, socketId);
+    if (this.stateValue !== 'ready') {
+      this.routesDirty = true; // written with the routes when Redis is back
+      return;
+    }
+    try {
+      await this.store.setSrtPeers([[groupKey, socketId]], this.routeTtlMs);
+    } catch (error) {
+      if (error instanceof ClusterUnavailableError) this.routesDirty = true;
+      else if (this.state() !== 'closed') throw error;
+    }
+  }
+
+  srtPeerOf(groupKey: string): Promise<number | undefined> {
+    return this.store.srtPeer(groupKey);
   }
 
   async lookupRoute(sourceKey: string): Promise<number | undefined> {
@@ -285,6 +314,7 @@ export class RedisCoordinator implements ClusterCoordinator {
     const held = [...this.held];
     this.held.clear();
     this.routes.clear();
+    this.srtPeers.clear();
     if (this.stateValue === 'ready') {
       await Promise.allSettled(
         held.map((groupKey) => this.store.releaseGroup(groupKey, this.nodeIndex)),
@@ -303,6 +333,7 @@ export class RedisCoordinator implements ClusterCoordinator {
     this.stopTimers();
     this.held.clear();
     this.routes.clear();
+    this.srtPeers.clear();
     this.store.abandon();
     this.setState('closed');
   }
@@ -379,6 +410,7 @@ export class RedisCoordinator implements ClusterCoordinator {
           for (const [source, group] of this.routes) {
             if (group === groupKey) this.routes.delete(source);
           }
+          this.srtPeers.delete(groupKey);
           this.logger.warn(
             `cluster: group ${groupKey.slice(0, 16)}… is held by node ${owner} now (this node could not renew its lease in time)`,
             { node: this.nodeIndex, owner },
@@ -391,6 +423,7 @@ export class RedisCoordinator implements ClusterCoordinator {
         this.routesDirty = false;
         this.lastRoutesWrite = now;
         await this.store.setRoutes([...this.routes], this.routeTtlMs);
+        await this.store.setSrtPeers([...this.srtPeers], this.routeTtlMs);
       }
     } catch {
       // Redis is away: the store reported `degraded`; the next round (or recovery) tries again.

@@ -10,6 +10,7 @@
  * | `node:<i>` | JSON {@link NodeRecord}: token, backplane address, node id | node TTL, renewed by the heartbeat |
  * | `group:<groupKey>` | owner's node index, decimal | the lease TTL the owner asks for |
  * | `route:<sourceKey>` | group key | the TTL the writer asks for |
+ * | `srtpeer:<groupKey>` | the group's SRT caller's socket id, decimal | the TTL the writer asks for |
  * | `stats:<i>` | node i's stats, JSON | the TTL the writer asks for |
  *
  * Compare-and-set steps (claim, renew, release, heartbeat) run as Lua scripts, which Redis runs
@@ -490,6 +491,54 @@ export class ClusterStore {
       }
       return pipelineResults(await pipeline.exec());
     });
+  }
+
+  /**
+   * Records the SRT caller's socket ids of groups (group key, socket id) with one expiry, in one
+   * pipeline.
+   */
+  async setSrtPeers(peers: readonly (readonly [string, number])[], ttlMs: number): Promise<void> {
+    this.checkOpen('set SRT peers');
+    for (const [groupKey, socketId] of peers) {
+      checkKey(groupKey, 'groupKey');
+      if (!(Number.isInteger(socketId) && socketId >= 0 && socketId <= 0xffff_ffff)) {
+        throw new ClusterOptionError(`an SRT socket id is a u32, got ${socketId}`);
+      }
+    }
+    checkTtl(ttlMs);
+    if (peers.length === 0) return;
+    await this.run('the SRT peer update', async () => {
+      const pipeline = this.client.pipeline();
+      for (const [groupKey, socketId] of peers) {
+        pipeline.set(this.key(`srtpeer:${groupKey}`), String(socketId), 'PX', ttlMs);
+      }
+      return pipelineResults(await pipeline.exec());
+    });
+  }
+
+  /** The SRT caller's socket id recorded for a group, or undefined. */
+  async srtPeer(groupKey: string): Promise<number | undefined> {
+    this.checkOpen("read a group's SRT peer");
+    checkKey(groupKey, 'groupKey');
+    const value = await this.run('the SRT peer lookup', () =>
+      this.client.get(this.key(`srtpeer:${groupKey}`)),
+    );
+    if (value === null) return undefined;
+    const socketId = Number(value);
+    return Number.isInteger(socketId) && socketId >= 0 ? socketId : undefined;
+  }
+
+  /** Deletes a released group's routes (these sources) and its SRT peer, in one round trip. */
+  async deleteGroupRecords(groupKey: string, sourceKeys: readonly string[]): Promise<void> {
+    this.checkOpen("delete a group's records");
+    checkKey(groupKey, 'groupKey');
+    for (const sourceKey of sourceKeys) checkKey(sourceKey, 'sourceKey');
+    await this.run("the group's record removal", () =>
+      this.client.del(
+        this.key(`srtpeer:${groupKey}`),
+        ...sourceKeys.map((sourceKey) => this.key(`route:${sourceKey}`)),
+      ),
+    );
   }
 
   /** Stores node `nodeIndex`'s stats (any JSON text) for `ttlMs`. */

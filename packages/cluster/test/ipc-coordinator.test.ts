@@ -69,6 +69,10 @@ describe('IpcCoordinator', () => {
     expect(owners[0]).toBe(owners[1]);
     await one.coordinator.publishRoute('127.0.0.9:1', 'g');
     expect(await two.coordinator.lookupRoute('127.0.0.9:1')).toBe(owners[0]);
+    const holder = owners[0] === 1 ? one : two;
+    await holder.coordinator.publishSrtPeer('g', 4242);
+    expect(await one.coordinator.srtPeerOf('g')).toBe(4242);
+    expect(await two.coordinator.srtPeerOf('g')).toBe(4242);
     await two.coordinator.publishStats({ worker: 2 });
     expect([...(await one.coordinator.clusterStats())]).toEqual([[2, { worker: 2 }]]);
 
@@ -102,6 +106,19 @@ describe('IpcCoordinator', () => {
     const before = requests();
     expect(await two.coordinator.lookupRoute('127.0.0.9:8')).toBeUndefined();
     expect(requests()).toBe(before + 1);
+    // A group that ends takes its pushed routes along: the worker asks the primary again.
+    await one.coordinator.claimGroup('h');
+    await one.coordinator.publishRoute('127.0.0.9:9', 'h');
+    await waitFor(async () => {
+      const asked = requests();
+      return (await two.coordinator.lookupRoute('127.0.0.9:9')) === 1 && requests() === asked;
+    }, 'the route of group h pushed');
+    await one.coordinator.releaseGroup('h');
+    await waitFor(async () => {
+      const asked = requests();
+      const owner = await two.coordinator.lookupRoute('127.0.0.9:9');
+      return owner === undefined && requests() === asked + 1;
+    }, 'the route of the ended group h gone from the pushed routes');
     // The owner going down drops its pushed routes.
     one.stop();
     await waitFor(() => two.coordinator.node(1) === undefined, 'node 1 down');

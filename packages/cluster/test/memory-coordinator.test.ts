@@ -65,17 +65,57 @@ describe('MemoryCluster', () => {
     expect(await two.claimGroup('g')).toBe(2);
   });
 
-  it('expires routes and keeps stats per live node', async () => {
+  it('keeps routes and the SRT peer while the lease is held, drops them on release', async () => {
     let now = 0;
     const cluster = new MemoryCluster({ routeTtlMs: 1000, clock: () => now });
     const one = cluster.join({ backplane: 'a' });
     const two = cluster.join({ backplane: 'b' });
     await one.claimGroup('g');
     await one.publishRoute('s', 'g');
-    now = 999;
+    await one.publishRoute('t', 'g');
+    await one.publishSrtPeer('g', 77);
+    // A peer for a group this node does not hold is not recorded.
+    await two.publishSrtPeer('g', 78);
+    // Held: nothing expires, however long the stream runs.
+    now = 50_000;
     expect(await two.lookupRoute('s')).toBe(1);
-    now = 1000;
+    expect(await two.srtPeerOf('g')).toBe(77);
+    // Released (the group ended): its routes and peer go at once.
+    await one.releaseGroup('g');
     expect(await two.lookupRoute('s')).toBeUndefined();
+    expect(await two.srtPeerOf('g')).toBeUndefined();
+    expect(cluster.routeCount()).toBe(0);
+  });
+
+  it("keeps a dead owner's SRT peer and routes for the TTL (the adopter reads the peer)", async () => {
+    let now = 0;
+    const cluster = new MemoryCluster({ routeTtlMs: 1000, clock: () => now });
+    const one = cluster.join({ backplane: 'a' });
+    const two = cluster.join({ backplane: 'b' });
+    await one.claimGroup('g');
+    await one.publishRoute('s', 'g');
+    await one.publishSrtPeer('g', 77);
+    now = 10_000;
+    cluster.remove(1); // its process died
+    now = 10_999;
+    expect(await two.srtPeerOf('g')).toBe(77);
+    expect(await two.lookupRoute('s')).toBeUndefined(); // no live owner
+    expect(await two.claimGroup('g')).toBe(2);
+    expect(await two.lookupRoute('s')).toBe(2); // the adopter holds the group now
+    await two.releaseGroup('g');
+    const three = cluster.join({ backplane: 'c' });
+    await three.claimGroup('h');
+    await three.publishSrtPeer('h', 5);
+    now = 20_000;
+    cluster.remove(three.nodeIndex);
+    now = 21_000;
+    expect(await two.srtPeerOf('h')).toBeUndefined(); // past the TTL
+  });
+
+  it('keeps stats per live node', async () => {
+    const cluster = new MemoryCluster();
+    const one = cluster.join({ backplane: 'a' });
+    const two = cluster.join({ backplane: 'b' });
     await one.publishStats({ groups: 1 });
     await two.publishStats({ groups: 2 });
     expect([...(await two.clusterStats())]).toEqual([

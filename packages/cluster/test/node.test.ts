@@ -5,7 +5,15 @@
 import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '@bond/io/testing';
-import { Address, DatagramKind, encodeReg2, encodeSrtAck } from '@bond/wire';
+import {
+  Address,
+  DatagramKind,
+  SRT_CONTROL,
+  decodeSrtShutdown,
+  encodeReg2,
+  encodeSrtAck,
+  peekSrtControlType,
+} from '@bond/wire';
 import {
   BACKPLANE_TAG_LENGTH,
   MemoryCluster,
@@ -14,6 +22,7 @@ import {
   deriveBackplaneKey,
   encodeBackplane,
   type ClusterCoordinator,
+  type CoordinatorEvent,
 } from '../src/index.js';
 import {
   Link,
@@ -298,6 +307,106 @@ describe('ClusterNode: failover', () => {
     expect(srt.seqs).toEqual(range(0, 300));
     // A new upstream socket (the adopter's) carried the stream after the failover.
     expect(srt.sources.size).toBe(2);
+  });
+
+  it("tells the old SRT caller connection it ended when adopting a gone owner's group, and only then", async () => {
+    const { srt, nodes } = await setUp(2);
+    const [n1, n2] = nodes as [TestNode, TestNode];
+    // The SRT listener answers every packet with an ACK addressed to the caller's socket.
+    const CALLER = 0x1234_abcd;
+    const ack = encodeSrtAck({
+      timestamp: 1,
+      destinationSocketId: CALLER,
+      ackNumber: 1,
+      ackSeq: 1,
+      rttUs: 1000,
+      rttVarianceUs: 100,
+      availableBufferPackets: 1000,
+    });
+    srt.socket.on('message', (_message, rinfo) => {
+      srt.socket.send(ack, rinfo.port, rinfo.address);
+    });
+    const shutdownsAt = (l: Link): number[] =>
+      l.received
+        .filter(
+          (r) =>
+            r.kind === DatagramKind.SrtControl &&
+            peekSrtControlType(r.bytes) === SRT_CONTROL.SHUTDOWN,
+        )
+        .map((r) => decodeSrtShutdown(r.bytes).destinationSocketId);
+    const a = await link('127.0.0.21');
+    const b = await link('127.0.0.22');
+    const id = await a.reg1(n1.listen);
+    await a.reg2(n1.listen, id);
+    await b.reg2(n2.listen, id);
+    await stream(
+      [
+        { link: a, to: n1.listen },
+        { link: b, to: n2.listen },
+      ],
+      0,
+      40,
+    );
+    await waitFor(() => srt.seqs.length >= 40, 'the first 40 packets');
+    // The owner learned the caller's socket from the listener's packets and published it.
+    const groupKey = must(n1.node.ownedGroups()[0], "n1's group");
+    await waitFor(
+      async () => (await n2.coordinator.srtPeerOf(groupKey)) === CALLER,
+      "the caller's socket id published with the group",
+    );
+    // A group created (or joined) the ordinary way ends no connection.
+    expect([...shutdownsAt(a), ...shutdownsAt(b)]).toEqual([]);
+
+    await n1.close();
+    await waitFor(() => n2.coordinator.node(n1.index) === undefined, 'node 1 down');
+    await a.reg2(n2.listen, id);
+    await b.reg2(n2.listen, id);
+    // Each link of the adopted group carries one shutdown addressed to the caller's old socket.
+    await waitFor(
+      () => shutdownsAt(a).length === 1 && shutdownsAt(b).length === 1,
+      () => `one shutdown per link, got ${shutdownsAt(a).length} and ${shutdownsAt(b).length}`,
+    );
+    expect([...shutdownsAt(a), ...shutdownsAt(b)]).toEqual([CALLER, CALLER]);
+    expect(n2.node.stats().callerShutdowns).toBe(2);
+    // Links registering again later (the same group, already adopted) get no second one.
+    await a.reg2(n2.listen, id);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(shutdownsAt(a)).toHaveLength(1);
+  });
+
+  it('drops its copy of a group at once when told another node took the lease (group-lost)', async () => {
+    const cluster = new MemoryCluster();
+    const srt = await SrtSide.open();
+    cleanups.push(() => srt.close());
+    let tell: ((event: CoordinatorEvent) => void) | undefined;
+    const n1 = await startNode(cluster, '127.0.0.1', srt.port, {
+      view: (coordinator) => ({
+        ...hiding(coordinator, -1, () => undefined),
+        onEvent: (listener) => {
+          tell = listener;
+          return coordinator.onEvent(listener);
+        },
+      }),
+    });
+    cleanups.push(() => n1.close());
+    const n2 = await startNode(cluster, '127.0.0.2', srt.port);
+    cleanups.push(() => n2.close());
+    const a = await link('127.0.0.21');
+    const id = await a.reg1(n1.listen);
+    await a.reg2(n1.listen, id);
+    await stream([{ link: a, to: n1.listen }], 0, 20);
+    await waitFor(() => srt.seqs.length >= 20, 'the first 20 packets');
+    expect(groupsOf(n1)).toBe(1);
+    const groupKey = must(n1.node.ownedGroups()[0], "n1's group");
+    must(tell, 'the event listener')({ type: 'group-lost', groupKey, owner: n2.index });
+    // Gone from the engine (links forgotten, upstream socket closed), and no longer owned.
+    await waitFor(() => groupsOf(n1) === 0, 'the group dropped at node 1');
+    expect(n1.node.ownedGroups()).toEqual([]);
+    // A datagram from the old link is no longer taken by node 1's engine for that group.
+    const before = srt.seqs.length;
+    await stream([{ link: a, to: n1.listen }], 20, 5);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(srt.seqs.length).toBe(before);
   });
 
   it("a node restarted under the same index adopts its predecessor's group (same id)", async () => {

@@ -170,6 +170,7 @@ describe.skipIf(!binary)('RedisCoordinator on redis-server', () => {
     );
     expect(await victim.claimGroup('owned')).toBe(victim.nodeIndex);
     expect(await survivor.claimGroup('owned')).toBe(victim.nodeIndex);
+    await victim.publishSrtPeer('owned', 31);
     const killedAt = Date.now();
     victim.abandon(); // timers stop, the connection drops, nothing is deleted: as a SIGKILL
     await waitFor(
@@ -193,6 +194,8 @@ describe.skipIf(!binary)('RedisCoordinator on redis-server', () => {
       `node-down seen ${downAfterMs} ms after the kill, group claimed ${claimedAfterMs} ms after it`,
     );
     expect(survivor.heldGroups()).toEqual(['owned']);
+    // The dead owner's SRT peer is still there for the adopter (it outlives the lease).
+    expect(await survivor.srtPeerOf('owned')).toBe(31);
   }, 30_000);
 
   it('Redis stopped and restarted: degraded (logged once), then ready, leases and routes re-asserted', async () => {
@@ -259,8 +262,27 @@ describe.skipIf(!binary)('RedisCoordinator on redis-server', () => {
     expect(await b.lookupRoute('[2001:db8::5]:4000')).toBe(a.nodeIndex);
     const ttl = await raw.pttl(`bond:${cluster}:route:192.0.2.1:4000`);
     expect(ttl).toBeGreaterThan(0);
-    await a.releaseGroup('g'); // no owner: the route leads nowhere
+    await a.publishSrtPeer('g', 0xdead_beef);
+    expect(await b.srtPeerOf('g')).toBe(0xdead_beef);
+    await b.publishSrtPeer('g', 1); // not its group: not recorded
+    expect(await b.srtPeerOf('g')).toBe(0xdead_beef);
+    await a.releaseGroup('g'); // the group ended: its routes and SRT peer are deleted
     expect(await b.lookupRoute('192.0.2.1:4000')).toBeUndefined();
+    expect(await raw.exists(`bond:${cluster}:route:192.0.2.1:4000`)).toBe(0);
+    expect(await raw.exists(`bond:${cluster}:route:[2001:db8::5]:4000`)).toBe(0);
+    expect(await b.srtPeerOf('g')).toBeUndefined();
+  });
+
+  it("rewrites held groups' routes and SRT peers before they expire", async () => {
+    const a = await start(7001, { routeTtlMs: 900, renewEveryMs: 200, leaseTtlMs: 1000 });
+    const b = await start(7002);
+    expect(await a.claimGroup('g')).toBe(a.nodeIndex);
+    await a.publishRoute('192.0.2.7:4000', 'g');
+    await a.publishSrtPeer('g', 42);
+    // Three route TTLs later, both are still there: the renewal rewrote them.
+    await new Promise((resolve) => setTimeout(resolve, 2700));
+    expect(await b.lookupRoute('192.0.2.7:4000')).toBe(a.nodeIndex);
+    expect(await b.srtPeerOf('g')).toBe(42);
   });
 
   it('publishes stats per node, and lists those of live nodes', async () => {

@@ -243,6 +243,31 @@ export class ReceiverEngine {
       this.droppedUnregistered++;
       return;
     }
+    this.onLinkDatagram(now, link, kind, bytes);
+  }
+
+  /**
+   * {@link handleDatagram} for a datagram from one of this engine's links; false, with nothing
+   * done, when `from` is no link here. A cluster node's receiver calls this first and routes what
+   * it refuses, so a link's datagram costs one link lookup.
+   */
+  handleLinkDatagram(now: number, from: Address, bytes: Uint8Array): boolean {
+    const link = this.findLink(from);
+    if (link === undefined) return false;
+    this.armHousekeeping(now);
+    const kind = classifyDatagram(bytes);
+    if (kind === DatagramKind.SrtlaReg1) this.onReg1(now, from, bytes);
+    else if (kind === DatagramKind.SrtlaReg2) this.onReg2(now, from, bytes);
+    else this.onLinkDatagram(now, link, kind, bytes);
+    return true;
+  }
+
+  private onLinkDatagram(
+    now: number,
+    link: ReceiverLink,
+    kind: DatagramKind,
+    bytes: Uint8Array,
+  ): void {
     const group = link.group;
     link.lastActivity = now;
     group.lastActivity = now;
@@ -517,6 +542,18 @@ export class ReceiverEngine {
     const existing = this.findGroupById(id, 0, idKey);
     if (existing !== undefined) return existing.id;
     return this.createGroup(now, from, id, idKey, true)?.id;
+  }
+
+  /**
+   * Removes group `groupId` now, with its links (a cluster node whose group another node took
+   * over): `group-removed` and `link-removed` events follow, so the upstream socket is closed.
+   * False when there is no such group.
+   */
+  dropGroup(groupId: number, reason: string): boolean {
+    const group = this.groups.get(groupId);
+    if (group === undefined) return false;
+    this.removeGroup(group, reason);
+    return true;
   }
 
   /**

@@ -146,4 +146,24 @@ describe('clustered receiver engine: adoptGroup', () => {
     expect(two.size).toEqual({ groups: 0, links: 0 });
     expect(drain(two).events).toEqual([]);
   });
+
+  it("handleLinkDatagram takes a link's datagram in one call and leaves anything else alone", () => {
+    const engine = node(1);
+    const id = askId(engine, 0, A);
+    engine.handleDatagram(1, A, encodeReg2(id));
+    drain(engine);
+    // Not a link: nothing happens (no answer, no count); the caller routes it.
+    expect(engine.handleLinkDatagram(2, B, encodeReg1(new Uint8Array(256).fill(9)))).toBe(false);
+    expect(engine.handleLinkDatagram(2, B, srtData(1))).toBe(false);
+    expect(drain(engine)).toEqual({ out: [], events: [] });
+    expect(engine.stats(2).droppedUnregistered).toBe(0);
+    // A link: handled as handleDatagram would (the group turns active and the data goes upstream).
+    expect(engine.handleLinkDatagram(3, A, srtData(1))).toBe(true);
+    const { out, events } = drain(engine);
+    expect(events.map((event) => event.type)).toContain('group-active');
+    expect(out.map((o) => o.to)).toContain(undefined); // upstream: no link address
+    // A REG2 from a link is answered as before.
+    expect(engine.handleLinkDatagram(4, A, encodeReg2(id))).toBe(true);
+    expect(drain(engine).out.map((o) => o.kind)).toEqual([DatagramKind.SrtlaReg3]);
+  });
 });

@@ -43,6 +43,11 @@ export interface ReceiverClusterPort {
    * there is no room.
    */
   adoptGroup(id: Uint8Array, from: Address): number | undefined;
+  /**
+   * Drops group `groupId` at once (another node serves it now): its links are forgotten and its
+   * upstream socket closed. Its events go out on the next {@link flush}. False when there is none.
+   */
+  dropGroup(groupId: number, reason: string): boolean;
 }
 
 /** What the node answers the receiver with. */
@@ -60,6 +65,11 @@ export interface ReceiverClusterHooks {
   sendToLink?(to: Address, bytes: Uint8Array): boolean;
   /** Every engine event, after the receiver handled it. */
   onEvent?(event: ReceiverEvent): void;
+  /**
+   * The SRT caller's socket id of group `groupId` (the destination socket id of the SRT listener's
+   * packets to it), when first seen and when it changes (the caller reconnected).
+   */
+  onSrtPeer?(groupId: number, socketId: number): void;
 }
 
 /** `createReceiver`'s `cluster` option. */

@@ -35,7 +35,13 @@ import {
   type IoBackend,
   type ReceiveBatch,
 } from '@bond/io';
-import { describeSrtRejection, type BondError, type SrtRejection } from '@bond/wire';
+import {
+  SRT_HEADER_LENGTH,
+  describeSrtRejection,
+  peekSrtDestinationSocketId,
+  type BondError,
+  type SrtRejection,
+} from '@bond/wire';
 import { cryptoRandom, monotonicClock } from './clock.js';
 import { publish, receiverChannels } from './diagnostics.js';
 import { selectIoBackend, warnOnDgramFallback } from './io-selection.js';
@@ -310,6 +316,8 @@ class ReceiverRuntime {
   private readonly batch: ReceiveBatch;
   private readonly peers = new AddressTable();
   private readonly upstreams = new Map<number, UpstreamSocket>();
+  /** Group -> the SRT caller's socket id last told to the cluster node (cluster nodes only). */
+  private readonly srtPeers = new Map<number, number>();
   private readonly closing = new Set<Promise<void>>();
   private readonly closedTotals: ClosedTotals = {
     forwarded: 0,
@@ -419,6 +427,7 @@ class ReceiverRuntime {
       hasGroup: (id) => engine.hasGroup(id),
       hasLink: (from) => engine.hasLink(from),
       adoptGroup: (id, from) => engine.adoptGroup(this.clock(), id, from),
+      dropGroup: (groupId, reason) => engine.dropGroup(groupId, reason),
     };
   }
 
@@ -433,9 +442,12 @@ class ReceiverRuntime {
     for (let i = 0; i < count; i++) {
       const from = this.peers.fromRow(batch, i);
       const bytes = batch.view(i);
-      // A cluster node routes what its own engine does not hold a link for (issue 14).
-      if (cluster !== undefined && !this.engine.hasLink(from) && cluster.route(from, bytes)) {
-        continue;
+      // A cluster node routes what its own engine does not hold a link for (issue 14): one
+      // link lookup for a link's datagram, the route hook for the rest.
+      if (cluster !== undefined) {
+        if (this.engine.handleLinkDatagram(now, from, bytes) || cluster.route(from, bytes)) {
+          continue;
+        }
       }
       this.engine.handleDatagram(now, from, bytes);
     }
@@ -450,8 +462,24 @@ class ReceiverRuntime {
       for (let i = 0; i < count; i++) {
         this.engine.handleUpstreamDatagram(now, groupId, batch.view(i));
       }
+      if (this.cluster?.onSrtPeer !== undefined && count > 0)
+        this.noteSrtPeer(groupId, batch, count);
       this.drain(now);
     };
+  }
+
+  /**
+   * A cluster node learns the SRT caller's socket id of each group (the destination socket id of
+   * the listener's packets), so a node adopting the group after this one died can address an SRT
+   * shutdown to the caller. One look per batch: every packet after the handshake carries it.
+   */
+  private noteSrtPeer(groupId: number, batch: ReceiveBatch, count: number): void {
+    const bytes = batch.view(count - 1);
+    if (bytes.length < SRT_HEADER_LENGTH) return;
+    const socketId = peekSrtDestinationSocketId(bytes);
+    if (socketId === 0 || this.srtPeers.get(groupId) === socketId) return;
+    this.srtPeers.set(groupId, socketId);
+    this.cluster?.onSrtPeer?.(groupId, socketId);
   }
 
   private readonly onListenError = (error: BondError): void => {
@@ -599,6 +627,7 @@ class ReceiverRuntime {
       case 'group-removed': {
         this.groupsRemoved++;
         this.refusedGroups.delete(event.groupId);
+        this.srtPeers.delete(event.groupId);
         const upstream = this.upstreams.get(event.groupId);
         if (upstream !== undefined) {
           this.upstreams.delete(event.groupId);

@@ -60,6 +60,7 @@ export {
   peekSrtDataSeq,
   peekSrtRetransmitted,
   peekSrtTimestamp,
+  peekSrtDestinationSocketId,
   type SrtControlPacket,
   type SrtDataHeader,
 } from './srt-packet.js';

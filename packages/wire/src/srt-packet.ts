@@ -122,6 +122,14 @@ export function peekSrtTimestamp(bytes: Uint8Array): number {
   return readU32(bytes, SRT_OFFSET.timestamp);
 }
 
+/**
+ * The destination socket id (the SRT socket the packet is addressed to: in the listener's packets,
+ * the caller's). Call only on 16 bytes or more.
+ */
+export function peekSrtDestinationSocketId(bytes: Uint8Array): number {
+  return readU32(bytes, SRT_OFFSET.destinationSocketId);
+}
+
 /** Decodes the header of an SRT data packet. */
 export function decodeSrtDataHeader(bytes: Uint8Array): SrtDataHeader {
   if (bytes.length < SRT_HEADER_LENGTH) {

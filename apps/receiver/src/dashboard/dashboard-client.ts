@@ -5,7 +5,8 @@
  * Node. For each `stats` event it redraws each group, titled by its stream (the stream's label when
  * the stats carry one, else `Group N`) with the total bitrate of its links: charts of every link's
  * bitrate (Mbit/s) and queueing delay (ms) over the last two minutes, and a table of link state,
- * bitrate, delay and score. With `--workers`, each group names the worker that owns it (`node`).
+ * bitrate, delay and score. With `--workers`, each group names the worker that owns it (`node`);
+ * with `--cluster`, the node (`nodeId`, its `--node-id`).
  */
 import type { DashboardKit } from '@bond/app-common';
 import type { GroupView, LinkView, StatsView } from '../stats-view.js';
@@ -16,8 +17,10 @@ import type { GroupView, LinkView, StatsView } from '../stats-view.js';
  */
 type NamedGroup = GroupView & {
   readonly stream?: string | null;
-  /** The worker that owns the group (`--workers`); absent for a receiver on its own. */
+  /** The node that owns the group (`--workers`, `--cluster`); absent for a receiver on its own. */
   readonly node?: number;
+  /** That node's `--node-id` (`--cluster`). */
+  readonly nodeId?: string;
 };
 type NamedLink = LinkView & { readonly name?: string | null };
 
@@ -29,6 +32,12 @@ export function dashboardMain(kit: DashboardKit): void {
   const groupKey = (group: NamedGroup): string =>
     group.node === undefined ? String(group.id) : `${group.node}.${group.id}`;
   const linkKey = (group: NamedGroup, link: LinkView) => `${groupKey(group)}/${link.address}`;
+
+  /** Who owns the group: the cluster node by name, or the worker by number; nothing alone. */
+  const ownerText = (group: NamedGroup): string => {
+    if (typeof group.nodeId === 'string' && group.nodeId !== '') return `node ${group.nodeId} · `;
+    return group.node === undefined ? '' : `worker ${group.node} · `;
+  };
 
   /** The group's title: its stream when known, else its number. */
   const streamTitle = (group: NamedGroup): string =>
@@ -57,7 +66,7 @@ export function dashboardMain(kit: DashboardKit): void {
     card.appendChild(
       element(
         'p',
-        (group.node === undefined ? '' : `worker ${group.node} · `) +
+        ownerText(group) +
           `group ${group.id} · tag ${group.tag} · ${group.links.length} uplinks · ` +
           `${format.count(group.packetsForwarded)} packets forwarded · last address ${group.lastAddress ?? '–'} · ` +
           `SRT socket ${group.upstream.state}`,
