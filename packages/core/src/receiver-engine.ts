@@ -390,7 +390,10 @@ export class ReceiverEngine {
     }
     const slot = this.transmits.push();
     let echo = slot.echo;
-    if (echo === undefined || echo.length !== padTo) echo = slot.echo = new Uint8Array(padTo);
+    if (echo?.length !== padTo) {
+      echo = new Uint8Array(padTo);
+      slot.echo = echo;
+    }
     echo.fill(0);
     echo.set(bytes);
     slot.target = ReceiverTarget.Link;
