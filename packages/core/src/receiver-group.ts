@@ -10,11 +10,7 @@ import {
   type SenderTelemetry,
 } from '@bond/wire';
 import { DelayEstimator, DelayReference } from './delay-estimator.js';
-import {
-  Evaluator,
-  type EvaluatorMode,
-  type ObservationRecord,
-} from './evaluator.js';
+import { Evaluator, type EvaluatorMode, type ObservationRecord } from './evaluator.js';
 import type { ForwardPath, ForwardPathGroup } from './forward-path.js';
 import { COOKIE_MAC_OFFSET } from './receiver-cookie.js';
 import type { ReceiverGroupStats, ReceiverLinkStats } from './receiver-types.js';
