@@ -68,10 +68,13 @@ export const BENCHMARKS = [
     name: 'scale',
     section: 5,
     script: 'scale-bench.mjs',
-    quick: ['--groups', '1,100,1000', '--seconds', '1', '--windows', '3', '--settle', '1'],
+    quick: [
+      ...['--groups', '1,100,1000', '--seconds', '1', '--windows', '3', '--settle', '1'],
+      ...['--runs', '1'],
+    ],
     smoke: [
       ...['--groups', '1,5', '--data-pps', '200', '--seconds', '0.3'],
-      ...['--windows', '1', '--settle', '0.2'],
+      ...['--windows', '1', '--settle', '0.2', '--runs', '2'],
     ],
     budget: 120,
   },

@@ -229,9 +229,35 @@ describe.skipIf(!available)('benchmarks, smoke run (needs pnpm build, cc, Linux)
         receiverLinks: number;
         rssKiB: number;
       }[];
-      slopes: { from: number; to: number; rssKiBPerGroup: number }[];
+      slopes: {
+        from: number;
+        to: number;
+        rssKiBPerGroup: number;
+        rssKiBPerGroupMin: number;
+        rssKiBPerGroupMax: number;
+      }[];
+      runs: number;
+      perRun: {
+        points: { groups: number; rssKiB: number }[];
+        slopes: { rssKiBPerGroup: number }[];
+      }[];
     };
     expect(report.benchmark).toBe('scale');
+    // Two runs (smoke): each point and slope is the median of the runs, with the spread kept.
+    expect(report.runs).toBe(2);
+    expect(report.perRun).toHaveLength(2);
+    const runSlopes = report.perRun.map((run) => run.slopes[0]?.rssKiBPerGroup ?? NaN);
+    const [slope] = report.slopes;
+    expect(slope?.rssKiBPerGroupMin).toBe(Math.min(...runSlopes));
+    expect(slope?.rssKiBPerGroupMax).toBe(Math.max(...runSlopes));
+    expect(slope?.rssKiBPerGroup).toBeCloseTo(
+      ((runSlopes[0] ?? NaN) + (runSlopes[1] ?? NaN)) / 2,
+      1,
+    );
+    for (const [i, point] of report.points.entries()) {
+      const each = report.perRun.map((run) => run.points[i]?.rssKiB ?? NaN);
+      expect(point.rssKiB).toBe(Math.round(((each[0] ?? NaN) + (each[1] ?? NaN)) / 2));
+    }
     expect(report.points.map((p) => p.groups)).toEqual([1, 5]);
     for (const point of report.points) {
       expect(point.receiverGroupsActive).toBe(point.groups);

@@ -126,8 +126,7 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningRe
   const probe: ListenerProbe = watchSrtListener(
     {
       target: () => receiver.upstream(),
-      fromListener: () =>
-        new Map(receiver.stats().groups.map((group) => [group.id, group.packetsFromUpstream])),
+      fromListener: () => receiver.listenerTraffic(),
     },
     settings.probeIntervalMs,
     logger,

@@ -79,8 +79,60 @@ const LIGHT_BANDWIDTH_POINTS = [10, 7, 4, 2] as const;
 /** 100 ms: the base interval the throttle factor divides. */
 export const COMPAT_ACK_THROTTLE_INTERVAL_MS = 100;
 
+/** A writable copy of a {@link LinkObservation}, rewritten in place. */
+export type ObservationRecord = { -readonly [K in keyof LinkObservation]: LinkObservation[K] };
+
+/**
+ * Copies `from` into `into` (field by field, no allocation) or, without `into`, into a new record.
+ */
+export function copyObservation(
+  from: LinkObservation,
+  into: ObservationRecord | undefined,
+): ObservationRecord {
+  if (into === undefined) {
+    return {
+      packetsReceived: from.packetsReceived,
+      bytesReceived: from.bytesReceived,
+      queueingDelayUs: from.queueingDelayUs,
+      senderPacketsSent: from.senderPacketsSent,
+      senderPacketsNaked: from.senderPacketsNaked,
+      senderNakCount: from.senderNakCount,
+      senderRttMs: from.senderRttMs,
+      senderWindow: from.senderWindow,
+      senderInFlight: from.senderInFlight,
+      ageMs: from.ageMs,
+    };
+  }
+  into.packetsReceived = from.packetsReceived;
+  into.bytesReceived = from.bytesReceived;
+  into.queueingDelayUs = from.queueingDelayUs;
+  into.senderPacketsSent = from.senderPacketsSent;
+  into.senderPacketsNaked = from.senderPacketsNaked;
+  into.senderNakCount = from.senderNakCount;
+  into.senderRttMs = from.senderRttMs;
+  into.senderWindow = from.senderWindow;
+  into.senderInFlight = from.senderInFlight;
+  into.ageMs = from.ageMs;
+  return into;
+}
+
+/**
+ * One evaluation's links, resolved once (records and the caller's observations by position):
+ * shared by every evaluator, used synchronously within one `evaluate` call.
+ */
+const scratchRecords: (LinkRecord | undefined)[] = [];
+const scratchObservations: (LinkObservation | undefined)[] = [];
+/** The keys of a map given to {@link Evaluator.evaluate}, in its order. */
+const scratchKeys: number[] = [];
+
 interface LinkRecord {
-  last: LinkObservation | undefined;
+  /**
+   * The observation of the previous evaluation, copied (callers may reuse theirs), and the
+   * record the one before it used: the two swap at each evaluation, so a link evaluated every
+   * second allocates nothing here.
+   */
+  last: ObservationRecord | undefined;
+  spare: ObservationRecord | undefined;
   lastAt: number;
   score: number;
   level: QualityLevel;
@@ -100,6 +152,11 @@ export class Evaluator {
   /** Forgets a link. */
   remove(linkKey: number): void {
     this.records.delete(linkKey);
+  }
+
+  /** The current level of a link (`fair` before any evaluation), without building its score. */
+  level(linkKey: number): QualityLevel {
+    return this.records.get(linkKey)?.level ?? 'fair';
   }
 
   /** The current score of a link (500 / fair before any evaluation). */
@@ -125,10 +182,38 @@ export class Evaluator {
 
   /** Evaluates every link of a group at `now`, from cumulative observations keyed by link. */
   evaluate(now: number, links: ReadonlyMap<number, LinkObservation>): void {
-    for (const [key, observation] of links) {
-      if (!this.records.has(key)) {
-        this.records.set(key, {
+    let count = 0;
+    for (const key of links.keys()) {
+      const observation = links.get(key);
+      if (observation === undefined) continue;
+      scratchKeys[count] = key;
+      scratchObservations[count] = observation;
+      count++;
+    }
+    this.evaluateLinks(now, scratchKeys, scratchObservations, count);
+  }
+
+  /**
+   * {@link evaluate} from arrays: link `keys[i]` observed `observations[i]`, for i < `count`
+   * (what a caller evaluating many groups every second uses: a map would allocate each time).
+   * The observations are copied, never kept: the caller may rewrite them for the next call.
+   */
+  evaluateLinks(
+    now: number,
+    keys: readonly number[],
+    observations: readonly (LinkObservation | undefined)[],
+    count: number,
+  ): void {
+    let resolved = 0;
+    for (let i = 0; i < count; i++) {
+      const key = keys[i];
+      const observation = observations[i];
+      if (key === undefined || observation === undefined) continue;
+      let record = this.records.get(key);
+      if (record === undefined) {
+        record = {
           last: undefined,
+          spare: undefined,
           lastAt: now,
           // bond starts at "unknown"; the public receiver starts every link at full weight.
           score: this.mode === 'bond' ? 500 : 1000,
@@ -138,26 +223,33 @@ export class Evaluator {
           throttle: 1,
           errorPoints: 0,
           previousQueueingUs: observation.queueingDelayUs,
-        });
+        };
+        this.records.set(key, record);
       }
+      scratchRecords[resolved] = record;
+      scratchObservations[resolved] = observation;
+      resolved++;
     }
-    if (this.mode === 'bond') this.evaluateBond(now, links);
+    if (this.mode === 'bond') this.evaluateBond(now, resolved);
     else if (now - this.lastCompatEval >= COMPAT_EVAL_PERIOD_MS) {
       this.lastCompatEval = now;
-      this.evaluateCompat(now, links);
+      this.evaluateCompat(now, resolved);
     }
-    this.assignWeights(links);
+    this.assignWeights(resolved);
+    // Nothing of this call is kept past it (the caller's observations, removed links' records).
+    scratchObservations.fill(undefined, 0, Math.max(count, resolved));
+    scratchRecords.fill(undefined, 0, resolved);
   }
 
   // ---------------------------------------------------------------- bond
 
-  private evaluateBond(now: number, links: ReadonlyMap<number, LinkObservation>): void {
-    for (const [key, observation] of links) {
-      const record = this.records.get(key);
-      if (record === undefined) continue;
-      const last = record.last;
+  private evaluateBond(now: number, count: number): void {
+    for (let i = 0; i < count; i++) {
+      const record = scratchRecords[i];
+      const observation = scratchObservations[i];
+      if (record === undefined || observation === undefined) continue;
+      const last = keep(record, observation);
       const dt = now - record.lastAt;
-      record.last = observation;
       record.lastAt = now;
       if (last === undefined || dt <= 0) continue;
       const received = observation.packetsReceived - last.packetsReceived;
@@ -208,20 +300,19 @@ export class Evaluator {
 
   // ---------------------------------------------------------------- compat
 
-  private evaluateCompat(now: number, links: ReadonlyMap<number, LinkObservation>): void {
+  private evaluateCompat(now: number, count: number): void {
     const rows: {
-      key: number;
       kbps: number;
       loss: number;
       record: LinkRecord;
       observation: LinkObservation;
     }[] = [];
-    for (const [key, observation] of links) {
-      const record = this.records.get(key);
-      if (record === undefined) continue;
-      const last = record.last;
+    for (let i = 0; i < count; i++) {
+      const record = scratchRecords[i];
+      const observation = scratchObservations[i];
+      if (record === undefined || observation === undefined) continue;
+      const last = keep(record, observation);
       const dt = now - record.lastAt;
-      record.last = observation;
       record.lastAt = now;
       if (last === undefined || dt <= 0) continue;
       const bytes = observation.bytesReceived - last.bytesReceived;
@@ -233,7 +324,6 @@ export class Evaluator {
           ? Math.min(Math.max(0, observation.senderNakCount - last.senderNakCount), packets)
           : 0;
       rows.push({
-        key,
         kbps: (bytes * 8) / dt,
         loss: packets + naks > 0 ? naks / (packets + naks) : 0,
         record,
@@ -275,17 +365,17 @@ export class Evaluator {
 
   // ---------------------------------------------------------------- weights
 
-  private assignWeights(links: ReadonlyMap<number, LinkObservation>): void {
+  private assignWeights(count: number): void {
     let total = 0;
     let maxScore = 0;
-    for (const key of links.keys()) {
-      const record = this.records.get(key);
+    for (let i = 0; i < count; i++) {
+      const record = scratchRecords[i];
       if (record === undefined) continue;
       total += record.score;
       maxScore = Math.max(maxScore, record.score);
     }
-    for (const key of links.keys()) {
-      const record = this.records.get(key);
+    for (let i = 0; i < count; i++) {
+      const record = scratchRecords[i];
       if (record === undefined) continue;
       record.weight = total > 0 ? (1000 * record.score) / total : 0;
       // The public receiver's throttle: min(absolute, relative quality), floor 0.2, only with
@@ -293,9 +383,17 @@ export class Evaluator {
       const absolute = record.score / 1000;
       const relative = maxScore > 0 ? record.score / maxScore : 0;
       record.throttle =
-        links.size > 1 ? Math.max(COMPAT_MIN_ACK_RATE, Math.min(1, absolute, relative)) : 1;
+        count > 1 ? Math.max(COMPAT_MIN_ACK_RATE, Math.min(1, absolute, relative)) : 1;
     }
   }
+}
+
+/** Keeps a copy of `observation` as the record's last one; returns the previous last one. */
+function keep(record: LinkRecord, observation: LinkObservation): ObservationRecord | undefined {
+  const previous = record.last;
+  record.last = copyObservation(observation, record.spare);
+  record.spare = previous;
+  return previous;
 }
 
 function lossPoints(loss: number): number {

@@ -85,6 +85,7 @@ export {
   SCORE_TIME_CONSTANT_MS,
   type EvaluatorMode,
   type LinkObservation,
+  type ObservationRecord,
   type LinkScore,
   type QualityLevel,
 } from './evaluator.js';

@@ -36,6 +36,7 @@ import {
   describeSrtRejection,
   displayLinkName,
   encodeKeepaliveEcho,
+  isExtendedKeepalive,
   encodeReg3,
   encodeRegErr,
   encodeRegNgp,
@@ -101,11 +102,12 @@ const OTHER_REJECTION = 0;
 const EMPTY = new Uint8Array(0);
 
 /**
- * A transmit queue slot: the transmit, and the REG2 answer buffer the slot keeps for when it carries
- * one (allocated the first time it does, then rewritten in place).
+ * A transmit queue slot: the transmit, and the REG2 answer and keepalive echo buffers the slot
+ * keeps for when it carries one (allocated the first time it does, then rewritten in place).
  */
 interface TransmitSlot extends ReceiverTransmit {
   reg2: Uint8Array | undefined;
+  echo: Uint8Array | undefined;
 }
 
 export class ReceiverEngine {
@@ -154,6 +156,7 @@ export class ReceiverEngine {
     groupId: -1,
     bytes: EMPTY,
     reg2: undefined,
+    echo: undefined,
   }));
   /**
    * The replies that never change (REG3, REG_ERR, REG_NGP, padded), encoded once: a flood of forged
@@ -361,6 +364,13 @@ export class ReceiverEngine {
 
   private onKeepalive(link: ReceiverLink, bytes: Uint8Array): void {
     link.keepalives++;
+    // A bare or timestamped keepalive (what BELABOX and most senders send) carries nothing to
+    // read, and its echo is the same bytes, padded: written in a buffer its transmit slot keeps
+    // (or, when long enough, the bytes themselves), so idle links' keepalives allocate nothing.
+    if (!isExtendedKeepalive(bytes)) {
+      this.echoPlainKeepalive(link, bytes);
+      return;
+    }
     let bondSender = false;
     try {
       const keepalive = decodeKeepalive(bytes);
@@ -395,6 +405,26 @@ export class ReceiverEngine {
       { padTo: this.config.padRepliesTo },
     );
     this.queue(ReceiverTarget.Link, link.address, link.group.id, echo);
+  }
+
+  private echoPlainKeepalive(link: ReceiverLink, bytes: Uint8Array): void {
+    const padTo = this.config.padRepliesTo;
+    if (bytes.length >= padTo) {
+      this.queue(ReceiverTarget.Link, link.address, link.group.id, bytes);
+      return;
+    }
+    const slot = this.transmits.push();
+    let echo = slot.echo;
+    if (echo?.length !== padTo) {
+      echo = new Uint8Array(padTo);
+      slot.echo = echo;
+    }
+    echo.fill(0);
+    echo.set(bytes);
+    slot.target = ReceiverTarget.Link;
+    slot.address = link.address;
+    slot.groupId = link.group.id;
+    slot.bytes = echo;
   }
 
   // ---------------------------------------------------------------- registration
@@ -767,19 +797,24 @@ export class ReceiverEngine {
     if (this.nextHousekeepingAt === undefined || now < this.nextHousekeepingAt) return;
     this.nextHousekeepingAt =
       this.groups.size > 0 ? now + this.config.housekeepingIntervalMs : undefined;
+    const linkTimeoutMs = this.config.linkTimeoutMs;
     for (const group of [...this.groups.values()]) {
-      for (const link of [...group.links]) {
-        if (now - link.lastActivity >= this.config.linkTimeoutMs) {
-          this.removeLink(link, 'timed out');
-        } else {
-          link.sampleRate(now);
+      // Links are copied for removal only when one timed out (every second, for every group).
+      let expired = false;
+      for (const link of group.links) {
+        if (now - link.lastActivity >= linkTimeoutMs) expired = true;
+        else link.sampleRate(now);
+      }
+      if (expired) {
+        for (const link of [...group.links]) {
+          if (now - link.lastActivity >= linkTimeoutMs) this.removeLink(link, 'timed out');
         }
       }
       group.sampleRate(now);
       group.evaluate(now);
       for (const link of group.links) {
+        if (group.evaluator.level(link.address.key) === link.reportedLevel) continue;
         const score = group.evaluator.score(link.address.key);
-        if (score.level === link.reportedLevel) continue;
         link.reportedLevel = score.level;
         this.events.push({
           type: 'link-quality',

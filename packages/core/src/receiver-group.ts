@@ -10,7 +10,7 @@ import {
   type SenderTelemetry,
 } from '@bond/wire';
 import { DelayEstimator, DelayReference } from './delay-estimator.js';
-import { Evaluator, type EvaluatorMode, type LinkObservation } from './evaluator.js';
+import { Evaluator, type EvaluatorMode, type ObservationRecord } from './evaluator.js';
 import type { ForwardPath, ForwardPathGroup } from './forward-path.js';
 import { COOKIE_MAC_OFFSET } from './receiver-cookie.js';
 import type { ReceiverGroupStats, ReceiverLinkStats } from './receiver-types.js';
@@ -131,22 +131,42 @@ export class ReceiverLink {
     };
   }
 
-  /** What the evaluator reads about this link, cumulatively. */
-  observation(now: number): LinkObservation {
-    return {
-      packetsReceived: this.dataPackets,
-      bytesReceived: this.bytesReceived,
-      queueingDelayUs: this.delay.queueingDelayUs,
-      senderPacketsSent: this.senderTelemetry?.packetsSent,
-      senderPacketsNaked: this.senderTelemetry?.packetsNaked,
-      senderNakCount: this.senderInfo?.nakCount,
-      senderRttMs: this.senderInfo?.rttMs,
-      senderWindow: this.senderInfo?.window,
-      senderInFlight: this.senderInfo?.inFlight,
-      ageMs: now - this.createdAt,
-    };
+  /**
+   * What the evaluator reads about this link, cumulatively: written into `into` when given (no
+   * allocation), else into a new record.
+   */
+  observation(now: number, into?: ObservationRecord): ObservationRecord {
+    const telemetry = this.senderTelemetry;
+    const info = this.senderInfo;
+    const observed = (into ??= {
+      packetsReceived: 0,
+      bytesReceived: 0,
+      queueingDelayUs: 0,
+      senderPacketsSent: undefined,
+      senderPacketsNaked: undefined,
+      senderNakCount: undefined,
+      senderRttMs: undefined,
+      senderWindow: undefined,
+      senderInFlight: undefined,
+      ageMs: 0,
+    });
+    observed.packetsReceived = this.dataPackets;
+    observed.bytesReceived = this.bytesReceived;
+    observed.queueingDelayUs = this.delay.queueingDelayUs;
+    observed.senderPacketsSent = telemetry?.packetsSent;
+    observed.senderPacketsNaked = telemetry?.packetsNaked;
+    observed.senderNakCount = info?.nakCount;
+    observed.senderRttMs = info?.rttMs;
+    observed.senderWindow = info?.window;
+    observed.senderInFlight = info?.inFlight;
+    observed.ageMs = now - this.createdAt;
+    return observed;
   }
 }
+
+/** Scratch for {@link ReceiverGroup.evaluate}, used synchronously by one group at a time. */
+const scratchKeys: number[] = [];
+const scratchRecords: ObservationRecord[] = [];
 
 export class ReceiverGroup implements ForwardPathGroup {
   readonly links: ReceiverLink[] = [];
@@ -232,9 +252,16 @@ export class ReceiverGroup implements ForwardPathGroup {
 
   /** Scores the group's links (once per housekeeping tick). */
   evaluate(now: number): void {
-    const observations = new Map<number, LinkObservation>();
-    for (const link of this.links) observations.set(link.address.key, link.observation(now));
-    this.evaluator.evaluate(now, observations);
+    // The evaluator copies what it keeps, so one scratch set of records serves every group,
+    // tick after tick (a thousand groups' housekeeping allocates nothing here).
+    const links = this.links;
+    for (let i = 0; i < links.length; i++) {
+      const link = links[i];
+      if (link === undefined) continue;
+      scratchKeys[i] = link.address.key;
+      scratchRecords[i] = link.observation(now, scratchRecords[i]);
+    }
+    this.evaluator.evaluateLinks(now, scratchKeys, scratchRecords, links.length);
   }
 
   /**

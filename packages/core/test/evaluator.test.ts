@@ -65,6 +65,35 @@ describe('evaluator (bond)', () => {
     expect(evaluator.score(1).reason).toMatch(/^loss 20\.0%/);
   });
 
+  it('takes deltas from a copy: a caller may rewrite one observation record every period', () => {
+    // The receiver reuses one record per link slot; the evaluator must keep its own copy of the
+    // previous values, or every period would look idle (a delta of 0 against itself).
+    const reused = new Evaluator('bond');
+    const fresh = new Evaluator('bond');
+    const record = { ...observation({}) };
+    let received = 0;
+    let sent = 0;
+    let naked = 0;
+    for (let second = 1; second <= 12; second++) {
+      sent += 500;
+      received += second <= 6 ? 500 : 400;
+      naked += second <= 6 ? 0 : 100;
+      const values = {
+        packetsReceived: received,
+        bytesReceived: received * 1332,
+        senderPacketsSent: sent,
+        senderPacketsNaked: naked,
+      };
+      Object.assign(record, values);
+      reused.evaluate(second * 1000, new Map([[1, record]]));
+      fresh.evaluate(second * 1000, new Map([[1, observation(values)]]));
+      expect(reused.score(1)).toEqual(fresh.score(1));
+      expect(reused.level(1)).toBe(fresh.score(1).level);
+    }
+    expect(reused.score(1).reason).toMatch(/^loss 20\.0%/);
+    expect(reused.level(1)).toBe('poor');
+  });
+
   it('does not punish an idle link: no traffic is no evidence, and the score is kept', () => {
     const evaluator = new Evaluator('bond');
     const state = { t: 0, received: 0, sent: 0, naked: 0 };

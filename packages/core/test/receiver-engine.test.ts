@@ -330,6 +330,49 @@ describe('receiver engine', () => {
     expect(receiver.stats(3).groups[0]?.links[0]?.senderInfo).toEqual(info);
   });
 
+  it('echoes a batch of plain keepalives each with its own bytes, zero-padded, reusing buffers', () => {
+    // Echoes of bare and timestamped keepalives are written in place into per-slot buffers: the
+    // keepalives of one batch (answered before one drain) must not share bytes, and a short one
+    // after a longer one must not carry the longer one's tail.
+    const { receiver } = registered([A, B]);
+    const timestamped = (ms: number) => encodeKeepalive({ timestampMs: ms });
+    const pollAll = () => {
+      const out: Uint8Array[] = [];
+      for (let t = receiver.pollTransmit(); t !== undefined; t = receiver.pollTransmit()) {
+        out.push(t.bytes);
+      }
+      return out;
+    };
+    receiver.handleDatagram(1, A, timestamped(1111));
+    receiver.handleDatagram(1, B, timestamped(2222));
+    receiver.handleDatagram(1, A, new Uint8Array([0x90, 0x00]));
+    const first = pollAll();
+    expect(first.map((bytes) => bytes.slice())).toEqual([
+      Uint8Array.from([...timestamped(1111), ...new Array<number>(22).fill(0)]),
+      Uint8Array.from([...timestamped(2222), ...new Array<number>(22).fill(0)]),
+      Uint8Array.from([0x90, 0x00, ...new Array<number>(30).fill(0)]),
+    ]);
+    expect(new Set(first.map((bytes) => bytes.buffer)).size).toBe(3);
+    // Later rounds reuse the slots' buffers: 200 keepalives, one drain each, echo from at most
+    // one buffer per transmit slot (64), not one buffer each.
+    const buffers = new Set<Uint8Array>();
+    for (let i = 0; i < 200; i++) {
+      receiver.handleDatagram(2, A, timestamped(3000 + i));
+      const [echo] = pollAll();
+      expect(echo?.slice()).toEqual(
+        Uint8Array.from([...timestamped(3000 + i), ...new Array<number>(22).fill(0)]),
+      );
+      if (echo !== undefined) buffers.add(echo);
+    }
+    expect(buffers.size).toBeLessThanOrEqual(64);
+    // A plain keepalive already as long as the padding goes back as the very bytes received.
+    const long = new Uint8Array(40);
+    long.set(timestamped(4444));
+    receiver.handleDatagram(3, A, long);
+    expect(pollAll()).toEqual([long]);
+    expect(receiver.stats(3).groups[0]?.links.map((link) => link.keepalives)).toEqual([203, 1]);
+  });
+
   it("clamps a sender's connection info to physical ranges before anything reads it", () => {
     const { receiver } = registered([A]);
     const hostile = encodeKeepalive({

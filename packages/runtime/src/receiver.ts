@@ -198,6 +198,12 @@ export interface Receiver {
   configure(update: ReceiverReconfiguration): void;
   /** A snapshot of every group, link and counter. */
   stats(): ReceiverSnapshot;
+  /**
+   * Datagrams received from the SRT listener so far, by live group id: what `stats()` gives as
+   * `groups[i].upstream.datagramsReceived`, without building the whole snapshot (cheap enough to
+   * call every fraction of a second with thousands of groups).
+   */
+  listenerTraffic(): Map<number, number>;
   /** Closes every socket and the timer. Idempotent; nothing runs after it resolves. */
   close(): Promise<void>;
 }
@@ -282,6 +288,7 @@ export async function createReceiver(options: CreateReceiverOptions): Promise<Re
       runtime.configure(update);
     },
     stats: () => runtime.stats(),
+    listenerTraffic: () => runtime.listenerTraffic(),
     close: () => runtime.close(),
   };
 }
@@ -876,6 +883,14 @@ class ReceiverRuntime {
       },
       listenSocket,
     };
+  }
+
+  listenerTraffic(): Map<number, number> {
+    const traffic = new Map<number, number>();
+    for (const [groupId, upstream] of this.upstreams) {
+      traffic.set(groupId, upstream.datagramsReceived);
+    }
+    return traffic;
   }
 
   close(): Promise<void> {

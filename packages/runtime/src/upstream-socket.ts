@@ -123,6 +123,11 @@ export class UpstreamSocket {
     await this.socket?.close();
   }
 
+  /** Datagrams received from the SRT listener so far (a cheap read: no snapshot object). */
+  get datagramsReceived(): number {
+    return this.socket?.counters[Counter.datagramsReceived] ?? 0;
+  }
+
   stats(): UpstreamSocketStats {
     const counters = this.socket?.counters;
     const read = (index: number) => counters?.[index] ?? 0;

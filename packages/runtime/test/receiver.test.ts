@@ -120,7 +120,7 @@ describe('createReceiver on the memory network', () => {
 
   it('sends SRT ACKs from the listener on every link and handshakes to the last address only', async () => {
     const listener = await socket('127.0.0.1', SRT_PORT);
-    await startReceiver();
+    const receiver = await startReceiver();
     const links = [await socket('127.0.0.2'), await socket('127.0.0.3')];
     await registerGroup(links, RECEIVER);
     links[0]?.send(srtData(1), RECEIVER);
@@ -149,6 +149,10 @@ describe('createReceiver on the memory network', () => {
       SRT_CONTROL.ACK,
       SRT_CONTROL.HANDSHAKE,
     ]);
+    // The cheap per-group read of the listener's traffic agrees with the full snapshot.
+    const group = at(receiver.stats().groups, 0);
+    expect(group.upstream.datagramsReceived).toBe(2);
+    expect(receiver.listenerTraffic()).toEqual(new Map([[group.id, 2]]));
   });
 
   it('publishes group and link events on diagnostics channels and expires idle groups', async () => {
