@@ -50,6 +50,46 @@ describe('createSnapshotMetrics', () => {
     expect(await metrics.render(() => undefined)).toContain('process_cpu_user_seconds_total');
   });
 
+  it('writes label sets once for many series, escaped, and keeps one series per label set', async () => {
+    const metrics = createSnapshotMetrics('test_', { processMetrics: false });
+    const packets = metrics.total('packets_total', 'Packets "seen" \\ here\nand there.', [
+      'link',
+      'name',
+      'event',
+    ]);
+    const rate = metrics.gauge('rate', 'Rate.', ['link', 'name']);
+    const uptime = metrics.gauge('uptime_seconds', 'Uptime.');
+    metrics.gauge('idle', 'Never set.');
+    const text = await metrics.render(() => {
+      const link = metrics.labels({ link: 'a"b', name: 'c\\d\ne' });
+      packets.set(link.with({ event: 'gaps' }), 3);
+      packets.set(link.with({ event: 'gaps' }), 2);
+      packets.set(link.with({ event: 'late' }), -4);
+      rate.set(link, 1);
+      rate.set(link, Number.NaN);
+      rate.set(metrics.labels({ link: 'x', name: undefined }), Number.POSITIVE_INFINITY);
+      uptime.set(12.5);
+    });
+    expect(text).toContain('# HELP test_packets_total Packets "seen" \\\\ here\\nand there.');
+    // A total set twice for one label set adds up; a gauge keeps the last value.
+    expect(text).toContain('test_packets_total{link="a\\"b",name="c\\\\d\\ne",event="gaps"} 5');
+    expect(text).toContain('test_packets_total{link="a\\"b",name="c\\\\d\\ne",event="late"} 0');
+    expect(text).toContain('test_rate{link="a\\"b",name="c\\\\d\\ne"} NaN');
+    expect(text).toContain('test_rate{link="x"} +Inf');
+    expect(text.match(/^test_rate\{/gm)).toHaveLength(2);
+    expect(text).toContain('test_uptime_seconds 12.5');
+    expect(text).toContain('test_idle 0');
+    expect(text.endsWith('\n')).toBe(true);
+  });
+
+  it('refuses metric and label names Prometheus cannot read, and a metric made twice', () => {
+    const metrics = createSnapshotMetrics('test_', { processMetrics: false });
+    expect(() => metrics.gauge('bad-name', 'Bad.')).toThrow(/invalid metric name: test_bad-name/);
+    expect(() => metrics.gauge('ok', 'Ok.', ['bad label'])).toThrow(/invalid label name bad label/);
+    metrics.gauge('twice', 'Once.');
+    expect(() => metrics.total('twice', 'Twice.')).toThrow(/test_twice is made twice/);
+  });
+
   it('names stats fields as label values', () => {
     expect(snakeCase('droppedNoLink')).toBe('dropped_no_link');
     expect(snakeCase('plain')).toBe('plain');
