@@ -184,7 +184,14 @@ function defined<K extends string, V>(name: K, value: V | undefined): Partial<Re
 class SenderRuntime {
   private readonly clock: Clock;
   private readonly startedAt: number;
+  /** The encoder socket's receive batch. */
   private readonly batch: ReceiveBatch;
+  /**
+   * The link sockets' receive batch (one for all: a callback's datagrams are handled before it
+   * returns). Apart from the encoder's, so that the encoder's rows keep their reused views of
+   * full-size data packets instead of trading them with the links' ACKs, whose sizes differ.
+   */
+  private readonly linkBatch: ReceiveBatch;
   private readonly links = new Map<number, SenderLinkSocket>();
   private readonly retryMs: number;
   private readonly retryMaxMs: number;
@@ -207,6 +214,7 @@ class SenderRuntime {
     this.timer = new DeadlineTimer(this.clock, this.onTimer);
     this.startedAt = this.clock();
     this.batch = createReceiveBatch({ maxBatch: options.maxBatch ?? 64, slotSize: 2048 });
+    this.linkBatch = createReceiveBatch({ maxBatch: options.maxBatch ?? 64, slotSize: 2048 });
     this.retryMs = options.linkRetryMs ?? DEFAULT_LINK_RETRY_MS;
     this.retryMaxMs = Math.max(this.retryMs, options.linkRetryMaxMs ?? DEFAULT_LINK_RETRY_MAX_MS);
   }
@@ -252,7 +260,7 @@ class SenderRuntime {
       {
         io: this.io,
         receiver: this.receiver,
-        batch: this.batch,
+        batch: this.linkBatch,
         onBatch: (batch, count) => {
           this.onLinkBatch(link, batch, count);
         },
