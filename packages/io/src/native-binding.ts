@@ -62,6 +62,7 @@ export interface NativeBinding {
     sendSlab: Uint8Array,
     sendMeta: Uint32Array,
     counters: Float64Array,
+    /** Called with `this` unbound (the function itself): pass an arrow function or a bound one. */
     onReceive: (count: number) => void,
     /** Sets SO_REUSEPORT before binding (addons built before it existed ignore it). */
     reusePort?: boolean,
