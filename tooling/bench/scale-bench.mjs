@@ -96,7 +96,9 @@ const limit = points.length * (settle + windows * (seconds + 1) + 30) + 30;
 
 /** The values of the receiver's /metrics this benchmark reads (missing ones are null). */
 async function scrape(httpPort) {
+  const started = performance.now();
   const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  const scrapeMs = performance.now() - started;
   const value = (pattern) => {
     const match = new RegExp(`^${pattern}\\s+([0-9.e+-]+)$`, 'm').exec(text);
     return match === null ? null : Number(match[1]);
@@ -106,6 +108,8 @@ async function scrape(httpPort) {
     groupsPending: value('bond(?:_receiver)?_groups\\{state="pending"\\}'),
     links: value('bond(?:_receiver)?_links'),
     heapUsedBytes: value('nodejs_heap_size_used_bytes'),
+    scrapeMs,
+    scrapeBytes: Buffer.byteLength(text),
   };
 }
 
@@ -207,7 +211,14 @@ async function measureRun() {
       const view =
         scrapeEach || groups === maxGroups
           ? await scrape(httpPort)
-          : { groupsActive: null, groupsPending: null, links: null, heapUsedBytes: null };
+          : {
+              groupsActive: null,
+              groupsPending: null,
+              links: null,
+              heapUsedBytes: null,
+              scrapeMs: null,
+              scrapeBytes: null,
+            };
       const point = {
         groups,
         links,
@@ -216,6 +227,10 @@ async function measureRun() {
         receiverLinks: view.links,
         rssKiB: Math.round(median(measured.map((m) => m.rssKiB))),
         heapUsedKiB: view.heapUsedBytes === null ? null : Math.round(view.heapUsedBytes / 1024),
+        // One /metrics answer, wall time from request to the last byte (the receiver's event loop
+        // is busy for most of it), and its size.
+        scrapeMs: view.scrapeMs === null ? null : round(view.scrapeMs, 1),
+        scrapeKiB: view.scrapeBytes === null ? null : Math.round(view.scrapeBytes / 1024),
         packetsPerSecond: Math.round(median(measured.map((m) => m.packets / m.wall))),
         cpuPercentOfOneCore: round(median(measured.map((m) => (100 * m.cpu) / m.wall)), 2),
         cpuUsPerPacket: round(median(measured.map((m) => (1e6 * m.cpu) / Math.max(1, m.packets)))),
@@ -280,6 +295,14 @@ const results = points.map((groups, i) => {
     ...each[0],
     rssKiB: Math.round(mid((p) => p.rssKiB)),
     heapUsedKiB: mid((p) => p.heapUsedKiB) === null ? null : Math.round(mid((p) => p.heapUsedKiB)),
+    scrapeMs:
+      mid((p) => p.scrapeMs) === null
+        ? null
+        : round(
+            mid((p) => p.scrapeMs),
+            1,
+          ),
+    scrapeKiB: mid((p) => p.scrapeKiB) === null ? null : Math.round(mid((p) => p.scrapeKiB)),
     packetsPerSecond: Math.round(mid((p) => p.packetsPerSecond)),
     cpuPercentOfOneCore: round(
       mid((p) => p.cpuPercentOfOneCore),
@@ -346,6 +369,7 @@ console.log(
       'receiver: active/pending groups, links',
       'RSS MiB',
       'V8 heap MiB',
+      '/metrics ms, KiB',
       'packets/s',
       'CPU % of a core',
       'CPU us/packet',
@@ -359,6 +383,7 @@ console.log(
         : `${p.receiverGroupsActive}/${p.receiverGroupsPending}, ${p.receiverLinks}`,
       (p.rssKiB / 1024).toFixed(1),
       p.heapUsedKiB === null ? '-' : (p.heapUsedKiB / 1024).toFixed(1),
+      p.scrapeMs === null ? '-' : `${p.scrapeMs}, ${p.scrapeKiB}`,
       p.packetsPerSecond,
       p.cpuPercentOfOneCore,
       p.cpuUsPerPacket,
