@@ -1,7 +1,7 @@
 /*
  * What the benchmark tools written in C share: the stop flag their signal handler sets, a
- * monotonic clock, and loopback-only UDP sockets with large buffers. Included by receiver-tool.c
- * and sender-tool.c (each compiled on its own by lib/processes.mjs).
+ * monotonic clock, and loopback-only UDP sockets with large buffers. Included by receiver-tool.c,
+ * sender-tool.c and srt-listener-tool.c (each compiled on its own by lib/processes.mjs).
  */
 #ifndef BOND_BENCH_UDP_H
 #define BOND_BENCH_UDP_H

@@ -12,32 +12,15 @@
  * On stderr: "listening PORT", "accepted N", "closed N" per connection. Exits after SECONDS (a
  * bound for tests) or on SIGTERM. Loopback only. Needs libsrt (Debian: libsrt-gnutls-dev).
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/syslog.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <srt/srt.h>
 
+#include "bench-udp.h" /* the stop flag, on_signal, now_seconds */
+
 #define MAX_SOCKETS 64
-
-static volatile sig_atomic_t stopping = 0;
-
-static void on_signal(int signal_number) {
-  (void)signal_number;
-  stopping = 1;
-}
-
-static double now_seconds(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 static int write_all(const char *bytes, size_t length) {
   while (length > 0) {
