@@ -27,6 +27,12 @@ export interface ForwardPathGroup {
    * link has a recent measurement.
    */
   delaySkewMs(now: number): number | undefined;
+  /**
+   * Every original sent before this sequence number on a recently active link has arrived or is
+   * lost (links are first in, first out), so a gap below it is not worth waiting for; undefined
+   * when not known. Optional: a path without it waits the whole hold.
+   */
+  clearedBelow?(now: number): number | undefined;
 }
 
 /** Builds a group's forward path; `emit` sends one datagram upstream. */

@@ -4,6 +4,8 @@
  */
 import {
   SRTLA_ACK_SEQS_PER_ACK,
+  seqAdd,
+  seqDistance,
   type Address,
   type KeepaliveConnectionInfo,
   type ReceiverReport,
@@ -13,6 +15,7 @@ import { DelayEstimator, DelayReference } from './delay-estimator.js';
 import { Evaluator, type EvaluatorMode, type ObservationRecord } from './evaluator.js';
 import type { ForwardPath, ForwardPathGroup } from './forward-path.js';
 import { COOKIE_MAC_OFFSET } from './receiver-cookie.js';
+import { REORDER_JUMP } from './reorder-engine.js';
 import type { ReceiverGroupStats, ReceiverLinkStats } from './receiver-types.js';
 import { SeqObservation, SeqWindow } from './seq-window.js';
 import { SrtFeedback } from './srt-feedback.js';
@@ -35,6 +38,16 @@ export class ReceiverLink {
   reordered = 0;
   maxReorderDistance = 0;
   retransmitted = 0;
+  /**
+   * The highest sequence number this link delivered as an original (not a retransmission), or -1.
+   * A link is first in, first out: an original sent on it before this one has arrived or is lost.
+   */
+  highestOriginalSeq = -1;
+  /**
+   * The farthest an original arrived behind this link's highest, in sequence numbers (0 on a link
+   * that keeps order): a gap counts as cleared by this link only this far below its highest.
+   */
+  inLinkReorder = 0;
   /**
    * The delivery rate and where its last sample started. Kept in an object of its own: the rate
    * turns fractional at the first sample, and a field of the link changing its number
@@ -269,6 +282,12 @@ export class ReceiverGroup implements ForwardPathGroup {
    * attributing them to `link`. Returns false for a duplicate, which must not go upstream.
    */
   trackSeq(link: ReceiverLink, seq: number, retransmitted: boolean): boolean {
+    if (!retransmitted) {
+      // Ahead of the link's highest, or a jump (a new stream) either way.
+      const ahead = link.highestOriginalSeq < 0 ? 1 : seqDistance(link.highestOriginalSeq, seq);
+      if (ahead > 0 || ahead < -REORDER_JUMP) link.highestOriginalSeq = seq;
+      else if (-ahead > link.inLinkReorder) link.inLinkReorder = -ahead;
+    }
     const seen = this.seen.observe(seq);
     const distance = this.seen.distance;
     if (seen === SeqObservation.Ahead) {
@@ -311,6 +330,23 @@ export class ReceiverGroup implements ForwardPathGroup {
       fastest = Math.min(fastest, link.delay.currentRelativeUs - jitter);
     }
     return Number.isFinite(slowest) ? (slowest - fastest) / 1000 : undefined;
+  }
+
+  /**
+   * Every original sent before this sequence number on a link that carried data in the last
+   * {@link SKEW_RECENT_MS} has arrived or is lost (links are first in, first out): the lowest of
+   * those links' highest original sequence numbers, each less the farthest that link ever
+   * reordered its own packets. Undefined without such a link.
+   */
+  clearedBelow(now: number): number | undefined {
+    let cleared: number | undefined;
+    const since = now - SKEW_RECENT_MS;
+    for (const link of this.links) {
+      if (link.highestOriginalSeq < 0 || link.delay.lastSampleAt < since) continue;
+      const clears = seqAdd(link.highestOriginalSeq, -link.inLinkReorder);
+      if (cleared === undefined || seqDistance(cleared, clears) < 0) cleared = clears;
+    }
+    return cleared;
   }
 
   /** `link`'s base delay minus the smallest base among the group's links, us. */

@@ -27,6 +27,12 @@
  * 5. **Counts add up.** `skipped` is the sequence numbers given up on that have not arrived since
  *    (a given-up packet that arrives later is counted `late`, no longer `skipped`).
  *
+ * **Gaps no link can fill.** A link delivers in the order it was given, so once every recently
+ * active link has delivered an original with a higher sequence number than a gap, the missing
+ * packet is not on its way (the sender never sent it, or a link lost it): the engine gives the gap
+ * up at once instead of waiting out the hold (`clearedBelow`, from the receiver group), and the
+ * SRT listener asks for it that much sooner. Everything else waits as before, at most the hold.
+ *
  * Held packets are copied: the bytes pushed in belong to the runtime's receive buffer.
  */
 import { seqAdd, seqDistance } from '@bond/wire';
@@ -70,6 +76,8 @@ export interface SkewSource {
    * link has a recent measurement.
    */
   delaySkewMs(now: number): number | undefined;
+  /** See `ForwardPathGroup.clearedBelow`: a gap below this sequence number is given up at once. */
+  clearedBelow?(now: number): number | undefined;
 }
 
 export interface ReorderStats {
@@ -224,6 +232,7 @@ export class ReorderEngine implements ForwardPath {
       return;
     }
     this.admit(now, bytes, seq);
+    this.releaseCleared(now);
   }
 
   /**
@@ -362,6 +371,26 @@ export class ReorderEngine implements ForwardPath {
   }
 
   // ---------------------------------------------------------------- internals
+
+  /**
+   * Gives up at once on the gaps that no link can still fill ("Gaps no link can fill" at the top
+   * of the file) and releases what waited behind them, in order.
+   */
+  private releaseCleared(now: number): void {
+    if (this.startupUntil !== undefined || this.held === 0 || this.mode === 'off') return;
+    const cleared = this.skew.clearedBelow?.(now);
+    if (cleared === undefined) return;
+    for (let guard = 0; guard <= this.capacity && this.held > 0; guard++) {
+      const next = this.next;
+      if (next === undefined || seqDistance(next, cleared) <= 0) return;
+      const lowest = this.lowestHeldSlot();
+      if (lowest < 0) return;
+      const lowestSeq = this.slotSeq[lowest] ?? 0;
+      // The gap ends at the lowest held packet, or at `cleared` if that comes first.
+      this.giveUpUntil(seqDistance(lowestSeq, cleared) > 0 ? lowestSeq : cleared);
+      this.drainInOrder();
+    }
+  }
 
   /** A packet behind the release point: out at once; if it had been given up, it no longer is. */
   private passLate(bytes: Uint8Array, seq: number, behind: number): void {

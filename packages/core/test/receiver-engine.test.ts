@@ -511,6 +511,48 @@ describe('receiver engine', () => {
     expect(receiver.pollTimeout()).toBe(1000); // housekeeping only: nothing held any more
   });
 
+  it('gives a gap up as soon as every link delivered a later original (links keep order), not after the hold', () => {
+    const { receiver } = registered([A, B], {
+      forwardPath: createReorderForwardPath({ mode: { fixedMs: 100 } }),
+    });
+    const upstream = () =>
+      drain(receiver)
+        .filter((r) => r.target === ReceiverTarget.Upstream)
+        .map((r) => peekSrtDataSeq(r.bytes));
+    receiver.handleDatagram(1, A, data(10));
+    receiver.handleDatagram(2, B, data(11));
+    receiver.handleTimeout(200); // the start-up hold
+    expect(upstream()).toEqual([10, 11]);
+    // 12 never comes (the sender did not send it). A has passed it, B not yet: 12 may be on B.
+    receiver.handleDatagram(300, A, data(13));
+    expect(upstream()).toEqual([]);
+    // B delivers 14: neither link can still bring 12, so 13 and 14 leave now, not at 400.
+    receiver.handleDatagram(301, B, data(14));
+    expect(upstream()).toEqual([13, 14]);
+    // A link that reorders its own packets (16 before 15) clears a gap only that far below its
+    // highest: 17 missing, A at 18 (clears below 17), B at 19: 17 is waited for.
+    receiver.handleDatagram(310, A, data(16));
+    receiver.handleDatagram(311, A, data(15));
+    expect(upstream()).toEqual([15, 16]); // 16 waited for 15: B had not passed it
+    receiver.handleDatagram(320, A, data(18));
+    receiver.handleDatagram(321, B, data(19));
+    expect(upstream()).toEqual([]);
+    receiver.handleDatagram(322, B, data(17));
+    expect(upstream()).toEqual([17, 18, 19]);
+    // A retransmission does not count as a link's progress: B's retransmitted 30 leaves 20 waiting.
+    receiver.handleDatagram(330, A, data(21));
+    receiver.handleDatagram(331, B, data(30, 0, true));
+    expect(upstream()).toEqual([]);
+    receiver.handleTimeout(429);
+    expect(upstream()).toEqual([]);
+    receiver.handleTimeout(430);
+    expect(upstream()).toEqual([21]);
+    receiver.handleTimeout(431);
+    expect(upstream()).toEqual([30]);
+    const reorder = receiver.stats(431).groups[0]?.forwardPath as { skipped: number };
+    expect(reorder.skipped).toBe(1 + 1 + 8); // 12 at once; 20 and 22-29 at the hold
+  });
+
   it('configure() checks every value before applying any', () => {
     const { receiver } = registered([A]);
     expect(() => {

@@ -106,6 +106,38 @@ describe('reorder engine', () => {
     expect(reorder.pollTimeout()).toBeUndefined();
   });
 
+  it('gives up at once on the gaps below clearedBelow, and only those; never during the start-up hold', () => {
+    const out: number[] = [];
+    let cleared: number | undefined = 9;
+    const reorder = new ReorderEngine(
+      { mode: { fixedMs: 100 } },
+      (bytes) => out.push(peekSrtDataSeq(bytes)),
+      { delaySkewMs: () => undefined, clearedBelow: () => cleared },
+    );
+    reorder.push(0, packet(1), 1);
+    reorder.push(1, packet(3), 3); // the start-up hold: held whatever clearedBelow says
+    expect(out).toEqual([]);
+    cleared = undefined;
+    reorder.handleTimeout(T);
+    expect(out).toEqual([1, 3]);
+    reorder.push(T + 1, packet(5), 5); // 4 missing: held
+    reorder.push(T + 2, packet(7), 7); // 6 missing: held
+    expect(out).toEqual([1, 3]);
+    // Cleared at 6: 4 is given up and 5 leaves; 6 may still come, so 7 waits.
+    cleared = 6;
+    reorder.push(T + 3, packet(8), 8);
+    expect(out).toEqual([1, 3, 5]);
+    expect(reorder.stats(T).skipped).toBe(2); // 2 at the start-up, 4 now
+    cleared = undefined; // unknown: nothing more is given up early
+    reorder.push(T + 4, packet(10), 10);
+    expect(out).toEqual([1, 3, 5]);
+    cleared = 10;
+    reorder.push(T + 5, packet(11), 11);
+    expect(out).toEqual([1, 3, 5, 7, 8, 10, 11]);
+    expect(reorder.stats(T).skipped).toBe(4);
+    expect(reorder.pollTimeout()).toBeUndefined();
+  });
+
   it('derives the auto hold from the skew plus margin, capped, and never below 1 ms from a skew of 0', () => {
     const { reorder, skew } = engine({
       mode: 'auto',
