@@ -79,6 +79,20 @@ const LIGHT_BANDWIDTH_POINTS = [10, 7, 4, 2] as const;
 /** 100 ms: the base interval the throttle factor divides. */
 export const COMPAT_ACK_THROTTLE_INTERVAL_MS = 100;
 
+/** An observation of a link with nothing seen yet (no packets, no sender telemetry, age 0). */
+export const EMPTY_OBSERVATION: LinkObservation = Object.freeze({
+  packetsReceived: 0,
+  bytesReceived: 0,
+  queueingDelayUs: 0,
+  senderPacketsSent: undefined,
+  senderPacketsNaked: undefined,
+  senderNakCount: undefined,
+  senderRttMs: undefined,
+  senderWindow: undefined,
+  senderInFlight: undefined,
+  ageMs: 0,
+});
+
 /** A writable copy of a {@link LinkObservation}, rewritten in place. */
 export type ObservationRecord = { -readonly [K in keyof LinkObservation]: LinkObservation[K] };
 

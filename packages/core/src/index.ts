@@ -80,6 +80,7 @@ export {
 } from './srt-latency.js';
 export {
   COMPAT_ACK_THROTTLE_INTERVAL_MS,
+  EMPTY_OBSERVATION,
   Evaluator,
   LEVEL_HYSTERESIS,
   SCORE_TIME_CONSTANT_MS,

@@ -12,7 +12,13 @@ import {
   type SenderTelemetry,
 } from '@bond/wire';
 import { DelayEstimator, DelayReference } from './delay-estimator.js';
-import { Evaluator, type EvaluatorMode, type ObservationRecord } from './evaluator.js';
+import {
+  EMPTY_OBSERVATION,
+  Evaluator,
+  copyObservation,
+  type EvaluatorMode,
+  type ObservationRecord,
+} from './evaluator.js';
 import type { ForwardPath, ForwardPathGroup } from './forward-path.js';
 import { COOKIE_MAC_OFFSET } from './receiver-cookie.js';
 import { REORDER_JUMP } from './reorder-engine.js';
@@ -151,18 +157,7 @@ export class ReceiverLink {
   observation(now: number, into?: ObservationRecord): ObservationRecord {
     const telemetry = this.senderTelemetry;
     const info = this.senderInfo;
-    const observed = (into ??= {
-      packetsReceived: 0,
-      bytesReceived: 0,
-      queueingDelayUs: 0,
-      senderPacketsSent: undefined,
-      senderPacketsNaked: undefined,
-      senderNakCount: undefined,
-      senderRttMs: undefined,
-      senderWindow: undefined,
-      senderInFlight: undefined,
-      ageMs: 0,
-    });
+    const observed = (into ??= copyObservation(EMPTY_OBSERVATION, undefined));
     observed.packetsReceived = this.dataPackets;
     observed.bytesReceived = this.bytesReceived;
     observed.queueingDelayUs = this.delay.queueingDelayUs;

@@ -1,22 +1,10 @@
 // The evaluator: idle is unknown, only evidence lowers a score, smoothing and hysteresis, and the
 // public receiver's compatibility tables.
 import { describe, expect, it } from 'vitest';
-import { Evaluator, type LinkObservation } from '../src/index.js';
+import { EMPTY_OBSERVATION, Evaluator, type LinkObservation } from '../src/index.js';
 
 function observation(partial: Partial<LinkObservation>): LinkObservation {
-  return {
-    packetsReceived: 0,
-    bytesReceived: 0,
-    queueingDelayUs: 0,
-    senderPacketsSent: undefined,
-    senderPacketsNaked: undefined,
-    senderNakCount: undefined,
-    senderRttMs: undefined,
-    senderWindow: undefined,
-    senderInFlight: undefined,
-    ageMs: 60_000,
-    ...partial,
-  };
+  return { ...EMPTY_OBSERVATION, ageMs: 60_000, ...partial };
 }
 
 /** Drives one link for `seconds` with `pps` packets/s, `lossRatio` of them NAKed, from `start`. */
