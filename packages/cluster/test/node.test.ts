@@ -58,6 +58,33 @@ async function link(ip: string): Promise<Link> {
   return opened;
 }
 
+/**
+ * One group with link a registered at n1 (its issuer) and link b at n2, `count` packets streamed
+ * over both and arrived at the SRT side.
+ */
+async function groupOnTwoNodes(
+  n1: TestNode,
+  n2: TestNode,
+  srt: { readonly seqs: readonly number[] },
+  count: number,
+): Promise<{ a: Link; b: Link; id: Uint8Array }> {
+  const a = await link('127.0.0.21');
+  const b = await link('127.0.0.22');
+  const id = await a.reg1(n1.listen);
+  await a.reg2(n1.listen, id);
+  await b.reg2(n2.listen, id);
+  await stream(
+    [
+      { link: a, to: n1.listen },
+      { link: b, to: n2.listen },
+    ],
+    0,
+    count,
+  );
+  await waitFor(() => srt.seqs.length >= count, `the first ${count} packets`);
+  return { a, b, id };
+}
+
 function groupsOf(node: TestNode): number {
   return node.receiver.stats().groups.length;
 }
@@ -256,20 +283,7 @@ describe('ClusterNode: failover', () => {
   it('another node adopts the group under the same id when its owner is gone; one owner when two adopt at once', async () => {
     const { cluster, srt, nodes } = await setUp(3);
     const [n1, n2, n3] = nodes as [TestNode, TestNode, TestNode];
-    const a = await link('127.0.0.21');
-    const b = await link('127.0.0.22');
-    const id = await a.reg1(n1.listen);
-    await a.reg2(n1.listen, id);
-    await b.reg2(n2.listen, id);
-    await stream(
-      [
-        { link: a, to: n1.listen },
-        { link: b, to: n2.listen },
-      ],
-      0,
-      100,
-    );
-    await waitFor(() => srt.seqs.length >= 100, 'the first 100 packets');
+    const { a, b, id } = await groupOnTwoNodes(n1, n2, srt, 100);
     expect(cluster.leasesOf(n1.index)).toHaveLength(1);
 
     // The owner dies: its process (here its receiver) is gone and the coordinator says so.
@@ -334,20 +348,7 @@ describe('ClusterNode: failover', () => {
             peekSrtControlType(r.bytes) === SRT_CONTROL.SHUTDOWN,
         )
         .map((r) => decodeSrtShutdown(r.bytes).destinationSocketId);
-    const a = await link('127.0.0.21');
-    const b = await link('127.0.0.22');
-    const id = await a.reg1(n1.listen);
-    await a.reg2(n1.listen, id);
-    await b.reg2(n2.listen, id);
-    await stream(
-      [
-        { link: a, to: n1.listen },
-        { link: b, to: n2.listen },
-      ],
-      0,
-      40,
-    );
-    await waitFor(() => srt.seqs.length >= 40, 'the first 40 packets');
+    const { a, b, id } = await groupOnTwoNodes(n1, n2, srt, 40);
     // The owner learned the caller's socket from the listener's packets and published it.
     const groupKey = must(n1.node.ownedGroups()[0], "n1's group");
     await waitFor(
