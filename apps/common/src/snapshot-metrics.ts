@@ -52,7 +52,8 @@ export class LabelSet {
  * One metric's series for the scrape being rendered, written straight as exposition text: a
  * receiver holding 1,000 groups writes about 56,000 series per scrape, which took prom-client's
  * label hashing and validation about 200 ms with the event loop blocked (forwarding stalled);
- * this writer does it in a small fraction of that. Series are kept by their label text, so setting
+ * this writer, with label sets shared by a link's series, about 60 ms. Series are kept by their
+ * label text, so setting
  * the same labels twice in one scrape keeps the last value (a gauge) or their sum (a total).
  */
 class SnapshotSeries<L extends string> {
