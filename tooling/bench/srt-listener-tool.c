@@ -9,7 +9,8 @@
  *
  * Binds 127.0.0.1:PORT in live mode with LATENCY_MS of receiver latency, accepts every connection,
  * and writes every payload of every connection to stdout, in the order they come out of libsrt.
- * On stderr: "listening PORT", "accepted N", "closed N" per connection. Exits after SECONDS (a
+ * On stderr: "listening PORT", then "accepted N" (the Nth connection) and "closed SOCKET" (its
+ * SRT socket id) as connections come and go. Exits after SECONDS (a
  * bound for tests) or on SIGTERM. Loopback only. Needs libsrt (Debian: libsrt-gnutls-dev).
  */
 #include <stdlib.h>
@@ -56,6 +57,11 @@ int main(int argc, char **argv) {
   /* libsrt logs every non-blocking accept that finds nothing; only its critical errors matter. */
   srt_setloglevel(LOG_CRIT);
   SRTSOCKET listener = srt_create_socket();
+  if (listener == SRT_INVALID_SOCK) {
+    fprintf(stderr, "srt-listener-tool: srt_create_socket: %s\n", srt_getlasterror_str());
+    srt_cleanup();
+    return 1;
+  }
   int no = 0;
   int yes = 1;
   srt_setsockflag(listener, SRTO_RCVSYN, &no, sizeof no);
@@ -70,6 +76,8 @@ int main(int argc, char **argv) {
       srt_listen(listener, 16) < 0) {
     fprintf(stderr, "srt-listener-tool: cannot listen on 127.0.0.1:%d: %s\n", port,
             srt_getlasterror_str());
+    srt_close(listener);
+    srt_cleanup();
     return 1;
   }
   int poll_id = srt_epoll_create();
@@ -90,6 +98,12 @@ int main(int argc, char **argv) {
     for (int i = 0; i < ready_count; i++) {
       SRTSOCKET socket = ready[i];
       if (socket == listener) {
+        if (srt_getsockstate(listener) != SRTS_LISTENING) {
+          fprintf(stderr, "srt-listener-tool: the listening socket broke: %s\n",
+                  srt_getlasterror_str());
+          stopping = 1;
+          break;
+        }
         for (int guard = 0; guard < MAX_SOCKETS; guard++) {
           struct sockaddr_storage peer;
           int peer_length = sizeof peer;
@@ -107,11 +121,12 @@ int main(int argc, char **argv) {
           if (write_all(payload, (size_t)length) != 0) stopping = 1;
           continue;
         }
-        if (length == SRT_ERROR && srt_getlasterror(NULL) != SRT_EASYNCRCV) {
-          srt_epoll_remove_usock(poll_id, socket);
-          srt_close(socket);
-          fprintf(stderr, "closed %d\n", (int)socket);
-        }
+        /* Nothing more to read now; anything else (an error, or 0 from a connection that
+           ended) closes it, so a broken socket is not reported ready again and again. */
+        if (length == SRT_ERROR && srt_getlasterror(NULL) == SRT_EASYNCRCV) break;
+        srt_epoll_remove_usock(poll_id, socket);
+        srt_close(socket);
+        fprintf(stderr, "closed %d\n", (int)socket);
         break;
       }
     }

@@ -37,14 +37,23 @@ export class LabelSet {
   constructor(
     /** `{a="x",b="y"}`, values escaped; empty for no labels. */
     readonly text: string,
+    /** The label names in `text`, in order. */
+    readonly names: readonly string[],
   ) {}
 
-  /** These labels and `more` after them. */
+  /** These labels and `more` after them (a name already here is refused: Prometheus would too). */
   with(more: Record<string, string | undefined>): LabelSet {
-    const added = labelText(more);
-    if (added === '') return this;
-    if (this.text === '') return new LabelSet(added);
-    return new LabelSet(`${this.text.slice(0, -1)},${added.slice(1)}`);
+    const added = labelSet(more);
+    if (added.text === '') return this;
+    for (const name of added.names) {
+      if (this.names.includes(name))
+        throw new RangeError(`label ${name} is already in ${this.text}`);
+    }
+    if (this.text === '') return added;
+    return new LabelSet(`${this.text.slice(0, -1)},${added.text.slice(1)}`, [
+      ...this.names,
+      ...added.names,
+    ]);
   }
 }
 
@@ -53,8 +62,8 @@ export class LabelSet {
  * receiver holding 1,000 groups writes about 56,000 series per scrape, which took prom-client's
  * label hashing and validation about 200 ms with the event loop blocked (forwarding stalled);
  * this writer, with label sets shared by a link's series, about 60 ms. Series are kept by their
- * label text, so setting
- * the same labels twice in one scrape keeps the last value (a gauge) or their sum (a total).
+ * label text (names in the order given), so setting the same labels twice in one scrape keeps the
+ * last value (a gauge) or their sum (a total).
  */
 class SnapshotSeries<L extends string> {
   private readonly values = new Map<string, number>();
@@ -176,7 +185,7 @@ export function createSnapshotMetrics(
       new SnapshotGauge<L>(make(name, help, 'gauge', labelNames)),
     total: <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
       new TotalSetter<L>(make(name, help, 'counter', labelNames)),
-    labels: (labels) => new LabelSet(labelText(labels)),
+    labels: labelSet,
     render,
     statsMetrics: <T>(fill: (stats: T) => void): StatsMetrics<T> => ({
       contentType,
@@ -188,12 +197,20 @@ export function createSnapshotMetrics(
   };
 }
 
+/** The label set of `labels` (names with an undefined value left out). */
+function labelSet(labels: Record<string, string | undefined>): LabelSet {
+  const names: string[] = [];
+  for (const name in labels) if (labels[name] !== undefined) names.push(name);
+  return new LabelSet(labelText(labels), names);
+}
+
 /** `{a="x",b="y"}` in the labels' own order (empty for no labels), values escaped. */
 function labelText(labels: Record<string, string | undefined>): string {
   let text = '';
   for (const name in labels) {
     const value = labels[name];
     if (value === undefined) continue;
+    if (!LABEL_NAME.test(name)) throw new RangeError(`invalid label name ${name}`);
     text += `${text === '' ? '{' : ','}${name}="${escapeLabel(value)}"`;
   }
   return text === '' ? '' : `${text}}`;

@@ -35,7 +35,7 @@ export interface StatsHttpServer {
 
 /** The `/metrics` side: renders Prometheus exposition text from one stats document. */
 export interface StatsMetrics<T> {
-  /** The exposition's `content-type` (prom-client's `registry.contentType`). */
+  /** The exposition's `content-type` (Prometheus text format 0.0.4). */
   readonly contentType: string;
   render(stats: T): Promise<string>;
 }

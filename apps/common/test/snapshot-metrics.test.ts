@@ -47,7 +47,11 @@ describe('createSnapshotMetrics', () => {
 
   it('adds the process metrics by default', async () => {
     const metrics = createSnapshotMetrics('test_');
-    expect(await metrics.render(() => undefined)).toContain('process_cpu_user_seconds_total');
+    metrics.gauge('links', 'Links.');
+    const text = await metrics.render(() => undefined);
+    expect(text).toContain('process_cpu_user_seconds_total');
+    // The process metrics first, then bond's, one blank line apart.
+    expect(text).toMatch(/\n\n# HELP test_links Links\.\n# TYPE test_links gauge\ntest_links 0\n$/);
   });
 
   it('writes label sets once for many series, escaped, and keeps one series per label set', async () => {
@@ -80,6 +84,12 @@ describe('createSnapshotMetrics', () => {
     expect(text).toContain('test_uptime_seconds 12.5');
     expect(text).toContain('test_idle 0');
     expect(text.endsWith('\n')).toBe(true);
+    // Families apart by one blank line; a label set refuses a name it already has.
+    expect(text).toContain('} +Inf\n\n# HELP test_uptime_seconds Uptime.\n');
+    expect(() => metrics.labels({ link: 'a' }).with({ link: 'b' })).toThrow(
+      /label link is already/,
+    );
+    expect(() => metrics.labels({ 'bad-name': 'a' })).toThrow(/invalid label name bad-name/);
   });
 
   it('refuses metric and label names Prometheus cannot read, and a metric made twice', () => {

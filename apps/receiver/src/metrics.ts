@@ -1,5 +1,5 @@
 /**
- * Prometheus exposition (`/metrics`) with `prom-client`: every scrape takes one stats snapshot and
+ * Prometheus exposition (`/metrics`) through `@bond/app-common/metrics`: every scrape takes one stats snapshot and
  * sets every metric from it, so all values in one scrape agree with each other and with
  * `/api/v1/stats` taken at the same moment. Per-group and per-link series disappear with their group
  * or link. Also the process metrics of `collectDefaultMetrics`.
