@@ -392,10 +392,14 @@ static int probe(int port, double interval_ms, double seconds) {
     }
     if (now - start >= seconds && oldest >= probes) break;
     struct pollfd watch = {fd, POLLIN, 0};
-    double wait_ms = (next - now_seconds()) * 1000;
-    if (wait_ms < 0) wait_ms = 0;
-    if (wait_ms > 20) wait_ms = 20;
-    if (poll(&watch, 1, (int)wait_ms) <= 0) continue;
+    /* Sleep until the next probe is due or an answer comes, to the microsecond: a millisecond
+     * timeout would round the last part of each interval down to 0 and spin, taking a CPU from
+     * the receiver being measured. */
+    double wait_s = next - now_seconds();
+    if (wait_s < 0) wait_s = 0;
+    if (wait_s > 0.02) wait_s = 0.02;
+    struct timespec timeout = {0, (long)(wait_s * 1e9)};
+    if (ppoll(&watch, 1, &timeout, NULL) <= 0) continue;
     ssize_t got;
     while ((got = recv(fd, packet, sizeof packet, MSG_DONTWAIT)) >= 2) {
       double arrived = now_seconds();
