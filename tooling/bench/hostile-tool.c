@@ -371,6 +371,10 @@ static int probe(int port, double interval_ms, double seconds) {
   const double start = now_seconds();
   double next = start;
   uint8_t packet[SLOT];
+  /* HOSTILE_PROBE_LOG=FILE: every answer's send time (CLOCK_MONOTONIC, s) and delay (ms), one per
+   * line, appended, to line up slow answers with a profile of the receiver taken on that clock. */
+  const char *each_path = getenv("HOSTILE_PROBE_LOG");
+  FILE *each = each_path != NULL && each_path[0] != '\0' ? fopen(each_path, "a") : NULL;
   while (!stopping) {
     double now = now_seconds();
     if (now - start >= seconds + PROBE_TIMEOUT) break;
@@ -428,7 +432,10 @@ static int probe(int port, double interval_ms, double seconds) {
           refused++;
         }
       }
-      if (which >= 0) delays[delay_count++] = (arrived - sent_at[which]) * 1000;
+      if (which >= 0) {
+        delays[delay_count++] = (arrived - sent_at[which]) * 1000;
+        if (each != NULL) fprintf(each, "%.6f %.3f\n", sent_at[which], (arrived - sent_at[which]) * 1000);
+      }
     }
   }
   for (long long i = oldest; i < probes; i++)
@@ -444,6 +451,7 @@ static int probe(int port, double interval_ms, double seconds) {
            delays[delay_count - 1]);
   }
   fflush(stdout);
+  if (each != NULL) fclose(each);
   close(fd);
   return 0;
 }

@@ -7,8 +7,8 @@
 //     --stream-sender bond: bond-sender instead)
 //     -> the receiver -> srt-live-transmit (listener) -> this process, which counts the payloads
 //
-// and, once the stream flows, one attack against the receiver's SRTLA port from
-// `hostile-tool` (C, paced, batched; tooling/bench/hostile-tool.c):
+// and, once the stream has flowed for --settle seconds (default 1), one attack against the
+// receiver's SRTLA port from `hostile-tool` (C, paced, batched; tooling/bench/hostile-tool.c):
 //
 //   fuzz-steady   --hostile datagrams (default 10^6) at --fuzz-pps (20,000/s): random bytes,
 //                 truncated and bit-flipped captures (../shared/vectors), retyped packets, odd
@@ -16,8 +16,9 @@
 //   fuzz-bursts   the same, in bursts of --burst datagrams back to back (same average rate)
 //   reg1-R        well-formed REG1 at R per second (--reg1-rates 1000,2000,5000) for
 //                 --reg1-seconds, from --sources addresses 127.42.x.y
-//   new-sender    a REG1 flood at --new-sender-rate; one second into it the live stream's sender
-//                 starts: does it get in, how long until its first payload, what does it lose?
+//   new-sender    a REG1 flood at --new-sender-rate (after --settle seconds without a stream); one
+//                 second into it the live stream's sender starts: does it get in, how long until
+//                 its first payload, what does it lose?
 //
 // Meanwhile `hostile-tool probe` sends a REG1 from its own socket every --probe-ms (10: 500 probes
 // in a 5 s attack, so p99 is the 5th-slowest answer; at 50 ms it was the 2nd-slowest of 100, a
@@ -27,12 +28,15 @@
 // VmHWM (peak) and VmRSS after (once the flood's groups have expired: bond's /api/v1/stats shows
 // no pending group; irlserver's pending timeout, 5 s, has passed: --after, default 6 s). Table:
 // medians over --rounds, ratio bond/irlserver per row. Not timed in CI:
-// tooling/test/reliability-bench.test.ts runs it tiny and asserts no figure.
+// tooling/test/reliability-bench.test.ts runs it tiny and asserts no figure. HOSTILE_PROBE_LOG=FILE
+// makes the probe append every answer's send time (CLOCK_MONOTONIC) and delay to FILE, to line
+// slow answers up with a profile of the receiver (`perf record -k CLOCK_MONOTONIC`).
 //
 // Usage: node tooling/bench/reliability-bench.mjs [--quick] [--attacks fuzz-steady,...]
 //          [--hostile 1000000] [--fuzz-pps 20000] [--burst 20000] [--reg1-rates 1000,2000,5000]
 //          [--reg1-seconds 5] [--sources 2000] [--new-sender-rate 2000] [--new-sender-seconds 8]
-//          [--stream-pps 500] [--stream-sender belabox|bond] [--latency 500] [--probe-ms 10] [--after 6] [--rounds 1]
+//          [--stream-pps 500] [--stream-sender belabox|bond] [--latency 500] [--probe-ms 10] [--after 6]
+//          [--settle 1] [--rounds 1]
 //          [--systems auto|bond,irlserver] [--peers DIR] [--json FILE] [--svg DIR]
 // Needs `pnpm build` (apps/receiver/dist, tooling/stand/dist), a C compiler, srt-live-transmit and
 // the real peers (built from ../shared/peers on first use). Linux only. Loopback only; every
@@ -148,6 +152,7 @@ export function parseOptions(argv) {
       latency: { type: 'string', default: '500' },
       'probe-ms': { type: 'string', default: '10' },
       after: { type: 'string', default: '6' },
+      settle: { type: 'string', default: '1' },
       rounds: { type: 'string', default: '1' },
       systems: { type: 'string', default: 'auto' },
       peers: { type: 'string', default: PEERS_DIR },
@@ -169,6 +174,7 @@ export function parseOptions(argv) {
     latencyMs: Number(values.latency),
     probeMs: Number(values['probe-ms']),
     afterSeconds: Number(values.after),
+    settleSeconds: Number(values.settle),
     rounds: Number(values.rounds),
     systems: values.systems,
     peers: values.peers,
@@ -204,6 +210,7 @@ export function parseOptions(argv) {
     [options.latencyMs >= 20 && options.latencyMs <= 8000, '--latency 20..8000 (ms)'],
     [options.probeMs >= 1 && options.probeMs <= 10000, '--probe-ms 1..10000'],
     [options.afterSeconds >= 0 && options.afterSeconds <= 60, '--after 0..60 (s)'],
+    [options.settleSeconds >= 0 && options.settleSeconds <= 120, '--settle 0..120 (s)'],
     [
       Number.isInteger(options.rounds) && options.rounds >= 1 && options.rounds <= 15,
       '--rounds 1..15',
@@ -350,6 +357,8 @@ async function run(context, system, attack) {
     let window0;
     let before;
     if (attack.kind === 'new-sender') {
+      // The receiver idles as long as the others carry their stream before their attack.
+      await sleep(options.settleSeconds * 1000);
       before = { rssKiB: residentKiB(pid).rss, cpu: cpuSeconds(pid), drops: udpDropsOnPort(port) };
       hostile = attackStart();
       probe = probeStart();
@@ -370,7 +379,7 @@ async function run(context, system, attack) {
           `${system}: the live stream did not start within 15 s (no payload reached the SRT listener): ${receiver.lines.slice(-5).join(' | ')} ${ends.problem() ?? ''}`,
         );
       }
-      await sleep(1000);
+      await sleep(options.settleSeconds * 1000);
       before = { rssKiB: residentKiB(pid).rss, cpu: cpuSeconds(pid), drops: udpDropsOnPort(port) };
       window0 = next;
       probe = probeStart();
@@ -553,7 +562,7 @@ async function main() {
   }
 
   console.log(
-    `reliability under attack: live stream ${options.streamPps} payloads/s (srt-live-transmit -> ${SENDER_NAME[options.streamSender]}, 2 links -> receiver -> srt-live-transmit, latency ${options.latencyMs} ms); probe: a REG1 every ${options.probeMs} ms; ${options.rounds} round(s), medians\n`,
+    `reliability under attack: live stream ${options.streamPps} payloads/s (srt-live-transmit -> ${SENDER_NAME[options.streamSender]}, 2 links -> receiver -> srt-live-transmit, latency ${options.latencyMs} ms); attacks start after ${options.settleSeconds} s of stream; probe: a REG1 every ${options.probeMs} ms; ${options.rounds} round(s), medians\n`,
   );
   const cell = (row, system, field) => row[system]?.[field] ?? null;
   const mib = (kib) => (Number.isFinite(kib) ? (kib / 1024).toFixed(1) : null);
@@ -632,6 +641,7 @@ async function main() {
       streamSender: SENDER_NAME[options.streamSender],
       latencyMs: options.latencyMs,
       probeMs: options.probeMs,
+      settleSeconds: options.settleSeconds,
       rounds: options.rounds,
       attacks: options.attacks,
       results,

@@ -14,6 +14,7 @@ import { PEERS_SOURCE } from '../bench/lib/peers.mjs';
 
 interface Options {
   hostile: number;
+  settleSeconds: number;
   attacks: { name: string; count: number; pps: number; seconds: number }[];
 }
 const { parseOptions } = (await import('../bench/reliability-bench.mjs')) as unknown as {
@@ -66,6 +67,9 @@ describe('reliability-bench options', () => {
     expect(parseOptions(['--quick']).hostile).toBeLessThan(defaults.hostile);
     expect(() => parseOptions(['--attacks', 'fuzz-steady,nope'])).toThrow(/--attacks nope/);
     expect(() => parseOptions(['--sources', '0'])).toThrow(/--sources/);
+    expect(defaults.settleSeconds).toBe(1);
+    expect(parseOptions(['--settle', '0']).settleSeconds).toBe(0);
+    expect(() => parseOptions(['--settle', '-1'])).toThrow(/--settle/);
   });
 });
 
@@ -84,7 +88,7 @@ describe.skipIf(!available)(
             join(root, 'tooling', 'bench', 'reliability-bench.mjs'),
             ...['--hostile', '3000', '--burst', '1000', '--reg1-rates', '1000'],
             ...['--reg1-seconds', '0.5', '--sources', '200', '--new-sender-seconds', '2'],
-            ...['--after', '0', '--json', join(out, 'reliability.json')],
+            ...['--after', '0', '--settle', '0', '--json', join(out, 'reliability.json')],
           ],
           { encoding: 'utf8', timeout: 240_000, maxBuffer: 64 << 20 },
           (error, stdout, stderr) => {
