@@ -249,6 +249,8 @@ try {
         'thread',
         'CPU ms',
         'CPU us/packet',
+        'user ms (ticks)',
+        'system ms (ticks)',
         'sleeps (voluntary)',
         'preempted (involuntary)',
         'switches/packet',
