@@ -67,7 +67,7 @@ describe('reliability-bench options', () => {
     expect(parseOptions(['--quick']).hostile).toBeLessThan(defaults.hostile);
     expect(() => parseOptions(['--attacks', 'fuzz-steady,nope'])).toThrow(/--attacks nope/);
     expect(() => parseOptions(['--sources', '0'])).toThrow(/--sources/);
-    expect(defaults.settleSeconds).toBe(1);
+    expect(defaults.settleSeconds).toBe(10);
     expect(parseOptions(['--settle', '0']).settleSeconds).toBe(0);
     expect(() => parseOptions(['--settle', '-1'])).toThrow(/--settle/);
   });
