@@ -100,16 +100,30 @@ describe('createSnapshotMetrics', () => {
     const group = metrics.labels({ group: '1', stream: 's' });
     const link = metrics.labels({ group: '1', link: 'l' });
     // A name more, a name fewer, another name: each refused, naming the metric and both name lists.
-    await expect(metrics.render(() => groupBytes.set(link, 1))).rejects.toThrow(
+    await expect(
+      metrics.render(() => {
+        groupBytes.set(link, 1);
+      }),
+    ).rejects.toThrow(
       'metric test_group_bytes declares labels (group, stream) but was given a label set with labels (group, link): {group="1",link="l"}',
     );
-    await expect(metrics.render(() => linkEvents.set(link, 1))).rejects.toThrow(
+    await expect(
+      metrics.render(() => {
+        linkEvents.set(link, 1);
+      }),
+    ).rejects.toThrow(
       /test_link_events_total declares labels \(group, link, event\) but was given a label set with labels \(group, link\)/,
     );
     await expect(
-      metrics.render(() => groupBytes.set(group.with({ event: 'gaps' }), 1)),
+      metrics.render(() => {
+        groupBytes.set(group.with({ event: 'gaps' }), 1);
+      }),
     ).rejects.toThrow(/labels \(group, stream, event\)/);
-    await expect(metrics.render(() => uptime.set(group, 1))).rejects.toThrow(
+    await expect(
+      metrics.render(() => {
+        uptime.set(group, 1);
+      }),
+    ).rejects.toThrow(
       /test_uptime_seconds declares no labels but was given a label set with labels \(group, stream\)/,
     );
     // The same names in another order, or one given without a value, are the declared names.

@@ -71,7 +71,11 @@ export function watchSrtListener(
   logger: AppLogger,
   options: ListenerProbeOptions = {},
 ): ListenerProbe {
-  const newProber = () => createSrtProber({ timeoutMs: PROBE_TIMEOUT_MS, io: options.io });
+  const newProber = () =>
+    createSrtProber({
+      timeoutMs: PROBE_TIMEOUT_MS,
+      ...(options.io === undefined ? {} : { io: options.io }),
+    });
   let prober: SrtProber = newProber();
   /** Probers replaced by a restart, closing. */
   let retiring: Promise<void> = Promise.resolve();

@@ -2,10 +2,10 @@
 // A real loopback listener stand-in and a refused port; the backend counts the sockets it opens.
 import { describe, expect, it } from 'vitest';
 import { createEndpoint, dgramBackend, type BatchSocket, type IoBackend } from '@bond/io';
-import { boundUdpSocket } from '@bond/io/testing';
+import { boundUdpSocket, waitFor } from '@bond/io/testing';
 import { createLogger } from '@bond/runtime';
 import { decodeSrtHandshake, encodeSrtHandshake } from '@bond/wire';
-import { cleanupAfterEach, memoryLog, waitFor } from '../../common/test/support/testing.js';
+import { cleanupAfterEach, memoryLog } from '../../common/test/support/testing.js';
 import { watchSrtListener, type ListenerProbe } from '../src/listener-probe.js';
 
 const defer = cleanupAfterEach();
@@ -46,7 +46,11 @@ async function refusedPort(): Promise<number> {
 async function answeringListener(): Promise<number> {
   const socket = await boundUdpSocket(defer, (message, from) => {
     const request = decodeSrtHandshake(message);
-    socket.send(encodeSrtHandshake({ ...request, version: 5, cookie: 1234 }), from.port, from.address);
+    socket.send(
+      encodeSrtHandshake({ ...request, version: 5, cookie: 1234 }),
+      from.port,
+      from.address,
+    );
   });
   return socket.address().port;
 }
@@ -75,7 +79,9 @@ describe('watchSrtListener', () => {
     );
     expect(probe.state()).toMatchObject({ answered: false });
     // Linux answers a closed loopback port with ICMP (ECONNREFUSED on the kept socket, every check).
-    expect(probe.state().detail).toMatch(process.platform === 'linux' ? /^refused/ : /refused|no answer/);
+    expect(probe.state().detail).toMatch(
+      process.platform === 'linux' ? /^refused/ : /refused|no answer/,
+    );
     expect(counting.opened()).toBe(1);
     expect(log.lines().filter((line) => line.msg === 'SRT server does not answer')).toHaveLength(1);
 

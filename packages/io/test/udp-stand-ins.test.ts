@@ -55,7 +55,10 @@ describe('feedSrtData', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(feed.sent()).toBe(0);
     feed.resume();
-    await waitFor(() => packets.length >= 10, () => `10 packets, got ${packets.length}`);
+    await waitFor(
+      () => packets.length >= 10,
+      () => `10 packets, got ${packets.length}`,
+    );
     feed.pause();
     const atPause = feed.sent();
     await waitFor(() => packets.length === atPause, `the ${atPause} packets sent before the pause`);

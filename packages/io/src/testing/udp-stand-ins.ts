@@ -61,16 +61,16 @@ export interface SrtFeedOptions {
   readonly paused?: boolean;
 }
 
-/** A running {@link feedSrtData} encoder stand-in. */
+/** A running {@link feedSrtData} encoder stand-in (its functions may be passed around alone). */
 export interface SrtFeed {
   /** How many packets were sent: the next packet's seq (the first is 0). */
-  sent(): number;
-  /** Stops sending until {@link resume}; the timer keeps running. */
-  pause(): void;
-  /** Sends again after {@link pause} (or a paused start). */
-  resume(): void;
+  readonly sent: () => number;
+  /** Stops sending until {@link SrtFeed.resume}; the timer keeps running. */
+  readonly pause: () => void;
+  /** Sends again after {@link SrtFeed.pause} (or a paused start). */
+  readonly resume: () => void;
   /** Stops for good and closes the socket; safe to call again. */
-  stop(): Promise<void>;
+  readonly stop: () => Promise<void>;
 }
 
 /** Packets per tick and the tick: 2 every 10 ms, 200 packets a second. */
