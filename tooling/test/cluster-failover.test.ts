@@ -11,13 +11,12 @@
 //    The times are measured and printed, never asserted; the recovery is (bounded waits).
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { waitFor } from '@bond/io/testing';
+import { boundUdpSocket, feedSrtData, waitFor } from '@bond/io/testing';
 import { LbStandin, freeTcpPort, freeUdpPort, hasCommand } from '@bond/stand';
 import {
   DatagramKind,
@@ -43,7 +42,6 @@ import {
 } from '../../packages/cluster/test/redis-server.js';
 import { PEERS_SOURCE, peerBinaries } from '../bench/lib/peers.mjs';
 import { compileTool } from '../bench/lib/processes.mjs';
-import { srtData } from '@bond/wire/testing';
 
 const BIN = join(import.meta.dirname, '..', '..', 'apps', 'receiver', 'dist', 'bin.js');
 const built = existsSync(BIN);
@@ -219,8 +217,7 @@ async function startCluster(
 async function engineStream() {
   // The SRT side: every data packet's seq, and the socket (the owner's upstream) it came from.
   const arrivals: { seq: number; from: string; at: number }[] = [];
-  const sink = createSocket('udp4');
-  sink.on('message', (message, remote) => {
+  const sink = await boundUdpSocket(defer, (message, remote) => {
     if (classifyDatagram(message) !== DatagramKind.SrtData) return;
     arrivals.push({
       seq: peekSrtDataSeq(message),
@@ -228,15 +225,6 @@ async function engineStream() {
       at: performance.now(),
     });
   });
-  await new Promise<void>((resolve) => sink.bind(0, '127.0.0.1', resolve));
-  defer(
-    () =>
-      new Promise<void>((resolve) =>
-        sink.close(() => {
-          resolve();
-        }),
-      ),
-  );
 
   const { nodes, redis } = await startCluster(sink.address().port);
   const lb = await LbStandin.open({
@@ -259,33 +247,7 @@ async function engineStream() {
   await waitFor(() => sender.linksUp() === LINKS.length, 'every link up', 15_000);
 
   // An encoder stand-in feeding SRT data into the sender: 200 packets/s until stopped.
-  const encoder = createSocket('udp4');
-  await new Promise<void>((resolve) => encoder.bind(0, '127.0.0.1', resolve));
-  defer(
-    () =>
-      new Promise<void>((resolve) =>
-        encoder.close(() => {
-          resolve();
-        }),
-      ),
-  );
-  let seq = 0;
-  const feed = setInterval(() => {
-    for (let i = 0; i < 2; i++) {
-      const packet = srtData(seq, {
-        messageNumber: seq + 1,
-        timestamp: seq * 5000,
-        destinationSocketId: 9,
-        payloadBytes: PAYLOAD,
-      });
-      seq++;
-      encoder.send(packet, sender.encoderPort, '127.0.0.1');
-    }
-  }, 10);
-  defer(() => {
-    clearInterval(feed);
-    return Promise.resolve();
-  });
+  const feed = await feedSrtData(defer, { port: sender.encoderPort, payloadBytes: PAYLOAD });
   await waitFor(
     () => arrivals.length >= 600,
     () =>
@@ -306,7 +268,7 @@ async function engineStream() {
         .join('\n')}`,
     );
   }
-  return { arrivals, nodes, redis, lb, sender, events, reg3s, feed, sent: () => seq };
+  return { arrivals, nodes, redis, lb, sender, events, reg3s, feed };
 }
 
 /**
@@ -327,31 +289,15 @@ async function feedStream(lb: LbStandin, links: readonly string[], socketId: num
   const close = async () => {
     if (closed) return;
     closed = true;
-    clearInterval(feed);
+    await feed.stop();
     await sender.close();
-    await new Promise<void>((resolve) =>
-      encoder.close(() => {
-        resolve();
-      }),
-    );
   };
-  const encoder = createSocket('udp4');
-  await new Promise<void>((resolve) => encoder.bind(0, '127.0.0.1', resolve));
-  let seq = 0;
-  let feeding = false;
-  const feed = setInterval(() => {
-    if (!feeding) return;
-    for (let i = 0; i < 2; i++) {
-      const packet = srtData(seq, {
-        messageNumber: seq + 1,
-        timestamp: seq * 5000,
-        destinationSocketId: socketId,
-        payloadBytes: PAYLOAD,
-      });
-      seq++;
-      encoder.send(packet, sender.encoderPort, '127.0.0.1');
-    }
-  }, 10);
+  const feed = await feedSrtData(defer, {
+    port: sender.encoderPort,
+    payloadBytes: PAYLOAD,
+    destinationSocketId: socketId,
+    paused: true,
+  });
   defer(close);
   await waitFor(
     () => sender.linksUp() === links.length,
@@ -362,13 +308,9 @@ async function feedStream(lb: LbStandin, links: readonly string[], socketId: num
     sender,
     reg3s,
     close,
-    start: () => {
-      feeding = true;
-    },
-    stop: () => {
-      feeding = false;
-    },
-    sent: () => seq,
+    start: feed.resume,
+    stop: feed.pause,
+    sent: feed.sent,
   };
 }
 
@@ -444,7 +386,7 @@ describe.skipIf(!built || redisBinary === undefined)(
           `200 packets from the new owner within ${RECOVERY_BOUND_MS} ms of the kill, got ${arrivals.filter((arrival) => arrival.from !== oldUpstream).length}`,
         RECOVERY_BOUND_MS,
       );
-      clearInterval(feed);
+      await feed.stop();
       const after = events.slice(eventsBefore).map((each) => each.event);
       // The same group: no new registration (REG1 -> REG2) after the kill.
       expect(after.filter((event) => event.type === 'bootstrap')).toEqual([]);
@@ -479,8 +421,7 @@ describe.skipIf(!built || redisBinary === undefined)(
     it('SIGKILL of a node that owns nothing: its links move and re-register, the other streams lose nothing', async () => {
       // The SRT side: every data packet's seq, by stream (destination socket id).
       const arrivals = new Map<number, { seq: number; at: number }[]>();
-      const sink = createSocket('udp4');
-      sink.on('message', (message) => {
+      const sink = await boundUdpSocket(defer, (message) => {
         if (classifyDatagram(message) !== DatagramKind.SrtData) return;
         const stream = peekSrtDestinationSocketId(message);
         let list = arrivals.get(stream);
@@ -490,15 +431,6 @@ describe.skipIf(!built || redisBinary === undefined)(
         }
         list.push({ seq: peekSrtDataSeq(message), at: performance.now() });
       });
-      await new Promise<void>((resolve) => sink.bind(0, '127.0.0.1', resolve));
-      defer(
-        () =>
-          new Promise<void>((resolve) =>
-            sink.close(() => {
-              resolve();
-            }),
-          ),
-      );
       const { nodes } = await startCluster(sink.address().port);
       const [n1, n2, n3] = nodes as [NodeProcess, NodeProcess, NodeProcess];
       const keyOf = (node: NodeProcess) => `${node.address}:${node.port}`;
@@ -608,7 +540,7 @@ describe.skipIf(!built || redisBinary === undefined)(
     });
 
     it('keeps a flowing stream whole while Redis restarts (the nodes run on their caches)', async () => {
-      const { arrivals, nodes, redis, feed, sent } = await engineStream();
+      const { arrivals, nodes, redis, feed } = await engineStream();
       const stoppedAt = performance.now();
       await redis.stop();
       // Away longer than a lease and a node key live (2 s): nothing may expire into a failover.
@@ -624,8 +556,8 @@ describe.skipIf(!built || redisBinary === undefined)(
       const readyAt = performance.now();
       // Two more seconds of stream after the restart, then everything sent must be at the sink.
       await new Promise((resolve) => setTimeout(resolve, 2000));
-      clearInterval(feed);
-      const last = sent() - 1;
+      await feed.stop();
+      const last = feed.sent() - 1;
       await waitFor(
         () => arrivals.at(-1)?.seq === last,
         () => `packet ${last} at the sink, the last is ${arrivals.at(-1)?.seq}`,

@@ -12,7 +12,7 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitFor } from '@bond/io/testing';
+import { boundUdpSocket, waitFor } from '@bond/io/testing';
 import {
   freeTcpPort,
   freeUdpPort,
@@ -48,11 +48,22 @@ const available = built && hasCompiler && process.platform === 'linux';
 type Child = ReturnType<typeof startChild>;
 
 /** What each test started; all of it is stopped after the test, whatever happened. */
-const started: { children: Child[]; sockets: Socket[]; ends: StreamEnds[]; dirs: string[] } = {
+const started: {
+  children: Child[];
+  sockets: Socket[];
+  stops: (() => Promise<void>)[];
+  ends: StreamEnds[];
+  dirs: string[];
+} = {
   children: [],
   sockets: [],
+  stops: [],
   ends: [],
   dirs: [],
+};
+/** Stops `stop` after the test (the `defer` of `@bond/io/testing`'s stand-ins). */
+const deferStop = (stop: () => Promise<void>) => {
+  started.stops.push(stop);
 };
 const timers: ReturnType<typeof setInterval>[] = [];
 
@@ -70,6 +81,7 @@ afterEach(async () => {
       }
     });
   }
+  for (const stop of started.stops.splice(0).reverse()) await stop();
   for (const ends of started.ends.splice(0)) await ends.close();
   for (const dir of started.dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
@@ -79,20 +91,6 @@ function start(command: string, args: string[], limitSeconds = 60): Child {
   const child = startChild(command, args, limitSeconds);
   started.children.push(child);
   return child;
-}
-
-async function udpSocket(address: string, onMessage?: (m: Buffer, r: RemoteInfo) => void) {
-  const socket = createSocket('udp4');
-  started.sockets.push(socket);
-  if (onMessage !== undefined) socket.on('message', onMessage);
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind(0, address, () => {
-      socket.off('error', reject);
-      resolve();
-    });
-  });
-  return socket;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -221,7 +219,7 @@ describe.skipIf(!available)(
       // Sender B on 127.0.0.4, during the flood. Its encoder does what an SRT caller does: a few
       // handshakes (0.5 s, unanswered: the listener is taken by the live stream), then data.
       const b = await startSender(dir, 'b', ['127.0.0.4'], port);
-      const encoder = await udpSocket('127.0.0.1');
+      const encoder = await boundUdpSocket(deferStop);
       let seq = 1000;
       let sends = 0;
       const encoderTimer = setInterval(() => {
@@ -311,7 +309,7 @@ describe.skipIf(!available)(
       // the test can send from "the receiver's address" what the receiver never sent.
       const uplinks = new Map<string, RemoteInfo>();
       const toReceiver = new Map<string, Socket>();
-      const relay = await udpSocket('127.0.0.1', (message, from) => {
+      const relay = await boundUdpSocket(deferStop, (message, from) => {
         const key = `${from.address}:${from.port}`;
         uplinks.set(key, from);
         let upstream = toReceiver.get(key);
@@ -362,7 +360,11 @@ describe.skipIf(!available)(
       // No SRT listener answers this link's data: keep its group past the pending timeout.
       const { port, httpPort, receiver } = await startReceiver(['--pending-timeout', '60']);
       const received: Buffer[] = [];
-      const link = await udpSocket('127.0.0.5', (message) => received.push(message));
+      const link = await boundUdpSocket(
+        deferStop,
+        (message) => received.push(message),
+        '127.0.0.5',
+      );
       const reply = async (kind: DatagramKind, what: string): Promise<Buffer> => {
         const find = () => received.find((m) => classifyDatagram(m) === kind);
         await waitFor(() => find() !== undefined, what, 5000);
@@ -443,7 +445,11 @@ describe.skipIf(!available)(
     it('one source address and port sending 20 REG1 holds at most one group, and can still register', async () => {
       const { port, httpPort } = await startReceiver();
       const received: Buffer[] = [];
-      const link = await udpSocket('127.0.0.6', (message) => received.push(message));
+      const link = await boundUdpSocket(
+        deferStop,
+        (message) => received.push(message),
+        '127.0.0.6',
+      );
       const replies = () => received.filter((m) => m.length >= 2 && m[0] === 0x92).length;
       for (let i = 1; i <= 20; i++) {
         link.send(encodeReg1(new Uint8Array(256).fill(i)), port, '127.0.0.1');

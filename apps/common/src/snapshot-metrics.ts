@@ -31,31 +31,59 @@ export type MetricLabels<L extends string> = Partial<Record<L, string>>;
 /**
  * Labels written out once ({@link SnapshotMetrics.labels}) for the many series that share them, such
  * as every per-link metric of one link: each series then reuses the text instead of building it.
+ * A metric takes a label set only if the set was made with the label names the metric declares
+ * (a name given with an undefined value counts: it is declared, just not written this time).
  */
 export class LabelSet {
+  /** @internal The names it was made with (written or not), sorted and joined: see {@link namesKey}. */
+  readonly namesKey: string;
+
   /** @internal Use {@link SnapshotMetrics.labels}. */
   constructor(
     /** `{a="x",b="y"}`, values escaped; empty for no labels. */
     readonly text: string,
     /** The label names in `text`, in order. */
     readonly names: readonly string[],
-  ) {}
+    /** Every name it was made with, also those whose value was undefined (not in `text`). */
+    readonly given: readonly string[] = names,
+  ) {
+    this.namesKey = namesKey(given);
+  }
 
   /** These labels and `more` after them (a name already here is refused: Prometheus would too). */
   with(more: Record<string, string | undefined>): LabelSet {
     const added = labelSet(more);
-    if (added.text === '') return this;
-    for (const name of added.names) {
-      if (this.names.includes(name))
+    for (const name of added.given) {
+      if (this.given.includes(name))
         throw new RangeError(`label ${name} is already in ${this.text}`);
     }
-    if (this.text === '') return added;
-    return new LabelSet(`${this.text.slice(0, -1)},${added.text.slice(1)}`, [
-      ...this.names,
-      ...added.names,
-    ]);
+    const given = [...this.given, ...added.given];
+    if (added.text === '') return new LabelSet(this.text, this.names, given);
+    if (this.text === '') return new LabelSet(added.text, added.names, given);
+    return new LabelSet(
+      `${this.text.slice(0, -1)},${added.text.slice(1)}`,
+      [...this.names, ...added.names],
+      given,
+    );
   }
 }
+
+/**
+ * Label names as one key, whatever their order: `a,b` for `['b', 'a']`. Keys are interned, so the
+ * per-sample check of a label set against its metric is mostly a comparison of one string with
+ * itself.
+ */
+function namesKey(names: readonly string[]): string {
+  const key = [...names].sort().join(',');
+  let interned = internedKeys.get(key);
+  if (interned === undefined) {
+    // Bounded by the label name combinations the code makes (a few dozen), not by label values.
+    interned = key;
+    internedKeys.set(key, key);
+  }
+  return interned;
+}
+const internedKeys = new Map<string, string>();
 
 /**
  * One metric's series for the scrape being rendered, written straight as exposition text: a
@@ -67,17 +95,25 @@ export class LabelSet {
  */
 class SnapshotSeries<L extends string> {
   private readonly values = new Map<string, number>();
+  /** The declared label names as a {@link LabelSet.namesKey}, for the check of label sets. */
+  private readonly namesKey: string;
 
   constructor(
     readonly name: string,
     private readonly help: string,
     private readonly type: 'gauge' | 'counter',
-    private readonly unlabelled: boolean,
-  ) {}
+    private readonly labelNames: readonly string[],
+  ) {
+    this.namesKey = namesKey(labelNames);
+  }
 
   record(labels: MetricLabels<L> | LabelSet | undefined, value: number, add: boolean): void {
-    const key =
-      labels === undefined ? '' : labels instanceof LabelSet ? labels.text : labelText(labels);
+    let key: string;
+    if (labels === undefined) key = '';
+    else if (labels instanceof LabelSet) {
+      if (labels.namesKey !== this.namesKey) this.refuse(labels);
+      key = labels.text;
+    } else key = labelText(labels);
     if (add) this.values.set(key, (this.values.get(key) ?? 0) + value);
     else this.values.set(key, value);
   }
@@ -86,10 +122,21 @@ class SnapshotSeries<L extends string> {
     this.values.clear();
   }
 
+  /** A label set made for another metric: say which names each has. */
+  private refuse(labels: LabelSet): never {
+    const list = (names: readonly string[]) =>
+      names.length === 0 ? 'no labels' : `labels (${names.join(', ')})`;
+    throw new RangeError(
+      `metric ${this.name} declares ${list(this.labelNames)} but was given a label set with ` +
+        `${list(labels.given)}${labels.text === '' ? '' : `: ${labels.text}`}; ` +
+        `make the set with the metric's label names (metrics.labels, .with)`,
+    );
+  }
+
   render(): string {
     let text = `# HELP ${this.name} ${escapeHelp(this.help)}\n# TYPE ${this.name} ${this.type}\n`;
     // A metric without labels always has its one series (0 until set), as Prometheus clients do.
-    if (this.unlabelled && this.values.size === 0) return `${text}${this.name} 0\n`;
+    if (this.labelNames.length === 0 && this.values.size === 0) return `${text}${this.name} 0\n`;
     for (const [labels, value] of this.values) text += `${this.name}${labels} ${number(value)}\n`;
     return text;
   }
@@ -166,7 +213,7 @@ export function createSnapshotMetrics(
     for (const label of labelNames) {
       if (!LABEL_NAME.test(label)) throw new RangeError(`invalid label name ${label} on ${full}`);
     }
-    const series = new SnapshotSeries<L>(full, help, type, labelNames.length === 0);
+    const series = new SnapshotSeries<L>(full, help, type, labelNames);
     made.push(series);
     return series;
   };
@@ -197,11 +244,15 @@ export function createSnapshotMetrics(
   };
 }
 
-/** The label set of `labels` (names with an undefined value left out). */
+/** The label set of `labels` (names with an undefined value left out of the text). */
 function labelSet(labels: Record<string, string | undefined>): LabelSet {
   const names: string[] = [];
-  for (const name in labels) if (labels[name] !== undefined) names.push(name);
-  return new LabelSet(labelText(labels), names);
+  const given: string[] = [];
+  for (const name in labels) {
+    given.push(name);
+    if (labels[name] !== undefined) names.push(name);
+  }
+  return new LabelSet(labelText(labels), names, given);
 }
 
 /** `{a="x",b="y"}` in the labels' own order (empty for no labels), values escaped. */

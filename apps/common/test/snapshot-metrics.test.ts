@@ -92,6 +92,53 @@ describe('createSnapshotMetrics', () => {
     expect(() => metrics.labels({ 'bad-name': 'a' })).toThrow(/invalid label name bad-name/);
   });
 
+  it('refuses a label set made with other label names than the metric declares, naming both', async () => {
+    const metrics = createSnapshotMetrics('test_', { processMetrics: false });
+    const groupBytes = metrics.gauge('group_bytes', 'Bytes.', ['group', 'stream']);
+    const linkEvents = metrics.total('link_events_total', 'Events.', ['group', 'link', 'event']);
+    const uptime = metrics.gauge('uptime_seconds', 'Uptime.');
+    const group = metrics.labels({ group: '1', stream: 's' });
+    const link = metrics.labels({ group: '1', link: 'l' });
+    // A name more, a name fewer, another name: each refused, naming the metric and both name lists.
+    await expect(
+      metrics.render(() => {
+        groupBytes.set(link, 1);
+      }),
+    ).rejects.toThrow(
+      'metric test_group_bytes declares labels (group, stream) but was given a label set with labels (group, link): {group="1",link="l"}',
+    );
+    await expect(
+      metrics.render(() => {
+        linkEvents.set(link, 1);
+      }),
+    ).rejects.toThrow(
+      /test_link_events_total declares labels \(group, link, event\) but was given a label set with labels \(group, link\)/,
+    );
+    await expect(
+      metrics.render(() => {
+        groupBytes.set(group.with({ event: 'gaps' }), 1);
+      }),
+    ).rejects.toThrow(/labels \(group, stream, event\)/);
+    await expect(
+      metrics.render(() => {
+        uptime.set(group, 1);
+      }),
+    ).rejects.toThrow(
+      /test_uptime_seconds declares no labels but was given a label set with labels \(group, stream\)/,
+    );
+    // The same names in another order, or one given without a value, are the declared names.
+    const text = await metrics.render(() => {
+      groupBytes.set(metrics.labels({ stream: 's', group: '2' }), 2);
+      groupBytes.set(metrics.labels({ group: '3', stream: undefined }), 3);
+      linkEvents.set(link.with({ event: 'gaps' }), 4);
+      uptime.set(metrics.labels({}), 5);
+    });
+    expect(text).toContain('test_group_bytes{stream="s",group="2"} 2');
+    expect(text).toContain('test_group_bytes{group="3"} 3');
+    expect(text).toContain('test_link_events_total{group="1",link="l",event="gaps"} 4');
+    expect(text).toContain('test_uptime_seconds 5');
+  });
+
   it('refuses metric and label names Prometheus cannot read, and a metric made twice', () => {
     const metrics = createSnapshotMetrics('test_', { processMetrics: false });
     expect(() => metrics.gauge('bad-name', 'Bad.')).toThrow(/invalid metric name: test_bad-name/);

@@ -12,9 +12,13 @@
  *
  * One log line per change of state (and one for the first result), never one per check, refusal
  * or group. Never stops the receiver.
+ *
+ * The handshakes go out over one socket kept open while the watcher runs (reopened for a new
+ * listener address, after a socket error, and on {@link ListenerProbe.restart}): a check is one
+ * datagram, not a socket set-up on the main thread twice a second while the listener is down.
  */
-import { probeSrtListener, type SrtProbeResult } from '@bond/runtime';
-import type { Address } from '@bond/io';
+import { createSrtProber, type SrtProber, type SrtProbeResult } from '@bond/runtime';
+import type { Address, IoBackend } from '@bond/io';
 import type { AppLogger } from '@bond/runtime';
 
 /** 1000 ms: how long a handshake probe waits for the listener's reply. */
@@ -44,6 +48,11 @@ export interface ListenerProbeSources {
   readonly fromListener: () => ReadonlyMap<number, number>;
 }
 
+export interface ListenerProbeOptions {
+  /** Backend for the probe's socket. Default `dgram` (one datagram at a time needs no batching). */
+  readonly io?: IoBackend;
+}
+
 export interface ListenerProbe {
   state(): ListenerProbeState;
   /** Checks `target` afresh (after the SRT listener setting changed). */
@@ -60,7 +69,16 @@ export function watchSrtListener(
   sources: ListenerProbeSources,
   intervalMs: number,
   logger: AppLogger,
+  options: ListenerProbeOptions = {},
 ): ListenerProbe {
+  const newProber = () =>
+    createSrtProber({
+      timeoutMs: PROBE_TIMEOUT_MS,
+      ...(options.io === undefined ? {} : { io: options.io }),
+    });
+  let prober: SrtProber = newProber();
+  /** Probers replaced by a restart, closing. */
+  let retiring: Promise<void> = Promise.resolve();
   let generation = 0;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
@@ -136,9 +154,7 @@ export function watchSrtListener(
       settle(true, `carrying SRT: ${groups} group(s) heard from it since the last check`, target);
     } else {
       checking = true;
-      const result: SrtProbeResult = await probeSrtListener(sources.target(), {
-        timeoutMs: PROBE_TIMEOUT_MS,
-      }).finally(() => {
+      const result: SrtProbeResult = await prober.probe(sources.target()).finally(() => {
         checking = false;
       });
       if (stopped || mine !== generation) return;
@@ -155,11 +171,19 @@ export function watchSrtListener(
     seen = new Map();
     running = check(generation);
   };
+  const restart = () => {
+    if (stopped) return;
+    // A fresh socket for the (maybe new) listener; a probe in flight on the old one ends now.
+    const old = prober;
+    prober = newProber();
+    retiring = Promise.all([retiring, old.close()]).then(() => undefined);
+    start();
+  };
   start();
 
   return {
     state: () => state,
-    restart: start,
+    restart,
     refused(detail) {
       if (stopped) return;
       // Traffic counted before the refusal is no evidence that it is there now.
@@ -173,7 +197,10 @@ export function watchSrtListener(
     async stop() {
       stopped = true;
       if (timer !== undefined) clearTimeout(timer);
+      // Ends a probe in flight, so the check it belongs to returns at once.
+      await prober.close();
       await running;
+      await retiring;
     },
   };
 }

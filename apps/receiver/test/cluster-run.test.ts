@@ -15,7 +15,7 @@ import {
   metricValue,
   parseMetrics,
 } from '../../common/test/support/testing.js';
-import { waitFor } from '@bond/io/testing';
+import { boundUdpSocket, waitFor } from '@bond/io/testing';
 import {
   RedisServer,
   findRedisServer,
@@ -25,7 +25,7 @@ import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { start } from '../src/workers.js';
 import { CHROMIUM, openHeadlessPage } from '../../common/test/support/testing.js';
-import { boundUdpSocket, freeUdpPort } from './helpers.js';
+import { freeUdpPort } from './helpers.js';
 import { createEndpoint, startSenderStandIn } from './sender-stand-in.js';
 
 vi.setConfig({ testTimeout: 30_000 });

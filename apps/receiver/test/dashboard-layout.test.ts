@@ -22,7 +22,8 @@ import {
   memoryLog,
   waitFor,
 } from '../../common/test/support/testing.js';
-import { boundUdpSocket, startReceiver } from './helpers.js';
+import { boundUdpSocket } from '@bond/io/testing';
+import { startReceiver } from './helpers.js';
 import { createEndpoint, startSenderStandIn } from './sender-stand-in.js';
 import { srtData as testSrtData } from '@bond/wire/testing';
 

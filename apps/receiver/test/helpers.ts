@@ -3,7 +3,7 @@
 // What both apps' tests use (cleanup, waits, logs, processes, metrics) is in
 // apps/common/test/support.
 import { spawnSync } from 'node:child_process';
-import { createSocket, type Socket } from 'node:dgram';
+import { createSocket } from 'node:dgram';
 import { run, type LogOutput, type RunOptions, type RunningReceiver } from '../src/index.js';
 import { memoryLog } from '../../common/test/support/testing.js';
 
@@ -24,28 +24,6 @@ export async function freeUdpPort(): Promise<number> {
     }),
   );
   return port;
-}
-
-/**
- * A UDP socket bound on 127.0.0.1 that hands each datagram to `onMessage` (by default drops it),
- * closed through `defer` (see `cleanupAfterEach`), also when the test fails.
- */
-export async function boundUdpSocket(
-  defer: (stop: () => Promise<void>) => void,
-  onMessage: (message: Buffer) => void = () => undefined,
-): Promise<Socket> {
-  const socket = createSocket('udp4');
-  socket.on('message', onMessage);
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  defer(
-    () =>
-      new Promise<void>((resolve) =>
-        socket.close(() => {
-          resolve();
-        }),
-      ),
-  );
-  return socket;
 }
 
 /**

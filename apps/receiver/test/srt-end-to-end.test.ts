@@ -3,8 +3,9 @@
 // whose output is piped back. The ends are pipes (no loss there), so the only UDP hops are the
 // ones through bond, where SRT repairs any loss.
 // Everything arrives, in order, and the counts agree with the stats API and /metrics.
-import { createSocket, type Socket } from 'node:dgram';
+import { type Socket } from 'node:dgram';
 import { describe, expect, it } from 'vitest';
+import { boundUdpSocket } from '@bond/io/testing';
 import {
   cleanupAfterEach,
   memoryLog,
@@ -14,13 +15,7 @@ import {
   type TestProcess,
   waitFor,
 } from '../../common/test/support/testing.js';
-import {
-  boundUdpSocket,
-  freeUdpPort,
-  hasCommand,
-  startReceiver,
-  feedNumberedPayloads,
-} from './helpers.js';
+import { freeUdpPort, hasCommand, startReceiver, feedNumberedPayloads } from './helpers.js';
 import { createEndpoint, startSenderStandIn, type SenderStandIn } from './sender-stand-in.js';
 
 const SRT_TOOL = 'srt-live-transmit';
@@ -207,15 +202,7 @@ describe('bond-receiver with real SRT endpoints', () => {
       });
       defer(() => sender.close());
       await waitFor(() => sender.linksUp() === 1, 'the link up');
-      const encoder = createSocket('udp4');
-      defer(
-        () =>
-          new Promise<void>((resolve) =>
-            encoder.close(() => {
-              resolve();
-            }),
-          ),
-      );
+      const encoder = await boundUdpSocket(defer);
       const handshake = Buffer.alloc(64);
       handshake.writeUInt16BE(0x8000, 0);
       for (let attempt = 0; attempt < 60 && running.stats().groups.length > 0; attempt++) {

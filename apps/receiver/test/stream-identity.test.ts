@@ -2,9 +2,9 @@
 // (with a MediaMTX-style stream id holding a password) goes through a bond sender to run(); the
 // log, /api/v1/stats, /metrics and the events stream show `live/feed1` and the sender's link
 // names, never the password. `--stream-label` is parsed like every other setting.
-import { createSocket } from 'node:dgram';
 import {} from '@bond/wire';
 import { describe, expect, it, vi } from 'vitest';
+import { boundUdpSocket } from '@bond/io/testing';
 import {
   helpText,
   parseCommandLine,
@@ -32,16 +32,7 @@ const STREAM_ID = 'publish:live/feed1:user:secretpass';
 
 /** A UDP socket on a free loopback port standing in for the SRT listener (it only receives). */
 async function srtListenerStandIn(): Promise<number> {
-  const listener = createSocket('udp4');
-  await new Promise<void>((resolve) => listener.bind(0, '127.0.0.1', resolve));
-  defer(
-    () =>
-      new Promise<void>((resolve) => {
-        listener.close(() => {
-          resolve();
-        });
-      }),
-  );
+  const listener = await boundUdpSocket(defer);
   return listener.address().port;
 }
 
@@ -66,15 +57,7 @@ async function startWithStream(extra: Parameters<typeof run>[0]['settings'] = {}
   defer(() => sender.close());
   await waitFor(() => sender.linksUp() === 2, 'two links up');
   // The SRT caller's conclusion handshake, sent to the sender like an encoder would.
-  const caller = createSocket('udp4');
-  defer(
-    () =>
-      new Promise<void>((resolve) => {
-        caller.close(() => {
-          resolve();
-        });
-      }),
-  );
+  const caller = await boundUdpSocket(defer);
   const bytes = srtConclusion(STREAM_ID);
   await new Promise<void>((resolve, reject) => {
     caller.send(bytes, sender.encoderPort, '127.0.0.1', (error) => {

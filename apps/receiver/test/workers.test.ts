@@ -19,10 +19,9 @@ import {
   startProcess,
   type TestProcess,
 } from '../../common/test/support/testing.js';
-import { waitFor } from '@bond/io/testing';
-import { boundUdpSocket, freeUdpPort, hasCommand, feedNumberedPayloads } from './helpers.js';
+import { boundUdpSocket, feedSrtData, waitFor } from '@bond/io/testing';
+import { freeUdpPort, hasCommand, feedNumberedPayloads } from './helpers.js';
 import { createEndpoint, startSenderStandIn } from './sender-stand-in.js';
-import { srtData } from '@bond/wire/testing';
 
 const BIN = join(import.meta.dirname, '..', 'dist', 'bin.js');
 const built = existsSync(BIN);
@@ -229,24 +228,7 @@ describe.skipIf(!built)('bond-receiver --workers 2 (needs `pnpm build` for dist/
       defer(() => sender.close());
       await waitFor(() => sender.linksUp() === LINKS.length, 'every link up', 10_000);
       // An encoder stand-in feeding SRT data into the sender: 200 packets/s until stopped.
-      const encoder = await boundUdpSocket(defer);
-      let seq = 0;
-      const feed = setInterval(() => {
-        for (let i = 0; i < 2; i++) {
-          const packet = srtData(seq, {
-            messageNumber: seq + 1,
-            timestamp: seq * 5000,
-            destinationSocketId: 9,
-            payloadBytes: PAYLOAD,
-          });
-          seq++;
-          encoder.send(packet, sender.encoderPort, '127.0.0.1');
-        }
-      }, 10);
-      defer(() => {
-        clearInterval(feed);
-        return Promise.resolve();
-      });
+      const feed = await feedSrtData(defer, { port: sender.encoderPort, payloadBytes: PAYLOAD });
       await waitFor(
         () => seqs.length >= 200,
         () => `200 packets at the sink, got ${seqs.length}`,
@@ -285,7 +267,7 @@ describe.skipIf(!built)('bond-receiver --workers 2 (needs `pnpm build` for dist/
         () => `200 more packets at the sink after the restart (had ${killedAt} at the kill)`,
         20_000,
       );
-      clearInterval(feed);
+      await feed.stop();
       expect(receiver.output()).toContain('worker died');
     },
   );

@@ -10,6 +10,24 @@ import {
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 
+/**
+ * Two nodes of a cluster whose routes live `routeTtlMs` 1000 on a clock the test sets (`at(ms)`),
+ * node 1 holding group `g` with `routes` published and SRT peer 77.
+ */
+async function heldGroup(routes: readonly string[]) {
+  let now = 0;
+  const cluster = new MemoryCluster({ routeTtlMs: 1000, clock: () => now });
+  const one = cluster.join({ backplane: 'a' });
+  const two = cluster.join({ backplane: 'b' });
+  await one.claimGroup('g');
+  for (const route of routes) await one.publishRoute(route, 'g');
+  await one.publishSrtPeer('g', 77);
+  const at = (ms: number) => {
+    now = ms;
+  };
+  return { cluster, one, two, at };
+}
+
 describe('MemoryCluster', () => {
   it('gives indexes, tells the others node-up and node-down, and who shares a listener', async () => {
     const cluster = new MemoryCluster();
@@ -66,18 +84,11 @@ describe('MemoryCluster', () => {
   });
 
   it('keeps routes and the SRT peer while the lease is held, drops them on release', async () => {
-    let now = 0;
-    const cluster = new MemoryCluster({ routeTtlMs: 1000, clock: () => now });
-    const one = cluster.join({ backplane: 'a' });
-    const two = cluster.join({ backplane: 'b' });
-    await one.claimGroup('g');
-    await one.publishRoute('s', 'g');
-    await one.publishRoute('t', 'g');
-    await one.publishSrtPeer('g', 77);
+    const { cluster, one, two, at } = await heldGroup(['s', 't']);
     // A peer for a group this node does not hold is not recorded.
     await two.publishSrtPeer('g', 78);
     // Held: nothing expires, however long the stream runs.
-    now = 50_000;
+    at(50_000);
     expect(await two.lookupRoute('s')).toBe(1);
     expect(await two.srtPeerOf('g')).toBe(77);
     // Released (the group ended): its routes and peer go at once.
@@ -88,16 +99,10 @@ describe('MemoryCluster', () => {
   });
 
   it("keeps a dead owner's SRT peer and routes for the TTL (the adopter reads the peer)", async () => {
-    let now = 0;
-    const cluster = new MemoryCluster({ routeTtlMs: 1000, clock: () => now });
-    const one = cluster.join({ backplane: 'a' });
-    const two = cluster.join({ backplane: 'b' });
-    await one.claimGroup('g');
-    await one.publishRoute('s', 'g');
-    await one.publishSrtPeer('g', 77);
-    now = 10_000;
+    const { cluster, two, at } = await heldGroup(['s']);
+    at(10_000);
     cluster.remove(1); // its process died
-    now = 10_999;
+    at(10_999);
     expect(await two.srtPeerOf('g')).toBe(77);
     expect(await two.lookupRoute('s')).toBeUndefined(); // no live owner
     expect(await two.claimGroup('g')).toBe(2);
@@ -106,9 +111,9 @@ describe('MemoryCluster', () => {
     const three = cluster.join({ backplane: 'c' });
     await three.claimGroup('h');
     await three.publishSrtPeer('h', 5);
-    now = 20_000;
+    at(20_000);
     cluster.remove(three.nodeIndex);
-    now = 21_000;
+    at(21_000);
     expect(await two.srtPeerOf('h')).toBeUndefined(); // past the TTL
   });
 

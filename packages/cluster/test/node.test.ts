@@ -2,9 +2,8 @@
 // of one group sent straight to different nodes. Forwarding to the owner, replies back through the
 // node that heard the link, the authenticated backplane, adoption when the owner is gone, and one
 // owner when two nodes adopt at once.
-import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { waitFor } from '@bond/io/testing';
+import { boundUdpSocket, waitFor } from '@bond/io/testing';
 import {
   Address,
   DatagramKind,
@@ -242,15 +241,7 @@ describe('ClusterNode: the backplane is authenticated', () => {
       return out.subarray(0, length);
     };
     const target = n1.node.backplaneAddress;
-    const spoofer = createSocket('udp4');
-    cleanups.push(
-      () =>
-        new Promise((resolve) =>
-          spoofer.close(() => {
-            resolve();
-          }),
-        ),
-    );
+    const spoofer = await boundUdpSocket((close) => cleanups.push(close));
     const send = (bytes: Uint8Array) => {
       spoofer.send(bytes, target.port, target.ip);
     };

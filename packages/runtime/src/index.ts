@@ -46,7 +46,7 @@
  * ```
  *
  * `probeSrtListener(endpoint)` sends one SRT induction handshake and says whether a listener
- * answered.
+ * answered; `createSrtProber()` does the same again and again over one kept socket.
  *
  * Holds no CLI parsing and no HTTP.
  *
@@ -141,6 +141,12 @@ export type {
   ReceiverClusterOptions,
   ReceiverClusterPort,
 } from './receiver-cluster.js';
-export { probeSrtListener, type SrtProbeOptions, type SrtProbeResult } from './srt-probe.js';
+export {
+  createSrtProber,
+  probeSrtListener,
+  type SrtProber,
+  type SrtProbeOptions,
+  type SrtProbeResult,
+} from './srt-probe.js';
 export { resolveUpstream } from './upstream-address.js';
 export type { UpstreamSocketStats, UpstreamState } from './upstream-socket.js';

@@ -1,7 +1,7 @@
 // createReceiver and createSender, with this platform's native package failing to load, start on
 // dgram and log one warning saying why and what to do; asking for dgram logs none.
-import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { boundUdpSocket } from '@bond/io/testing';
 import { createReceiver, createSender, type RuntimeLogger } from '../src/index.js';
 
 // Both native packages stand in as failing to load (whichever this platform imports).
@@ -45,16 +45,7 @@ function warnings(): RuntimeLogger & { readonly warned: [string, unknown][] } {
 
 /** A UDP port on 127.0.0.1 for the receiver to point at (nothing needs to answer). */
 async function listenerPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  cleanup.push(
-    () =>
-      new Promise((resolve) =>
-        socket.close(() => {
-          resolve();
-        }),
-      ),
-  );
+  const socket = await boundUdpSocket((close) => cleanup.push(close));
   return socket.address().port;
 }
 

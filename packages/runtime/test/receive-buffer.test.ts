@@ -1,8 +1,8 @@
 // The listening socket's receive buffer: what the kernel applied against what was asked, and one
 // warning at start, with the setting to raise, when the kernel capped it.
-import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { boundUdpSocket } from '@bond/io/testing';
 import {
   checkReceiveBuffer,
   createReceiver,
@@ -56,16 +56,7 @@ function collect(): RuntimeLogger & { readonly warned: [string, Record<string, u
 }
 
 async function quietPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  cleanup.push(
-    () =>
-      new Promise((resolve) =>
-        socket.close(() => {
-          resolve();
-        }),
-      ),
-  );
+  const socket = await boundUdpSocket((close) => cleanup.push(close));
   return socket.address().port;
 }
 

@@ -1,7 +1,6 @@
 // The built-in SRT-like pair: repairs loss through NAKs within the latency, delivers in order,
 // answers a listener probe, and gives up on a gap after the latency as SRT's too-late drop does.
-import { createSocket, type Socket } from 'node:dgram';
-import { waitFor } from '@bond/io/testing';
+import { boundUdpSocket, waitFor } from '@bond/io/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   SRT_HANDSHAKE_TYPE,
@@ -17,19 +16,8 @@ afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
 
-async function udp(): Promise<Socket> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  closers.push(
-    () =>
-      new Promise<void>((resolve) => {
-        socket.close(() => {
-          resolve();
-        });
-      }),
-  );
-  return socket;
-}
+/** A UDP socket on 127.0.0.1, closed after the test. */
+const udp = () => boundUdpSocket((close) => closers.push(close));
 
 /** A relay between source and sink that drops the data packets `drop` picks (first sends only). */
 async function lossyRelay(

@@ -1,7 +1,7 @@
 /**
  * @bond/io/testing: the contract suite every `@bond/io` backend passes, and the send-table suite
- * every native binding passes, for vitest; and `waitFor`, the bounded wait every test in the
- * repository uses.
+ * every native binding passes, for vitest; `waitFor`, the bounded wait every test in the
+ * repository uses; and the loopback UDP stand-ins tests share (`boundUdpSocket`, `feedSrtData`).
  *
  * ```ts
  * import { dgramBackend } from '@bond/io';
@@ -30,3 +30,10 @@ export {
 } from './wait-for.js';
 export { runSendTableSuite, type SendTableSuiteOptions } from './send-table-suite.js';
 export { runReusePortSuite } from './reuse-port-suite.js';
+export {
+  boundUdpSocket,
+  feedSrtData,
+  type DeferStop,
+  type SrtFeed,
+  type SrtFeedOptions,
+} from './udp-stand-ins.js';
