@@ -18,6 +18,7 @@
  * const text = await metrics.render(() => links.set(snapshot.links.length));
  * // or, for startStatsHttpServer's `metrics`:
  * const served = metrics.statsMetrics((stats: Stats) => links.set(stats.links.length));
+ * // served.renderBody(stats): the same text as UTF-8 bytes, what /metrics sends.
  * ```
  *
  * @packageDocumentation
@@ -174,6 +175,11 @@ class TextWriter {
   text(): string {
     return this.buffer.toString('utf8', 0, this.length);
   }
+
+  /** The bytes written (a view of the buffer, not a copy). */
+  bytes(): Uint8Array {
+    return this.buffer.subarray(0, this.length);
+  }
 }
 
 /** A gauge set from snapshots: `set(value)` or `set(labels, value)`. */
@@ -213,6 +219,8 @@ export interface SnapshotMetrics {
   readonly labels: (labels: Record<string, string | undefined>) => LabelSet;
   /** Clears every metric made here, then runs `fill` and returns the exposition text. */
   render(fill: () => void): Promise<string>;
+  /** {@link render}'s text as UTF-8 bytes, never made a string (what `/metrics` sends). */
+  renderBody(fill: () => void): Promise<Uint8Array>;
   /** What `startStatsHttpServer` serves: each `render(stats)` is `render(() => fill(stats))`. */
   statsMetrics<T>(fill: (stats: T) => void): StatsMetrics<T>;
 }
@@ -253,7 +261,7 @@ export function createSnapshotMetrics(
   };
   // The previous scrape's size, to size the next one's buffer.
   let lastSize = 0;
-  const render = async (fill: () => void): Promise<string> => {
+  const write = async (fill: () => void): Promise<TextWriter> => {
     for (const series of made) series.reset();
     fill();
     const out = new TextWriter(lastSize + (lastSize >> 3));
@@ -270,8 +278,10 @@ export function createSnapshotMetrics(
       series.prune();
     }
     lastSize = out.size;
-    return out.text();
+    return out;
   };
+  const render = async (fill: () => void): Promise<string> => (await write(fill)).text();
+  const renderBody = async (fill: () => void): Promise<Uint8Array> => (await write(fill)).bytes();
   const contentType = 'text/plain; version=0.0.4; charset=utf-8';
   return {
     contentType,
@@ -281,10 +291,15 @@ export function createSnapshotMetrics(
       new TotalSetter<L>(make(name, help, 'counter', labelNames)),
     labels: labelSet,
     render,
+    renderBody,
     statsMetrics: <T>(fill: (stats: T) => void): StatsMetrics<T> => ({
       contentType,
       render: (stats) =>
         render(() => {
+          fill(stats);
+        }),
+      renderBody: (stats) =>
+        renderBody(() => {
           fill(stats);
         }),
     }),

@@ -128,6 +128,29 @@ describe('createSnapshotMetrics', () => {
     }
   });
 
+  it('gives the same text as UTF-8 bytes through renderBody and statsMetrics', async () => {
+    const metrics = createSnapshotMetrics('test_', { processMetrics: false });
+    const rate = metrics.gauge('rate', 'Rate.', ['link']);
+    const fill = (links: readonly string[]) => () => {
+      for (const [i, link] of links.entries()) rate.set({ link }, i / 3);
+    };
+    const links = Array.from({ length: 500 }, (_, i) => `ü-${i}-€`);
+    const text = await metrics.render(fill(links));
+    const body = await metrics.renderBody(fill(links));
+    expect(Buffer.from(body).equals(Buffer.from(text, 'utf8'))).toBe(true);
+    expect(new TextDecoder().decode(body)).toContain(
+      'test_rate{link="ü-2-€"} 0.6666666666666666\n',
+    );
+    const served = metrics.statsMetrics((stats: readonly string[]) => {
+      fill(stats)();
+    });
+    const servedBody = await served.renderBody?.(['a', 'b']);
+    expect(new TextDecoder().decode(servedBody)).toBe(await served.render(['a', 'b']));
+    expect(new TextDecoder().decode(servedBody)).toContain(
+      'test_rate{link="b"} 0.3333333333333333\n',
+    );
+  });
+
   it('refuses metric and label names Prometheus cannot read, and a metric made twice', () => {
     const metrics = createSnapshotMetrics('test_', { processMetrics: false });
     expect(() => metrics.gauge('bad-name', 'Bad.')).toThrow(/invalid metric name: test_bad-name/);
