@@ -125,8 +125,9 @@ const gc = globalThis.gc;
 /** @type {Record<string, number[]>} */
 const rows = {
   view: [],
-  'metrics text': [],
-  'utf-8 body': [],
+  'metrics text (render)': [],
+  'its bytes (Buffer.from)': [],
+  'metrics bytes (renderBody)': [],
   'json (for comparison)': [],
 };
 let text = '';
@@ -140,14 +141,20 @@ for (let round = 0; round < rounds + 1; round++) {
   const afterText = used();
   const body = Buffer.from(text);
   const afterBody = used();
-  const externalBody = body.length;
+  // What /metrics sends: the bytes straight from renderBody where the build has it (the
+  // buffer is outside the V8 heap: counted with its length).
+  const direct = metrics.renderBody === undefined ? undefined : await metrics.renderBody(view);
+  const afterDirect = used();
   jsonBytes = JSON.stringify(view, null, 2).length;
   const afterJson = used();
   if (round === 0) continue; // warm-up
   rows['view'].push(afterView - before);
-  rows['metrics text'].push(afterText - afterView);
-  rows['utf-8 body'].push(afterBody - afterText + externalBody);
-  rows['json (for comparison)'].push(afterJson - afterBody);
+  rows['metrics text (render)'].push(afterText - afterView);
+  rows['its bytes (Buffer.from)'].push(afterBody - afterText + body.length);
+  if (direct !== undefined) {
+    rows['metrics bytes (renderBody)'].push(afterDirect - afterBody + direct.byteLength);
+  }
+  rows['json (for comparison)'].push(afterJson - afterDirect);
 }
 if (process.env['ALLOC_PROFILE'] !== undefined) {
   // Who allocates one scrape's bytes: V8's sampling heap profiler, collected objects included.
@@ -160,7 +167,11 @@ if (process.env['ALLOC_PROFILE'] !== undefined) {
     includeObjectsCollectedByMajorGC: true,
     includeObjectsCollectedByMinorGC: true,
   });
-  for (let round = 0; round < rounds; round++) await metrics.render(statsView(snap, probe));
+  for (let round = 0; round < rounds; round++) {
+    const view = statsView(snap, probe);
+    if (metrics.renderBody === undefined) Buffer.from(await metrics.render(view));
+    else await metrics.renderBody(view);
+  }
   const { profile } = await session.post('HeapProfiler.stopSampling');
   const bySelf = new Map();
   const walk = (node) => {
@@ -184,5 +195,5 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.l
 console.log(
   `${groups} groups, ${snap.groups.reduce((n, g) => n + g.links.length, 0)} links; /metrics ${text.length} bytes, /api/v1/stats ${jsonBytes}; median of ${rounds} rounds, bytes allocated (V8 heap, no GC inside):`,
 );
-for (const [name, values] of Object.entries(rows))
-  console.log(`  ${name.padEnd(24)} ${(median(values) / 1024 / 1024).toFixed(2)} MiB`);
+for (const [name, values] of Object.entries(rows).filter(([, values]) => values.length > 0))
+  console.log(`  ${name.padEnd(28)} ${(median(values) / 1024 / 1024).toFixed(2)} MiB`);
