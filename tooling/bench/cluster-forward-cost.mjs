@@ -11,7 +11,6 @@
 //
 //   node tooling/bench/cluster-forward-cost.mjs [--count 50000] [--rounds 5]
 import { createSocket } from 'node:dgram';
-import { parseArgs } from 'node:util';
 import { Backplane, ClusterNode, MemoryCluster } from '../../packages/cluster/dist/index.js';
 import { createReceiver, selectIoBackend } from '../../packages/runtime/dist/index.js';
 import {
@@ -23,8 +22,9 @@ import {
 } from '../../packages/wire/dist/index.js';
 import { srtData } from '../../packages/wire/dist/testing.js';
 import { median } from './lib/results.mjs';
+import { benchArgs } from './lib/command-line.mjs';
 
-const { values } = parseArgs({
+const { values } = benchArgs(import.meta.url, {
   options: {
     count: { type: 'string', default: '50000' },
     rounds: { type: 'string', default: '5' },

@@ -12,7 +12,6 @@
 import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 // The built packages, by path: the benchmark measures what ships, and tooling/ declares no
 // dependency on the IO packages.
 import {
@@ -24,12 +23,13 @@ import {
 import { loadLinuxBackend } from '../../packages/io-linux/dist/index.js';
 import { compileTool } from './lib/processes.mjs';
 import { markdownTable, median, outputOptions, writeOutputs } from './lib/results.mjs';
+import { benchArgs } from './lib/command-line.mjs';
 
 const SIZE = 1332; // SRT data datagram size (benchmarks.md)
 const ADDRESS = '127.0.0.1';
 const BUFFER = 4 << 20; // the same SO_RCVBUF/SO_SNDBUF request for both backends
 
-const { values } = parseArgs({
+const { values } = benchArgs(import.meta.url, {
   options: {
     rates: { type: 'string', default: '50000,100000,200000,400000,800000' },
     seconds: { type: 'string', default: '2' },

@@ -6,10 +6,10 @@
 // Usage: node tooling/bench/plot.mjs [--svg DIR] REPORT.json...
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parseArgs } from 'node:util';
 import { writeFigures } from './lib/results.mjs';
+import { benchArgs } from './lib/command-line.mjs';
 
-const { values, positionals } = parseArgs({
+const { values, positionals } = benchArgs(import.meta.url, {
   options: { svg: { type: 'string' } },
   allowPositionals: true,
 });

@@ -713,4 +713,14 @@ export async function main(argv) {
 }
 
 const isMain = process.argv[1] !== undefined && resolve(process.argv[1]) === import.meta.filename;
-if (isMain) process.exitCode = await main(process.argv.slice(2));
+if (isMain) {
+  try {
+    process.exitCode = await main(process.argv.slice(2));
+  } catch (error) {
+    // A command line it cannot read: one line, not a stack trace.
+    if (!(error instanceof TypeError) || !String(error.code).startsWith('ERR_PARSE_ARGS'))
+      throw error;
+    process.stderr.write(`quality-bench: bad option: ${error.message} (--help for the options)\n`);
+    process.exitCode = 2;
+  }
+}

@@ -22,7 +22,6 @@
 // Needs `pnpm build` first (apps/receiver/dist) and a C compiler. Linux only (/proc). Loopback only
 // (127.0.0.0/8); every process is bounded in time and stopped at the end of its round.
 import { cpus } from 'node:os';
-import { parseArgs } from 'node:util';
 import {
   builtEntry,
   compileTool,
@@ -35,8 +34,9 @@ import {
 } from './lib/processes.mjs';
 import { PEERS_DIR, peerBinaries } from './lib/peers.mjs';
 import { markdownTable, median, outputOptions, writeOutputs } from './lib/results.mjs';
+import { benchArgs } from './lib/command-line.mjs';
 
-const { values } = parseArgs({
+const { values } = benchArgs(import.meta.url, {
   options: {
     rates: { type: 'string', default: '20000,50000,100000,200000' },
     groups: { type: 'string', default: '1,10,100' },

@@ -18,10 +18,10 @@
 import { spawnSync } from 'node:child_process';
 import { getRandomValues, randomInt } from 'node:crypto';
 import v8 from 'node:v8';
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Address, encodeReg1, encodeReg2 } from '../../packages/wire/dist/index.js';
+import { benchArgs } from './lib/command-line.mjs';
 
 // A young generation that holds a whole measurement: allocation is read from its growth.
 const YOUNG = '--max-semi-space-size=128';
@@ -34,7 +34,7 @@ if (!process.execArgv.includes(YOUNG)) {
   process.exit(again.status ?? 1);
 }
 
-const { values } = parseArgs({
+const { values } = benchArgs(import.meta.url, {
   options: {
     count: { type: 'string', default: '20000' },
     rounds: { type: 'string', default: '5' },

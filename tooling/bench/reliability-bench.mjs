@@ -50,6 +50,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { headerComment, helpText } from './lib/command-line.mjs';
 import {
   builtEntry,
   compileTool,
@@ -137,35 +138,39 @@ function attackPlan(options) {
   return plan.map((attack) => ({ ...attack, seconds: attack.count / attack.pps }));
 }
 
+/** The command line's options (parseOptions, --help). */
+const OPTIONS = {
+  quick: { type: 'boolean', default: false },
+  attacks: { type: 'string' },
+  hostile: { type: 'string' },
+  'fuzz-pps': { type: 'string', default: '20000' },
+  burst: { type: 'string', default: '20000' },
+  'reg1-rates': { type: 'string', default: '1000,2000,5000' },
+  'reg1-seconds': { type: 'string' },
+  sources: { type: 'string', default: '2000' },
+  'new-sender-rate': { type: 'string', default: '2000' },
+  'new-sender-seconds': { type: 'string' },
+  'stream-pps': { type: 'string', default: '500' },
+  'stream-sender': { type: 'string', default: 'belabox' },
+  latency: { type: 'string', default: '500' },
+  'probe-ms': { type: 'string', default: '10' },
+  after: { type: 'string', default: '6' },
+  settle: { type: 'string', default: '10' },
+  rounds: { type: 'string', default: '1' },
+  systems: { type: 'string', default: 'auto' },
+  peers: { type: 'string', default: PEERS_DIR },
+  ...outputOptions,
+};
+
 /** Parses the command line; throws a usage error naming what is wrong. */
 export function parseOptions(argv) {
   const { values } = parseArgs({
     args: argv,
-    options: {
-      quick: { type: 'boolean', default: false },
-      attacks: { type: 'string' },
-      hostile: { type: 'string' },
-      'fuzz-pps': { type: 'string', default: '20000' },
-      burst: { type: 'string', default: '20000' },
-      'reg1-rates': { type: 'string', default: '1000,2000,5000' },
-      'reg1-seconds': { type: 'string' },
-      sources: { type: 'string', default: '2000' },
-      'new-sender-rate': { type: 'string', default: '2000' },
-      'new-sender-seconds': { type: 'string' },
-      'stream-pps': { type: 'string', default: '500' },
-      'stream-sender': { type: 'string', default: 'belabox' },
-      latency: { type: 'string', default: '500' },
-      'probe-ms': { type: 'string', default: '10' },
-      after: { type: 'string', default: '6' },
-      settle: { type: 'string', default: '10' },
-      rounds: { type: 'string', default: '1' },
-      systems: { type: 'string', default: 'auto' },
-      peers: { type: 'string', default: PEERS_DIR },
-      ...outputOptions,
-    },
+    options: { ...OPTIONS, help: { type: 'boolean', short: 'h', default: false } },
   });
   const base = values.quick ? QUICK : DEFAULTS;
   const options = {
+    help: values.help,
     hostile: Number(values.hostile ?? base.hostile),
     fuzzPps: Number(values['fuzz-pps']),
     burst: Number(values.burst),
@@ -501,6 +506,10 @@ function medians(rows) {
 
 async function main() {
   const options = parseOptions(process.argv.slice(2));
+  if (options.help) {
+    console.log(helpText(headerComment(readFileSync(import.meta.filename, 'utf8')), OPTIONS));
+    return;
+  }
   const auto = options.systems === 'auto';
   const systems = (auto ? SYSTEMS.join(',') : options.systems).split(',').filter(Boolean);
   if (systems.length === 0 || systems.some((name) => !SYSTEMS.includes(name))) {

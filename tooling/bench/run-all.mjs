@@ -12,8 +12,8 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { benchDir, rootDir } from './lib/processes.mjs';
+import { benchArgs } from './lib/command-line.mjs';
 
 /**
  * Every benchmark, in run order. Adding one is one entry: its script must take `--json FILE` and
@@ -122,7 +122,7 @@ function runOne(entry, args, out, budgetSeconds) {
 
 const isMain = process.argv[1] !== undefined && resolve(process.argv[1]) === import.meta.filename;
 if (isMain) {
-  const { values } = parseArgs({
+  const { values } = benchArgs(import.meta.url, {
     options: {
       quick: { type: 'boolean', default: false },
       smoke: { type: 'boolean', default: false },

@@ -24,7 +24,6 @@
 // Needs `pnpm build` first (apps/receiver/dist) and a C compiler. Linux only (/proc). Loopback only
 // (127.0.0.0/8); every process is bounded in time and stopped at the end.
 import { cpus } from 'node:os';
-import { parseArgs } from 'node:util';
 import {
   builtEntry,
   compileTool,
@@ -45,13 +44,14 @@ import {
   round,
   writeOutputs,
 } from './lib/results.mjs';
+import { benchArgs } from './lib/command-line.mjs';
 
 /** 50 KiB per idle group: the target of benchmarks.md section 5. */
 const TARGET_KIB_PER_GROUP = 50;
 /** 250 ms: the timeline's sampling period. */
 const SAMPLE_MS = 250;
 
-const { values } = parseArgs({
+const { values } = benchArgs(import.meta.url, {
   options: {
     groups: { type: 'string', default: '1,100,1000' },
     'data-pps': { type: 'string', default: '2000' },

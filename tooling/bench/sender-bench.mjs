@@ -33,7 +33,6 @@ import { cpus } from 'node:os';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { PEERS_DIR, peerBinaries } from './lib/peers.mjs';
 import {
   builtEntry,
@@ -55,6 +54,7 @@ import {
   round,
   writeOutputs,
 } from './lib/results.mjs';
+import { benchArgs } from './lib/command-line.mjs';
 
 /** 1316: the SRT payload (7 x 188-byte MPEG-TS packets); the rates count payload bits. */
 const PAYLOAD = 1316;
@@ -72,7 +72,7 @@ const SRT_LATENCY_MS = 120;
 const SRT_LIVE_TRANSMIT = 'srt-live-transmit';
 const SYSTEMS = ['relay', 'bond', 'srtla_send'];
 
-const { values } = parseArgs({
+const { values } = benchArgs(import.meta.url, {
   options: {
     rates: { type: 'string', default: '10,20,50' },
     seconds: { type: 'string', default: '3' },

@@ -22,11 +22,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { arch, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { markdownTable, requireOption, round } from './lib/results.mjs';
 import { sleep } from './lib/processes.mjs';
+import { benchArgs } from './lib/command-line.mjs';
 
-const { values } = parseArgs({
+const { values } = benchArgs(import.meta.url, {
   options: {
     match: { type: 'string' },
     after: { type: 'string', default: '9' },

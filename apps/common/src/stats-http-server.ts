@@ -38,6 +38,12 @@ export interface StatsMetrics<T> {
   /** The exposition's `content-type` (Prometheus text format 0.0.4). */
   readonly contentType: string;
   render(stats: T): Promise<string>;
+  /**
+   * The same text as UTF-8 bytes, written without making a string of it first; the server
+   * answers `/metrics` with it when given (at 1,000 receiver groups the text is 6.5 MB, and its
+   * string and the string's bytes were a scrape's largest garbage).
+   */
+  renderBody?(stats: T): Promise<Uint8Array>;
 }
 
 /** An answer of an app's own route (see {@link StatsHttpServerOptions.routes}). */
@@ -219,7 +225,14 @@ export async function startStatsHttpServer<T>(
         send(response, 200, 'text/html; charset=utf-8', page);
         return;
       case '/metrics':
-        send(response, 200, metrics.contentType, await metrics.render(stats()));
+        send(
+          response,
+          200,
+          metrics.contentType,
+          metrics.renderBody === undefined
+            ? await metrics.render(stats())
+            : await metrics.renderBody(stats()),
+        );
         return;
       case '/healthz': {
         const report = (options.health ?? (() => RUNNING))();
@@ -364,7 +377,12 @@ const TOKEN_FORM = `<!doctype html>
 </body></html>
 `;
 
-function send(response: ServerResponse, status: number, type: string, body: string): void {
+function send(
+  response: ServerResponse,
+  status: number,
+  type: string,
+  body: string | Uint8Array,
+): void {
   response.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
   response.end(body);
 }

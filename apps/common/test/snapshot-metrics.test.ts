@@ -139,6 +139,65 @@ describe('createSnapshotMetrics', () => {
     expect(text).toContain('test_uptime_seconds 5');
   });
 
+  it('writes exactly the exposition text, byte for byte, across scrapes whose series come and go', async () => {
+    const metrics = createSnapshotMetrics('test_', { processMetrics: false });
+    const packets = metrics.total('packets_total', 'Packets.', ['link', 'event']);
+    const up = metrics.gauge('up', 'Up.');
+    // The text as written by hand: one family after the other, a blank line apart, series in the
+    // order first set in this scrape.
+    const expected = (links: readonly string[], value: number) =>
+      '# HELP test_packets_total Packets.\n# TYPE test_packets_total counter\n' +
+      links
+        .map((link, i) => `test_packets_total{link="${link}",event="gaps"} ${value + i}\n`)
+        .join('') +
+      `\n# HELP test_up Up.\n# TYPE test_up gauge\ntest_up ${value}\n`;
+    const scrape = (links: readonly string[], value: number) =>
+      metrics.render(() => {
+        for (const [i, link] of links.entries()) {
+          packets.set(metrics.labels({ link, event: 'gaps' }), value + i);
+        }
+        up.set(value);
+      });
+    // Many series (the text outgrows the writer's first buffer), names beyond ASCII (UTF-8 of
+    // 2, 3 and 4 bytes), then fewer, in another order, then the first ones back.
+    const many = Array.from({ length: 3000 }, (_, i) => `l${i}-é€😀`);
+    const steps: [readonly string[], number][] = [
+      [many, 1],
+      [['b', 'a'], 0.25],
+      [[], 7],
+      [many.slice(0, 10), 2],
+      [many, 3],
+    ];
+    for (const [links, value] of steps) {
+      const text = await scrape(links, value);
+      expect(text).toBe(expected(links, value));
+      expect(Buffer.byteLength(text)).toBe(Buffer.byteLength(expected(links, value)));
+    }
+  });
+
+  it('gives the same text as UTF-8 bytes through renderBody and statsMetrics', async () => {
+    const metrics = createSnapshotMetrics('test_', { processMetrics: false });
+    const rate = metrics.gauge('rate', 'Rate.', ['link']);
+    const fill = (links: readonly string[]) => () => {
+      for (const [i, link] of links.entries()) rate.set({ link }, i / 3);
+    };
+    const links = Array.from({ length: 500 }, (_, i) => `ü-${i}-€`);
+    const text = await metrics.render(fill(links));
+    const body = await metrics.renderBody(fill(links));
+    expect(Buffer.from(body).equals(Buffer.from(text, 'utf8'))).toBe(true);
+    expect(new TextDecoder().decode(body)).toContain(
+      'test_rate{link="ü-2-€"} 0.6666666666666666\n',
+    );
+    const served = metrics.statsMetrics((stats: readonly string[]) => {
+      fill(stats)();
+    });
+    const servedBody = await served.renderBody?.(['a', 'b']);
+    expect(new TextDecoder().decode(servedBody)).toBe(await served.render(['a', 'b']));
+    expect(new TextDecoder().decode(servedBody)).toContain(
+      'test_rate{link="b"} 0.3333333333333333\n',
+    );
+  });
+
   it('refuses metric and label names Prometheus cannot read, and a metric made twice', () => {
     const metrics = createSnapshotMetrics('test_', { processMetrics: false });
     expect(() => metrics.gauge('bad-name', 'Bad.')).toThrow(/invalid metric name: test_bad-name/);

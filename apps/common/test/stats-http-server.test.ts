@@ -160,6 +160,26 @@ describe('startStatsHttpServer', () => {
     );
   });
 
+  it('answers /metrics with the bytes of renderBody when the renderer has it', async () => {
+    const { logger } = memoryLogger();
+    const server = await startStatsHttpServer({
+      listen: { host: '127.0.0.1', port: 0 },
+      stats: () => ({ n: 7 }),
+      metrics: {
+        contentType: 'text/plain; version=0.0.4',
+        render: () => Promise.resolve('from render\n'),
+        renderBody: (stats: { n: number }) =>
+          Promise.resolve(new TextEncoder().encode(`from renderBody ${stats.n} é\n`)),
+      },
+      page: '',
+      logger,
+    });
+    defer(() => server.close());
+    const response = await fetch(`http://${server.address}/metrics`);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe('from renderBody 7 é\n');
+  });
+
   it('answers 500 and logs when the metrics renderer fails', async () => {
     const { logger, lines } = memoryLogger();
     const server = await startStatsHttpServer({

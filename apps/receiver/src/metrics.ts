@@ -5,7 +5,7 @@
  * or link. Also the process metrics of `collectDefaultMetrics`.
  */
 import type { StatsMetrics } from '@bond/app-common';
-import { createSnapshotMetrics, snakeCase } from '@bond/app-common/metrics';
+import { createSnapshotMetrics, snakeCase, type LabelSet } from '@bond/app-common/metrics';
 import type { StatsView } from './stats-view.js';
 
 /** The exposition text for a stats view. */
@@ -178,24 +178,27 @@ export function createReceiverMetrics(version: string): ReceiverMetrics {
     for (const rejection of view.srtRejections) {
       rejections.set({ reason: rejection.name, code: String(rejection.code) }, rejection.streams);
     }
+    scrape += 1;
     for (const group of view.groups) {
       const stream = group.stream ?? '';
       // One label text per group and per link, shared by their series (at 1,000 groups a scrape
-      // writes about 56,000 of them).
-      const g = labels({ group: String(group.id), tag: group.tag, stream });
+      // writes about 56,000 of them) and kept across scrapes while the labels stay the same.
+      const cached = groupLabelSets(group.id, group.tag, stream);
+      const g = cached.labels;
       groupForwarded.set(g, group.packetsForwarded);
       groupForwardedBytes.set(g, group.bytesForwarded);
       groupFromListener.set(g, group.packetsFromListener);
       groupLinks.set(g, group.links.length);
       groupActive.set(g, group.state === 'active' ? 1 : 0);
-      const reorder = reorderStats(group.forwardPath);
-      reorderHold.set(g, reorder.holdMs / 1000);
-      reorderHeld.set(g, reorder.held);
-      for (const [outcome, value] of Object.entries(reorder.outcomes)) {
-        reorderPackets.set(g.with({ outcome }), value);
+      const reorder = reorderRecord(group.forwardPath);
+      reorderHold.set(g, reorderNumber(reorder, 'holdMs') / 1000);
+      reorderHeld.set(g, reorderNumber(reorder, 'held'));
+      for (const outcome of cached.outcomes) {
+        reorderPackets.set(outcome.labels, reorderNumber(reorder, outcome.name));
       }
       for (const link of group.links) {
-        const l = labels({ group: String(group.id), stream, link: link.address, name: link.name });
+        const labelled = linkLabelSets(cached, group.id, stream, link.address, link.name);
+        const l = labelled.labels;
         linkPackets.set(l, link.packetsReceived);
         linkBytes.set(l, link.bytesReceived);
         linkData.set(l, link.dataPackets);
@@ -204,14 +207,77 @@ export function createReceiverMetrics(version: string): ReceiverMetrics {
         linkQueue.set(l, link.queueingDelayMs / 1000);
         if (link.delayOffsetMs !== null) linkOffset.set(l, link.delayOffsetMs / 1000);
         linkScore.set(l, link.score);
-        linkEvents.set(l.with({ event: 'gaps' }), link.gaps);
-        linkEvents.set(l.with({ event: 'duplicates' }), link.duplicates);
-        linkEvents.set(l.with({ event: 'reordered' }), link.reordered);
-        linkEvents.set(l.with({ event: 'retransmitted' }), link.retransmitted);
+        const events = labelled.events;
+        linkEvents.set(events.gaps, link.gaps);
+        linkEvents.set(events.duplicates, link.duplicates);
+        linkEvents.set(events.reordered, link.reordered);
+        linkEvents.set(events.retransmitted, link.retransmitted);
         linkAcks.set(l, link.srtlaAcksSent);
         linkKeepalives.set(l, link.keepalives);
       }
     }
+    forgetUnseen();
+  };
+
+  // Label sets kept across scrapes (issue 15: building them anew each scrape was most of a
+  // scrape's garbage at 1,000 groups). An entry is made again when its labels change, and
+  // dropped when its group or link was not in a scrape.
+  let scrape = 0;
+  const groupCache = new Map<number, GroupLabelSets>();
+  const groupLabelSets = (id: number, tag: string, stream: string): GroupLabelSets => {
+    let cached = groupCache.get(id);
+    if (cached?.tag !== tag || cached.stream !== stream) {
+      const set = labels({ group: String(id), tag, stream });
+      cached = {
+        tag,
+        stream,
+        labels: set,
+        outcomes: REORDER_OUTCOMES.map((name) => ({ name, labels: set.with({ outcome: name }) })),
+        links: new Map(),
+        seen: scrape,
+      };
+      groupCache.set(id, cached);
+    }
+    cached.seen = scrape;
+    return cached;
+  };
+  const linkLabelSets = (
+    group: GroupLabelSets,
+    id: number,
+    stream: string,
+    address: string,
+    name: string,
+  ): LinkLabelSets => {
+    let cached = group.links.get(address);
+    if (cached?.name !== name) {
+      const set = labels({ group: String(id), stream, link: address, name });
+      cached = {
+        name,
+        labels: set,
+        events: {
+          gaps: set.with({ event: 'gaps' }),
+          duplicates: set.with({ event: 'duplicates' }),
+          reordered: set.with({ event: 'reordered' }),
+          retransmitted: set.with({ event: 'retransmitted' }),
+        },
+        seen: scrape,
+      };
+      group.links.set(address, cached);
+    }
+    cached.seen = scrape;
+    return cached;
+  };
+  const forgetUnseen = () => {
+    // forEach rather than for-of: no entry array per group and link.
+    groupCache.forEach((group, id) => {
+      if (group.seen !== scrape) {
+        groupCache.delete(id);
+        return;
+      }
+      group.links.forEach((link, address) => {
+        if (link.seen !== scrape) group.links.delete(address);
+      });
+    });
   };
 
   return metrics.statsMetrics(fill);
@@ -227,20 +293,37 @@ const REORDER_OUTCOMES = [
   'overflows',
 ];
 
-/** Reads the reorder engine's plain-data stats; pass-through (`off`) has none of them. */
-function reorderStats(forwardPath: unknown): {
-  holdMs: number;
-  held: number;
-  outcomes: Record<string, number>;
-} {
-  const record = (
-    typeof forwardPath === 'object' && forwardPath !== null ? forwardPath : {}
-  ) as Record<string, unknown>;
-  const number = (key: string) => {
-    const value = record[key];
-    return typeof value === 'number' && Number.isFinite(value) ? value : 0;
-  };
-  const outcomes: Record<string, number> = {};
-  for (const outcome of REORDER_OUTCOMES) outcomes[outcome] = number(outcome);
-  return { holdMs: number('holdMs'), held: number('held'), outcomes };
+interface GroupLabelSets {
+  readonly tag: string;
+  readonly stream: string;
+  readonly labels: LabelSet;
+  /** `labels` with each of REORDER_OUTCOMES as `outcome`, in that order. */
+  readonly outcomes: readonly { readonly name: string; readonly labels: LabelSet }[];
+  readonly links: Map<string, LinkLabelSets>;
+  /** The last scrape that had this group. */
+  seen: number;
+}
+
+interface LinkLabelSets {
+  readonly name: string;
+  readonly labels: LabelSet;
+  /** `labels` with each sequence event as `event`. */
+  readonly events: Readonly<
+    Record<'gaps' | 'duplicates' | 'reordered' | 'retransmitted', LabelSet>
+  >;
+  seen: number;
+}
+
+/** The reorder engine's plain-data stats; pass-through (`off`) has none of them. */
+function reorderRecord(forwardPath: unknown): Record<string, unknown> {
+  return (typeof forwardPath === 'object' && forwardPath !== null ? forwardPath : {}) as Record<
+    string,
+    unknown
+  >;
+}
+
+/** One of the reorder stats' numbers; 0 when absent or not finite. */
+function reorderNumber(record: Record<string, unknown>, key: string): number {
+  const value = record[key];
+  return typeof value === 'number' && Number.isFinite(value) ? value : 0;
 }
