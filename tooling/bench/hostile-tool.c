@@ -375,6 +375,8 @@ static int probe(int port, double interval_ms, double seconds) {
    * line, appended, to line up slow answers with a profile of the receiver taken on that clock. */
   const char *each_path = getenv("HOSTILE_PROBE_LOG");
   FILE *each = each_path != NULL && each_path[0] != '\0' ? fopen(each_path, "a") : NULL;
+  if (each_path != NULL && each_path[0] != '\0' && each == NULL)
+    fprintf(stderr, "hostile-tool: cannot open HOSTILE_PROBE_LOG %s: %s\n", each_path, strerror(errno));
   while (!stopping) {
     double now = now_seconds();
     if (now - start >= seconds + PROBE_TIMEOUT) break;
@@ -399,7 +401,14 @@ static int probe(int port, double interval_ms, double seconds) {
     /* Sleep until the next probe is due or an answer comes, to the microsecond: a millisecond
      * timeout would round the last part of each interval down to 0 and spin, taking a CPU from
      * the receiver being measured. */
-    double wait_s = next - now_seconds();
+    double wake = next;
+    if (now - start >= seconds || probes >= MAX_PROBES) {
+      /* No probe left to send: sleep until the oldest waiting one times out, or the end. */
+      wake = start + seconds + PROBE_TIMEOUT;
+      if (oldest < probes && sent_at[oldest] + PROBE_TIMEOUT < wake)
+        wake = sent_at[oldest] + PROBE_TIMEOUT;
+    }
+    double wait_s = wake - now_seconds();
     if (wait_s < 0) wait_s = 0;
     if (wait_s > 0.02) wait_s = 0.02;
     struct timespec timeout = {0, (long)(wait_s * 1e9)};

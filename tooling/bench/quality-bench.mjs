@@ -28,6 +28,7 @@ import { spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { exitBadOption, isBadOption } from './lib/command-line.mjs';
 import { builtEntry, rootDir, sleep } from './lib/processes.mjs';
 import { oracleDelivered } from './lib/oracle.mjs';
 import { SCENARIO_NAMES, failoverTimes, medianOf, scenario } from './lib/quality.mjs';
@@ -718,9 +719,7 @@ if (isMain) {
     process.exitCode = await main(process.argv.slice(2));
   } catch (error) {
     // A command line it cannot read: one line, not a stack trace.
-    if (!(error instanceof TypeError) || !String(error.code).startsWith('ERR_PARSE_ARGS'))
-      throw error;
-    process.stderr.write(`quality-bench: bad option: ${error.message} (--help for the options)\n`);
-    process.exitCode = 2;
+    if (!isBadOption(error)) throw error;
+    exitBadOption('quality-bench.mjs', error);
   }
 }

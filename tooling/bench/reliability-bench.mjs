@@ -50,7 +50,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { headerComment, helpText } from './lib/command-line.mjs';
+import { exitBadOption, headerComment, helpText, isBadOption } from './lib/command-line.mjs';
 import {
   builtEntry,
   compileTool,
@@ -272,7 +272,8 @@ async function bondGroups(httpPort) {
 async function run(context, system, attack) {
   const { options, tool, bin, peers, stand, captures } = context;
   const work = mkdtempSync(join(tmpdir(), 'bond-reliability-'));
-  const limit = attack.seconds * 3 + 60;
+  // Every child is killed after this long: the attack, the settle time before it, and margin.
+  const limit = attack.seconds * 3 + 60 + options.settleSeconds;
   const delivered = new Set();
   let firstDeliveredAt;
   let ends;
@@ -668,6 +669,7 @@ async function main() {
 const isMain = process.argv[1] !== undefined && resolve(process.argv[1]) === import.meta.filename;
 if (isMain) {
   main().catch((error) => {
+    if (isBadOption(error)) exitBadOption('reliability-bench.mjs', error);
     process.stderr.write(`reliability-bench: ${error.message}\n`);
     process.exit(1);
   });

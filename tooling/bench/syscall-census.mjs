@@ -45,8 +45,12 @@ const after = Number(values.after);
 const seconds = Number(values.seconds);
 const pps = Number(values.pps);
 const waitSeconds = Number(values.wait);
-for (const [name, value] of Object.entries({ after, seconds, pps, wait: waitSeconds })) {
+for (const [name, value] of Object.entries({ after, wait: waitSeconds })) {
   requireOption(Number.isFinite(value) && value >= 0, `--${name}: give a number of 0 or more`);
+}
+// Every per-packet figure divides by pps x seconds.
+for (const [name, value] of Object.entries({ seconds, pps })) {
+  requireOption(Number.isFinite(value) && value > 0, `--${name}: give a number above 0`);
 }
 
 // The calls these processes make, by number (x86_64 and arm64 differ); others print as NR n.
@@ -70,6 +74,7 @@ const NAMES = {
     232: 'epoll_wait',
     233: 'epoll_ctl',
     270: 'pselect6',
+    271: 'ppoll',
     281: 'epoll_pwait',
     299: 'recvmmsg',
     307: 'sendmmsg',
@@ -194,6 +199,12 @@ try {
     maxBuffer: 512 * 1024 * 1024,
     timeout: 120_000,
   });
+  if (script.error !== undefined || script.status !== 0) {
+    // A partial read (timeout, output over the buffer) would print tables of too few calls.
+    throw new Error(
+      `perf script failed (${script.error?.message ?? script.stderr.trim()}): no figures from a partial read`,
+    );
+  }
   const packets = pps * seconds;
   const calls = new Map(); // name -> { calls, empty }
   let total = 0;
@@ -241,7 +252,10 @@ try {
       round((voluntary + involuntary) / packets, 3),
     ]);
   }
-  const idle = afterThreads.size - threadRows.length;
+  // Threads there at both ends of the window that neither ran nor switched in it.
+  let idle = 0;
+  for (const tid of afterThreads.keys()) if (before.has(tid)) idle += 1;
+  idle -= threadRows.length;
   console.log('');
   console.log(
     markdownTable(

@@ -135,6 +135,8 @@ export function watchSrtListener(
   };
   /** Whether a check is running now (its probe awaiting the reply). */
   let checking = false;
+  /** The latest probe's number: only its end clears `checking` (not an older one's, after a restart). */
+  let probeNumber = 0;
 
   /** Whether some group heard from the listener since the previous check. */
   const trafficSinceLastCheck = (): number => {
@@ -154,8 +156,9 @@ export function watchSrtListener(
       settle(true, `carrying SRT: ${groups} group(s) heard from it since the last check`, target);
     } else {
       checking = true;
+      const number = ++probeNumber;
       const result: SrtProbeResult = await prober.probe(sources.target()).finally(() => {
-        checking = false;
+        if (number === probeNumber) checking = false;
       });
       if (stopped || mine !== generation) return;
       settle(result.answered, result.detail, target);

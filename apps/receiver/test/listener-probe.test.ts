@@ -7,6 +7,7 @@ import { createLogger } from '@bond/runtime';
 import { decodeSrtHandshake, encodeSrtHandshake } from '@bond/wire';
 import { cleanupAfterEach, memoryLog } from '../../common/test/support/testing.js';
 import { watchSrtListener, type ListenerProbe } from '../src/listener-probe.js';
+import { freeUdpPort } from './helpers.js';
 
 const defer = cleanupAfterEach();
 
@@ -31,17 +32,6 @@ function countingBackend() {
   return { backend, opened: () => opened, stillOpen: () => open.size };
 }
 
-/** A loopback port nothing listens on (bound once, then closed: ECONNREFUSED on loopback). */
-async function refusedPort(): Promise<number> {
-  let stop: () => Promise<void> = () => Promise.resolve();
-  const socket = await boundUdpSocket((close) => {
-    stop = close;
-  });
-  const { port } = socket.address();
-  await stop();
-  return port;
-}
-
 /** A loopback SRT listener stand-in: answers each induction handshake with an induction. */
 async function answeringListener(): Promise<number> {
   const socket = await boundUdpSocket(defer, (message, from) => {
@@ -59,7 +49,7 @@ describe('watchSrtListener', () => {
   it('probes over one kept socket: reopened only for a new listener address and on restart, closed on stop', async () => {
     const counting = countingBackend();
     const log = memoryLog();
-    let target = createEndpoint('127.0.0.1', await refusedPort());
+    let target = createEndpoint('127.0.0.1', await freeUdpPort());
     const probe: ListenerProbe = watchSrtListener(
       { target: () => target, fromListener: () => new Map() },
       50,

@@ -123,6 +123,12 @@ describe('receiver /metrics across scrapes', () => {
         group(2, 'live/a', [link('[::1]:2000', 'wifi', 21), link('[::1]:2001', '5g ✓', 22)]),
         group(3, null, [link('127.0.0.4:3000', 'x', 23)]),
       ]),
+      // The same group ids and names, group 2 with another tag (a new sender took the id): its
+      // label sets are made again.
+      view([
+        group(1, 'live/b', [link('127.0.0.3:1000', 'lte', 24)]),
+        { ...group(2, 'live/a', [link('[::1]:2000', 'wifi', 25)]), tag: 'feedbeef' },
+      ]),
       // Group 2 gone, group 1 back to its first links.
       view([
         group(1, 'live/b', [

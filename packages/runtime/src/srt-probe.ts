@@ -108,6 +108,9 @@ class ReusableSrtProber implements SrtProber {
   async close(): Promise<void> {
     this.#closed = true;
     this.#pending?.settle({ answered: false, detail: 'probe stopped' });
+    // A probe may still be opening its socket: it closes that socket itself (it sees #closed),
+    // and resolves only then; the queue never rejects.
+    await this.#queue;
     await this.#release();
   }
 
@@ -119,6 +122,9 @@ class ReusableSrtProber implements SrtProber {
     } catch (error) {
       return { answered: false, detail: `cannot probe: ${messageOf(error)}` };
     }
+    // close() may have run while the socket was being opened (TypeScript does not see that).
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
+    if (this.#closed) return { answered: false, detail: 'probe stopped' };
     const started = performance.now();
     const outcome = new Promise<SrtProbeResult>((resolve) => {
       this.#pending = { started, settle: resolve };

@@ -7,7 +7,9 @@ import {
   createReceiveBatch,
   type Address,
   type BatchSocket,
+  type IoBackend,
   type MemoryNetwork,
+  type OpenOptions,
 } from '@bond/io';
 import { SRT_HANDSHAKE_TYPE, decodeSrtHandshake, encodeSrtHandshake } from '@bond/wire';
 import { createSrtProber, type SrtProber } from '../src/index.js';
@@ -108,6 +110,41 @@ describe('createSrtProber', () => {
     await probe.close();
     expect(await pending).toEqual({ answered: false, detail: 'probe stopped' });
     expect(network.openSockets).toBe(0);
+  });
+
+  it('opens a new socket after a socket error, but keeps it after a refusal', async () => {
+    const network = createMemoryNetwork();
+    network.record(true);
+    await answeringListener(network, LISTENER);
+    // The backend hands out the memory network's sockets and keeps each one's error callback.
+    type OnError = NonNullable<OpenOptions['onError']>;
+    const errorHandlers: OnError[] = [];
+    const backend: IoBackend = {
+      name: network.backend.name,
+      open: (options: OpenOptions) => {
+        errorHandlers.push((error) => options.onError?.(error));
+        return network.backend.open(options);
+      },
+    };
+    const socketError = (errno: string) =>
+      Object.assign(new Error(errno), { errno }) as unknown as Parameters<OnError>[0];
+    const probe = createSrtProber({ io: backend, timeoutMs: 200 });
+    cleanup.push(() => probe.close());
+    expect((await probe.probe(LISTENER)).answered).toBe(true);
+    // A refusal between probes: the connected socket stays usable, and is kept.
+    errorHandlers[0]?.(socketError('ECONNREFUSED'));
+    expect((await probe.probe(LISTENER)).answered).toBe(true);
+    expect(errorHandlers).toHaveLength(1);
+    // Any other error: the next probe goes out over a new socket, from another port.
+    errorHandlers[0]?.(socketError('EIO'));
+    expect((await probe.probe(LISTENER)).answered).toBe(true);
+    expect(errorHandlers).toHaveLength(2);
+    const ports = probePorts(network, LISTENER);
+    expect(new Set(ports).size).toBe(2);
+    expect(ports[0]).toBe(ports[1]);
+    expect(ports[2]).not.toBe(ports[0]);
+    // The first socket was closed when it was replaced: the prober's and the listener's are open.
+    expect(network.openSockets).toBe(2);
   });
 
   it('runs probes one after another', async () => {

@@ -55,10 +55,8 @@ export function benchArgs(scriptUrl, config) {
       strict: true,
     });
   } catch (error) {
-    if (!(error instanceof TypeError) || !String(error.code).startsWith('ERR_PARSE_ARGS'))
-      throw error;
-    process.stderr.write(`${name}: bad option: ${error.message} (--help for the options)\n`);
-    process.exit(2);
+    if (!isBadOption(error)) throw error;
+    exitBadOption(name, error);
   }
   if (parsed.values.help) {
     const source = readFileSync(fileURLToPath(scriptUrl), 'utf8');
@@ -66,4 +64,24 @@ export function benchArgs(scriptUrl, config) {
     process.exit(0);
   }
   return parsed;
+}
+
+/**
+ * Whether `error` is `parseArgs`'s complaint about the command line (an unknown option, a
+ * missing value), not a fault of the script.
+ * @param {unknown} error
+ */
+export function isBadOption(error) {
+  return error instanceof TypeError && String(error.code).startsWith('ERR_PARSE_ARGS');
+}
+
+/**
+ * Says `NAME: bad option: ...` in one line and exits with status 2.
+ * @param {string} name the script's name
+ * @param {Error} error from `parseArgs`
+ * @returns {never}
+ */
+export function exitBadOption(name, error) {
+  process.stderr.write(`${name}: bad option: ${error.message} (--help for the options)\n`);
+  process.exit(2);
 }

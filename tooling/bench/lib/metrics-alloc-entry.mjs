@@ -120,7 +120,11 @@ const rounds = Number(process.argv[3] ?? 5);
 const probe = { answered: true };
 const metrics = createReceiverMetrics('0.0.0');
 const snap = snapshot(groups);
-const used = () => process.memoryUsage().heapUsed;
+// The V8 heap and the memory of ArrayBuffers outside it (Buffers: the text written as bytes).
+const used = () => {
+  const memory = process.memoryUsage();
+  return memory.heapUsed + memory.arrayBuffers;
+};
 const gc = globalThis.gc;
 /** @type {Record<string, number[]>} */
 const rows = {
@@ -139,10 +143,10 @@ for (let round = 0; round < rounds + 1; round++) {
   const afterView = used();
   text = await metrics.render(view);
   const afterText = used();
-  const body = Buffer.from(text);
+  Buffer.from(text); // what the server sent before renderBody: the text as UTF-8 bytes
   const afterBody = used();
-  // What /metrics sends: the bytes straight from renderBody where the build has it (the
-  // buffer is outside the V8 heap: counted with its length).
+  // What /metrics sends: the bytes straight from renderBody where the build has it (its buffer
+  // is outside the V8 heap: counted whole, with what it holds beyond the text).
   const direct = metrics.renderBody === undefined ? undefined : await metrics.renderBody(view);
   const afterDirect = used();
   jsonBytes = JSON.stringify(view, null, 2).length;
@@ -150,10 +154,8 @@ for (let round = 0; round < rounds + 1; round++) {
   if (round === 0) continue; // warm-up
   rows['view'].push(afterView - before);
   rows['metrics text (render)'].push(afterText - afterView);
-  rows['its bytes (Buffer.from)'].push(afterBody - afterText + body.length);
-  if (direct !== undefined) {
-    rows['metrics bytes (renderBody)'].push(afterDirect - afterBody + direct.byteLength);
-  }
+  rows['its bytes (Buffer.from)'].push(afterBody - afterText);
+  if (direct !== undefined) rows['metrics bytes (renderBody)'].push(afterDirect - afterBody);
   rows['json (for comparison)'].push(afterJson - afterDirect);
 }
 if (process.env['ALLOC_PROFILE'] !== undefined) {
