@@ -43,10 +43,8 @@ export class LabelSet {
   constructor(
     /** `{a="x",b="y"}`, values escaped; empty for no labels. */
     readonly text: string,
-    /** The label names in `text`, in order. */
-    readonly names: readonly string[],
     /** Every name it was made with, also those whose value was undefined (not in `text`). */
-    readonly given: readonly string[] = names,
+    readonly given: readonly string[],
   ) {
     this.namesKey = namesKey(given);
   }
@@ -59,13 +57,9 @@ export class LabelSet {
         throw new RangeError(`label ${name} is already in ${this.text}`);
     }
     const given = [...this.given, ...added.given];
-    if (added.text === '') return new LabelSet(this.text, this.names, given);
-    if (this.text === '') return new LabelSet(added.text, added.names, given);
-    return new LabelSet(
-      `${this.text.slice(0, -1)},${added.text.slice(1)}`,
-      [...this.names, ...added.names],
-      given,
-    );
+    if (added.text === '') return new LabelSet(this.text, given);
+    if (this.text === '') return new LabelSet(added.text, given);
+    return new LabelSet(`${this.text.slice(0, -1)},${added.text.slice(1)}`, given);
   }
 }
 
@@ -354,13 +348,7 @@ export function createSnapshotMetrics(
 
 /** The label set of `labels` (names with an undefined value left out of the text). */
 function labelSet(labels: Record<string, string | undefined>): LabelSet {
-  const names: string[] = [];
-  const given: string[] = [];
-  for (const name in labels) {
-    given.push(name);
-    if (labels[name] !== undefined) names.push(name);
-  }
-  return new LabelSet(labelText(labels), names, given);
+  return new LabelSet(labelText(labels), Object.keys(labels));
 }
 
 /** `{a="x",b="y"}` in the labels' own order (empty for no labels), values escaped. */
