@@ -49,6 +49,13 @@ export interface CreateReceiverOptions extends HostOptions {
   readonly housekeepingIntervalMs?: number;
   /** The groups' forward path. Default {@link DEFAULT_REORDER} (`auto`). */
   readonly reorder?: ReorderSetting;
+  /**
+   * At start, send a few hundred REG1 from a loopback socket to the listening socket and answer
+   * them, so the listening path is compiled before the first sender or flood (answers keep no
+   * state; the stats leave them out). Not done with `reusePort` (another process could answer
+   * them) nor on the `memory` backend. Default true.
+   */
+  readonly warmUp?: boolean;
   /** Datagrams kept per group while its upstream socket is still opening. Default 1024. */
   readonly upstreamQueueLimit?: number;
   /**

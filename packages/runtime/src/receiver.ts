@@ -64,7 +64,7 @@ import {
   type StreamLabelMode,
 } from './stream-label.js';
 import { resolveUpstream } from './upstream-address.js';
-import { warmUpRegistration } from './warm-up.js';
+import { warmUpListeningPath, warmUpRegistration } from './warm-up.js';
 
 /** Streams the SRT listener rejected for one reason. */
 export interface SrtRejectionCount extends SrtRejection {
@@ -343,6 +343,9 @@ class ReceiverRuntime {
   private refusalsLogged = 0;
   private refusalsSuppressed = 0;
   private listenName = '';
+  /** The warm-up's share of the listening socket's counters and of the REG1 count. */
+  private warmUpCounters: Float64Array | undefined;
+  private warmUpReg1 = 0;
   /** Each named group's stream label, for log lines about the group. */
   private readonly streams = new Map<number, string>();
   /** Groups whose refusal by the SRT listener was logged (until the listener answers them). */
@@ -404,6 +407,24 @@ class ReceiverRuntime {
       'SRTLA listening socket',
       this.logger,
     );
+    const warm =
+      this.io.name !== 'memory' && this.options.warmUp !== false && this.options.reusePort !== true;
+    if (warm) await this.warmUp(this.socket);
+  }
+
+  /**
+   * Runs REG1 through the real listening path before the first sender comes (warm-up.ts), then
+   * takes its datagrams out of what the stats report: the counters start at zero for users.
+   */
+  private async warmUp(socket: BatchSocket): Promise<void> {
+    const done = await warmUpListeningPath(socket.local, this.options.ipv6Only === true);
+    this.warmUpCounters = Float64Array.from(socket.counters);
+    this.warmUpReg1 = this.engine.stats(this.clock()).reg1Received;
+    this.logger.debug('listening path warmed up', {
+      reg1Sent: done.sent,
+      answered: done.answered,
+      ms: Math.round(done.ms),
+    });
   }
 
   // ---------------------------------------------------------------- cluster node
@@ -835,7 +856,12 @@ class ReceiverRuntime {
       live.sendDropped += stats.sendDropped;
       live.notReady += stats.droppedNotReady;
     }
-    const listenSocket = readCounters(this.socket?.counters ?? new Float64Array(COUNTER_COUNT));
+    const counters = Float64Array.from(this.socket?.counters ?? new Float64Array(COUNTER_COUNT));
+    if (this.warmUpCounters !== undefined) {
+      for (let i = 0; i < counters.length; i++)
+        counters[i] = (counters[i] ?? 0) - (this.warmUpCounters[i] ?? 0);
+    }
+    const listenSocket = readCounters(counters);
     return {
       uptimeMs: now - this.startedAt,
       listen: this.listenName,
@@ -846,7 +872,7 @@ class ReceiverRuntime {
       limits: this.engine.limits,
       groups,
       registration: {
-        reg1Received: core.reg1Received,
+        reg1Received: core.reg1Received - this.warmUpReg1,
         reg2Received: core.reg2Received,
         regErrSent: core.regErrSent,
         regNgpSent: core.regNgpSent,

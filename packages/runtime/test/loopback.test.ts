@@ -2,14 +2,22 @@
 // dual-stack listening with IPv4 senders printed as IPv4, IPv6 senders, and the SRT probe.
 import {
   DatagramKind,
+  SRTLA_ID_HALF_LENGTH,
   SRT_HANDSHAKE_TYPE,
+  encodeReg1,
   encodeSrtHandshake,
   decodeSrtHandshake,
 } from '@bond/wire';
 import { dgramBackend } from '@bond/io';
 import { waitFor } from '@bond/io/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createReceiver, probeSrtListener, selectIoBackend } from '../src/index.js';
+import {
+  createReceiver,
+  probeSrtListener,
+  selectIoBackend,
+  type RuntimeLogger,
+} from '../src/index.js';
+import { warmUpTarget } from '../src/warm-up.js';
 import {
   createEndpoint,
   kinds,
@@ -29,6 +37,78 @@ async function socket(address: string, port = 0): Promise<RecordingSocket> {
   cleanup.push(() => opened.close());
   return opened;
 }
+
+/** A logger keeping every line, for the checks below. */
+function recordingLogger(): {
+  logger: RuntimeLogger;
+  lines: { message: string; fields: Record<string, unknown> }[];
+} {
+  const lines: { message: string; fields: Record<string, unknown> }[] = [];
+  const keep = (message: string, fields: Record<string, unknown> = {}) => {
+    lines.push({ message, fields });
+  };
+  return { logger: { debug: keep, info: keep, warn: keep, error: keep }, lines };
+}
+
+describe('the listening path warm-up at start', () => {
+  it('answers its own REG1 over the real socket, then reports counters from zero', async () => {
+    const listener = await socket('127.0.0.1');
+    const { logger, lines } = recordingLogger();
+    const receiver = await createReceiver({
+      port: 0,
+      upstream: { host: '127.0.0.1', port: listener.socket.local.port },
+      logger,
+    });
+    cleanup.push(() => receiver.close());
+    const warmed = lines.find((line) => line.message === 'listening path warmed up');
+    expect(warmed).toBeDefined();
+    const sent = Number(warmed?.fields.reg1Sent);
+    expect(sent).toBeGreaterThan(100);
+    // Loopback loses nothing here: every REG1 was answered by the receiver's own path.
+    expect(warmed?.fields.answered).toBe(sent);
+    const stats = receiver.stats();
+    expect(stats.registration.reg1Received).toBe(0);
+    expect(stats.registration.pendingGroups).toBe(0);
+    expect(stats.groups).toEqual([]);
+    expect(stats.listenSocket.datagramsReceived).toBe(0);
+    expect(stats.listenSocket.datagramsSent).toBe(0);
+
+    // A real sender's REG1 afterwards counts as the first.
+    const sender = await socket('127.0.0.2');
+    const senderHalf = new Uint8Array(SRTLA_ID_HALF_LENGTH).fill(7);
+    sender.send(encodeReg1(senderHalf), createEndpoint('127.0.0.1', receiver.local.port));
+    await waitFor(() => kinds(sender).includes(DatagramKind.SrtlaReg2), 'REG2');
+    const after = receiver.stats();
+    expect(after.registration.reg1Received).toBe(1);
+    expect(after.listenSocket.datagramsReceived).toBe(1);
+    expect(after.listenSocket.datagramsSent).toBe(1);
+  });
+
+  it('is skipped when turned off', async () => {
+    const listener = await socket('127.0.0.1');
+    const { logger, lines } = recordingLogger();
+    const receiver = await createReceiver({
+      port: 0,
+      address: '127.0.0.1',
+      upstream: { host: '127.0.0.1', port: listener.socket.local.port },
+      logger,
+      warmUp: false,
+    });
+    cleanup.push(() => receiver.close());
+    const messages = lines.map((line) => line.message);
+    expect(messages).toContain('receiver listening');
+    expect(messages).not.toContain('listening path warmed up');
+  });
+
+  it('aims at loopback for a wildcard bind, at the bound address otherwise', () => {
+    const at = (ip: string) => createEndpoint(ip, 5000);
+    expect(warmUpTarget(at('0.0.0.0'), false)).toEqual({ ip: '127.0.0.1', family: 'udp4' });
+    expect(warmUpTarget(at('::'), false)).toEqual({ ip: '127.0.0.1', family: 'udp4' });
+    expect(warmUpTarget(at('::'), true)).toEqual({ ip: '::1', family: 'udp6' });
+    expect(warmUpTarget(at('127.0.0.5'), false)).toEqual({ ip: '127.0.0.5', family: 'udp4' });
+    expect(warmUpTarget(at('::1'), false)).toEqual({ ip: '::1', family: 'udp6' });
+  });
+});
 
 describe('receiver on loopback sockets', () => {
   it('listens dual-stack: IPv4 senders print as IPv4, IPv6 senders in brackets', async () => {
