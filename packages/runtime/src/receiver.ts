@@ -26,6 +26,7 @@ import {
   AddressTable,
   BindError,
   COUNTER_COUNT,
+  Counter,
   createReceiveBatch,
   readCounters,
   type BackendName,
@@ -261,6 +262,7 @@ export async function createReceiver(options: CreateReceiverOptions): Promise<Re
       throw error;
     }
   }
+  await runtime.warmUp();
   logger.info('receiver listening', {
     listen: runtime.local.toString(),
     backend: io.name,
@@ -346,6 +348,7 @@ class ReceiverRuntime {
   /** The warm-up's share of the listening socket's counters and of the REG1 count. */
   private warmUpCounters: Float64Array | undefined;
   private warmUpReg1 = 0;
+  private warmUpSentToSenders = 0;
   /** Each named group's stream label, for log lines about the group. */
   private readonly streams = new Map<number, string>();
   /** Groups whose refusal by the SRT listener was logged (until the listener answers them). */
@@ -407,18 +410,24 @@ class ReceiverRuntime {
       'SRTLA listening socket',
       this.logger,
     );
-    const warm =
-      this.io.name !== 'memory' && this.options.warmUp !== false && this.options.reusePort !== true;
-    if (warm) await this.warmUp(this.socket);
   }
 
   /**
    * Runs REG1 through the real listening path before the first sender comes (warm-up.ts), then
-   * takes its datagrams out of what the stats report: the counters start at zero for users.
+   * takes its datagrams out of what the stats report: the counters start at zero for users. Runs
+   * after a cluster node's hooks are attached, so a real REG2 arriving meanwhile is routed as
+   * always. Skipped with `warmUp: false`, `reusePort` (another process could answer) and the
+   * memory backend.
    */
-  private async warmUp(socket: BatchSocket): Promise<void> {
+  async warmUp(): Promise<void> {
+    const socket = this.socket;
+    if (socket === undefined || this.options.warmUp === false) return;
+    if (this.options.reusePort === true || this.io.name === 'memory') return;
     const done = await warmUpListeningPath(socket.local, this.options.ipv6Only === true);
+    // What arrives from real senders during these few tens of milliseconds is taken out too.
     this.warmUpCounters = Float64Array.from(socket.counters);
+    this.warmUpCounters[Counter.lastSendErrno] = 0;
+    this.warmUpSentToSenders = this.sentToSenders;
     this.warmUpReg1 = this.engine.stats(this.clock()).reg1Received;
     this.logger.debug('listening path warmed up', {
       reg1Sent: done.sent,
@@ -905,7 +914,7 @@ class ReceiverRuntime {
         forwardedToListener: live.forwarded,
         forwardedBytesToListener: live.forwardedBytes,
         fromListener: live.fromListener,
-        sentToSenders: this.sentToSenders,
+        sentToSenders: this.sentToSenders - this.warmUpSentToSenders,
       },
       listenSocket,
     };

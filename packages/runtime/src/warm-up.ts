@@ -143,6 +143,15 @@ export async function warmUpListeningPath(
       await roundDone;
       wake = undefined;
     }
+    // A round that timed out may have left answers on their way: wait for them (bounded), so what
+    // the caller counts as the warm-up's is all of it.
+    if (answered < sent) {
+      waitingFor = sent;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, LISTEN_WARM_UP_ROUND_MS * 2).unref();
+      });
+    }
   } catch {
     // Cannot bind or send on loopback here: start cold.
   } finally {
