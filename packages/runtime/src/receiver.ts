@@ -865,12 +865,11 @@ class ReceiverRuntime {
       live.sendDropped += stats.sendDropped;
       live.notReady += stats.droppedNotReady;
     }
-    const counters = Float64Array.from(this.socket?.counters ?? new Float64Array(COUNTER_COUNT));
-    if (this.warmUpCounters !== undefined) {
-      for (let i = 0; i < counters.length; i++)
-        counters[i] = (counters[i] ?? 0) - (this.warmUpCounters[i] ?? 0);
-    }
-    const listenSocket = readCounters(counters);
+    const raw = this.socket?.counters ?? new Float64Array(COUNTER_COUNT);
+    const warmUp = this.warmUpCounters;
+    const listenSocket = readCounters(
+      warmUp === undefined ? raw : raw.map((value, i) => value - (warmUp[i] ?? 0)),
+    );
     return {
       uptimeMs: now - this.startedAt,
       listen: this.listenName,
