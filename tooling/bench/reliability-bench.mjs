@@ -322,10 +322,14 @@ async function run(context, system, attack) {
       await sleep(500);
     }
     const pid = receiver.child.pid;
-    const senderPort = await freeUdpPort();
     const ips = join(work, 'ips');
     writeFileSync(ips, '127.0.0.2\n127.0.0.3\n');
     const startStream = async () => {
+      // Chosen now, free for a wildcard bind: srtla_send binds 0.0.0.0, and in the new-sender
+      // attack the flood's 2,000 sources (127.42.x.y) already hold ephemeral ports, one of which
+      // a port free only on 127.0.0.1 could be ("bind failed: Address already in use": 2 of 10
+      // new-sender runs before, for both receivers alike).
+      const senderPort = await freeUdpPort('0.0.0.0');
       // bond-sender takes srtla_send's four positional arguments.
       const args = [String(senderPort), '127.0.0.1', String(port), ips];
       sender =
@@ -381,6 +385,13 @@ async function run(context, system, attack) {
         () => firstDeliveredAt !== undefined,
         Math.max(1000, (attack.seconds - 1) * 1000),
       );
+      if (!gotIn && sender?.child.exitCode !== null) {
+        // The stream's own sender died (a bind that failed, say): that is this harness's
+        // failure, not the receiver's refusal, so it is not counted as "did not get in".
+        throw new Error(
+          `${system}: the stream's sender exited (code ${sender?.child.exitCode}) before the stream started: ${sender?.lines.slice(-3).join(' | ')}`,
+        );
+      }
       row.gotIn = gotIn;
       row.streamStartedAt = startedAt;
     } else {

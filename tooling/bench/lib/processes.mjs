@@ -237,10 +237,15 @@ export function udpDropsOnPort(port) {
   return drops;
 }
 
-/** A UDP port free on 127.0.0.1 right now (bound and released; the usual small race applies). */
-export async function freeUdpPort() {
+/**
+ * A UDP port free on `host` right now (bound and released; the usual small race applies). For a
+ * child that binds the wildcard address (BELABOX `srtla_send` binds `0.0.0.0`), ask with
+ * `'0.0.0.0'`: a port free on 127.0.0.1 may still be bound on another loopback address (a flood's
+ * sources), and the child's bind then fails with EADDRINUSE.
+ */
+export async function freeUdpPort(host = '127.0.0.1') {
   const socket = createSocket('udp4');
-  await new Promise((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  await new Promise((resolve) => socket.bind(0, host, resolve));
   const { port } = socket.address();
   await new Promise((resolve) => socket.close(resolve));
   return port;
