@@ -429,6 +429,13 @@ class ReceiverRuntime {
     this.warmUpCounters[Counter.lastSendErrno] = 0;
     this.warmUpSentToSenders = this.sentToSenders;
     this.warmUpReg1 = this.engine.stats(this.clock()).reg1Received;
+    if (done.answered === 0) {
+      this.logger.debug('listening path not warmed up: no answer over loopback, starting cold', {
+        listen: socket.local.toString(),
+        ms: Math.round(done.ms),
+      });
+      return;
+    }
     this.logger.debug('listening path warmed up', {
       reg1Sent: done.sent,
       answered: done.answered,

@@ -142,6 +142,9 @@ export async function warmUpListeningPath(
       }
       await roundDone;
       wake = undefined;
+      // Nothing answered the first REG1 (a loopback this socket does not hear, say): start cold
+      // now rather than spend the whole bound on rounds that no one answers.
+      if (answered === 0) break;
     }
     // A round that timed out may have left answers on their way: wait for them (bounded), so what
     // the caller counts as the warm-up's is all of it.

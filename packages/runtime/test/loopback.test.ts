@@ -17,7 +17,7 @@ import {
   selectIoBackend,
   type RuntimeLogger,
 } from '../src/index.js';
-import { warmUpTarget } from '../src/warm-up.js';
+import { warmUpListeningPath, warmUpTarget } from '../src/warm-up.js';
 import {
   createEndpoint,
   kinds,
@@ -132,6 +132,17 @@ describe('the listening path warm-up at start', () => {
     const messages = lines.map((line) => line.message);
     expect(messages).toContain('receiver listening');
     expect(messages).not.toContain('listening path warmed up');
+  });
+
+  it('stops after its first REG1 when nothing answers it, instead of waiting out its bound', async () => {
+    // A socket that hears the REG1 but never answers: a listening socket the warm-up cannot reach
+    // back looks the same to it.
+    const silent = await socket('127.0.0.1');
+    const done = await warmUpListeningPath(silent.socket.local, false);
+    expect(done.answered).toBe(0);
+    expect(done.sent).toBe(1);
+    await waitFor(() => silent.received.length === 1, 'the REG1');
+    expect(kinds(silent)).toEqual([DatagramKind.SrtlaReg1]);
   });
 
   it('aims at loopback for a wildcard bind, at the bound address otherwise', () => {
