@@ -302,13 +302,16 @@ export function createSnapshotMetrics(
   // The previous scrape's size, to size the next one's buffer.
   let lastSize = 0;
   const write = async (fill: () => void): Promise<TextWriter> => {
+    // The process metrics are awaited before the fill: from the reset to the last series written
+    // nothing yields, so two scrapes that overlap cannot write into each other's values.
+    const processText = processRegistry === undefined ? undefined : await processRegistry.metrics();
     for (const series of made) series.reset();
     fill();
     const out = new TextWriter(lastSize + (lastSize >> 3));
     // The process metrics first, then bond's, one blank line between each metric's text.
     let first = true;
-    if (processRegistry !== undefined) {
-      out.write(await processRegistry.metrics());
+    if (processText !== undefined) {
+      out.write(processText);
       first = false;
     }
     for (const series of made) {

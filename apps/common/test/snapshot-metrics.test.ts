@@ -54,6 +54,32 @@ describe('createSnapshotMetrics', () => {
     expect(text).toMatch(/\n\n# HELP test_links Links\.\n# TYPE test_links gauge\ntest_links 0\n$/);
   });
 
+  it('renders each scrape from its own fill when two scrapes overlap (the process metrics are awaited first)', async () => {
+    const metrics = createSnapshotMetrics('test_');
+    const links = metrics.gauge('links', 'Links.');
+    // Both start before either finishes: the second's fill must not leak into the first's text.
+    const [first, second] = await Promise.all([
+      metrics.render(() => {
+        links.set({}, 1);
+      }),
+      metrics.render(() => {
+        links.set({}, 2);
+      }),
+    ]);
+    expect(first).toMatch(/\ntest_links 1\n$/);
+    expect(second).toMatch(/\ntest_links 2\n$/);
+    const [firstBytes, secondBytes] = await Promise.all([
+      metrics.renderBody(() => {
+        links.set({}, 3);
+      }),
+      metrics.renderBody(() => {
+        links.set({}, 4);
+      }),
+    ]);
+    expect(Buffer.from(firstBytes).toString()).toMatch(/\ntest_links 3\n$/);
+    expect(Buffer.from(secondBytes).toString()).toMatch(/\ntest_links 4\n$/);
+  });
+
   it('writes label sets once for many series, escaped, and keeps one series per label set', async () => {
     const metrics = createSnapshotMetrics('test_', { processMetrics: false });
     const packets = metrics.total('packets_total', 'Packets "seen" \\ here\nand there.', [
