@@ -324,6 +324,8 @@ async function run(context, system, attack) {
     const pid = receiver.child.pid;
     const ips = join(work, 'ips');
     writeFileSync(ips, '127.0.0.2\n127.0.0.3\n');
+    /** When and how the stream's sender exited, if it did. */
+    const senderExit = { afterMs: undefined, how: '' };
     const startStream = async () => {
       // Chosen now, free for a wildcard bind: srtla_send binds 0.0.0.0, and in the new-sender
       // attack the flood's 2,000 sources (127.42.x.y) already hold ephemeral ports, one of which
@@ -336,6 +338,11 @@ async function run(context, system, attack) {
         options.streamSender === 'bond'
           ? start(process.execPath, [context.senderBin, ...args, '--log-format', 'json'], limit)
           : start(peers.belaboxSend, args, limit);
+      const senderStartedAt = performance.now();
+      sender.child.once('exit', (code, signal) => {
+        senderExit.afterMs = performance.now() - senderStartedAt;
+        senderExit.how = signal === null ? `code ${code}` : `signal ${signal}`;
+      });
       await sleep(300);
       await ends.connect(senderPort);
       const perTick = options.streamPps / 100;
@@ -385,11 +392,12 @@ async function run(context, system, attack) {
         () => firstDeliveredAt !== undefined,
         Math.max(1000, (attack.seconds - 1) * 1000),
       );
-      if (!gotIn && sender?.child.exitCode !== null) {
-        // The stream's own sender died (a bind that failed, say): that is this harness's
-        // failure, not the receiver's refusal, so it is not counted as "did not get in".
+      if (!gotIn && senderExit.afterMs !== undefined && senderExit.afterMs < 2000) {
+        // The stream's own sender died at once (a bind that failed, say): that is this harness's
+        // failure, not the receiver's refusal, so it is not counted as "did not get in". (One
+        // that gives up later, as srtla_send does after 10 s without a connection, is a refusal.)
         throw new Error(
-          `${system}: the stream's sender exited (code ${sender?.child.exitCode}) before the stream started: ${sender?.lines.slice(-3).join(' | ')}`,
+          `${system}: the stream's sender exited ${Math.round(senderExit.afterMs)} ms after it started (${senderExit.how}), before the stream did: ${sender.lines.slice(-3).join(' | ')}`,
         );
       }
       row.gotIn = gotIn;

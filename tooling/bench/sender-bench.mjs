@@ -189,7 +189,8 @@ async function startSender(system, receiverPort) {
     await child.line(/^registered/);
     return { child, port, backend: 'recvmmsg/sendmmsg' };
   }
-  const port = await freeUdpPort();
+  // Free for a wildcard bind: srtla_send binds 0.0.0.0 (lib/processes.mjs, freeUdpPort).
+  const port = await freeUdpPort(system === 'srtla_send' ? '0.0.0.0' : '127.0.0.1');
   if (system === 'srtla_send') {
     const child = startChild(
       peers.belaboxSend,

@@ -622,7 +622,8 @@ describe.skipIf(!built || redisBinary === undefined)(
           defer(() => rm(dir, { recursive: true, force: true }));
           const ipsFile = join(dir, 'ips');
           await writeFile(ipsFile, `${SRTLA_SEND_IPS.join('\n')}\n`);
-          const sendPort = await freeUdpPort();
+          // Free for a wildcard bind: srtla_send binds 0.0.0.0.
+          const sendPort = await freeUdpPort('0.0.0.0');
           const [command, ...prefix] = sender.command();
           const senderProcess = startProcess(command ?? '', [
             ...prefix,

@@ -430,8 +430,10 @@ class ReceiverRuntime {
     this.warmUpSentToSenders = this.sentToSenders;
     this.warmUpReg1 = this.engine.stats(this.clock()).reg1Received;
     if (done.answered === 0) {
+      // Its counters are still taken out above: a REG1 the socket heard but answered late.
       this.logger.debug('listening path not warmed up: no answer over loopback, starting cold', {
         listen: socket.local.toString(),
+        reg1Sent: done.sent,
         ms: Math.round(done.ms),
       });
       return;

@@ -109,6 +109,7 @@ export async function warmUpListeningPath(
   const target = warmUpTarget(local, ipv6Only);
   const socket = createSocket(target.family);
   let answered = 0;
+  const answeredSoFar = (): number => answered;
   let sent = 0;
   let wake: (() => void) | undefined;
   let waitingFor = 0;
@@ -142,9 +143,19 @@ export async function warmUpListeningPath(
       }
       await roundDone;
       wake = undefined;
-      // Nothing answered the first REG1 (a loopback this socket does not hear, say): start cold
-      // now rather than spend the whole bound on rounds that no one answers.
-      if (answered === 0) break;
+      if (answered === 0) {
+        // The first REG1 runs the coldest code: on a busy host its answer may take longer than a
+        // round. Wait once more for it; if it still has not come (a loopback this socket does not
+        // hear, say), start cold now rather than spend the whole bound on rounds no one answers.
+        waitingFor = 1;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, LISTEN_WARM_UP_ROUND_MS * 2).unref();
+        });
+        wake = undefined;
+        // Read through a call: the message handler may have counted meanwhile.
+        if (answeredSoFar() === 0) return { sent, answered: 0, ms: performance.now() - started };
+      }
     }
     // A round that timed out may have left answers on their way: wait for them (bounded), so what
     // the caller counts as the warm-up's is all of it.

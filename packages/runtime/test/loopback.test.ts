@@ -7,8 +7,9 @@ import {
   encodeReg1,
   encodeSrtHandshake,
   decodeSrtHandshake,
+  type Address,
 } from '@bond/wire';
-import { dgramBackend } from '@bond/io';
+import { dgramBackend, type BatchSocket, type IoBackend } from '@bond/io';
 import { waitFor } from '@bond/io/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -132,6 +133,50 @@ describe('the listening path warm-up at start', () => {
     const messages = lines.map((line) => line.message);
     expect(messages).toContain('receiver listening');
     expect(messages).not.toContain('listening path warmed up');
+    expect(messages.some((message) => message.startsWith('listening path not warmed up'))).toBe(
+      false,
+    );
+  });
+
+  it('starts cold, says so, and still counts from zero when nothing answers its first REG1', async () => {
+    const listener = await socket('127.0.0.1');
+    const silent = await socket('127.0.0.1');
+    const { logger, lines } = recordingLogger();
+    // The listening socket reports the silent socket's address as its own, so the warm-up's REG1
+    // go where no one answers them: as on a host whose loopback the listening socket cannot hear.
+    let listening: BatchSocket | undefined;
+    let realPort = 0;
+    const io: IoBackend = {
+      name: dgramBackend.name,
+      open: async (options) => {
+        const opened = await dgramBackend.open(options);
+        if (listening === undefined) {
+          listening = opened;
+          realPort = opened.local.port;
+          (opened as { local: Address }).local = silent.socket.local;
+        }
+        return opened;
+      },
+    };
+    const receiver = await createReceiver({
+      port: 0,
+      address: '127.0.0.1',
+      upstream: { host: '127.0.0.1', port: listener.socket.local.port },
+      logger,
+      io,
+    });
+    cleanup.push(() => receiver.close());
+    const cold = lines.find((line) => line.message.startsWith('listening path not warmed up'));
+    expect(cold?.fields.reg1Sent).toBe(1);
+    expect(lines.map((line) => line.message)).not.toContain('listening path warmed up');
+    expect(silent.received.length).toBe(1);
+    const sender = await socket('127.0.0.2');
+    sender.send(
+      encodeReg1(new Uint8Array(SRTLA_ID_HALF_LENGTH).fill(9)),
+      createEndpoint('127.0.0.1', realPort),
+    );
+    await waitFor(() => kinds(sender).includes(DatagramKind.SrtlaReg2), 'REG2');
+    expect(receiver.stats().registration.reg1Received).toBe(1);
   });
 
   it('stops after its first REG1 when nothing answers it, instead of waiting out its bound', async () => {

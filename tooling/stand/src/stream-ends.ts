@@ -259,11 +259,15 @@ export function lastSrtStats(text: string, side: 'send' | 'recv'): SrtSideStats 
   return undefined;
 }
 
-/** A UDP port free on 127.0.0.1 right now. */
-export async function freeUdpPort(): Promise<number> {
+/**
+ * A UDP port free on `host` right now. For a program that binds the wildcard address (BELABOX
+ * `srtla_send` binds 0.0.0.0), ask with `'0.0.0.0'`: a port free on 127.0.0.1 may be bound on
+ * another loopback address.
+ */
+export async function freeUdpPort(host = '127.0.0.1'): Promise<number> {
   const { createSocket } = await import('node:dgram');
   const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => socket.bind(0, host, resolve));
   const { port } = socket.address();
   await new Promise<void>((resolve) =>
     socket.close(() => {
