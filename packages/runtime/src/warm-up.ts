@@ -109,7 +109,6 @@ export async function warmUpListeningPath(
   const target = warmUpTarget(local, ipv6Only);
   const socket = createSocket(target.family);
   let answered = 0;
-  const answeredSoFar = (): number => answered;
   let sent = 0;
   let wake: (() => void) | undefined;
   let waitingFor = 0;
@@ -118,6 +117,18 @@ export async function warmUpListeningPath(
     if (answered >= waitingFor) wake?.();
   });
   socket.on('error', () => wake?.());
+  /** Waits (at most `ms`) until `count` answers in all have come; how many have. */
+  const answeredBy = async (count: number, ms: number): Promise<number> => {
+    if (answered < count) {
+      waitingFor = count;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, ms).unref();
+      });
+      wake = undefined;
+    }
+    return answered;
+  };
   try {
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
@@ -131,41 +142,25 @@ export async function warmUpListeningPath(
       if (performance.now() - started > LISTEN_WARM_UP_LIMIT_MS) break;
       // Bursts of every size up to the full one, so the batch handler sees batches of 1 and many.
       const burst = round % 3 === 0 ? 1 + (round % LISTEN_WARM_UP_BURST) : LISTEN_WARM_UP_BURST;
-      waitingFor = answered + burst;
-      const roundDone = new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, LISTEN_WARM_UP_ROUND_MS).unref();
-      });
+      const expected = answered + burst;
       for (let i = 0; i < burst; i++) {
         randomFillSync(senderHalf);
         socket.send(encodeReg1(senderHalf), local.port, target.ip);
         sent++;
       }
-      await roundDone;
-      wake = undefined;
-      if (answered === 0) {
-        // The first REG1 runs the coldest code: on a busy host its answer may take longer than a
-        // round. Wait once more for it; if it still has not come (a loopback this socket does not
-        // hear, say), start cold now rather than spend the whole bound on rounds no one answers.
-        waitingFor = 1;
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          setTimeout(resolve, LISTEN_WARM_UP_ROUND_MS * 2).unref();
-        });
-        wake = undefined;
-        // Read through a call: the message handler may have counted meanwhile.
-        if (answeredSoFar() === 0) return { sent, answered: 0, ms: performance.now() - started };
+      // The first REG1 runs the coldest code: on a busy host its answer may take longer than a
+      // round, so it gets one more wait. If it still has not come (a loopback this socket does not
+      // hear, say), start cold now rather than spend the whole bound on rounds no one answers.
+      if (
+        (await answeredBy(expected, LISTEN_WARM_UP_ROUND_MS)) === 0 &&
+        (await answeredBy(1, LISTEN_WARM_UP_ROUND_MS * 2)) === 0
+      ) {
+        return { sent, answered: 0, ms: performance.now() - started };
       }
     }
     // A round that timed out may have left answers on their way: wait for them (bounded), so what
     // the caller counts as the warm-up's is all of it.
-    if (answered < sent) {
-      waitingFor = sent;
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, LISTEN_WARM_UP_ROUND_MS * 2).unref();
-      });
-    }
+    await answeredBy(sent, LISTEN_WARM_UP_ROUND_MS * 2);
   } catch {
     // Cannot bind or send on loopback here: start cold.
   } finally {
