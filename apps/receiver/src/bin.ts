@@ -1,21 +1,13 @@
 #!/usr/bin/env node
 /**
- * The `bond-receiver` executable: parses the command line, then runs. SIGTERM and SIGINT close
- * cleanly (exit 0); a second one exits at once. SIGHUP reloads the config file. Errors at start
- * print their message (with its `BOND_ERR_*` code) and exit 1; usage errors exit 2.
+ * The `bond-receiver` executable. It sets {@link RECEIVER_V8_FLAGS} before any of bond's code is
+ * loaded, then loads the program (`cli.ts`).
  */
-import { runCli } from '@bond/app-common';
-import { UsageError, helpText, parseCommandLine, type Command } from './command-line.js';
-import { doctorOutcome } from './doctor.js';
-import { VERSION } from './run.js';
-import { start } from './workers.js';
+import { setFlagsFromString } from 'node:v8';
+import { RECEIVER_V8_FLAGS } from './heap-flags.js';
 
-runCli<Command>({
-  name: 'bond-receiver',
-  version: VERSION,
-  parse: parseCommandLine,
-  helpText,
-  doctor: (command) => doctorOutcome(command.settings),
-  start: (command) => start(command, { logOutput: process.stderr }),
-  isUsageError: (error) => error instanceof UsageError,
+for (const flag of RECEIVER_V8_FLAGS) setFlagsFromString(flag);
+import('./cli.js').catch((error: unknown) => {
+  process.stderr.write(`bond-receiver: could not load the program: ${String(error)}\n`);
+  process.exitCode = 1;
 });
