@@ -16,7 +16,8 @@
  * }
  * ```
  *
- * Holds no protocol logic; `src/bin.ts` parses, `src/run.ts` runs.
+ * Holds no protocol logic; `src/cli.ts` parses (loaded by `src/bin.ts` once V8's flags are set),
+ * `src/run.ts` runs.
  *
  * @packageDocumentation
  */

@@ -1,7 +1,8 @@
 /**
  * `run(options, deps)`: bond-receiver without the process. Reads the config file, starts the
  * receiver (`@bond/runtime`), probes the SRT listener, serves HTTP when asked, and returns a handle
- * to reload and close it. `bin.ts` adds only argument parsing, signals and the exit code.
+ * to reload and close it. `cli.ts` adds only argument parsing, signals and the exit code (and
+ * `bin.ts`, V8's flags).
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { ConfigFileError, diffSettings, type StatsRoutes } from '@bond/app-common';
