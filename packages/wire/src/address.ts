@@ -10,7 +10,8 @@
  * Words: IPv4 is `words[0]` with the others 0; IPv6 is four big-endian 32-bit words in network order.
  * Key: a number to find an address with one `Map` lookup instead of a string built per datagram.
  * IPv4 gets the exact `ipv4 * 65536 + port` (< 2^48); IPv6 gets {@link IPV6_KEY_BASE} plus a 32-bit
- * hash, so two IPv6 addresses may share a key: a lookup by key must confirm the hit with
+ * hash keyed with a per-process secret ({@link addressKey}), so two IPv6 addresses may share a key
+ * by chance, never by anyone's design: a lookup by key must confirm the hit with
  * {@link Address.equals} (or a word comparison) before using it.
  */
 
@@ -20,14 +21,37 @@ export type AddressFamily = 4 | 6;
 /** 2^48: IPv6 keys start here, above every IPv4 key (`ipv4 * 65536 + port` < 2^48). */
 export const IPV6_KEY_BASE = 2 ** 48;
 
-/** 0x811c9dc5 and 0x01000193: the 32-bit FNV-1a offset basis and prime. */
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
+/**
+ * The secret of this process's IPv6 keys: 64 random bits, drawn once per process and shared by
+ * every copy of this module loaded in it (a global symbol), so that two copies (an ES module and a
+ * CommonJS one, say) key the same address alike. Keys are never sent or stored outside the
+ * process (the cluster routes by the address text), so other processes need not agree.
+ */
+const SECRET = Symbol.for('bond.wire.addressKeySecret');
+
+function processSecret(): Uint32Array {
+  const holder = globalThis as { [SECRET]?: Uint32Array };
+  let secret = holder[SECRET];
+  if (secret === undefined) {
+    secret = new Uint32Array(2);
+    globalThis.crypto.getRandomValues(secret);
+    holder[SECRET] = secret;
+  }
+  return secret;
+}
+const secret = processSecret();
+const K0 = secret[0] ?? 0;
+const K1 = secret[1] ?? 0;
 
 /**
  * The lookup key of an address given as words (see the module doc). Allocates nothing, so a table
  * can key a receive row without building an {@link Address}. Equal addresses have equal keys,
  * including an IPv4-mapped IPv6 address and its IPv4 form.
+ *
+ * An IPv6 key is HalfSipHash-1-3 (32-bit output) of the four words and the port, keyed with this
+ * process's secret: nobody outside the process can construct two addresses that share a key, so
+ * nobody can take a victim's key (issue 17). Two addresses still share a key by chance with
+ * probability 2^-32 per pair, and every lookup confirms a hit on the full address.
  */
 export function addressKey(
   family: AddressFamily,
@@ -39,14 +63,57 @@ export function addressKey(
 ): number {
   if (family === 4) return (w0 >>> 0) * 65536 + port;
   if (isMapped(w0, w1, w2)) return (w3 >>> 0) * 65536 + port;
-  // FNV-1a over the four words and the port, one word per step.
-  let hash = FNV_OFFSET;
-  hash = Math.imul(hash ^ w0, FNV_PRIME);
-  hash = Math.imul(hash ^ w1, FNV_PRIME);
-  hash = Math.imul(hash ^ w2, FNV_PRIME);
-  hash = Math.imul(hash ^ w3, FNV_PRIME);
-  hash = Math.imul(hash ^ port, FNV_PRIME);
-  return IPV6_KEY_BASE + (hash >>> 0);
+  return IPV6_KEY_BASE + halfSipHash13(K0, K1, w0, w1, w2, w3, port);
+}
+
+/** HalfSipHash's last block for a 20-byte message: its length in the top byte, no bytes left over. */
+const LAST_BLOCK = 20 << 24;
+
+/**
+ * HalfSipHash-1-3 with a 32-bit result (the variant Linux uses for its network hash tables) over a
+ * 20-byte message given as five 32-bit words, each standing for its 4 bytes in little-endian order:
+ * one round per word and for the last block, then three to finish, in one loop of nine rounds so
+ * a key costs no call or array. Exported for the tests, which check it against a plain
+ * implementation that also passes the reference's HalfSipHash-2-4 test vector.
+ */
+export function halfSipHash13(
+  k0: number,
+  k1: number,
+  m0: number,
+  m1: number,
+  m2: number,
+  m3: number,
+  m4: number,
+): number {
+  let v0 = k0 | 0;
+  let v1 = k1 | 0;
+  let v2 = (0x6c796765 ^ k0) | 0;
+  let v3 = (0x74656462 ^ k1) | 0;
+  // Rounds 0-5 take the message words and the last block (m is the one being taken); 6-8 finish.
+  let m = m0;
+  for (let round = 0; round < 9; round++) {
+    if (round < 6) v3 ^= m;
+    v0 = (v0 + v1) | 0;
+    v1 = (v1 << 5) | (v1 >>> 27);
+    v1 ^= v0;
+    v0 = (v0 << 16) | (v0 >>> 16);
+    v2 = (v2 + v3) | 0;
+    v3 = (v3 << 8) | (v3 >>> 24);
+    v3 ^= v2;
+    v0 = (v0 + v3) | 0;
+    v3 = (v3 << 7) | (v3 >>> 25);
+    v3 ^= v0;
+    v2 = (v2 + v1) | 0;
+    v1 = (v1 << 13) | (v1 >>> 19);
+    v1 ^= v2;
+    v2 = (v2 << 16) | (v2 >>> 16);
+    if (round < 6) {
+      v0 ^= m;
+      m = round === 0 ? m1 : round === 1 ? m2 : round === 2 ? m3 : round === 3 ? m4 : LAST_BLOCK;
+      if (round === 5) v2 ^= 0xff;
+    }
+  }
+  return (v1 ^ v3) >>> 0;
 }
 
 /** An IP address and UDP port. Immutable; make one per source and reuse it. */
