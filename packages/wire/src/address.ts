@@ -23,9 +23,10 @@ export const IPV6_KEY_BASE = 2 ** 48;
 
 /**
  * The secret of this process's IPv6 keys: 64 random bits, drawn once per process and shared by
- * every copy of this module loaded in it (a global symbol), so that two copies (an ES module and a
- * CommonJS one, say) key the same address alike. Keys are never sent or stored outside the
- * process (the cluster routes by the address text), so other processes need not agree.
+ * every copy of this module loaded in it (a global symbol), so that two copies (two installs or
+ * bundles of the same version) key the same address alike; a copy from before this secret (an
+ * unkeyed hash) would not, so one process should load one version. Keys are never sent or stored
+ * outside the process (the cluster routes by the address text), so other processes need not agree.
  */
 const SECRET = Symbol.for('bond.wire.addressKeySecret');
 
@@ -33,8 +34,16 @@ function processSecret(): Uint32Array {
   const holder = globalThis as { [SECRET]?: Uint32Array };
   let secret = holder[SECRET];
   if (secret === undefined) {
+    const crypto = (
+      globalThis as { crypto?: { getRandomValues?: (array: Uint32Array) => unknown } }
+    ).crypto;
+    if (typeof crypto?.getRandomValues !== 'function') {
+      throw new Error(
+        '@bond/wire needs Web Crypto (globalThis.crypto.getRandomValues) for its address keys: Node 20.19 or newer, without --no-experimental-global-webcrypto',
+      );
+    }
     secret = new Uint32Array(2);
-    globalThis.crypto.getRandomValues(secret);
+    crypto.getRandomValues(secret);
     holder[SECRET] = secret;
   }
   return secret;
@@ -70,7 +79,7 @@ export function addressKey(
 const LAST_BLOCK = 20 << 24;
 
 /**
- * HalfSipHash-1-3 with a 32-bit result (the variant Linux uses for its network hash tables) over a
+ * HalfSipHash-1-3 with a 32-bit result (what Linux's hsiphash is on 32-bit kernels) over a
  * 20-byte message given as five 32-bit words, each standing for its 4 bytes in little-endian order:
  * one round per word and for the last block, then three to finish, in one loop of nine rounds so
  * a key costs no call or array. Exported for the tests, which check it against a plain

@@ -260,6 +260,31 @@ describe('IPv6 keys that cannot be collided on purpose (issue 17)', () => {
     expect(copy.addressKey(6, ...words, 443)).toBe(addressKey(6, ...words, 443));
   });
 
+  it('draws the secret from crypto.getRandomValues when the process has none yet', async () => {
+    const holder = globalThis as Record<symbol, unknown>;
+    const key = Symbol.for('bond.wire.addressKeySecret');
+    const draw = vi.spyOn(globalThis.crypto, 'getRandomValues');
+    try {
+      Reflect.deleteProperty(holder, key);
+      vi.resetModules();
+      const copyPath = `../src/address.js?fresh=${Date.now()}`;
+      const fresh = (await import(copyPath)) as typeof import('../src/address.js');
+      expect(draw).toHaveBeenCalledTimes(1);
+      const drawn = holder[key] as Uint32Array;
+      expect(drawn).toBeInstanceOf(Uint32Array);
+      expect(drawn).not.toBe(secret);
+      expect(draw.mock.calls[0]?.[0]).toBe(drawn);
+      const words = [0x20010db8, 0, 7, 9] as const;
+      expect(fresh.addressKey(6, ...words, 80)).toBe(
+        IPV6_KEY_BASE + halfSipHash13(drawn[0] ?? 0, drawn[1] ?? 0, ...words, 80),
+      );
+    } finally {
+      // The rest of this process keys with the secret it started with.
+      holder[key] = secret;
+      draw.mockRestore();
+    }
+  });
+
   it('a pair that collides under one secret does not under another', () => {
     // What an attacker would need: two addresses with one key, found without the secret. Found
     // here with it, the same pair fails under another secret (as in another process).
