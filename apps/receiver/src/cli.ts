@@ -1,8 +1,8 @@
 /**
  * The `bond-receiver` program, loaded by `bin.ts` once V8's settings are in place: parses the
- * command line, then runs. SIGTERM and SIGINT close
- * cleanly (exit 0); a second one exits at once. SIGHUP reloads the config file. Errors at start
- * print their message (with its `BOND_ERR_*` code) and exit 1; usage errors exit 2.
+ * command line, then runs. SIGTERM and SIGINT close cleanly (exit 0); a second one exits at once.
+ * SIGHUP reloads the config file. Errors at start print their message (with its `BOND_ERR_*` code)
+ * and exit 1; usage errors exit 2.
  */
 import { runCli } from '@bond/app-common';
 import { UsageError, helpText, parseCommandLine, type Command } from './command-line.js';

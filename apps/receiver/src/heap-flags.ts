@@ -5,7 +5,7 @@
  * then every 8 s until it has run) it runs two or three "memory reducing" full collections, 0.6 s
  * apart, if the process allocates little. A receiver allocates little even under a REG1 flood, so
  * these land wherever the timer falls: in the reliability benchmark's new-sender attack, inside
- * the flood in 10 rounds of 15, where they were the slowest answers (5-11 ms main-thread pauses),
+ * the flood in 10 rounds of 15, where they were the slowest answers (1.4-14 ms main-thread pauses),
  * and each leaves the young generation at its smallest, which then collects every ~1 MiB of
  * allocation (docs/performance.md section 6).
  *
