@@ -33,6 +33,12 @@ export interface ForwardPathGroup {
    * when not known. Optional: a path without it waits the whole hold.
    */
   clearedBelow?(now: number): number | undefined;
+  /**
+   * Every link of the group has delivered an original at or after `seq` (each less the farthest it
+   * reordered its own packets): nothing sent before `seq` is still on its way. False while any link
+   * has delivered no original. Optional: without it, a stream's start-up waits the whole hold.
+   */
+  everyLinkPast?(seq: number): boolean;
 }
 
 /** Builds a group's forward path; `emit` sends one datagram upstream. */

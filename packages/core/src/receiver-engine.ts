@@ -102,12 +102,14 @@ const OTHER_REJECTION = 0;
 const EMPTY = new Uint8Array(0);
 
 /**
- * A transmit queue slot: the transmit, and the REG2 answer and keepalive echo buffers the slot
- * keeps for when it carries one (allocated the first time it does, then rewritten in place).
+ * A transmit queue slot: the transmit, and the REG2 answer, keepalive echo and SRTLA ACK buffers
+ * the slot keeps for when it carries one (allocated the first time it does, then rewritten in
+ * place).
  */
 interface TransmitSlot extends ReceiverTransmit {
   reg2: Uint8Array | undefined;
   echo: Uint8Array | undefined;
+  ack: Uint8Array | undefined;
 }
 
 export class ReceiverEngine {
@@ -157,6 +159,7 @@ export class ReceiverEngine {
     bytes: EMPTY,
     reg2: undefined,
     echo: undefined,
+    ack: undefined,
   }));
   /**
    * The replies that never change (REG3, REG_ERR, REG_NGP, padded), encoded once: a flood of forged
@@ -316,11 +319,20 @@ export class ReceiverEngine {
       if (this.ackWithheld(now, link)) {
         link.acksThrottled++;
       } else {
-        const ack = new Uint8Array(SRTLA_ACK_LENGTH);
+        // Written in a buffer its transmit slot keeps: an ACK per ten packets allocates nothing.
+        const slot = this.transmits.push();
+        let ack = slot.ack;
+        if (ack === undefined) {
+          ack = new Uint8Array(SRTLA_ACK_LENGTH);
+          slot.ack = ack;
+        }
         writeSrtlaAck(ack, link.pendingAcks, SRTLA_ACK_SEQS_PER_ACK);
         link.srtlaAcksSent++;
         link.lastAckSentAt = now;
-        this.queue(ReceiverTarget.Link, link.address, group.id, ack);
+        slot.target = ReceiverTarget.Link;
+        slot.address = link.address;
+        slot.groupId = group.id;
+        slot.bytes = ack;
       }
     }
     if (!retransmitted) {

@@ -344,6 +344,20 @@ export class ReceiverGroup implements ForwardPathGroup {
     return cleared;
   }
 
+  /**
+   * Every link has delivered an original at or after `seq`, less its own reordering (links are
+   * first in, first out): no original before `seq` is still on its way. False without links, or
+   * while a link has delivered none (it may be the slowest).
+   */
+  everyLinkPast(seq: number): boolean {
+    if (this.links.length === 0) return false;
+    for (const link of this.links) {
+      if (link.highestOriginalSeq < 0) return false;
+      if (seqDistance(seq, seqAdd(link.highestOriginalSeq, -link.inLinkReorder)) < 0) return false;
+    }
+    return true;
+  }
+
   /** `link`'s base delay minus the smallest base among the group's links, us. */
   delayOffsetUs(link: ReceiverLink): number | undefined {
     const base = link.delay.base;

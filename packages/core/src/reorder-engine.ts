@@ -33,6 +33,13 @@
  * up at once instead of waiting out the hold (`clearedBelow`, from the receiver group), and the
  * SRT listener asks for it that much sooner. Everything else waits as before, at most the hold.
  *
+ * **A stream's start-up.** The first packet is held, and everything after it, so that an earlier
+ * one still on a slower link can move the release point back. That lasts the hold (in `auto`, the
+ * initial 200 ms until every link has a delay measurement) or, sooner, until every link of the
+ * group has delivered an original at or after the release point (`everyLinkPast`): then nothing
+ * earlier is on its way. Waiting out the whole hold released it all in one burst (12,000 packets at
+ * 60k pps), which overflowed a listener's socket with a default receive buffer.
+ *
  * Held packets are copied: the bytes pushed in belong to the runtime's receive buffer.
  */
 import { seqAdd, seqDistance } from '@bond/wire';
@@ -78,6 +85,8 @@ export interface SkewSource {
   delaySkewMs(now: number): number | undefined;
   /** See `ForwardPathGroup.clearedBelow`: a gap below this sequence number is given up at once. */
   clearedBelow?(now: number): number | undefined;
+  /** See `ForwardPathGroup.everyLinkPast`: a stream's start-up ends once this holds for `next`. */
+  everyLinkPast?(seq: number): boolean;
 }
 
 export interface ReorderStats {
@@ -141,6 +150,12 @@ export class ReorderEngine implements ForwardPath {
   private startupUntil: number | undefined;
   /** The hold computed at the latest `push` or `handleTimeout`, ms: what `pollTimeout` uses. */
   private hold = 0;
+  /**
+   * The `now` the hold was last computed at: every packet of one receive batch shares its `now`,
+   * so the links' skew is read once per batch, not once per packet (the hold is a double, and
+   * computing it per packet boxed one or two numbers per packet on the forwarding path).
+   */
+  private holdAt = Number.NaN;
   /** Cached sequence number of the lowest held packet; undefined when it must be searched. */
   private lowestSeq: number | undefined;
 
@@ -192,13 +207,17 @@ export class ReorderEngine implements ForwardPath {
       this.emit(bytes);
       return;
     }
-    this.hold = this.holdMs(now);
+    if (now !== this.holdAt) {
+      this.holdAt = now;
+      this.hold = this.holdMs(now);
+    }
     if (this.next === undefined) {
       // The first packet of a stream: hold it, so that earlier ones still in flight on slower
       // links can move the release point back instead of arriving "late".
       this.next = seq;
       this.startupUntil = now + this.hold;
       this.admit(now, bytes, seq);
+      this.endStartupIfPast();
       return;
     }
     const distance = seqDistance(this.next, seq);
@@ -210,6 +229,7 @@ export class ReorderEngine implements ForwardPath {
       // Still starting: an earlier packet moves the release point back (within the buffer).
       this.next = seq;
       this.admit(now, bytes, seq);
+      this.endStartupIfPast();
       return;
     }
     if (distance < 0) {
@@ -232,7 +252,23 @@ export class ReorderEngine implements ForwardPath {
       return;
     }
     this.admit(now, bytes, seq);
-    this.releaseCleared(now);
+    if (this.startupUntil !== undefined) this.endStartupIfPast();
+    else this.releaseCleared(now);
+  }
+
+  /**
+   * Ends a stream's start-up before its hold runs out once every link has delivered an original at
+   * or after the release point: nothing earlier is on its way, so the release point cannot move
+   * back. Without this, everything that arrived during the start-up hold (200 ms before any skew is
+   * measured: 12,000 packets at 60k pps) left in one burst when it ended, more than an SRT
+   * listener's socket with a default receive buffer (208 KiB) takes at once.
+   */
+  private endStartupIfPast(): void {
+    const next = this.next;
+    if (this.startupUntil === undefined || next === undefined) return;
+    if (this.skew.everyLinkPast?.(next) !== true) return;
+    this.startupUntil = undefined;
+    this.drainInOrder();
   }
 
   /**
@@ -336,6 +372,7 @@ export class ReorderEngine implements ForwardPath {
     }
     const hold = this.holdMs(now);
     this.hold = hold;
+    this.holdAt = now;
     for (let guard = 0; guard <= this.capacity && this.held > 0; guard++) {
       const first = this.longestWaiting();
       if (first < 0 || now < (this.arrivalAt[first] ?? 0) + hold) return;

@@ -498,7 +498,8 @@ describe('receiver engine', () => {
   });
 
   it('configure() swaps the forward path of running groups, releasing what the old one held', () => {
-    const { receiver } = registered([A]);
+    // B carries nothing yet, so the stream's start-up holds what A delivers for the whole hold.
+    const { receiver } = registered([A, B]);
     receiver.configure({ forwardPath: createReorderForwardPath({ mode: { fixedMs: 100 } }) });
     receiver.handleDatagram(1, A, data(10));
     receiver.handleDatagram(2, A, data(12));
@@ -551,6 +552,26 @@ describe('receiver engine', () => {
     expect(upstream()).toEqual([30]);
     const reorder = receiver.stats(431).groups[0]?.forwardPath as { skipped: number };
     expect(reorder.skipped).toBe(1 + 1 + 8); // 12 at once; 20 and 22-29 at the hold
+  });
+
+  it("ends a stream's start-up hold once every link has delivered, instead of bursting 200 ms later", () => {
+    const C = address('127.0.0.4', 5003);
+    const { receiver } = registered([A, B, C], {
+      forwardPath: createReorderForwardPath({ mode: 'auto' }),
+    });
+    const upstream = () =>
+      drain(receiver)
+        .filter((r) => r.target === ReceiverTarget.Upstream)
+        .map((r) => peekSrtDataSeq(r.bytes));
+    receiver.handleDatagram(1, A, data(10));
+    receiver.handleDatagram(2, B, data(12));
+    // C has delivered nothing: 11 may be on it, and so may something before 10.
+    expect(upstream()).toEqual([]);
+    receiver.handleDatagram(3, C, data(11));
+    // Every link is past 10, so the release point is final: everything leaves at 3 ms, in order.
+    expect(upstream()).toEqual([10, 11, 12]);
+    receiver.handleDatagram(4, A, data(13));
+    expect(upstream()).toEqual([13]);
   });
 
   it('configure() checks every value before applying any', () => {

@@ -34,6 +34,82 @@ function engine(options: ReorderOptions, skewMs?: number) {
   return { reorder, out, push, skew, begin };
 }
 
+describe("reorder engine: a stream's start-up", () => {
+  /** Two links, each with the highest original it delivered; `everyLinkPast` as the group has it. */
+  function twoLinks() {
+    const out: number[] = [];
+    const highest: (number | undefined)[] = [undefined, undefined];
+    const reorder = new ReorderEngine(
+      { mode: 'auto' },
+      (bytes) => out.push(peekSrtDataSeq(bytes)),
+      {
+        delaySkewMs: () => undefined, // not measured yet: the start-up hold is the initial 200 ms
+        everyLinkPast: (seq) => highest.every((h) => h !== undefined && seqDistance(seq, h) >= 0),
+      },
+    );
+    const arrive = (now: number, link: 0 | 1, seq: number) => {
+      const h = highest[link];
+      if (h === undefined || seqDistance(h, seq) > 0) highest[link] = seq;
+      reorder.push(now, packet(seq), seq);
+    };
+    return { reorder, out, arrive };
+  }
+
+  it('holds the first packets only until every link has delivered one at or after them', () => {
+    const { reorder, out, arrive } = twoLinks();
+    arrive(0, 0, 100);
+    arrive(1, 0, 101);
+    arrive(2, 0, 102);
+    // Link 1 has delivered nothing: an earlier packet may still be on it.
+    expect(out).toEqual([]);
+    expect(reorder.pollTimeout()).toBe(200);
+    arrive(30, 1, 103);
+    // Now nothing before 100 can come: the start-up ends at 30 ms, not 200.
+    expect(out).toEqual([100, 101, 102, 103]);
+    expect(reorder.pollTimeout()).toBeUndefined();
+    arrive(31, 0, 104);
+    expect(out).toEqual([100, 101, 102, 103, 104]);
+  });
+
+  it('still moves the release point back for an earlier packet from the slower link', () => {
+    const { out, arrive } = twoLinks();
+    arrive(0, 0, 101);
+    arrive(1, 0, 102);
+    expect(out).toEqual([]);
+    // Sent first, on the slower link: it moves the release point back, and with it both links
+    // are past 100 (each delivers in order), so everything leaves, in order.
+    arrive(40, 1, 100);
+    expect(out).toEqual([100, 101, 102]);
+    arrive(41, 1, 103);
+    expect(out).toEqual([100, 101, 102, 103]);
+  });
+
+  it('releases at most a few packets at once when the links deliver together (no start-up burst)', () => {
+    // 60k pps over two links that alternate: before, the whole 200 ms start-up hold (12,000
+    // packets) left in one burst; each input now releases what it completes.
+    const { out, arrive } = twoLinks();
+    let largest = 0;
+    for (let seq = 0; seq < 12_000; seq++) {
+      const before = out.length;
+      arrive(seq / 60, (seq & 1) as 0 | 1, seq);
+      largest = Math.max(largest, out.length - before);
+    }
+    expect(out).toHaveLength(12_000);
+    expect(out.every((seq, i) => seq === i)).toBe(true);
+    expect(largest).toBeLessThanOrEqual(2);
+  });
+
+  it('waits the whole start-up hold without everyLinkPast (a group that cannot say)', () => {
+    const { reorder, out, push } = engine({ mode: 'auto' });
+    push(0, 5);
+    push(1, 6);
+    expect(out).toEqual([]);
+    expect(reorder.pollTimeout()).toBe(200);
+    reorder.handleTimeout(200);
+    expect(out).toEqual([5, 6]);
+  });
+});
+
 describe('reorder engine', () => {
   it('passes in-order packets straight through, holding nothing', () => {
     const { reorder, out, push, begin } = engine({ mode: { fixedMs: 100 } });

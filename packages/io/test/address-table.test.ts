@@ -10,6 +10,7 @@ import {
   type ReceiveBatch,
 } from '@bond/io';
 import { addressKey } from '@bond/wire';
+import { Session } from 'node:inspector/promises';
 import { describe, expect, it } from 'vitest';
 
 /** Writes `address` as the source of row `i`, as a backend does. */
@@ -86,5 +87,70 @@ describe('AddressTable', () => {
     const again = table.fromRow(batch, 0);
     expect(again).not.toBe(first);
     expect(again.equals(first)).toBe(true);
+  });
+
+  it('never answers with another source, however many share a slot of its recent cache', () => {
+    // 256 sources from one host, ports 1..256: the cache has 64 slots, so every slot is shared
+    // by four; each row must still get its own object, the same one each time.
+    const sources = Array.from({ length: 256 }, (_, i) => createEndpoint('192.0.2.7', 1 + i));
+    const batch = createReceiveBatch({ maxBatch: sources.length });
+    sources.forEach((source, i) => {
+      writeSource(batch, i, source);
+    });
+    const table = new AddressTable();
+    const first = sources.map((_, i) => table.fromRow(batch, i));
+    for (let round = 0; round < 3; round++) {
+      for (let i = sources.length - 1; i >= 0; i--) {
+        const found = table.fromRow(batch, i);
+        expect(found).toBe(first[i]);
+        expect(found.equals(sources[i] ?? first[0] ?? found)).toBe(true);
+      }
+    }
+    expect(table.size).toBe(256);
+  });
+
+  it('finds known IPv4 and IPv6 sources without allocating', async () => {
+    const links = [
+      createEndpoint('127.0.0.2', 40001),
+      createEndpoint('203.0.113.250', 65000),
+      createEndpoint('2001:db8::1', 5000),
+    ];
+    const batch = createReceiveBatch({ maxBatch: 30 });
+    links.forEach((link, l) => {
+      for (let i = l; i < 30; i += 3) writeSource(batch, i, link);
+    });
+    const table = new AddressTable();
+    let found = 0;
+    const run = (rounds: number): void => {
+      for (let r = 0; r < rounds; r++) {
+        for (let i = 0; i < 30; i++) if (table.fromRow(batch, i).port > 0) found++;
+      }
+    };
+    run(20_000); // compiled and optimised first
+    const session = new Session();
+    session.connect();
+    try {
+      await session.post('HeapProfiler.enable');
+      await session.post('HeapProfiler.startSampling', {
+        samplingInterval: 32,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      });
+      found = 0;
+      run(10_000);
+      const { profile } = await session.post('HeapProfiler.stopSampling');
+      let bytes = 0;
+      const walk = (node: typeof profile.head): void => {
+        if (node.callFrame.url.includes('/packages/io/src/')) bytes += node.selfSize;
+        for (const child of node.children) walk(child);
+      };
+      walk(profile.head);
+      expect(found).toBe(300_000);
+      // Before the recent cache, every IPv4 lookup boxed its key: about 16 bytes per datagram.
+      expect(bytes / 300_000).toBeLessThan(1);
+    } finally {
+      await session.post('HeapProfiler.disable').catch(() => undefined);
+      session.disconnect();
+    }
   });
 });

@@ -498,7 +498,9 @@ describe('createReceiver on the memory network', () => {
     const listener = await socket('127.0.0.1', SRT_PORT);
     const receiver = await startReceiver();
     const link = await socket('127.0.0.2');
-    await registerGroup([link], RECEIVER);
+    // A second link that carries nothing: 10 and 12 may have company on it, so both are held.
+    const silent = await socket('127.0.0.3');
+    await registerGroup([link, silent], RECEIVER);
     link.send(srtData(1), RECEIVER);
     await waitFor(() => listener.received.length === 1, 'pass-through forwarding');
 
