@@ -16,11 +16,14 @@
 // Usage: node tooling/bench/receiver-bench.mjs [--rates 20000,50000,100000,200000]
 //          [--groups 1,10,100] [--links 2] [--seconds 2] [--warmup 1] [--rounds 3]
 //          [--systems auto|c-forwarder,bond,irlserver,bond-workers2] [--peers DIR] [--json FILE]
-//          [--svg DIR]
+//          [--svg DIR] [--baseline-bin OTHER/apps/receiver/dist/bin.js]
+// --baseline-bin: another build of bond-receiver (say, before a change) as one more system,
+// `bond-baseline`, run exactly as `bond` is, so the two builds are measured side by side in one run.
 // `bond-workers2` is bond-receiver --workers 2 (issue 14): its CPU is the primary's and both
 // workers'; the clean-rate table then adds its ratio to bond (one process).
 // Needs `pnpm build` first (apps/receiver/dist) and a C compiler. Linux only (/proc). Loopback only
 // (127.0.0.0/8); every process is bounded in time and stopped at the end of its round.
+import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import {
   builtEntry,
@@ -33,7 +36,13 @@ import {
   treeCpuSeconds,
 } from './lib/processes.mjs';
 import { PEERS_DIR, peerBinaries } from './lib/peers.mjs';
-import { markdownTable, median, outputOptions, writeOutputs } from './lib/results.mjs';
+import {
+  markdownTable,
+  median,
+  outputOptions,
+  requireOption,
+  writeOutputs,
+} from './lib/results.mjs';
 import { benchArgs } from './lib/command-line.mjs';
 
 const { values } = benchArgs(import.meta.url, {
@@ -46,6 +55,7 @@ const { values } = benchArgs(import.meta.url, {
     rounds: { type: 'string', default: '3' },
     systems: { type: 'string', default: 'auto' },
     peers: { type: 'string', default: PEERS_DIR },
+    'baseline-bin': { type: 'string' },
     ...outputOptions,
   },
 });
@@ -63,6 +73,14 @@ const systems = (auto ? SYSTEMS.slice(0, 3).join(',') : values.systems)
   .filter((n) => n !== '');
 if (!systems.includes('bond') || systems.some((name) => !SYSTEMS.includes(name))) {
   throw new Error(`--systems: bond and any of ${SYSTEMS.join(', ')}, comma-separated`);
+}
+const baselineBin = values['baseline-bin'];
+requireOption(
+  baselineBin === undefined || existsSync(baselineBin),
+  `--baseline-bin: ${baselineBin} does not exist (give another build's apps/receiver/dist/bin.js)`,
+);
+if (baselineBin !== undefined) {
+  systems.push('bond-baseline');
 }
 if (
   rates.some((r) => !(r > 0 && r <= 1_000_000)) ||
@@ -137,7 +155,8 @@ async function round(system, rate, groups) {
       forwarder = start(
         process.execPath,
         [
-          ...[bin, String(port), '127.0.0.1', String(sinkPort), '--listen', '127.0.0.1'],
+          ...[system === 'bond-baseline' ? baselineBin : bin, String(port), '127.0.0.1'],
+          ...[String(sinkPort), '--listen', '127.0.0.1'],
           // The load registers every group's first link from one IP (127.0.0.2): all at once.
           ...['--max-pending-per-ip', String(Math.max(4, groups))],
         ],
@@ -206,6 +225,7 @@ for (const groups of groupCounts) {
     row.cpuRatio = ratio('c-forwarder');
     row.cpuRatioIrlserver = ratio('irlserver');
     row.cpuRatioWorkers2 = ratio('bond-workers2');
+    row.cpuRatioBaseline = ratio('bond-baseline');
     results.push(row);
     process.stderr.write(
       `groups ${groups} rate ${rate}: ${systems.map((system) => `${system} ${row[system].cpuUsPerPacket} us/pkt, loss ${row[system].lossPercent}%`).join('; ')}\n`,
@@ -231,6 +251,13 @@ const LABEL = {
   irlserver: 'irlserver',
   'c-forwarder': 'C',
   'bond-workers2': 'bond --workers 2',
+  'bond-baseline': 'bond baseline',
+};
+const RATIO_FIELD = {
+  irlserver: 'cpuRatioIrlserver',
+  'c-forwarder': 'cpuRatio',
+  'bond-workers2': 'cpuRatioWorkers2',
+  'bond-baseline': 'cpuRatioBaseline',
 };
 const others = systems.filter((system) => system !== 'bond');
 console.log(
@@ -253,13 +280,7 @@ console.log(
         row[system].lossPercent,
         row[system].cpuUsPerPacket,
       ]),
-      ...others.map((other) =>
-        other === 'irlserver'
-          ? row.cpuRatioIrlserver
-          : other === 'bond-workers2'
-            ? row.cpuRatioWorkers2
-            : row.cpuRatio,
-      ),
+      ...others.map((other) => row[RATIO_FIELD[other]]),
     ]),
   ),
 );
@@ -300,6 +321,7 @@ writeOutputs(
     warmupSeconds: warmup,
     rounds,
     systems,
+    baselineBin: baselineBin ?? null,
     results,
     highestCleanRate: clean,
   },

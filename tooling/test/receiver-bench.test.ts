@@ -25,19 +25,24 @@ describe('receiver benchmark', () => {
             ...['--rates', '2000', '--groups', '1', '--seconds', '0.3', '--rounds', '1'],
             // The real peer runs in the benchmarks' smoke run (bench-smoke.test.ts).
             ...['--systems', 'c-forwarder,bond,bond-workers2'],
+            // Another build side by side (here the same one): its row and its ratio to bond.
+            ...['--baseline-bin', join(root, 'apps', 'receiver', 'dist', 'bin.js')],
             ...['--json', json],
           ],
           { encoding: 'utf8', timeout: 60_000 },
         );
         expect(result.status, result.stderr).toBe(0);
         expect(result.stdout).toContain('| groups | offered pps |');
+        expect(result.stdout).toContain('CPU ratio bond/bond baseline');
         const report = JSON.parse(readFileSync(json, 'utf8')) as {
           results: {
             groups: number;
             bond: { deliveredPps: number };
             'c-forwarder': { deliveredPps: number };
             'bond-workers2': { deliveredPps: number; backend: string };
+            'bond-baseline': { deliveredPps: number };
           }[];
+          systems: string[];
         };
         expect(report.results.map((row) => row.groups)).toEqual([1]);
         for (const row of report.results) {
@@ -45,11 +50,26 @@ describe('receiver benchmark', () => {
           expect(row['c-forwarder'].deliveredPps).toBeGreaterThan(0);
           expect(row['bond-workers2'].deliveredPps).toBeGreaterThan(0);
           expect(row['bond-workers2'].backend).toMatch(/2 workers$/);
+          expect(row['bond-baseline'].deliveredPps).toBeGreaterThan(0);
         }
+        expect(report.systems).toContain('bond-baseline');
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
     },
     60_000,
   );
+
+  it('refuses a --baseline-bin that does not exist, saying what to give', () => {
+    const result = spawnSync(
+      process.execPath,
+      [
+        join(root, 'tooling', 'bench', 'receiver-bench.mjs'),
+        ...['--baseline-bin', join(root, 'no-such-build', 'bin.js')],
+      ],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toMatch(/--baseline-bin: .*no-such-build.* does not exist/);
+  });
 });

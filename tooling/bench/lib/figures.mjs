@@ -61,6 +61,7 @@ function receiverFigures(report) {
       { key: 'bond', name: 'bond-receiver', color: BOND_COLOR },
       { key: 'irlserver', name: "irlserver's srtla_rec", color: PEER_COLOR },
       { key: 'c-forwarder', name: 'C forwarder', color: BASELINE_COLOR },
+      { key: 'bond-baseline', name: 'bond-receiver, baseline build', color: '#56b4e9' },
     ]
       .filter(({ key }) => report.results.some((r) => r[key] !== undefined))
       .map(({ key, name, color }) => ({
