@@ -146,7 +146,10 @@ export class ReorderEngine implements ForwardPath {
   private highest = 0;
   private held = 0;
   private heldBytes = 0;
-  /** While set, the stream has just started: nothing is released before this time. */
+  /**
+   * While set, the stream has just started: nothing is released before this time, unless every link
+   * delivers past the release point first (`endStartupIfPast`).
+   */
   private startupUntil: number | undefined;
   /** The hold computed at the latest `push` or `handleTimeout`, ms: what `pollTimeout` uses. */
   private hold = 0;

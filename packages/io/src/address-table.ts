@@ -21,8 +21,9 @@ import {
 /** 65536: distinct sources remembered before the table starts afresh. */
 export const DEFAULT_ADDRESS_TABLE_LIMIT = 65536;
 
-/** Entries of the recent-source cache in front of the maps (a power of two). */
-const RECENT_SIZE = 64;
+/** The recent-source cache in front of the maps: 2^6 = 64 entries. */
+const RECENT_BITS = 6;
+const RECENT_SIZE = 1 << RECENT_BITS;
 
 export class AddressTable {
   /** IPv4 sources by their exact key. */
@@ -52,13 +53,16 @@ export class AddressTable {
   fromRow(batch: ReceiveBatch, i: number): Address {
     const meta = batch.meta;
     const row = i * META_STRIDE;
-    let mix =
+    // A multiplicative hash of the address's first and last words and the port; the top bits
+    // index the cache, so every bit of the address and port moves the slot.
+    const mix = Math.imul(
       (meta[row + META_ADDRESS] ?? 0) ^
-      (meta[row + META_ADDRESS + 3] ?? 0) ^
-      (meta[row + META_PORT] ?? 0);
-    mix ^= mix >>> 16;
-    mix ^= mix >>> 8;
-    const slot = mix & (RECENT_SIZE - 1);
+        (meta[row + META_ADDRESS + 3] ?? 0) ^
+        ((meta[row + META_PORT] ?? 0) << 16) ^
+        (meta[row + META_PORT] ?? 0),
+      0x9e3779b1,
+    );
+    const slot = mix >>> (32 - RECENT_BITS);
     const recent = this.recent[slot];
     if (recent !== undefined && batch.isFrom(i, recent)) return recent;
     const found = this.lookUp(batch, i);

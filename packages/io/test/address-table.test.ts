@@ -90,8 +90,8 @@ describe('AddressTable', () => {
   });
 
   it('never answers with another source, however many share a slot of its recent cache', () => {
-    // 256 sources from one host, ports 1..256: the cache has 64 slots, so every slot is shared
-    // by four; each row must still get its own object, the same one each time.
+    // 256 sources from one host, ports 1..256: the cache has 64 slots, so slots are shared (four
+    // sources each, on average); each row must still get its own object, the same one each time.
     const sources = Array.from({ length: 256 }, (_, i) => createEndpoint('192.0.2.7', 1 + i));
     const batch = createReceiveBatch({ maxBatch: sources.length });
     sources.forEach((source, i) => {
@@ -131,23 +131,29 @@ describe('AddressTable', () => {
     session.connect();
     try {
       await session.post('HeapProfiler.enable');
-      await session.post('HeapProfiler.startSampling', {
-        samplingInterval: 32,
-        includeObjectsCollectedByMajorGC: true,
-        includeObjectsCollectedByMinorGC: true,
-      });
-      found = 0;
-      run(10_000);
-      const { profile } = await session.post('HeapProfiler.stopSampling');
-      let bytes = 0;
-      const walk = (node: typeof profile.head): void => {
-        if (node.callFrame.url.includes('/packages/io/src/')) bytes += node.selfSize;
-        for (const child of node.children) walk(child);
-      };
-      walk(profile.head);
-      expect(found).toBe(300_000);
+      // The lowest of up to three windows (optimised code may be installed a little late on a busy
+      // machine); a lookup that allocates fails all three.
+      let best = Infinity;
+      for (let attempt = 0; attempt < 3 && best >= 1; attempt++) {
+        await session.post('HeapProfiler.startSampling', {
+          samplingInterval: 32,
+          includeObjectsCollectedByMajorGC: true,
+          includeObjectsCollectedByMinorGC: true,
+        });
+        found = 0;
+        run(10_000);
+        const { profile } = await session.post('HeapProfiler.stopSampling');
+        let bytes = 0;
+        const walk = (node: typeof profile.head): void => {
+          if (node.callFrame.url.includes('/packages/io/src/')) bytes += node.selfSize;
+          for (const child of node.children) walk(child);
+        };
+        walk(profile.head);
+        expect(found).toBe(300_000);
+        best = Math.min(best, bytes / 300_000);
+      }
       // Before the recent cache, every IPv4 lookup boxed its key: about 16 bytes per datagram.
-      expect(bytes / 300_000).toBeLessThan(1);
+      expect(best).toBeLessThan(1);
     } finally {
       await session.post('HeapProfiler.disable').catch(() => undefined);
       session.disconnect();
