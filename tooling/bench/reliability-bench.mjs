@@ -421,7 +421,10 @@ async function run(context, system, attack) {
     await sleep(1000);
     let window1 = next;
     const cpu = cpuSeconds(pid) - before.cpu;
-    const peakKiB = residentKiB(pid).peak;
+    // VmHWM is the kernel's high-water mark as of its last update (it is refreshed lazily), or the
+    // RSS now if higher: it can read below an RSS read earlier when RSS has since dipped. The peak
+    // over the run is at least what was read before it.
+    const peakKiB = Math.max(residentKiB(pid).peak, before.rssKiB);
     const probed = (await probe.line(/^probes /, 15_000)).split(' ').map(Number);
     const delays = (await probe.line(/^delay_ms /, 5000)).split(' ').map(Number);
     // RSS after: the flood's groups have expired (bond: none pending; irlserver: its pending
