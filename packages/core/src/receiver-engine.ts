@@ -329,10 +329,7 @@ export class ReceiverEngine {
         writeSrtlaAck(ack, link.pendingAcks, SRTLA_ACK_SEQS_PER_ACK);
         link.srtlaAcksSent++;
         link.lastAckSentAt = now;
-        slot.target = ReceiverTarget.Link;
-        slot.address = link.address;
-        slot.groupId = group.id;
-        slot.bytes = ack;
+        this.queue(ReceiverTarget.Link, link.address, group.id, ack, slot);
       }
     }
     if (!retransmitted) {
@@ -433,10 +430,7 @@ export class ReceiverEngine {
     }
     echo.fill(0);
     echo.set(bytes);
-    slot.target = ReceiverTarget.Link;
-    slot.address = link.address;
-    slot.groupId = link.group.id;
-    slot.bytes = echo;
+    this.queue(ReceiverTarget.Link, link.address, link.group.id, echo, slot);
   }
 
   // ---------------------------------------------------------------- registration
@@ -474,10 +468,7 @@ export class ReceiverEngine {
     // The sender's half, copied byte by byte (a subarray to `set` from would allocate).
     for (let i = 2; i < 2 + SRTLA_ID_HALF_LENGTH; i++) reply[i] = bytes[i] ?? 0;
     this.cookies.issue(now, reply, 2);
-    slot.target = ReceiverTarget.Link;
-    slot.address = from;
-    slot.groupId = -1;
-    slot.bytes = reply;
+    this.queue(ReceiverTarget.Link, from, -1, reply, slot);
   }
 
   private onReg2(now: number, from: Address, bytes: Uint8Array): void {
@@ -1060,13 +1051,17 @@ export class ReceiverEngine {
     this.logger.info('group removed', { groupId: group.id, reason });
   }
 
+  /**
+   * Queues a transmit, in `slot` when the caller has written `bytes` into a buffer that slot keeps
+   * (REG2 answers, keepalive echoes, SRTLA ACKs), else in the next free slot.
+   */
   private queue(
     target: ReceiverTarget,
     address: Address | undefined,
     groupId: number,
     bytes: Uint8Array,
+    slot: TransmitSlot = this.transmits.push(),
   ): void {
-    const slot = this.transmits.push();
     slot.target = target;
     slot.address = address;
     slot.groupId = groupId;
