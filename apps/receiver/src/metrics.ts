@@ -6,10 +6,17 @@
  */
 import type { StatsMetrics } from '@bond/app-common';
 import { createSnapshotMetrics, snakeCase, type LabelSet } from '@bond/app-common/metrics';
-import type { StatsView } from './stats-view.js';
+import type { GroupView, StatsView, StatsViewSource } from './stats-view.js';
 
 /** The exposition text for a stats view. */
-export type ReceiverMetrics = StatsMetrics<StatsView>;
+export interface ReceiverMetrics extends StatsMetrics<StatsView> {
+  /**
+   * The same text as UTF-8 bytes, read from a live source group by group: each group's view is
+   * written and dropped before the next is made (at 1,000 groups a whole view and its snapshot
+   * outlived a scrape's young collections, about 10 MB promoted per scrape).
+   */
+  readonly renderBodyFrom?: (source: StatsViewSource) => Promise<Uint8Array>;
+}
 
 export function createReceiverMetrics(version: string): ReceiverMetrics {
   const metrics = createSnapshotMetrics('bond_receiver_');
@@ -139,7 +146,8 @@ export function createReceiverMetrics(version: string): ReceiverMetrics {
     [...groupLabels, 'outcome'],
   );
 
-  const fill = (view: StatsView) => {
+  // Everything but the groups' series; `pending` and `linkCount` are counted while those are written.
+  const fillHead = (view: StatsView, pending: number, total: number, linkCount: number) => {
     info.set(
       {
         version,
@@ -152,10 +160,9 @@ export function createReceiverMetrics(version: string): ReceiverMetrics {
     );
     uptime.set(view.uptimeSeconds);
     listenerUp.set(view.srtListener.answered === true ? 1 : 0);
-    const pending = view.groups.filter((group) => group.state === 'pending').length;
     groups.set({ state: 'pending' }, pending);
-    groups.set({ state: 'active' }, view.groups.length - pending);
-    links.set(view.groups.reduce((sum, group) => sum + group.links.length, 0));
+    groups.set({ state: 'active' }, total - pending);
+    links.set(linkCount);
     received.set({}, view.totals.datagramsReceived);
     receivedBytes.set({}, view.totals.bytesReceived);
     forwarded.set({}, view.totals.forwardedToListener);
@@ -178,45 +185,68 @@ export function createReceiverMetrics(version: string): ReceiverMetrics {
     for (const rejection of view.srtRejections) {
       rejections.set({ reason: rejection.name, code: String(rejection.code) }, rejection.streams);
     }
-    scrape += 1;
-    for (const group of view.groups) {
-      const stream = group.stream ?? '';
-      // One label text per group and per link, shared by their series (at 1,000 groups a scrape
-      // writes about 56,000 of them) and kept across scrapes while the labels stay the same.
-      const cached = groupLabelSets(group.id, group.tag, stream);
-      const g = cached.labels;
-      groupForwarded.set(g, group.packetsForwarded);
-      groupForwardedBytes.set(g, group.bytesForwarded);
-      groupFromListener.set(g, group.packetsFromListener);
-      groupLinks.set(g, group.links.length);
-      groupActive.set(g, group.state === 'active' ? 1 : 0);
-      const reorder = reorderRecord(group.forwardPath);
-      reorderHold.set(g, reorderNumber(reorder, 'holdMs') / 1000);
-      reorderHeld.set(g, reorderNumber(reorder, 'held'));
-      for (const outcome of cached.outcomes) {
-        reorderPackets.set(outcome.labels, reorderNumber(reorder, outcome.name));
-      }
-      for (const link of group.links) {
-        const labelled = linkLabelSets(cached, group.id, stream, link.address, link.name);
-        const l = labelled.labels;
-        linkPackets.set(l, link.packetsReceived);
-        linkBytes.set(l, link.bytesReceived);
-        linkData.set(l, link.dataPackets);
-        linkRate.set(l, link.bitrateBitsPerSecond);
-        if (link.senderRttMs !== null) linkRtt.set(l, link.senderRttMs / 1000);
-        linkQueue.set(l, link.queueingDelayMs / 1000);
-        if (link.delayOffsetMs !== null) linkOffset.set(l, link.delayOffsetMs / 1000);
-        linkScore.set(l, link.score);
-        const events = labelled.events;
-        linkEvents.set(events.gaps, link.gaps);
-        linkEvents.set(events.duplicates, link.duplicates);
-        linkEvents.set(events.reordered, link.reordered);
-        linkEvents.set(events.retransmitted, link.retransmitted);
-        linkAcks.set(l, link.srtlaAcksSent);
-        linkKeepalives.set(l, link.keepalives);
-      }
+  };
+
+  // One group's series and its links'.
+  const fillGroup = (group: GroupView) => {
+    const stream = group.stream ?? '';
+    // One label text per group and per link, shared by their series (at 1,000 groups a scrape
+    // writes about 56,000 of them) and kept across scrapes while the labels stay the same.
+    const cached = groupLabelSets(group.id, group.tag, stream);
+    const g = cached.labels;
+    groupForwarded.set(g, group.packetsForwarded);
+    groupForwardedBytes.set(g, group.bytesForwarded);
+    groupFromListener.set(g, group.packetsFromListener);
+    groupLinks.set(g, group.links.length);
+    groupActive.set(g, group.state === 'active' ? 1 : 0);
+    const reorder = reorderRecord(group.forwardPath);
+    reorderHold.set(g, reorderNumber(reorder, 'holdMs') / 1000);
+    reorderHeld.set(g, reorderNumber(reorder, 'held'));
+    for (const outcome of cached.outcomes) {
+      reorderPackets.set(outcome.labels, reorderNumber(reorder, outcome.name));
     }
+    for (const link of group.links) {
+      const labelled = linkLabelSets(cached, group.id, stream, link.address, link.name);
+      const l = labelled.labels;
+      linkPackets.set(l, link.packetsReceived);
+      linkBytes.set(l, link.bytesReceived);
+      linkData.set(l, link.dataPackets);
+      linkRate.set(l, link.bitrateBitsPerSecond);
+      if (link.senderRttMs !== null) linkRtt.set(l, link.senderRttMs / 1000);
+      linkQueue.set(l, link.queueingDelayMs / 1000);
+      if (link.delayOffsetMs !== null) linkOffset.set(l, link.delayOffsetMs / 1000);
+      linkScore.set(l, link.score);
+      const events = labelled.events;
+      linkEvents.set(events.gaps, link.gaps);
+      linkEvents.set(events.duplicates, link.duplicates);
+      linkEvents.set(events.reordered, link.reordered);
+      linkEvents.set(events.retransmitted, link.retransmitted);
+      linkAcks.set(l, link.srtlaAcksSent);
+      linkKeepalives.set(l, link.keepalives);
+    }
+  };
+
+  // A scrape: the groups first, each written as the source makes it, then the rest.
+  const fillFrom = (source: StatsViewSource) => {
+    scrape += 1;
+    let pending = 0;
+    let total = 0;
+    let linkCount = 0;
+    const view = source((group) => {
+      if (group.state === 'pending') pending += 1;
+      total += 1;
+      linkCount += group.links.length;
+      fillGroup(group);
+    });
+    fillHead(view, pending, total, linkCount);
     forgetUnseen();
+  };
+  // A whole view: its groups are the source's.
+  const fill = (view: StatsView) => {
+    fillFrom((visit) => {
+      for (const group of view.groups) visit(group);
+      return view;
+    });
   };
 
   // Label sets kept across scrapes (issue 15: building them anew each scrape was most of a
@@ -280,7 +310,13 @@ export function createReceiverMetrics(version: string): ReceiverMetrics {
     });
   };
 
-  return metrics.statsMetrics(fill);
+  return {
+    ...metrics.statsMetrics(fill),
+    renderBodyFrom: (source) =>
+      metrics.renderBody(() => {
+        fillFrom(source);
+      }),
+  };
 }
 
 const REORDER_OUTCOMES = [

@@ -27,7 +27,7 @@ import {
   type PartialSettings,
   type ReceiverSettings,
 } from './settings.js';
-import { statsView, type StatsView } from './stats-view.js';
+import { statsView, statsViewSource, type StatsView, type StatsViewSource } from './stats-view.js';
 
 export const VERSION: string = packageJson.version;
 
@@ -154,7 +154,13 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningRe
         deps.worker?.http === undefined
           ? view
           : ownedBy(view, deps.worker.index, deps.worker.http.nodeId),
-        deps.worker?.http?.metrics ?? createReceiverMetrics(VERSION),
+        liveMetrics(
+          deps.worker?.http?.metrics ?? createReceiverMetrics(VERSION),
+          statsViewSource(
+            (visit) => receiver.statsEach(visit),
+            () => probe.state(),
+          ),
+        ),
         () => listenerHealth(probe.state()),
         logger,
         deps.worker?.http?.routes,
@@ -274,6 +280,13 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningRe
       return closing;
     },
   };
+}
+
+/** `metrics` answering `/metrics` from `source` group by group, when it can. */
+function liveMetrics(metrics: ReceiverMetrics, source: StatsViewSource): ReceiverMetrics {
+  const render = metrics.renderBodyFrom;
+  if (render === undefined) return metrics;
+  return { ...metrics, renderLive: () => render(source) };
 }
 
 /**

@@ -207,6 +207,28 @@ function groupView(group: ReceiverGroupSnapshot): GroupView {
   };
 }
 
+/**
+ * The stats view read from a live receiver group by group: each group's view goes to `visit` as
+ * it is made, and the view returned holds everything else (`groups` empty). What `/metrics`
+ * reads: a scrape of thousands of groups then leaves short-lived objects only (see
+ * `ReceiverRuntime.statsEach`).
+ */
+export type StatsViewSource = (visit: (group: GroupView) => void) => StatsView;
+
+/** The {@link StatsViewSource} of a receiver's `statsEach` and its listener check. */
+export function statsViewSource(
+  statsEach: (visit: (group: ReceiverGroupSnapshot) => void) => ReceiverSnapshot,
+  probe: () => ListenerProbeState,
+): StatsViewSource {
+  return (visit) =>
+    statsView(
+      statsEach((group) => {
+        visit(groupView(group));
+      }),
+      probe(),
+    );
+}
+
 export function statsView(snapshot: ReceiverSnapshot, probe: ListenerProbeState): StatsView {
   return {
     version: 1,

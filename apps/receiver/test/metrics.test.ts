@@ -163,3 +163,46 @@ describe('receiver /metrics across scrapes', () => {
     );
   });
 });
+
+describe('receiver /metrics read group by group (renderBodyFrom)', () => {
+  const decode = (bytes: Uint8Array) => bondText(new TextDecoder().decode(bytes));
+  /** A source handing out `stats`'s groups one at a time, as the live receiver's does. */
+  const sourceOf = (stats: StatsView, made: { groups: number }) => {
+    return (visit: (group: GroupView) => void): StatsView => {
+      for (const each of stats.groups) {
+        made.groups += 1;
+        visit(each);
+      }
+      return { ...stats, groups: [] };
+    };
+  };
+
+  it('writes the text a whole view gives, scrape after scrape, on one renderer', async () => {
+    const pending = { ...group(4, null, []), state: 'pending' as const };
+    const scrapes = [
+      view([
+        group(1, 'live/a', [link('127.0.0.2:1000', 'lte', 10), link('127.0.0.3:1000', 'wifi', 11)]),
+        pending,
+      ]),
+      view([group(1, 'live/a', [link('127.0.0.3:1000', 'wifi', 12)]), group(2, null, [])]),
+      view([]),
+    ];
+    const whole = createReceiverMetrics('1.2.3');
+    const each = createReceiverMetrics('1.2.3');
+    for (const stats of scrapes) {
+      const made = { groups: 0 };
+      const render = each.renderBodyFrom;
+      if (render === undefined) throw new Error('the receiver metrics read a live source');
+      const text = decode(await render(sourceOf(stats, made)));
+      expect(made.groups).toBe(stats.groups.length);
+      expect(text).toBe(decode((await whole.renderBody?.(stats)) ?? new Uint8Array()));
+      const active = stats.groups.filter((g) => g.state === 'active').length;
+      expect(text).toContain(`bond_receiver_groups{state="active"} ${active}\n`);
+      expect(text).toContain(
+        `bond_receiver_groups{state="pending"} ${stats.groups.length - active}\n`,
+      );
+      const links = stats.groups.reduce((sum, g) => sum + g.links.length, 0);
+      expect(text).toContain(`bond_receiver_links ${links}\n`);
+    }
+  });
+});

@@ -69,6 +69,7 @@ import { ReceiverGroup, ReceiverLink } from './receiver-group.js';
 import {
   ReceiverTarget,
   type ReceiverEvent,
+  type ReceiverGroupStats,
   type ReceiverLimits,
   type ReceiverOptions,
   type ReceiverReconfiguration,
@@ -959,10 +960,15 @@ export class ReceiverEngine {
     };
   }
 
-  /** Plain-data statistics for the runtime. */
-  stats(now: number): ReceiverStats {
+  /**
+   * Plain-data statistics for the runtime. With `groups` false, `groups` is empty: the counters
+   * alone, for a reader that takes the groups one at a time ({@link forEachGroupStats}).
+   */
+  stats(now: number, groups = true): ReceiverStats {
+    const all: ReceiverGroupStats[] = [];
+    if (groups) this.forEachGroupStats(now, (group) => all.push(group));
     return {
-      groups: [...this.groups.values()].map((group) => group.stats(now)),
+      groups: all,
       reg1Received: this.reg1Received,
       reg2Received: this.reg2Received,
       regErrSent: this.regErrSent,
@@ -982,6 +988,16 @@ export class ReceiverEngine {
         .sort(([a], [b]) => a - b)
         .map(([code, streams]) => ({ code, streams })),
     };
+  }
+
+  /**
+   * Each group's statistics, one at a time, in the order {@link stats} lists them. A reader that
+   * is done with each before the next (a `/metrics` scrape of thousands of groups) leaves only
+   * short-lived objects, where one array of every group's statistics outlives young collections
+   * and is promoted. `visit` must not change the engine.
+   */
+  forEachGroupStats(now: number, visit: (group: ReceiverGroupStats) => void): void {
+    for (const group of this.groups.values()) visit(group.stats(now));
   }
 
   /** How many groups and links are held (for tests and limits). */

@@ -243,6 +243,13 @@ describe('receiver engine', () => {
     const stats = receiver.stats(1);
     expect(stats.droppedSrtla).toBe(1);
     expect(stats.droppedShort).toBe(1);
+    // The counters without the groups, and the groups one at a time: the same statistics.
+    const counters = receiver.stats(1, false);
+    expect(counters).toEqual({ ...stats, groups: [] });
+    const each: unknown[] = [];
+    receiver.forEachGroupStats(1, (one) => each.push(one));
+    expect(each).toEqual(stats.groups);
+    expect(each).toHaveLength(1);
   });
 
   it('sends SRT ACK and NAK to every link, everything else to the last address only', () => {

@@ -200,6 +200,13 @@ export interface Receiver {
   /** A snapshot of every group, link and counter. */
   stats(): ReceiverSnapshot;
   /**
+   * The same snapshot with its groups handed to `visit` one at a time instead of listed (`groups`
+   * of the result is empty). What `/metrics` reads: at thousands of groups, one array of every
+   * group's snapshot lives through the young collections of a scrape and is promoted, where a
+   * group read and dropped in turn dies young. `visit` must not call back into the receiver.
+   */
+  statsEach(visit: (group: ReceiverGroupSnapshot) => void): ReceiverSnapshot;
+  /**
    * Datagrams received from the SRT listener so far, by live group id: what `stats()` gives as
    * `groups[i].upstream.datagramsReceived`, without building the whole snapshot (cheap enough to
    * call every fraction of a second with thousands of groups).
@@ -290,6 +297,7 @@ export async function createReceiver(options: CreateReceiverOptions): Promise<Re
       runtime.configure(update);
     },
     stats: () => runtime.stats(),
+    statsEach: (visit) => runtime.stats(visit),
     listenerTraffic: () => runtime.listenerTraffic(),
     close: () => runtime.close(),
   };
@@ -854,16 +862,17 @@ class ReceiverRuntime {
 
   // ---------------------------------------------------------------- stats and close
 
-  stats(): ReceiverSnapshot {
+  /** The whole snapshot; with `visit`, its groups go to `visit` one at a time instead. */
+  stats(visit?: (group: ReceiverGroupSnapshot) => void): ReceiverSnapshot {
     const now = this.clock();
-    const core = this.engine.stats(now);
-    const groups = core.groups.map(({ streamId, ...group }): ReceiverGroupSnapshot => ({
-      ...group,
-      stream: streamLabel(streamId, this.labelMode),
-      upstream:
-        this.upstreams.get(group.id)?.stats() ??
-        closedUpstreamStats(group.state === 'pending' ? 'none' : 'closed'),
-    }));
+    const core = this.engine.stats(now, visit === undefined);
+    let groups: ReceiverGroupSnapshot[] = [];
+    if (visit === undefined) groups = core.groups.map((group) => this.groupSnapshot(group));
+    else {
+      this.engine.forEachGroupStats(now, (group) => {
+        visit(this.groupSnapshot(group));
+      });
+    }
     const live = { ...this.closedTotals };
     for (const upstream of this.upstreams.values()) {
       const stats = upstream.stats();
@@ -925,6 +934,41 @@ class ReceiverRuntime {
         sentToSenders: this.sentToSenders - this.warmUpSentToSenders,
       },
       listenSocket,
+    };
+  }
+
+  /**
+   * A group's snapshot: its core statistics with the stream label and the upstream socket's. Every
+   * field is named (a rest-and-spread copy made a slow-mode object of about 3 KB per group).
+   */
+  private groupSnapshot(group: ReceiverGroupStats): ReceiverGroupSnapshot {
+    return {
+      id: group.id,
+      tag: group.tag,
+      state: group.state,
+      newNetworkJoins: group.newNetworkJoins,
+      stream: streamLabel(group.streamId, this.labelMode),
+      malformedHandshakes: group.malformedHandshakes,
+      ageMs: group.ageMs,
+      lastActivityAgoMs: group.lastActivityAgoMs,
+      lastAddress: group.lastAddress,
+      packetsForwarded: group.packetsForwarded,
+      bytesForwarded: group.bytesForwarded,
+      packetsFromUpstream: group.packetsFromUpstream,
+      packetsToSenders: group.packetsToSenders,
+      forwardRateBytesPerSec: group.forwardRateBytesPerSec,
+      lastDataAgoMs: group.lastDataAgoMs,
+      senderShutdownAgoMs: group.senderShutdownAgoMs,
+      listenerFeedback: group.listenerFeedback,
+      srtAccepted: group.srtAccepted,
+      srtRejection: group.srtRejection,
+      srtRejections: group.srtRejections,
+      highestSeq: group.highestSeq,
+      forwardPath: group.forwardPath,
+      links: group.links,
+      upstream:
+        this.upstreams.get(group.id)?.stats() ??
+        closedUpstreamStats(group.state === 'pending' ? 'none' : 'closed'),
     };
   }
 

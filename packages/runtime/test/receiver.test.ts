@@ -24,6 +24,7 @@ import {
   receiverChannels,
   type Receiver,
   type ReceiverDiagnostic,
+  type ReceiverGroupSnapshot,
 } from '../src/index.js';
 import {
   createEndpoint,
@@ -116,6 +117,25 @@ describe('createReceiver on the memory network', () => {
       links.map((link) => `${link.socket.local.ip}:${link.socket.local.port}`).sort(),
     );
     expect(stats.totals.forwardedToListener).toBe(30);
+
+    // The same snapshot with its groups handed out one at a time (what /metrics reads).
+    const visited: ReceiverGroupSnapshot[] = [];
+    const each = receiver.statsEach((one) => visited.push(one));
+    expect(each.groups).toEqual([]);
+    expect(each.totals).toEqual(stats.totals);
+    // Everything but the times, which move between the two reads.
+    const steady = (one: ReceiverGroupSnapshot) => ({
+      id: one.id,
+      tag: one.tag,
+      state: one.state,
+      stream: one.stream,
+      packetsForwarded: one.packetsForwarded,
+      bytesForwarded: one.bytesForwarded,
+      upstream: one.upstream,
+      links: one.links.map((link) => [link.address, link.packetsReceived]),
+    });
+    expect(visited.map(steady)).toEqual(stats.groups.map(steady));
+    expect(Object.keys(at(visited, 0)).sort()).toEqual(Object.keys(at(stats.groups, 0)).sort());
   });
 
   it('sends SRT ACKs from the listener on every link and handshakes to the last address only', async () => {
