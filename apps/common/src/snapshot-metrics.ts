@@ -39,14 +39,16 @@ export class LabelSet {
   /** @internal The names it was made with (written or not), sorted and joined: see {@link namesKey}. */
   readonly namesKey: string;
 
-  /** @internal Use {@link SnapshotMetrics.labels}. */
+  /** @internal Use {@link SnapshotMetrics.labels} or a {@link LabelSchema}. */
   constructor(
     /** `{a="x",b="y"}`, values escaped; empty for no labels. */
     readonly text: string,
     /** Every name it was made with, also those whose value was undefined (not in `text`). */
     readonly given: readonly string[],
+    /** @internal `namesKey(given)`, when the maker has it already. */
+    key?: string,
   ) {
-    this.namesKey = namesKey(given);
+    this.namesKey = key ?? namesKey(given);
   }
 
   /** These labels and `more` after them (a name already here is refused: Prometheus would too). */
@@ -60,6 +62,43 @@ export class LabelSet {
     if (added.text === '') return new LabelSet(this.text, given);
     if (this.text === '') return new LabelSet(added.text, given);
     return new LabelSet(`${this.text.slice(0, -1)},${added.text.slice(1)}`, given);
+  }
+}
+
+/**
+ * Label names fixed once, for label sets made anew every scrape from values alone: no name is
+ * checked or sorted per set (what {@link SnapshotMetrics.labels} does), so a scrape of thousands
+ * of groups can make each group's and link's labels as it writes them instead of keeping them.
+ */
+export class LabelSchema {
+  private readonly key: string;
+  /** `{a="`, `",b="`, ...: the text before each value. */
+  private readonly before: readonly string[];
+
+  /** @internal Use {@link SnapshotMetrics.labelSchema}. */
+  constructor(readonly names: readonly string[]) {
+    for (const name of names) {
+      if (!LABEL_NAME.test(name)) throw new RangeError(`invalid label name ${name}`);
+    }
+    if (new Set(names).size !== names.length) {
+      throw new RangeError(`a label name is given twice: ${names.join(', ')}`);
+    }
+    this.key = namesKey(names);
+    this.before = names.map((name, i) => `${i === 0 ? '{' : '",'}${name}="`);
+  }
+
+  /** The label set of these values, one per name in order (escaped here). */
+  make(values: readonly string[]): LabelSet {
+    if (values.length !== this.names.length) {
+      throw new RangeError(
+        `${String(values.length)} label values for ${String(this.names.length)} names (${this.names.join(', ')})`,
+      );
+    }
+    let text = '';
+    for (let i = 0; i < values.length; i++) {
+      text += (this.before[i] ?? '') + escapeLabel(values[i] ?? '');
+    }
+    return new LabelSet(text === '' ? '' : `${text}"}`, this.names, this.key);
   }
 }
 
@@ -106,17 +145,27 @@ class SnapshotSeries<L extends string> {
   /** The declared label names as a {@link LabelSet.namesKey}, for the check of label sets. */
   private readonly namesKey: string;
 
+  /** `once`: this scrape's samples as text, written as they are set (see {@link SeriesOptions}). */
+  private written: TextWriter | undefined;
+  /** `once`: the size of the last scrape's samples, to size the next one's buffer. */
+  private writtenSize = 0;
+
   constructor(
     readonly name: string,
     help: string,
     type: 'gauge' | 'counter',
     private readonly labelNames: readonly string[],
+    private readonly once = false,
   ) {
     this.header = `# HELP ${name} ${escapeHelp(help)}\n# TYPE ${name} ${type}\n`;
     this.namesKey = namesKey(labelNames);
   }
 
   record(labels: MetricLabels<L> | LabelSet | undefined, value: number, add: boolean): void {
+    if (this.once) {
+      this.write(labels, value);
+      return;
+    }
     let key: string;
     if (labels === undefined) key = '';
     else if (labels instanceof LabelSet) {
@@ -135,9 +184,26 @@ class SnapshotSeries<L extends string> {
     } else slot.value = add ? slot.value + value : value;
   }
 
+  /** A `once` series' sample, straight into this scrape's text. */
+  private write(labels: MetricLabels<L> | LabelSet | undefined, value: number): void {
+    let text: string;
+    if (labels === undefined) text = '';
+    else if (labels instanceof LabelSet) {
+      if (labels.namesKey !== this.namesKey) this.refuse(labels);
+      text = labels.text;
+    } else text = labelText(labels);
+    const out = (this.written ??= new TextWriter(this.writtenSize + (this.writtenSize >> 3)));
+    out.write(this.name);
+    out.write(text);
+    out.write(' ');
+    out.write(number(value));
+    out.write('\n');
+  }
+
   reset(): void {
     this.scrape += 1;
     this.order.length = 0;
+    this.written = undefined;
   }
 
   /** A label set made for another metric: say which names each has. */
@@ -161,6 +227,14 @@ class SnapshotSeries<L extends string> {
   /** The series' text, appended to `out`. */
   render(out: TextWriter): void {
     out.write(this.header);
+    if (this.once) {
+      const written = this.written;
+      this.written = undefined;
+      this.writtenSize = written?.size ?? 0;
+      if (written !== undefined) out.writeBytes(written.bytes());
+      else if (this.labelNames.length === 0) out.write(`${this.name} 0\n`);
+      return;
+    }
     // A metric without labels always has its one series (0 until set), as Prometheus clients do.
     if (this.labelNames.length === 0 && this.order.length === 0) {
       out.write(this.name);
@@ -198,14 +272,22 @@ class TextWriter {
 
   write(text: string): void {
     // A UTF-16 code unit is at most 3 bytes of UTF-8.
-    if (this.length + text.length * 3 > this.buffer.length) {
-      const grown = Buffer.allocUnsafe(
-        Math.max(2 * this.buffer.length, this.length + text.length * 3),
-      );
-      this.buffer.copy(grown, 0, 0, this.length);
-      this.buffer = grown;
-    }
+    this.reserve(text.length * 3);
     this.length += this.buffer.write(text, this.length, 'utf8');
+  }
+
+  writeBytes(bytes: Uint8Array): void {
+    this.reserve(bytes.length);
+    this.buffer.set(bytes, this.length);
+    this.length += bytes.length;
+  }
+
+  /** Room for `more` bytes after what is written. */
+  private reserve(more: number): void {
+    if (this.length + more <= this.buffer.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(2 * this.buffer.length, this.length + more));
+    this.buffer.copy(grown, 0, 0, this.length);
+    this.buffer = grown;
   }
 
   get size(): number {
@@ -248,21 +330,37 @@ export interface SnapshotMetrics {
     name: string,
     help: string,
     labelNames?: readonly L[],
+    options?: SeriesOptions,
   ) => SnapshotGauge<L>;
   /** A counter named `prefix + name` (end it in `_total`), set from running totals. */
   readonly total: <L extends string>(
     name: string,
     help: string,
     labelNames?: readonly L[],
+    options?: SeriesOptions,
   ) => TotalSetter<L>;
   /** Labels written out once, for the many series that share them. */
   readonly labels: (labels: Record<string, string | undefined>) => LabelSet;
+  /** Label names fixed once, for label sets made from values each scrape. */
+  readonly labelSchema: (names: readonly string[]) => LabelSchema;
   /** Clears every metric made here, then runs `fill` and returns the exposition text. */
   render(fill: () => void): Promise<string>;
   /** {@link render}'s text as UTF-8 bytes, never made a string (what `/metrics` sends). */
   renderBody(fill: () => void): Promise<Uint8Array>;
   /** What `startStatsHttpServer` serves: each `render(stats)` is `render(() => fill(stats))`. */
   statsMetrics<T>(fill: (stats: T) => void): StatsMetrics<T>;
+}
+
+/** How a metric keeps its series. */
+export interface SeriesOptions {
+  /**
+   * Each label set is set at most once per scrape (the caller sees to it), so each sample is
+   * written as text when set: no series is kept between scrapes, and a label set given twice
+   * writes two samples (which Prometheus refuses) instead of keeping the last or the sum. For
+   * the per-group and per-link series of thousands of groups, whose kept series were about
+   * 16 KiB per group. Default false.
+   */
+  readonly once?: boolean;
 }
 
 export interface SnapshotMetricsOptions {
@@ -286,6 +384,7 @@ export function createSnapshotMetrics(
     help: string,
     type: 'gauge' | 'counter',
     labelNames: readonly L[],
+    once: boolean,
   ): SnapshotSeries<L> => {
     const full = prefix + name;
     if (!METRIC_NAME.test(full)) throw new RangeError(`invalid metric name: ${full}`);
@@ -295,7 +394,7 @@ export function createSnapshotMetrics(
     for (const label of labelNames) {
       if (!LABEL_NAME.test(label)) throw new RangeError(`invalid label name ${label} on ${full}`);
     }
-    const series = new SnapshotSeries<L>(full, help, type, labelNames);
+    const series = new SnapshotSeries<L>(full, help, type, labelNames, once);
     made.push(series);
     return series;
   };
@@ -328,11 +427,20 @@ export function createSnapshotMetrics(
   const contentType = 'text/plain; version=0.0.4; charset=utf-8';
   return {
     contentType,
-    gauge: <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
-      new SnapshotGauge<L>(make(name, help, 'gauge', labelNames)),
-    total: <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
-      new TotalSetter<L>(make(name, help, 'counter', labelNames)),
+    gauge: <L extends string>(
+      name: string,
+      help: string,
+      labelNames: readonly L[] = [],
+      seriesOptions: SeriesOptions = {},
+    ) => new SnapshotGauge<L>(make(name, help, 'gauge', labelNames, seriesOptions.once ?? false)),
+    total: <L extends string>(
+      name: string,
+      help: string,
+      labelNames: readonly L[] = [],
+      seriesOptions: SeriesOptions = {},
+    ) => new TotalSetter<L>(make(name, help, 'counter', labelNames, seriesOptions.once ?? false)),
     labels: labelSet,
+    labelSchema: (names) => new LabelSchema(names),
     render,
     renderBody,
     statsMetrics: <T>(fill: (stats: T) => void): StatsMetrics<T> => ({

@@ -224,6 +224,64 @@ describe('createSnapshotMetrics', () => {
     );
   });
 
+  it('writes a once series as it is set: each sample in order, nothing kept into the next scrape', async () => {
+    const metrics = createSnapshotMetrics('test_', { processMetrics: false });
+    const kept = metrics.total('kept_total', 'Kept.', ['link']);
+    const once = metrics.total('once_total', 'Once.', ['group', 'link'], { once: true });
+    metrics.gauge('idle', 'Idle.', [], { once: true });
+    const schema = metrics.labelSchema(['group', 'link']);
+    const first = await metrics.render(() => {
+      once.set(schema.make(['1', 'a "quoted"\nname']), 5);
+      once.set({ group: '1', link: 'b' }, -2);
+      kept.set({ link: 'a' }, 1);
+      kept.set({ link: 'a' }, 2);
+    });
+    expect(first).toContain(
+      '# TYPE test_once_total counter\ntest_once_total{group="1",link="a \\"quoted\\"\\nname"} 5\ntest_once_total{group="1",link="b"} 0\n',
+    );
+    // A kept series sums what it is given twice in a scrape; a metric without labels writes 0.
+    expect(first).toContain('test_kept_total{link="a"} 3\n');
+    expect(first).toContain('# TYPE test_idle gauge\ntest_idle 0\n');
+    const second = await metrics.render(() => {
+      once.set(schema.make(['2', 'c']), 7);
+    });
+    expect(second).toContain(
+      '# TYPE test_once_total counter\ntest_once_total{group="2",link="c"} 7\n',
+    );
+    expect(second).not.toContain('link="a');
+    expect(second).not.toContain('link="b"');
+    // The same label set twice in a scrape writes two samples: the caller sees to it that it does not.
+    const third = await metrics.render(() => {
+      once.set(schema.make(['3', 'd']), 1);
+      once.set(schema.make(['3', 'd']), 1);
+    });
+    expect(third.match(/test_once_total\{group="3",link="d"\} 1\n/g)).toHaveLength(2);
+  });
+
+  it('makes label sets from a schema: checked names, values in order, the wrong count refused', async () => {
+    const metrics = createSnapshotMetrics('test_', { processMetrics: false });
+    expect(() => metrics.labelSchema(['ok', 'not-ok'])).toThrow(/invalid label name not-ok/);
+    expect(() => metrics.labelSchema(['a', 'a'])).toThrow(/given twice: a, a/);
+    const schema = metrics.labelSchema(['b', 'a']);
+    expect(schema.make(['x', 'y']).text).toBe('{b="x",a="y"}');
+    expect(() => schema.make(['x'])).toThrow(/1 label values for 2 names \(b, a\)/);
+    expect(metrics.labelSchema([]).make([]).text).toBe('');
+    // A schema's set fits a metric declaring the same names in any order, and no other.
+    const fits = metrics.gauge('fits', 'Fits.', ['a', 'b'], { once: true });
+    const other = metrics.gauge('other', 'Other.', ['a'], { once: true });
+    const text = await metrics.render(() => {
+      fits.set(schema.make(['1', '2']), 3);
+    });
+    expect(text).toContain('test_fits{b="1",a="2"} 3\n');
+    await expect(
+      metrics.render(() => {
+        other.set(schema.make(['1', '2']), 3);
+      }),
+    ).rejects.toThrow(
+      /metric test_other declares labels \(a\) but was given a label set with labels \(b, a\)/,
+    );
+  });
+
   it('refuses metric and label names Prometheus cannot read, and a metric made twice', () => {
     const metrics = createSnapshotMetrics('test_', { processMetrics: false });
     expect(() => metrics.gauge('bad-name', 'Bad.')).toThrow(/invalid metric name: test_bad-name/);

@@ -5,7 +5,7 @@
  * or link. Also the process metrics of `collectDefaultMetrics`.
  */
 import type { StatsMetrics } from '@bond/app-common';
-import { createSnapshotMetrics, snakeCase, type LabelSet } from '@bond/app-common/metrics';
+import { createSnapshotMetrics, snakeCase } from '@bond/app-common/metrics';
 import type { GroupView, StatsView, StatsViewSource } from './stats-view.js';
 
 /** The exposition text for a stats view. */
@@ -20,7 +20,7 @@ export interface ReceiverMetrics extends StatsMetrics<StatsView> {
 
 export function createReceiverMetrics(version: string): ReceiverMetrics {
   const metrics = createSnapshotMetrics('bond_receiver_');
-  const { gauge, total, labels } = metrics;
+  const { gauge, total } = metrics;
 
   const info = gauge('info', 'Constant 1; labels say how this receiver runs.', [
     'version',
@@ -68,82 +68,113 @@ export function createReceiverMetrics(version: string): ReceiverMetrics {
     ['reason', 'code'],
   );
 
+  // Thousands of groups: each sample is written as it is set, nothing kept between scrapes
+  // (each group and link is set once per scrape).
+  const ONCE = { once: true };
   // `stream`: the group's stream label (--stream-label; empty until the stream id is known).
   const groupLabels = ['group', 'tag', 'stream'] as const;
   const groupForwarded = total(
     'group_forwarded_packets_total',
     'Datagrams the group forwarded toward its SRT listener (data and control).',
     groupLabels,
+    ONCE,
   );
   const groupForwardedBytes = total(
     'group_forwarded_bytes_total',
     'Bytes the group forwarded toward its SRT listener.',
     groupLabels,
+    ONCE,
   );
   const groupFromListener = total(
     'group_listener_packets_total',
     'Datagrams from the SRT listener for the group.',
     groupLabels,
+    ONCE,
   );
-  const groupLinks = gauge('group_links', 'Links of the group.', groupLabels);
+  const groupLinks = gauge('group_links', 'Links of the group.', groupLabels, ONCE);
   const groupActive = gauge(
     'group_active',
     '1 once the group carried SRT data, else 0.',
     groupLabels,
+    ONCE,
   );
 
   // `link`: the address (unique); `name`: the bond sender's name for it, else the address too.
   const linkLabels = ['group', 'stream', 'link', 'name'] as const;
-  const linkPackets = total('link_packets_total', 'Datagrams received on the link.', linkLabels);
-  const linkBytes = total('link_bytes_total', 'Bytes received on the link.', linkLabels);
-  const linkData = total('link_data_packets_total', 'SRT data packets on the link.', linkLabels);
-  const linkRate = gauge('link_bitrate_bits_per_second', 'Delivery rate of the link.', linkLabels);
+  const linkPackets = total(
+    'link_packets_total',
+    'Datagrams received on the link.',
+    linkLabels,
+    ONCE,
+  );
+  const linkBytes = total('link_bytes_total', 'Bytes received on the link.', linkLabels, ONCE);
+  const linkData = total(
+    'link_data_packets_total',
+    'SRT data packets on the link.',
+    linkLabels,
+    ONCE,
+  );
+  const linkRate = gauge(
+    'link_bitrate_bits_per_second',
+    'Delivery rate of the link.',
+    linkLabels,
+    ONCE,
+  );
   const linkRtt = gauge(
     'link_rtt_seconds',
     "The sender's smoothed RTT of the link (from its extended keepalives; absent when it sends none).",
     linkLabels,
+    ONCE,
   );
   const linkQueue = gauge(
     'link_queueing_delay_seconds',
     "Queueing delay on the link from SRT timestamps (excess over the link's base delay).",
     linkLabels,
+    ONCE,
   );
   const linkOffset = gauge(
     'link_delay_offset_seconds',
     "The link's base delay above the group's fastest link.",
     linkLabels,
+    ONCE,
   );
   const linkScore = gauge(
     'link_score',
     "The evaluator's score of the link, 0 (unusable) to 1000 (perfect); 500 before any evidence.",
     linkLabels,
+    ONCE,
   );
   const linkEvents = total(
     'link_sequence_events_total',
     'Sequence observations on the link: gaps, duplicates, reordered, retransmitted.',
     [...linkLabels, 'event'],
+    ONCE,
   );
-  const linkAcks = total('link_srtla_acks_total', 'SRTLA ACKs sent on the link.', linkLabels);
+  const linkAcks = total('link_srtla_acks_total', 'SRTLA ACKs sent on the link.', linkLabels, ONCE);
   const linkKeepalives = total(
     'link_keepalives_total',
     'Keepalives echoed on the link.',
     linkLabels,
+    ONCE,
   );
 
   const reorderHold = gauge(
     'reorder_hold_seconds',
     "The group's current reorder hold (0 with reorder off).",
     groupLabels,
+    ONCE,
   );
   const reorderHeld = gauge(
     'reorder_held_packets',
     'Packets the reorder engine holds now.',
     groupLabels,
+    ONCE,
   );
   const reorderPackets = total(
     'reorder_packets_total',
     'Reorder engine outcomes: released, reordered, skipped, duplicates, late, jumps, overflows.',
     [...groupLabels, 'outcome'],
+    ONCE,
   );
 
   // Everything but the groups' series; `pending` and `linkCount` are counted while those are written.
@@ -187,13 +218,16 @@ export function createReceiverMetrics(version: string): ReceiverMetrics {
     }
   };
 
-  // One group's series and its links'.
+  // One group's series and its links'. Their label sets are made here each scrape and dropped
+  // with the group's view: kept across scrapes they were most of what 1,000 groups' metrics held.
+  const groupSchema = metrics.labelSchema(groupLabels);
+  const outcomeSchema = metrics.labelSchema([...groupLabels, 'outcome']);
+  const linkSchema = metrics.labelSchema(linkLabels);
+  const eventSchema = metrics.labelSchema([...linkLabels, 'event']);
   const fillGroup = (group: GroupView) => {
+    const id = String(group.id);
     const stream = group.stream ?? '';
-    // One label text per group and per link, shared by their series (at 1,000 groups a scrape
-    // writes about 56,000 of them) and kept across scrapes while the labels stay the same.
-    const cached = groupLabelSets(group.id, group.tag, stream);
-    const g = cached.labels;
+    const g = groupSchema.make([id, group.tag, stream]);
     groupForwarded.set(g, group.packetsForwarded);
     groupForwardedBytes.set(g, group.bytesForwarded);
     groupFromListener.set(g, group.packetsFromListener);
@@ -202,12 +236,14 @@ export function createReceiverMetrics(version: string): ReceiverMetrics {
     const reorder = reorderRecord(group.forwardPath);
     reorderHold.set(g, reorderNumber(reorder, 'holdMs') / 1000);
     reorderHeld.set(g, reorderNumber(reorder, 'held'));
-    for (const outcome of cached.outcomes) {
-      reorderPackets.set(outcome.labels, reorderNumber(reorder, outcome.name));
+    for (const outcome of REORDER_OUTCOMES) {
+      reorderPackets.set(
+        outcomeSchema.make([id, group.tag, stream, outcome]),
+        reorderNumber(reorder, outcome),
+      );
     }
     for (const link of group.links) {
-      const labelled = linkLabelSets(cached, group.id, stream, link.address, link.name);
-      const l = labelled.labels;
+      const l = linkSchema.make([id, stream, link.address, link.name]);
       linkPackets.set(l, link.packetsReceived);
       linkBytes.set(l, link.bytesReceived);
       linkData.set(l, link.dataPackets);
@@ -216,11 +252,9 @@ export function createReceiverMetrics(version: string): ReceiverMetrics {
       linkQueue.set(l, link.queueingDelayMs / 1000);
       if (link.delayOffsetMs !== null) linkOffset.set(l, link.delayOffsetMs / 1000);
       linkScore.set(l, link.score);
-      const events = labelled.events;
-      linkEvents.set(events.gaps, link.gaps);
-      linkEvents.set(events.duplicates, link.duplicates);
-      linkEvents.set(events.reordered, link.reordered);
-      linkEvents.set(events.retransmitted, link.retransmitted);
+      for (const event of SEQUENCE_EVENTS) {
+        linkEvents.set(eventSchema.make([id, stream, link.address, link.name, event]), link[event]);
+      }
       linkAcks.set(l, link.srtlaAcksSent);
       linkKeepalives.set(l, link.keepalives);
     }
@@ -228,7 +262,6 @@ export function createReceiverMetrics(version: string): ReceiverMetrics {
 
   // A scrape: the groups first, each written as the source makes it, then the rest.
   const fillFrom = (source: StatsViewSource) => {
-    scrape += 1;
     let pending = 0;
     let total = 0;
     let linkCount = 0;
@@ -239,74 +272,12 @@ export function createReceiverMetrics(version: string): ReceiverMetrics {
       fillGroup(group);
     });
     fillHead(view, pending, total, linkCount);
-    forgetUnseen();
   };
   // A whole view: its groups are the source's.
   const fill = (view: StatsView) => {
     fillFrom((visit) => {
       for (const group of view.groups) visit(group);
       return view;
-    });
-  };
-
-  // Label sets kept across scrapes (issue 15: building them anew each scrape was most of a
-  // scrape's garbage at 1,000 groups). An entry is made again when its labels change, and
-  // dropped when its group or link was not in a scrape.
-  let scrape = 0;
-  const groupCache = new Map<number, GroupLabelSets>();
-  const groupLabelSets = (id: number, tag: string, stream: string): GroupLabelSets => {
-    let cached = groupCache.get(id);
-    if (cached?.tag !== tag || cached.stream !== stream) {
-      const set = labels({ group: String(id), tag, stream });
-      cached = {
-        tag,
-        stream,
-        labels: set,
-        outcomes: REORDER_OUTCOMES.map((name) => ({ name, labels: set.with({ outcome: name }) })),
-        links: new Map(),
-        seen: scrape,
-      };
-      groupCache.set(id, cached);
-    }
-    cached.seen = scrape;
-    return cached;
-  };
-  const linkLabelSets = (
-    group: GroupLabelSets,
-    id: number,
-    stream: string,
-    address: string,
-    name: string,
-  ): LinkLabelSets => {
-    let cached = group.links.get(address);
-    if (cached?.name !== name) {
-      const set = labels({ group: String(id), stream, link: address, name });
-      cached = {
-        name,
-        labels: set,
-        events: {
-          gaps: set.with({ event: 'gaps' }),
-          duplicates: set.with({ event: 'duplicates' }),
-          reordered: set.with({ event: 'reordered' }),
-          retransmitted: set.with({ event: 'retransmitted' }),
-        },
-        seen: scrape,
-      };
-      group.links.set(address, cached);
-    }
-    cached.seen = scrape;
-    return cached;
-  };
-  const forgetUnseen = () => {
-    // forEach rather than for-of: no entry array per group and link.
-    groupCache.forEach((group, id) => {
-      if (group.seen !== scrape) {
-        groupCache.delete(id);
-        return;
-      }
-      group.links.forEach((link, address) => {
-        if (link.seen !== scrape) group.links.delete(address);
-      });
     });
   };
 
@@ -319,6 +290,9 @@ export function createReceiverMetrics(version: string): ReceiverMetrics {
   };
 }
 
+/** The link's sequence events, each a value of `event`: the link view's field of that name. */
+const SEQUENCE_EVENTS = ['gaps', 'duplicates', 'reordered', 'retransmitted'] as const;
+
 const REORDER_OUTCOMES = [
   'released',
   'reordered',
@@ -328,27 +302,6 @@ const REORDER_OUTCOMES = [
   'jumps',
   'overflows',
 ];
-
-interface GroupLabelSets {
-  readonly tag: string;
-  readonly stream: string;
-  readonly labels: LabelSet;
-  /** `labels` with each of REORDER_OUTCOMES as `outcome`, in that order. */
-  readonly outcomes: readonly { readonly name: string; readonly labels: LabelSet }[];
-  readonly links: Map<string, LinkLabelSets>;
-  /** The last scrape that had this group. */
-  seen: number;
-}
-
-interface LinkLabelSets {
-  readonly name: string;
-  readonly labels: LabelSet;
-  /** `labels` with each sequence event as `event`. */
-  readonly events: Readonly<
-    Record<'gaps' | 'duplicates' | 'reordered' | 'retransmitted', LabelSet>
-  >;
-  seen: number;
-}
 
 /** The reorder engine's plain-data stats; pass-through (`off`) has none of them. */
 function reorderRecord(forwardPath: unknown): Record<string, unknown> {
