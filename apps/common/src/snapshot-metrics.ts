@@ -357,8 +357,8 @@ export interface SeriesOptions {
    * Each label set is set at most once per scrape (the caller sees to it), so each sample is
    * written as text when set: no series is kept between scrapes, and a label set given twice
    * writes two samples (which Prometheus refuses) instead of keeping the last or the sum. For
-   * the per-group and per-link series of thousands of groups, whose kept series were about
-   * 16 KiB per group. Default false.
+   * the per-group and per-link series of thousands of groups (kept, with their label sets, they
+   * grew old space by about 16 MB at the first scrape of 1,000 groups). Default false.
    */
   readonly once?: boolean;
 }

@@ -13,7 +13,7 @@ export interface ReceiverMetrics extends StatsMetrics<StatsView> {
   /**
    * The same text as UTF-8 bytes, read from a live source group by group: each group's view is
    * written and dropped before the next is made (at 1,000 groups a whole view and its snapshot
-   * outlived a scrape's young collections, about 10 MB promoted per scrape).
+   * outlived a scrape's young collections: old space grew 2-4 MB per scrape).
    */
   readonly renderBodyFrom?: (source: StatsViewSource) => Promise<Uint8Array>;
 }
