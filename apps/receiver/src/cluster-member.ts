@@ -22,7 +22,7 @@ import { clusterMetrics, mergeMetrics } from './cluster-metrics.js';
 import { createReceiverMetrics, type ReceiverMetrics } from './metrics.js';
 import { run, VERSION, type RunDeps, type RunOptions, type RunningReceiver } from './run.js';
 import type { ReceiverSettings } from './settings.js';
-import type { StatsView } from './stats-view.js';
+import type { StatsView, StatsViewSource } from './stats-view.js';
 
 /** How often a node publishes its stats to the coordination, ms. */
 export const STATS_INTERVAL_MS = 1000;
@@ -137,7 +137,7 @@ export async function startClusterMember(
     coordinator,
     backplane: backplaneText,
     stats,
-    metrics: async () => (await base.render(running.stats())) + clusterMetrics(node.stats()),
+    metrics: async () => (await receiverText(base, running)) + clusterMetrics(node.stats()),
     close() {
       closing ??= (async () => {
         clearInterval(timer);
@@ -150,18 +150,31 @@ export async function startClusterMember(
   };
 }
 
+/** The receiver's exposition text, read group by group when `metrics` can. */
+async function receiverText(metrics: ReceiverMetrics, running: RunningReceiver): Promise<string> {
+  const render = metrics.renderBodyFrom;
+  if (render === undefined) return metrics.render(running.stats());
+  return new TextDecoder().decode(await render(running.statsSource));
+}
+
 /** The receiver's metrics plus the node's routing counters, every series labelled `node`. */
 function nodeLabelled(
   base: ReceiverMetrics,
   index: number,
   nodeStats: () => ClusterNodeStats,
 ): ReceiverMetrics {
+  const labelled = (text: string) =>
+    mergeMetrics([{ node: index, text: text + clusterMetrics(nodeStats()) }]);
+  const render = base.renderBodyFrom;
   return {
     contentType: base.contentType,
-    render: async (view) =>
-      mergeMetrics([
-        { node: index, text: (await base.render(view)) + clusterMetrics(nodeStats()) },
-      ]),
+    render: async (view) => labelled(await base.render(view)),
+    ...(render === undefined
+      ? {}
+      : {
+          renderBodyFrom: async (source: StatsViewSource) =>
+            new TextEncoder().encode(labelled(new TextDecoder().decode(await render(source)))),
+        }),
   };
 }
 

@@ -78,6 +78,8 @@ export interface RunningReceiver {
   readonly logger: AppLogger;
   settings(): ReceiverSettings;
   stats(): StatsView;
+  /** {@link stats} group by group: what `/metrics` reads (see `StatsViewSource`). */
+  readonly statsSource: StatsViewSource;
   /**
    * Re-reads the config file (SIGHUP) and applies what can change while running: limits, timeouts,
    * reorder, log level and format to every group, the SRT listener to new groups. Changes that need
@@ -144,6 +146,10 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningRe
     await probe.stop();
   };
   const view = () => statsView(receiver.stats(), probe.state());
+  const source = statsViewSource(
+    (visit) => receiver.statsEach(visit),
+    () => probe.state(),
+  );
   let http: StatsHttpServer | undefined;
   const serveHttp = deps.worker === undefined || deps.worker.http !== undefined;
   if (settings.http !== undefined && serveHttp) {
@@ -154,13 +160,7 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningRe
         deps.worker?.http === undefined
           ? view
           : ownedBy(view, deps.worker.index, deps.worker.http.nodeId),
-        liveMetrics(
-          deps.worker?.http?.metrics ?? createReceiverMetrics(VERSION),
-          statsViewSource(
-            (visit) => receiver.statsEach(visit),
-            () => probe.state(),
-          ),
-        ),
+        liveMetrics(deps.worker?.http?.metrics ?? createReceiverMetrics(VERSION), source),
         () => listenerHealth(probe.state()),
         logger,
         deps.worker?.http?.routes,
@@ -270,6 +270,7 @@ export async function run(options: RunOptions, deps: RunDeps): Promise<RunningRe
     logger,
     settings: () => settings,
     stats: view,
+    statsSource: source,
     reload,
     close() {
       closing ??= (async () => {
