@@ -125,12 +125,12 @@ const internedKeys = new Map<string, string>();
  * label hashing and validation about 200 ms with the event loop blocked (forwarding stalled);
  * this writer, with label sets shared by a link's series, about 60 ms. Series are kept by their
  * label text (names in the order given), so setting the same labels twice in one scrape keeps the
- * last value (a gauge) or their sum (a total).
+ * last value (a gauge) or their sum (a total); a `once` series ({@link SeriesOptions}) keeps
+ * nothing and writes each sample as it is set instead.
  *
  * What a scrape allocates matters as much (issue 15: at 1,000 groups a scrape's garbage raised
  * the next minutes' RSS by tens of MiB): the slots of label texts are kept across scrapes (a
- * label text seen again, often the very same string from a cached {@link LabelSet}, finds its
- * slot without a new map entry), and {@link SnapshotSeries.render} writes bytes
+ * label text seen again finds its slot without a new map entry), and {@link SnapshotSeries.render} writes bytes
  * into one buffer instead of concatenating a string per line. Series this scrape did not set are
  * dropped ({@link SnapshotSeries.prune}), so links that come and go do not accumulate.
  */

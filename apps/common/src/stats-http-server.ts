@@ -33,7 +33,10 @@ export interface StatsHttpServer {
   close(): Promise<void>;
 }
 
-/** The `/metrics` side: renders Prometheus exposition text from one stats document. */
+/**
+ * The `/metrics` side: renders Prometheus exposition text from one stats document, or from the
+ * app's live state ({@link StatsMetrics.renderLive}).
+ */
 export interface StatsMetrics<T> {
   /** The exposition's `content-type` (Prometheus text format 0.0.4). */
   readonly contentType: string;

@@ -178,7 +178,7 @@ export function createReceiverMetrics(version: string): ReceiverMetrics {
   );
 
   // Everything but the groups' series; `pending` and `linkCount` are counted while those are written.
-  const fillHead = (view: StatsView, pending: number, total: number, linkCount: number) => {
+  const fillHead = (view: StatsView, pending: number, groupCount: number, linkCount: number) => {
     info.set(
       {
         version,
@@ -192,7 +192,7 @@ export function createReceiverMetrics(version: string): ReceiverMetrics {
     uptime.set(view.uptimeSeconds);
     listenerUp.set(view.srtListener.answered === true ? 1 : 0);
     groups.set({ state: 'pending' }, pending);
-    groups.set({ state: 'active' }, total - pending);
+    groups.set({ state: 'active' }, groupCount - pending);
     links.set(linkCount);
     received.set({}, view.totals.datagramsReceived);
     receivedBytes.set({}, view.totals.bytesReceived);
@@ -263,15 +263,15 @@ export function createReceiverMetrics(version: string): ReceiverMetrics {
   // A scrape: the groups first, each written as the source makes it, then the rest.
   const fillFrom = (source: StatsViewSource) => {
     let pending = 0;
-    let total = 0;
+    let groupCount = 0;
     let linkCount = 0;
     const view = source((group) => {
       if (group.state === 'pending') pending += 1;
-      total += 1;
+      groupCount += 1;
       linkCount += group.links.length;
       fillGroup(group);
     });
-    fillHead(view, pending, total, linkCount);
+    fillHead(view, pending, groupCount, linkCount);
   };
   // A whole view: its groups are the source's.
   const fill = (view: StatsView) => {

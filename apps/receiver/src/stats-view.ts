@@ -211,7 +211,7 @@ function groupView(group: ReceiverGroupSnapshot): GroupView {
  * The stats view read from a live receiver group by group: each group's view goes to `visit` as
  * it is made, and the view returned holds everything else (`groups` empty). What `/metrics`
  * reads: a scrape of thousands of groups then leaves short-lived objects only (see
- * `ReceiverRuntime.statsEach`).
+ * `Receiver.statsEach` in `@bond/runtime`).
  */
 export type StatsViewSource = (visit: (group: GroupView) => void) => StatsView;
 

@@ -1,6 +1,7 @@
-// The receiver's /metrics keeps each group's and link's label sets across scrapes (issue 15): the
-// text must stay what a fresh renderer writes for the same stats, whatever changed in between
-// (groups and links gone, a stream named, a link renamed, a group id reused).
+// The receiver's /metrics is rendered scrape after scrape by one renderer, and read group by group
+// from a live source (issue 15): the text must stay what a fresh renderer writes for the same
+// stats, whatever changed in between (groups and links gone, a stream named, a link renamed, a
+// group id reused), and the same whichever way the groups come.
 import { describe, expect, it } from 'vitest';
 import type { GroupView, LinkView, StatsView } from '../src/index.js';
 import { createReceiverMetrics } from '../src/metrics.js';

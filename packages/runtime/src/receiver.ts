@@ -939,7 +939,8 @@ class ReceiverRuntime {
 
   /**
    * A group's snapshot: its core statistics with the stream label and the upstream socket's. Every
-   * field is named (a rest-and-spread copy made a slow-mode object of about 3 KB per group).
+   * field is named: the rest-and-spread copy it replaces allocated about 3 KB per group in a heap
+   * profile (8.9 MB over three scrapes of 1,000 groups, its nested objects included).
    */
   private groupSnapshot(group: ReceiverGroupStats): ReceiverGroupSnapshot {
     return {
