@@ -5,8 +5,8 @@
  * Receive: each readiness makes one recvmmsg() of at most maxBatch datagrams into the slab.
  *
  * Send: `send(handle, count)` turns the queued rows into one sendmmsg() (more only if the kernel
- * takes part of a batch). Runs of equal-size datagrams to one destination that sit back to back in
- * the slab become one UDP GSO message (UDP_SEGMENT) when the kernel supports it; EINVAL or EIO on
+ * takes part of a batch). Runs of consecutive equal-size datagrams to one destination become one
+ * UDP GSO message (UDP_SEGMENT, one iovec per datagram) when the kernel supports it; EINVAL or EIO on
  * such a message turns GSO off for the socket and the rest is sent without it. `disableGso(handle)`
  * turns it off from the start (for paths known not to segment, and for tests of the plain path).
  */
@@ -124,26 +124,31 @@ static uint32_t build_messages(bond_socket *s, uint32_t first, uint32_t count) {
   uint32_t i = first;
   while (i < count) {
     const uint32_t *row = s->send_meta + (size_t)i * META_STRIDE;
-    uint32_t offset = row[META_OFFSET], length = row[META_LENGTH];
+    uint32_t length = row[META_LENGTH];
     uint32_t family = row[META_FAMILY], port = row[META_PORT];
     uint32_t run = 1;
     if (p->gso && length > 0) {
-      /* Extend over following rows: same size, same destination, back to back in the slab. */
+      /* Extend over following rows: same size, same destination. Each row is its own iovec,
+         so the rows need not be back to back in the slab: the slab is shared by every socket
+         (a receiver's SRTLA ACKs to senders sit between its datagrams to the SRT listener). */
       while (i + run < count && run < GSO_MAX_SEGMENTS && (run + 1) * length <= GSO_MAX_BYTES) {
         const uint32_t *next = row + (size_t)run * META_STRIDE;
-        if (next[META_LENGTH] != length || next[META_OFFSET] != offset + run * length ||
-            next[META_FAMILY] != family || next[META_PORT] != port ||
-            memcmp(next + META_ADDRESS, row + META_ADDRESS, 16) != 0)
+        if (next[META_LENGTH] != length || next[META_FAMILY] != family ||
+            next[META_PORT] != port || memcmp(next + META_ADDRESS, row + META_ADDRESS, 16) != 0)
           break;
         run++;
       }
     }
     struct msghdr *header = &p->send_messages[m].msg_hdr;
     memset(header, 0, sizeof *header);
-    s->send_iov[m].iov_base = s->send_slab + offset;
-    s->send_iov[m].iov_len = (size_t)length * run;
-    header->msg_iov = &s->send_iov[m];
-    header->msg_iovlen = 1;
+    /* The iovecs are indexed by row (messages cover consecutive rows, one iovec per row). */
+    for (uint32_t k = 0; k < run; k++) {
+      const uint32_t *each = row + (size_t)k * META_STRIDE;
+      s->send_iov[i + k].iov_base = s->send_slab + each[META_OFFSET];
+      s->send_iov[i + k].iov_len = length;
+    }
+    header->msg_iov = &s->send_iov[i];
+    header->msg_iovlen = run;
     if (family != 0) {
       header->msg_name = &s->send_names[m];
       header->msg_namelen =
@@ -181,7 +186,8 @@ static uint32_t send_rows(bond_socket *s, uint32_t first, uint32_t count) {
     if (got > 0) {
       for (uint32_t k = position; k < position + (uint32_t)got; k++) {
         sent += p->send_datagrams[k];
-        s->c[C_BYTES_SENT] += (double)s->send_iov[k].iov_len;
+        s->c[C_BYTES_SENT] +=
+            (double)p->send_datagrams[k] * (double)s->send_iov[p->send_first_row[k]].iov_len;
         if (p->send_datagrams[k] > 1) s->c[C_GSO_DATAGRAMS] += p->send_datagrams[k];
       }
       position += (uint32_t)got;

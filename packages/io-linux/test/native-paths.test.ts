@@ -85,6 +85,43 @@ for (const build of builds) {
       expect(sender.counters[Counter.sendCalls]).toBe(1);
     });
 
+    it('sends a run as GSO also when the datagrams of another socket sit between its rows in the shared arena', async () => {
+      // A receiver's datagrams to its SRT listener alternate in the arena with its SRTLA ACKs to
+      // senders (another socket): the run is one GSO message of one iovec per datagram.
+      const received: number[] = [];
+      const receiver = await openSocket((batch, count) => {
+        for (let i = 0; i < count; i++) {
+          const offset = batch.offset(i);
+          const first = batch.slab[offset] ?? -1;
+          const last = batch.slab[offset + batch.length(i) - 1] ?? -2;
+          received.push(first === last ? first : -1);
+        }
+      });
+      const acks: number[] = [];
+      const ackReceiver = await openSocket((batch, count) => {
+        for (let i = 0; i < count; i++) acks.push(batch.slab[batch.offset(i)] ?? -1);
+      });
+      const upstream = await openSocket();
+      const listen = await openSocket();
+      for (let i = 0; i < 40; i++) {
+        upstream.send(new Uint8Array(1332).fill(i), receiver.local);
+        listen.send(new Uint8Array(44).fill(i), ackReceiver.local);
+      }
+      upstream.flush();
+      listen.flush();
+      await waitFor(() => received.length === 40, `40 datagrams (got ${received.length})`);
+      await waitFor(() => acks.length === 40, `40 ACKs (got ${acks.length})`);
+      expect(received).toEqual(Array.from({ length: 40 }, (_, i) => i));
+      expect(acks).toEqual(Array.from({ length: 40 }, (_, i) => i));
+      expect(upstream.counters[Counter.gsoDatagrams]).toBe(40);
+      expect(upstream.counters[Counter.sendCalls]).toBe(1);
+      expect(upstream.counters[Counter.datagramsSent]).toBe(40);
+      expect(upstream.counters[Counter.bytesSent]).toBe(40 * 1332);
+      // The other socket's run, in the rows between, is one GSO message of its own.
+      expect(listen.counters[Counter.gsoDatagrams]).toBe(40);
+      expect(listen.counters[Counter.bytesSent]).toBe(40 * 44);
+    });
+
     it('with a 64 KiB send queue, sends what does not fit in more calls, losing nothing', async () => {
       const received: number[] = [];
       const receiver = await openSocket((batch, count) => {
