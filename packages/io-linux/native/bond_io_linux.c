@@ -25,8 +25,12 @@
 #define SOL_UDP 17
 #endif
 
-/* 64: UDP_MAX_SEGMENTS before Linux 6.9 (later kernels allow 128). */
+/* 64: UDP_MAX_SEGMENTS before Linux 6.9 (later kernels allow 128). Before Linux 5.16 the kernel
+   compared the whole packet, IP and UDP headers (at most 48 bytes) included, with 64 segments'
+   payload (read in its source, not reproduced), so a run also keeps run * size + 48 <= 64 * size:
+   62 or 63 segments at most. */
 #define GSO_MAX_SEGMENTS 64
+#define GSO_HEADER_BYTES 48
 /* 65000: stays below the 65507-byte IPv4 UDP payload limit that bounds one GSO message. */
 #define GSO_MAX_BYTES 65000
 
@@ -131,7 +135,8 @@ static uint32_t build_messages(bond_socket *s, uint32_t first, uint32_t count) {
       /* Extend over following rows: same size, same destination. Each row is its own iovec,
          so the rows need not be back to back in the slab: the slab is shared by every socket
          (a receiver's SRTLA ACKs to senders sit between its datagrams to the SRT listener). */
-      while (i + run < count && run < GSO_MAX_SEGMENTS && (run + 1) * length <= GSO_MAX_BYTES) {
+      while (i + run < count && (run + 1) * length + GSO_HEADER_BYTES <= GSO_MAX_SEGMENTS * length &&
+             (run + 1) * length <= GSO_MAX_BYTES) {
         const uint32_t *next = row + (size_t)run * META_STRIDE;
         if (next[META_LENGTH] != length || next[META_FAMILY] != family ||
             next[META_PORT] != port || memcmp(next + META_ADDRESS, row + META_ADDRESS, 16) != 0)
