@@ -162,16 +162,13 @@ class SnapshotSeries<L extends string> {
   }
 
   record(labels: MetricLabels<L> | LabelSet | undefined, value: number, add: boolean): void {
+    const key = this.labelKey(labels);
     if (this.once) {
-      this.write(labels, value);
+      // Straight into this scrape's text (see SeriesOptions.once).
+      const out = (this.written ??= new TextWriter(this.writtenSize + (this.writtenSize >> 3)));
+      writeSample(out, this.name, key, value);
       return;
     }
-    let key: string;
-    if (labels === undefined) key = '';
-    else if (labels instanceof LabelSet) {
-      if (labels.namesKey !== this.namesKey) this.refuse(labels);
-      key = labels.text;
-    } else key = labelText(labels);
     let slot = this.slots.get(key);
     if (slot === undefined) {
       slot = { labels: key, value: 0, scrape: -1 };
@@ -184,20 +181,14 @@ class SnapshotSeries<L extends string> {
     } else slot.value = add ? slot.value + value : value;
   }
 
-  /** A `once` series' sample, straight into this scrape's text. */
-  private write(labels: MetricLabels<L> | LabelSet | undefined, value: number): void {
-    let text: string;
-    if (labels === undefined) text = '';
-    else if (labels instanceof LabelSet) {
+  /** The label text of `labels`, a label set checked against the declared names. */
+  private labelKey(labels: MetricLabels<L> | LabelSet | undefined): string {
+    if (labels === undefined) return '';
+    if (labels instanceof LabelSet) {
       if (labels.namesKey !== this.namesKey) this.refuse(labels);
-      text = labels.text;
-    } else text = labelText(labels);
-    const out = (this.written ??= new TextWriter(this.writtenSize + (this.writtenSize >> 3)));
-    out.write(this.name);
-    out.write(text);
-    out.write(' ');
-    out.write(number(value));
-    out.write('\n');
+      return labels.text;
+    }
+    return labelText(labels);
   }
 
   reset(): void {
@@ -241,14 +232,17 @@ class SnapshotSeries<L extends string> {
       out.write(' 0\n');
       return;
     }
-    for (const slot of this.order) {
-      out.write(this.name);
-      out.write(slot.labels);
-      out.write(' ');
-      out.write(number(slot.value));
-      out.write('\n');
-    }
+    for (const slot of this.order) writeSample(out, this.name, slot.labels, slot.value);
   }
+}
+
+/** `name{labels} value` and a newline. */
+function writeSample(out: TextWriter, name: string, labels: string, value: number): void {
+  out.write(name);
+  out.write(labels);
+  out.write(' ');
+  out.write(number(value));
+  out.write('\n');
 }
 
 /** One series of a metric: its label text, and its value in the scrape that last set it. */

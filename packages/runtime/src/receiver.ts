@@ -865,14 +865,13 @@ class ReceiverRuntime {
   /** The whole snapshot; with `visit`, its groups go to `visit` one at a time instead. */
   stats(visit?: (group: ReceiverGroupSnapshot) => void): ReceiverSnapshot {
     const now = this.clock();
-    const core = this.engine.stats(now, visit === undefined);
-    let groups: ReceiverGroupSnapshot[] = [];
-    if (visit === undefined) groups = core.groups.map((group) => this.groupSnapshot(group));
-    else {
-      this.engine.forEachGroupStats(now, (group) => {
-        visit(this.groupSnapshot(group));
-      });
-    }
+    const core = this.engine.stats(now, false);
+    const groups: ReceiverGroupSnapshot[] = [];
+    this.engine.forEachGroupStats(now, (group) => {
+      const snapshot = this.groupSnapshot(group);
+      if (visit === undefined) groups.push(snapshot);
+      else visit(snapshot);
+    });
     const live = { ...this.closedTotals };
     for (const upstream of this.upstreams.values()) {
       const stats = upstream.stats();
